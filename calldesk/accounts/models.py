@@ -1,0 +1,104 @@
+"""Organizations (one helpline each), their users and roles."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class Organization(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=200)
+    time_zone = models.CharField(max_length=64, default="UTC")
+    phone_region = models.CharField(max_length=2, default="US")
+    idle_timeout_minutes = models.PositiveIntegerField(default=30)
+    # How long callers' personal data is kept, in days; None keeps it.
+    retention_days = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+
+class Role(models.TextChoices):
+    SPECIALIST = "specialist", "Specialist"
+    SUPERVISOR = "supervisor", "Supervisor"
+    ADMIN = "admin", "Admin"
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        user = self.model(email=email.strip().lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_superuser", True)
+        extra.setdefault("role", Role.ADMIN)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Email is the login, unique across the installation, stored lower-case.
+    email = models.EmailField(unique=True)
+    name = models.CharField(max_length=200, blank=True)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="users", null=True)
+    # The ID the phone system knows this person by; several users may share one.
+    agent_id = models.CharField(max_length=64, blank=True)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.SPECIALIST)
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(auto_now_add=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        indexes = [
+            # The telephony URL's agent lookup: agent ID within one organization.
+            models.Index(fields=["organization", "agent_id"], name="user_org_agent_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.email
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
+    @property
+    def is_staff(self) -> bool:
+        return self.is_superuser
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email
+
+    @property
+    def is_supervisor(self) -> bool:
+        """Supervisors and admins see and edit every report of their organization."""
+        return self.role in (Role.SUPERVISOR, Role.ADMIN)
+
+    @property
+    def is_org_admin(self) -> bool:
+        return self.role == Role.ADMIN

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import time
+
+from django import forms
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
+from django.http import HttpRequest, HttpResponse
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from calldesk.accounts.middleware import LAST_ACTIVITY
+
+
+class EmailAuthenticationForm(AuthenticationForm):
+    username = forms.EmailField(
+        label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+    )
+
+    def clean_username(self) -> str:
+        return str(self.cleaned_data["username"]).strip().lower()
+
+
+def safe_next(value: str | None) -> str:
+    """The redirect after login: only ever a path on this site, else the home page."""
+    if not value:
+        return ""
+    if not value.startswith("/") or value.startswith("//") or value.startswith("/\\"):
+        return ""
+    if any(ch in value for ch in "\r\n\t\\"):
+        return ""
+    if not url_has_allowed_host_and_scheme(value, allowed_hosts=set(), require_https=False):
+        return ""
+    return value
+
+
+class LoginView(auth_views.LoginView):
+    form_class = EmailAuthenticationForm
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+    def get_redirect_url(self) -> str:
+        return safe_next(self.request.POST.get("next") or self.request.GET.get("next"))
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        response = super().form_valid(form)
+        self.request.session[LAST_ACTIVITY] = time.time()
+        return response
+
+
+def logout_view(request: HttpRequest) -> HttpResponse:
+    return auth_views.LogoutView.as_view()(request)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CallformsConfig(AppConfig):
+    name = "calldesk.callforms"
+    label = "callforms"

@@ -1,0 +1,85 @@
+"""Call report forms (by reportVer), their immutable revisions, and parameter mappings."""
+
+from __future__ import annotations
+
+import uuid
+from functools import cached_property
+
+from django.conf import settings
+from django.db import models
+
+from calldesk.accounts.models import Organization
+from calldesk.callforms.definition import Definition, parse_definition
+
+
+class CallForm(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="forms")
+    # The public string phone systems send; unique across the whole installation.
+    report_ver = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    retired_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.report_ver})"
+
+    @property
+    def is_retired(self) -> bool:
+        return self.retired_at is not None
+
+    def current_revision(self) -> FormRevision:
+        revision = self.revisions.order_by("-number").first()
+        if revision is None:
+            raise FormRevision.DoesNotExist(f"form {self.report_ver} has no revision")
+        return revision
+
+
+class FormRevision(models.Model):
+    form = models.ForeignKey(CallForm, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    # The fields, choices and call types as published (callforms.definition); never edited.
+    definition_json = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["form", "number"], name="revision_form_number_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.form.report_ver} r{self.number}"
+
+    @cached_property
+    def definition(self) -> Definition:
+        return parse_definition(self.definition_json)
+
+
+class Mapping(models.Model):
+    """A rule of a form: URL parameter (+ optional value) → field (+ optional value to put).
+
+    `value` empty: the rule applies to any value of the parameter. `field_value` empty: the
+    value as sent goes into the field (a choice field picks the choice by code or label).
+    """
+
+    form = models.ForeignKey(CallForm, on_delete=models.CASCADE, related_name="mappings")
+    parameter = models.CharField(max_length=100)  # stored lower-case: names match without case
+    value = models.CharField(max_length=500, blank=True)
+    field_key = models.CharField(max_length=63)
+    field_value = models.CharField(max_length=500, blank=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["form", "parameter", "value", "field_key"], name="mapping_rule_unique"),
+        ]
+
+    def __str__(self) -> str:
+        sent = f"{self.parameter}={self.value}" if self.value else self.parameter
+        return f"{sent} → {self.field_key}" + (f" = {self.field_value}" if self.field_value else "")
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.parameter = self.parameter.strip().lower()
+        super().save(*args, **kwargs)  # type: ignore[arg-type]

@@ -1,0 +1,18 @@
+"""The `calldesk` console command: Django's management commands plus Calldesk's own
+(`calldesk demo`, `calldesk config import FILE`, `calldesk config export`, `calldesk serve`)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "calldesk.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""Reading the caller ID a phone system sends (the `ani` parameter).
+
+Pure: no Django, no database, so it can be property-tested alone.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+
+# What phone systems send when the caller's number is not available.
+WITHHELD_WORDS = frozenset(
+    {"anonymous", "restricted", "unknown", "private", "unavailable", "withheld", "blocked", "none", "null"}
+)
+_ALLOWED = re.compile(r"^[0-9+()\-.\s/]+$")
+
+
+@dataclass(frozen=True)
+class PhoneReading:
+    raw: str
+    e164: str  # "" when the number is withheld or unreadable
+    display: str  # how people read it, e.g. "+1 999-123-4567"
+    problem: str  # "" when readable; else a sentence for the form
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.e164)
+
+
+def read_phone(raw: str, region: str) -> PhoneReading:
+    """Normalise a caller ID to E.164 in the organization's default region."""
+    value = raw.strip()
+    if not value:
+        return PhoneReading(raw, "", "", "")
+    if value.lower() in WITHHELD_WORDS:
+        return PhoneReading(raw, "", "", f"The caller's number was withheld ({value}).")
+    digits = re.sub(r"\D", "", value)
+    if not _ALLOWED.match(value) or not digits:
+        return PhoneReading(raw, "", "", "The caller's number could not be read.")
+    if set(digits) == {"0"}:
+        return PhoneReading(raw, "", "", "The caller's number was withheld (all zeros).")
+    try:
+        number = phonenumbers.parse(value, region or "US")
+    except phonenumbers.NumberParseException:
+        return PhoneReading(raw, "", "", "The caller's number could not be read.")
+    # A local-only number (7 digits in the US) has no area code to place it; it is not E.164.
+    reason = phonenumbers.is_possible_number_with_reason(number)
+    if reason != phonenumbers.ValidationResult.IS_POSSIBLE:
+        return PhoneReading(raw, "", "", "The caller's number could not be read.")
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    display = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return PhoneReading(raw, e164, display, "")
+
+
+def normalise_query(value: str, region: str) -> str:
+    """A number as a person types it into a search box, as E.164, or "" if it is not one."""
+    return read_phone(value, region).e164
+
+
+def display_e164(e164: str) -> str:
+    if not e164:
+        return ""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

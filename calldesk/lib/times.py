@@ -1,0 +1,91 @@
+"""Reading the `callStart` a phone system sends.
+
+Accepted without doubt: ISO-8601 (with `Z`, an offset, fractions, or no zone = the
+organization's zone), `YYYY-MM-DD HH:MM:SS`, Unix seconds (10 digits) and milliseconds
+(13 digits). Anything else is "unreadable": the caller of this module uses now and says so.
+Pure: no Django, no database.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo
+
+# Unix times outside 2000..2100 are far more likely to be some other number than a time.
+_EPOCH_MIN = datetime(2000, 1, 1, tzinfo=UTC).timestamp()
+_EPOCH_MAX = datetime(2100, 1, 1, tzinfo=UTC).timestamp()
+_ISO = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?"
+    r"(Z|[+-]\d{2}(?::?\d{2})?)?$",
+    re.IGNORECASE,
+)
+_COMPACT_ISO = re.compile(r"^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(Z|[+-]\d{2}(?::?\d{2})?)?$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class TimeReading:
+    when: datetime  # aware, UTC
+    problem: str  # "" when the value was read (or absent)
+
+
+def read_call_start(raw: str | None, zone: ZoneInfo, now: datetime) -> TimeReading:
+    if raw is None or raw.strip() == "":
+        return TimeReading(now.astimezone(UTC), "")
+    value = raw.strip()
+    parsed = parse_time(value, zone)
+    if parsed is None:
+        return TimeReading(
+            now.astimezone(UTC), f"The call start sent ({value[:40]}) could not be read; the current time is used."
+        )
+    return TimeReading(parsed, "")
+
+
+def parse_time(value: str, zone: ZoneInfo) -> datetime | None:
+    if value.isdigit():
+        return _from_epoch(value)
+    match = _ISO.match(value) or _COMPACT_ISO.match(value)
+    if not match:
+        return None
+    groups = match.groups()
+    if match.re is _ISO:
+        year, month, day, hour, minute, second, fraction, offset = groups
+    else:
+        year, month, day, hour, minute, second, offset = groups
+        fraction = None
+    micro = int((fraction or "0")[:6].ljust(6, "0"))
+    try:
+        naive = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0), micro)
+    except ValueError:
+        return None
+    tz = _zone_of(offset, zone)
+    if tz is None:
+        return None
+    return naive.replace(tzinfo=tz).astimezone(UTC)
+
+
+def _from_epoch(digits: str) -> datetime | None:
+    if len(digits) == 10:
+        seconds = int(digits)
+    elif len(digits) == 13:
+        seconds = int(digits) / 1000
+    else:
+        return None
+    if not _EPOCH_MIN <= seconds < _EPOCH_MAX:
+        return None
+    return datetime.fromtimestamp(seconds, tz=UTC)
+
+
+def _zone_of(offset: str | None, zone: ZoneInfo) -> tzinfo | None:
+    if offset is None:
+        return zone
+    if offset.upper() == "Z":
+        return UTC
+    sign = 1 if offset[0] == "+" else -1
+    digits = offset[1:].replace(":", "")
+    hours = int(digits[:2])
+    minutes = int(digits[2:4] or 0)
+    if hours > 14 or minutes > 59:
+        return None
+    return timezone(sign * timedelta(hours=hours, minutes=minutes))

@@ -1,0 +1,90 @@
+"""Call reports (one filled form) and their history of changes."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from calldesk.accounts.models import Organization
+from calldesk.callforms.models import CallForm, FormRevision
+from calldesk.telephony.models import Call
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    # A non-data call (hang-up, silent, …) closed in one click.
+    CLOSED = "closed", "Closed"
+    # A draft a supervisor closed because nobody will finish it.
+    ABANDONED = "abandoned", "Abandoned"
+
+
+class CallReport(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="reports")
+    form = models.ForeignKey(CallForm, on_delete=models.PROTECT, related_name="reports")
+    revision = models.ForeignKey(FormRevision, on_delete=models.PROTECT, related_name="reports")
+    call = models.OneToOneField(Call, on_delete=models.SET_NULL, null=True, blank=True, related_name="report")
+    # Built-in fields.
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="reports_as_agent"
+    )
+    call_start = models.DateTimeField()
+    phone_raw = models.CharField(max_length=200, blank=True)
+    phone_e164 = models.CharField(max_length=20, blank=True)
+    call_type = models.CharField(max_length=63, blank=True)
+    # Custom fields: {field_key: value} as the revision defines them.
+    values = models.JSONField(default=dict)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reports_written")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    # Bumped by every save; a save based on an older version is refused (no silent overwrite).
+    version = models.PositiveIntegerField(default=1)
+    # Set when personal data was blanked by retention.
+    redacted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # Repeat-caller history: earlier calls of one number to one organization.
+            models.Index(fields=["organization", "phone_e164", "call_start"], name="report_repeat_caller_idx"),
+            # Report lists and dashboards: an organization's reports in a date range.
+            models.Index(fields=["organization", "call_start"], name="report_org_start_idx"),
+            # "My unfinished calls" and "My reports".
+            models.Index(fields=["author", "status", "created_at"], name="report_author_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"report {self.public_id}"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == Status.DRAFT
+
+
+class ReportChange(models.Model):
+    class Action(models.TextChoices):
+        CREATED = "created", "Created"
+        SAVED = "saved", "Saved"
+        SUBMITTED = "submitted", "Submitted"
+        CORRECTED = "corrected", "Corrected"
+        CLOSED = "closed", "Closed"
+        ABANDONED = "abandoned", "Closed as abandoned"
+        REDACTED = "redacted", "Personal data removed"
+
+    report = models.ForeignKey(CallReport, on_delete=models.CASCADE, related_name="changes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+    action = models.CharField(max_length=12, choices=Action.choices)
+    # {field_key: [before, after]} for the fields this change touched.
+    changes = models.JSONField(default=dict)
+    version = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} of {self.report_id} at {self.at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,140 @@
+"""Saving, submitting, correcting and closing call reports.
+
+Every write is one transaction on a locked row, checked against the version the
+writer started from: no half-written report, no silent overwrite.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from calldesk.accounts.models import User
+from calldesk.reports.models import CallReport, ReportChange, Status
+
+BUILTINS = ("agent", "call_start", "phone_raw", "phone_e164", "call_type")
+
+
+class VersionConflict(Exception):
+    """Someone saved this report since the writer loaded it."""
+
+    def __init__(self, current: CallReport) -> None:
+        super().__init__(f"report {current.public_id} is at version {current.version}")
+        self.current = current
+
+
+class NotEditable(Exception):
+    """The report's status does not allow this change (e.g. submitting it twice)."""
+
+
+def can_view(user: User, report: CallReport) -> bool:
+    if user.organization_id != report.organization_id or not user.is_active:
+        return False
+    return user.is_supervisor or report.author_id == user.pk or report.agent_id == user.pk
+
+
+def can_edit(user: User, report: CallReport) -> bool:
+    """Authors correct their own reports; supervisors any of their organization's."""
+    return can_view(user, report) and report.status != Status.ABANDONED
+
+
+def _jsonable(name: str, value: Any) -> Any:
+    if name == "agent":
+        return value.display_name if value is not None else None
+    if name == "call_start":
+        return value.isoformat() if value is not None else None
+    return value
+
+
+def _diff(report: CallReport, data: dict[str, Any]) -> dict[str, list[Any]]:
+    changes: dict[str, list[Any]] = {}
+    for name in BUILTINS:
+        if name in data:
+            before = getattr(report, name)
+            if before != data[name]:
+                changes[name] = [_jsonable(name, before), _jsonable(name, data[name])]
+    for key, after in data.get("values", {}).items():
+        before = report.values.get(key)
+        if (before or None) != (after or None):
+            changes[key] = [before, after]
+    return changes
+
+
+def _apply(report: CallReport, data: dict[str, Any], user: User) -> None:
+    for name in BUILTINS:
+        if name in data:
+            setattr(report, name, data[name])
+    if "values" in data:
+        report.values = {**report.values, **data["values"]}
+    # SPEC §2: an empty Agent field is filled with the logged-in user when the report is saved.
+    if report.agent_id is None:
+        report.agent = user
+
+
+def _locked(report: CallReport) -> CallReport:
+    return CallReport.objects.select_for_update().select_related("agent").get(pk=report.pk)
+
+
+def save_report(report: CallReport, user: User, data: dict[str, Any], base_version: int) -> CallReport:
+    """Save a draft, or correct a submitted report (kept in its history)."""
+    with transaction.atomic():
+        current = _locked(report)
+        if current.version != base_version:
+            raise VersionConflict(current)
+        if current.status not in (Status.DRAFT, Status.SUBMITTED, Status.CLOSED):
+            raise NotEditable(f"a report that is {current.get_status_display().lower()} cannot be changed")
+        changes = _diff(current, data)
+        _apply(current, data, user)
+        if not changes and current.agent_id == report.agent_id:
+            return current
+        current.version += 1
+        current.save()
+        if current.status != Status.DRAFT:
+            ReportChange.objects.create(
+                report=current,
+                user=user,
+                action=ReportChange.Action.CORRECTED,
+                changes=changes,
+                version=current.version,
+            )
+    return current
+
+
+def submit_report(report: CallReport, user: User, data: dict[str, Any], base_version: int) -> CallReport:
+    """Submit a draft. A second submit of the same draft changes nothing (NotEditable)."""
+    with transaction.atomic():
+        current = _locked(report)
+        if current.status != Status.DRAFT:
+            raise NotEditable("This report was already submitted.")
+        if current.version != base_version:
+            raise VersionConflict(current)
+        changes = _diff(current, data)
+        _apply(current, data, user)
+        current.status = Status.SUBMITTED
+        current.submitted_at = timezone.now()
+        current.version += 1
+        current.save()
+        ReportChange.objects.create(
+            report=current, user=user, action=ReportChange.Action.SUBMITTED, changes=changes, version=current.version
+        )
+    return current
+
+
+def close_report(report: CallReport, user: User, call_type: str) -> CallReport:
+    """Close a draft as a non-data call. Whatever was typed stays; required fields are not asked."""
+    with transaction.atomic():
+        current = _locked(report)
+        if current.status != Status.DRAFT:
+            raise NotEditable("This report is no longer a draft.")
+        changes = _diff(current, {"call_type": call_type})
+        _apply(current, {"call_type": call_type}, user)
+        current.status = Status.CLOSED
+        current.submitted_at = timezone.now()
+        current.version += 1
+        current.save()
+        ReportChange.objects.create(
+            report=current, user=user, action=ReportChange.Action.CLOSED, changes=changes, version=current.version
+        )
+    return current

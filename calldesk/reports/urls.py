@@ -1,0 +1,13 @@
+from django.urls import path
+
+from calldesk.reports import views
+
+urlpatterns = [
+    path("", views.report_list, name="reports-list"),
+    path("unfinished/", views.unfinished_list, name="reports-unfinished"),
+    path("<uuid:public_id>/", views.report_detail, name="reports-detail"),
+    path("<uuid:public_id>/edit/", views.report_edit, name="reports-edit"),
+    path("<uuid:public_id>/save", views.report_save, name="reports-save"),
+    path("<uuid:public_id>/submit", views.report_submit, name="reports-submit"),
+    path("<uuid:public_id>/close", views.report_close, name="reports-close"),
+]

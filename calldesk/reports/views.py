@@ -1,0 +1,250 @@
+"""The report editor, read-only view and the specialist's lists."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from calldesk.accounts.models import User
+from calldesk.reports.forms import PREFIX, ReportForm, initial_for
+from calldesk.reports.history import earlier_calls
+from calldesk.reports.models import CallReport, Status
+from calldesk.reports.services import (
+    NotEditable,
+    VersionConflict,
+    can_edit,
+    can_view,
+    close_report,
+    save_report,
+    submit_report,
+)
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def get_report(request: HttpRequest, public_id: UUID) -> CallReport:
+    """The report if this user may see it, else 404: outsiders never learn what exists."""
+    report = (
+        CallReport.objects.select_related("revision", "form", "organization", "agent", "author", "call")
+        .filter(public_id=public_id)
+        .first()
+    )
+    if report is None or not can_view(_user(request), report):
+        raise Http404("No such report")
+    return report
+
+
+def _form(report: CallReport, data: Any = None, enforce_required: bool = False) -> ReportForm:
+    definition = report.revision.definition
+    zone = report.organization.zone
+    return ReportForm(
+        definition,
+        report.organization,
+        data=data,
+        initial=initial_for(report, definition, zone),
+        enforce_required=enforce_required,
+    )
+
+
+def _editor(
+    request: HttpRequest, report: CallReport, form: ReportForm, status: int = 200, **extra: Any
+) -> HttpResponse:
+    definition = report.revision.definition
+    context = {
+        "report": report,
+        "form": form,
+        "builtin_fields": [form["agent"], form["call_start"], form["phone"], form["call_type"]],
+        "custom_fields": [(form[PREFIX + item.key], item.required) for item in definition.fields],
+        "non_data_types": [c for c in definition.call_types if not c.data],
+        "notices": report.call.notices if report.call else [],
+        "earlier": earlier_calls(_user(request), report),
+        **extra,
+    }
+    return render(request, "reports/editor.html", context, status=status)
+
+
+@login_required
+@require_GET
+def report_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    report = get_report(request, public_id)
+    if report.is_draft and can_edit(_user(request), report):
+        return _editor(request, report, _form(report))
+    return render(
+        request,
+        "reports/detail.html",
+        {
+            "report": report,
+            "rows": report_rows(report),
+            "can_edit": can_edit(_user(request), report),
+            "history": report.changes.select_related("user"),
+        },
+    )
+
+
+@login_required
+@require_GET
+def report_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """Correct a submitted report (author or supervisor); every change goes to its history."""
+    report = get_report(request, public_id)
+    if not can_edit(_user(request), report):
+        raise Http404("No such report")
+    return _editor(request, report, _form(report))
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _base_version(request: HttpRequest) -> int:
+    try:
+        return int(request.POST.get("version", ""))
+    except ValueError:
+        return -1
+
+
+@login_required
+@require_POST
+def report_save(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    report = get_report(request, public_id)
+    if not can_edit(_user(request), report):
+        raise Http404("No such report")
+    form = _form(report, data=request.POST)
+    if not form.is_valid():
+        if _wants_json(request):
+            return JsonResponse({"ok": False, "errors": form.errors.get_json_data()}, status=400)
+        return _editor(request, report, form, status=400)
+    try:
+        saved = save_report(report, _user(request), form.report_data(), _base_version(request))
+    except VersionConflict as conflict:
+        return _conflict(request, report, form, conflict.current)
+    except NotEditable as exc:
+        return _refused(request, report, str(exc))
+    if _wants_json(request):
+        return JsonResponse({"ok": True, "version": saved.version, "saved_at": saved.updated_at.isoformat()})
+    messages.success(request, "Saved.")
+    return redirect(f"/reports/{saved.public_id}/")
+
+
+@login_required
+@require_POST
+def report_submit(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    report = get_report(request, public_id)
+    if not can_edit(_user(request), report):
+        raise Http404("No such report")
+    form = _form(report, data=request.POST, enforce_required=True)
+    if not form.is_valid():
+        if _wants_json(request):
+            return JsonResponse({"ok": False, "errors": form.errors.get_json_data()}, status=400)
+        return _editor(request, report, form, status=400, submit_failed=True)
+    try:
+        submitted = submit_report(report, _user(request), form.report_data(), _base_version(request))
+    except VersionConflict as conflict:
+        return _conflict(request, report, form, conflict.current)
+    except NotEditable as exc:
+        return _refused(request, report, str(exc))
+    if _wants_json(request):
+        return JsonResponse({"ok": True, "version": submitted.version, "url": f"/reports/{submitted.public_id}/"})
+    messages.success(request, "Report submitted.")
+    return redirect(f"/reports/{submitted.public_id}/")
+
+
+def _conflict(request: HttpRequest, report: CallReport, form: ReportForm, current: CallReport) -> HttpResponse:
+    message = (
+        f"Someone else saved this report (now version {current.version}) after you opened it. "
+        "Your changes were not saved; both versions are shown."
+    )
+    if _wants_json(request):
+        return JsonResponse({"ok": False, "conflict": True, "message": message, "version": current.version}, status=409)
+    return _editor(request, current, form, status=409, conflict=message, theirs=report_rows(current))
+
+
+def _refused(request: HttpRequest, report: CallReport, message: str) -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse({"ok": False, "message": message}, status=409)
+    messages.error(request, message)
+    return redirect(f"/reports/{report.public_id}/")
+
+
+def report_rows(report: CallReport) -> list[tuple[str, Any]]:
+    """Label and shown value of every field, as the report's own revision defines them."""
+    zone = report.organization.zone
+    rows: list[tuple[str, Any]] = [
+        ("Agent", report.agent.display_name if report.agent else ""),
+        ("Call start", report.call_start.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")),
+        ("Phone", report.phone_raw),
+        ("Call type", _call_type_label(report)),
+    ]
+    for item in report.revision.definition.fields:
+        value = report.values.get(item.key)
+        if isinstance(value, list):
+            value = ", ".join(str(v) for v in value)
+        elif isinstance(value, bool):
+            value = "Yes" if value else "No"
+        rows.append((item.label, "" if value is None else value))
+    return rows
+
+
+def _call_type_label(report: CallReport) -> str:
+    found = report.revision.definition.call_type(report.call_type)
+    return found.label if found else report.call_type
+
+
+def _visible(user: User) -> QuerySet[CallReport]:
+    reports = CallReport.objects.filter(organization_id=user.organization_id)
+    if user.is_supervisor:
+        return reports
+    return reports.filter(Q(author=user) | Q(agent=user))
+
+
+@login_required
+@require_GET
+def report_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    reports = _visible(user).exclude(status=Status.DRAFT).select_related("form", "agent").order_by("-call_start", "-id")
+    page = Paginator(reports, 50).get_page(request.GET.get("page"))
+    return render(
+        request, "reports/list.html", {"page": page, "title": "My reports" if not user.is_supervisor else "Reports"}
+    )
+
+
+@login_required
+@require_GET
+def unfinished_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    drafts = (
+        _visible(user).filter(status=Status.DRAFT).select_related("form", "agent", "author").order_by("-created_at")
+    )
+    page = Paginator(drafts, 50).get_page(request.GET.get("page"))
+    return render(request, "reports/unfinished.html", {"page": page})
+
+
+@login_required
+@require_POST
+def report_close(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """Close a draft in one click as a non-data call (hang-up, silent, …): no required fields."""
+    report = get_report(request, public_id)
+    if not can_edit(_user(request), report):
+        raise Http404("No such report")
+    call_type = report.revision.definition.call_type(request.POST.get("close_as", ""))
+    if call_type is None or call_type.data:
+        return _refused(request, report, "Choose a call type that closes without a report.")
+    try:
+        closed = close_report(report, _user(request), call_type.key)
+    except NotEditable as exc:
+        return _refused(request, report, str(exc))
+    if _wants_json(request):
+        return JsonResponse({"ok": True, "version": closed.version, "url": f"/reports/{closed.public_id}/"})
+    messages.success(request, f"Closed as {call_type.label.lower()}.")
+    return redirect(f"/reports/{closed.public_id}/")

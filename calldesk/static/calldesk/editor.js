@@ -1,0 +1,1 @@
+// The editor's autosave and offline handling (see issue 3).

@@ -1,0 +1,213 @@
+"""How the telephony URL's parameters are read: names, repeats, agent and mappings.
+
+Pure (no HTTP, no ORM) so every rule of SPEC §2 can be tested and fuzzed alone.
+`calldesk.telephony.services` feeds it from the database; the endpoint, the API and
+the admins' URL tester all read a call through it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from calldesk.callforms.definition import Definition, FieldDef, FieldType
+from calldesk.lib.times import parse_time
+
+# The parameters SPEC §2 gives a meaning of their own; all others go through mappings.
+RESERVED = ("reportver", "agent", "callstart", "ani", "callid")
+MAX_TEXT = 2000  # a mapped text value longer than this is cut, and the call says so
+
+
+@dataclass
+class Params:
+    """The parameters as sent, read by SPEC §2's rules."""
+
+    pairs: list[tuple[str, str]]  # as sent, in order
+    first: dict[str, str] = field(default_factory=dict)  # lower-case name → first non-empty value
+    warnings: list[str] = field(default_factory=list)
+
+    def get(self, name: str) -> str:
+        return self.first.get(name, "")
+
+    def others(self) -> list[tuple[str, str]]:
+        """The non-reserved parameters, one per name (the value that counts)."""
+        return [(name, value) for name, value in self.first.items() if name not in RESERVED]
+
+
+def read_params(pairs: list[tuple[str, str]]) -> Params:
+    params = Params(pairs=list(pairs))
+    counts: dict[str, int] = {}
+    for name, value in pairs:
+        key = name.strip().lower()
+        if not key:
+            continue
+        counts[key] = counts.get(key, 0) + 1
+        if value.strip() and key not in params.first:
+            params.first[key] = value.strip()
+        elif key not in params.first:
+            params.first.setdefault(key, "")
+    for key, count in counts.items():
+        if count > 1:
+            params.warnings.append(f"The parameter `{key}` was sent {count} times; the first non-empty value is used.")
+    # An empty value counts as not sent.
+    params.first = {k: v for k, v in params.first.items() if v}
+    return params
+
+
+def fingerprint(params: Params) -> str:
+    """The same URL, whatever the order or case of its parameter names."""
+    canonical = sorted((name.strip().lower(), value) for name, value in params.pairs)
+    return hashlib.sha256(repr(canonical).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class AgentCandidate:
+    user_id: int
+    email: str
+    agent_id: str
+
+
+@dataclass(frozen=True)
+class AgentMatch:
+    user_id: int | None
+    problem: str  # why the Agent field is empty, or ""
+
+
+def looks_like_email(sent: str) -> bool:
+    return "@" in sent
+
+
+def match_agent(sent: str, candidates: list[AgentCandidate]) -> AgentMatch:
+    """Exactly one active user whose email (any case) or agent ID is `sent`."""
+    value = sent.strip()
+    if not value:
+        return AgentMatch(None, "")
+    if looks_like_email(value):
+        found = [c for c in candidates if c.email.casefold() == value.casefold()]
+    else:
+        found = [c for c in candidates if c.agent_id == value]
+    if len(found) == 1:
+        return AgentMatch(found[0].user_id, "")
+    shown = value[:80]
+    if not found:
+        return AgentMatch(None, f"Agent `{shown}` matches no user; the Agent field is left empty.")
+    return AgentMatch(None, f"Agent `{shown}` matches {len(found)} users; the Agent field is left empty.")
+
+
+@dataclass(frozen=True)
+class Rule:
+    parameter: str  # lower-case
+    value: str  # "" = any value
+    field_key: str
+    field_value: str  # "" = the value as sent
+
+
+@dataclass
+class Placement:
+    parameter: str
+    sent: str
+    field_key: str
+    value: Any
+
+
+@dataclass
+class MappingResult:
+    values: dict[str, Any] = field(default_factory=dict)
+    placements: list[Placement] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    unmapped: list[tuple[str, str]] = field(default_factory=list)
+
+
+def apply_mappings(
+    others: list[tuple[str, str]], rules: list[Rule], definition: Definition, zone: ZoneInfo
+) -> MappingResult:
+    """Place each parameter's value into the fields its rules name.
+
+    A rule for the exact value wins over a rule for any value of the same parameter.
+    """
+    result = MappingResult()
+    for name, sent in others:
+        own = [r for r in rules if r.parameter == name]
+        if not own:
+            result.unmapped.append((name, sent))
+            continue
+        exact = [r for r in own if r.value and r.value.casefold() == sent.casefold()]
+        generic = [r for r in own if not r.value]
+        exact_fields = {r.field_key for r in exact}
+        chosen = exact + [r for r in generic if r.field_key not in exact_fields]
+        if not chosen:
+            result.notices.append(f"The value `{_short(sent)}` of `{name}` has no mapping; nothing was filled.")
+            result.unmapped.append((name, sent))
+            continue
+        for rule in chosen:
+            target = definition.field(rule.field_key)
+            if target is None:
+                result.notices.append(
+                    f"`{name}` is mapped to the field `{rule.field_key}`, which this form no longer has."
+                )
+                continue
+            value, problem = place_value(target, rule.field_value or sent, result.values.get(target.key), zone)
+            if problem:
+                result.notices.append(f"`{name}={_short(sent)}`: {problem}")
+                continue
+            result.values[target.key] = value
+            result.placements.append(Placement(name, sent, target.key, value))
+    return result
+
+
+def _short(value: str) -> str:
+    return value if len(value) <= 60 else value[:57] + "..."
+
+
+_TRUE = {"1", "y", "yes", "true", "on"}
+_FALSE = {"0", "n", "no", "false", "off"}
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def place_value(target: FieldDef, text: str, current: Any, zone: ZoneInfo) -> tuple[Any, str]:
+    """The value `text` puts into `target`, or a problem sentence."""
+    text = text.strip()
+    kind = target.type
+    if kind in (FieldType.CHOICE, FieldType.MULTI_CHOICE):
+        choice = target.choice_for(text)
+        if choice is None:
+            return None, f"`{_short(text)}` is not a choice of {target.label}; it was left empty."
+        if kind == FieldType.CHOICE:
+            return choice.label, ""
+        chosen = list(current or [])
+        return (chosen if choice.label in chosen else [*chosen, choice.label]), ""
+    if kind == FieldType.YES_NO:
+        lowered = text.lower()
+        if lowered in _TRUE:
+            return True, ""
+        if lowered in _FALSE:
+            return False, ""
+        return None, f"{target.label} takes yes or no, not `{_short(text)}`."
+    if kind == FieldType.NUMBER:
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            return None, f"{target.label} takes a number, not `{_short(text)}`."
+        if not number.is_finite():
+            return None, f"{target.label} takes a number, not `{_short(text)}`."
+        return str(number), ""
+    if kind == FieldType.DATE:
+        try:
+            return date.fromisoformat(text).isoformat(), ""
+        except ValueError:
+            return None, f"{target.label} takes a date (YYYY-MM-DD), not `{_short(text)}`."
+    if kind == FieldType.DATETIME:
+        parsed: datetime | None = parse_time(text, zone)
+        if parsed is None:
+            return None, f"{target.label} takes a date and time, not `{_short(text)}`."
+        return parsed.isoformat(), ""
+    if kind == FieldType.EMAIL and not _EMAIL.match(text):
+        return None, f"{target.label} takes an email address, not `{_short(text)}`."
+    if len(text) > MAX_TEXT:
+        return None, f"the value for {target.label} is longer than {MAX_TEXT} characters."
+    return text, ""

@@ -1,0 +1,193 @@
+"""Reading a phone system's call and opening its draft report (SPEC §2).
+
+`read_call` only reads (the admins' URL tester uses it as it is); `open_call` reads and
+writes the call and its draft. Views, the API and commands call these, never their own copy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from calldesk.accounts.models import Organization, User
+from calldesk.callforms.models import CallForm, FormRevision
+from calldesk.lib.phones import PhoneReading, read_phone
+from calldesk.lib.times import read_call_start
+from calldesk.reports.models import CallReport, ReportChange, Status
+from calldesk.telephony.models import Call, CallSource
+from calldesk.telephony.reading import (
+    AgentCandidate,
+    Placement,
+    Rule,
+    apply_mappings,
+    fingerprint,
+    looks_like_email,
+    match_agent,
+    read_params,
+)
+
+REOPEN_WINDOW = timedelta(minutes=15)
+
+
+class MissingReportVer(Exception):
+    """The URL has no reportVer: the phone system is set up wrong (HTTP 400)."""
+
+
+class UnknownForm(Exception):
+    """No active form with this reportVer in this organization (HTTP 404, same for all causes)."""
+
+
+@dataclass
+class CallReading:
+    """What a phone system's parameters mean, before anything is written."""
+
+    form: CallForm
+    revision: FormRevision
+    agent: User | None
+    agent_sent: str
+    call_start: datetime
+    phone: PhoneReading
+    values: dict[str, Any]
+    placements: list[Placement]
+    unmapped: list[tuple[str, str]]
+    notices: list[str]
+    pairs: list[tuple[str, str]]
+    fingerprint: str
+    external_id: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_call(organization: Organization, pairs: list[tuple[str, str]], now: datetime | None = None) -> CallReading:
+    now = now or timezone.now()
+    params = read_params(pairs)
+    report_ver = params.get("reportver")
+    if not report_ver:
+        raise MissingReportVer("The parameter reportVer is missing: it names the call report form to open.")
+    form = (
+        CallForm.objects.filter(organization=organization, report_ver=report_ver, retired_at__isnull=True)
+        .select_related("organization")
+        .first()
+    )
+    if form is None:
+        raise UnknownForm(report_ver)
+    revision = form.current_revision()
+    zone = organization.zone
+    notices: list[str] = list(params.warnings)
+
+    agent_sent = params.get("agent")
+    agent = find_agent(organization, agent_sent, notices)
+
+    start = read_call_start(params.get("callstart") or None, zone, now)
+    if start.problem:
+        notices.append(start.problem)
+
+    phone = read_phone(params.get("ani"), organization.phone_region)
+    if phone.problem:
+        notices.append(phone.problem)
+
+    rules = [Rule(m.parameter, m.value, m.field_key, m.field_value) for m in form.mappings.all()]
+    mapped = apply_mappings(params.others(), rules, revision.definition, zone)
+    notices.extend(mapped.notices)
+    return CallReading(
+        form=form,
+        revision=revision,
+        agent=agent,
+        agent_sent=agent_sent,
+        call_start=start.when,
+        phone=phone,
+        values=mapped.values,
+        placements=mapped.placements,
+        unmapped=mapped.unmapped,
+        notices=notices,
+        pairs=params.pairs,
+        fingerprint=fingerprint(params),
+        external_id=params.get("callid")[:200],
+        warnings=list(params.warnings),
+    )
+
+
+def find_agent(organization: Organization, sent: str, notices: list[str]) -> User | None:
+    if not sent.strip():
+        return None
+    users = User.objects.filter(organization=organization, is_active=True)
+    value = sent.strip()
+    lookup = Q(email__iexact=value) if looks_like_email(value) else Q(agent_id=value)
+    candidates = {u.pk: u for u in users.filter(lookup)[:5]}
+    match = match_agent(value, [AgentCandidate(u.pk, u.email, u.agent_id) for u in candidates.values()])
+    if match.problem:
+        notices.append(match.problem)
+    return candidates.get(match.user_id) if match.user_id is not None else None
+
+
+@dataclass
+class OpenedCall:
+    call: Call
+    report: CallReport
+    reused: bool  # the same URL within 15 minutes: the existing draft
+
+
+def open_call(
+    user: User,
+    pairs: list[tuple[str, str]],
+    source: CallSource = CallSource.URL,
+    organization: Organization | None = None,
+) -> OpenedCall:
+    """Record the call and open its draft, or reopen the draft of the same URL within 15 minutes.
+
+    `organization` is given for API calls (a token, no logged-in person); `user` then is
+    the report's author of record.
+    """
+    org = organization or user.organization
+    assert org is not None, "a user without an organization cannot open calls"
+    now = timezone.now()
+    reading = read_call(org, pairs, now)
+    with transaction.atomic():
+        # One lock per user serialises a double-click: the second request sees the first's draft.
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        if source == CallSource.URL:
+            previous = (
+                Call.objects.filter(
+                    opened_by=user,
+                    fingerprint=reading.fingerprint,
+                    received_at__gte=now - REOPEN_WINDOW,
+                    report__status=Status.DRAFT,
+                )
+                .select_related("report")
+                .order_by("-received_at")
+                .first()
+            )
+            if previous is not None:
+                return OpenedCall(previous, previous.report, reused=True)
+        call = Call.objects.create(
+            organization=org,
+            form=reading.form,
+            revision=reading.revision,
+            opened_by=user if source == CallSource.URL else None,
+            source=source,
+            params=[list(pair) for pair in reading.pairs],
+            unmapped=[list(pair) for pair in reading.unmapped],
+            notices=reading.notices,
+            resolved=reading.values,
+            fingerprint=reading.fingerprint,
+            external_id=reading.external_id,
+        )
+        report = CallReport.objects.create(
+            organization=org,
+            form=reading.form,
+            revision=reading.revision,
+            call=call,
+            agent=reading.agent,
+            call_start=reading.call_start,
+            phone_raw=reading.phone.raw[:200],
+            phone_e164=reading.phone.e164,
+            call_type=reading.revision.definition.default_call_type.key,
+            values=reading.values,
+            author=reading.agent if source == CallSource.API and reading.agent else user,
+        )
+        ReportChange.objects.create(report=report, user=user, action=ReportChange.Action.CREATED, version=1)
+    return OpenedCall(call, report, reused=False)

@@ -1,0 +1,91 @@
+"""`/Telephony/GetCallReport`: the URL phone systems open (SPEC §2)."""
+
+from __future__ import annotations
+
+import secrets
+from urllib.parse import quote
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from calldesk.telephony.reading import read_params
+from calldesk.telephony.services import MissingReportVer, UnknownForm, open_call
+
+# Calls that arrived before login wait in the session (server-side), not in the address
+# bar, so the caller's number never shows in the login page's URL or an access log.
+PENDING_KEY = "calldesk_pending_calls"
+MAX_PENDING = 20
+
+
+def _pairs(data: QueryDict) -> list[tuple[str, str]]:
+    return [(name, value) for name in data for value in data.getlist(name)]
+
+
+def _error(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
+    return render(request, "telephony/error.html", {"title": title, "message": message}, status=status)
+
+
+def not_found(request: HttpRequest) -> HttpResponse:
+    # One answer for unknown, retired and other organizations' forms: nobody learns which exist.
+    return _error(
+        request,
+        404,
+        "Call report form not found",
+        "No call report form with this reportVer is open to you. Check the reportVer your phone system sends.",
+    )
+
+
+@csrf_exempt  # phone systems that can only POST send no CSRF token; opening a draft is all it does
+@require_http_methods(["GET", "POST"])
+def get_call_report(request: HttpRequest) -> HttpResponse:
+    pairs = _pairs(request.POST if request.method == "POST" else request.GET)
+    if not read_params(pairs).get("reportver"):
+        return _error(
+            request,
+            400,
+            "reportVer is missing",
+            "This link has no reportVer parameter, so Calldesk cannot tell which call report form to open. "
+            "The phone system's URL must include reportVer=… (for example ?reportVer=9991234).",
+        )
+    if not request.user.is_authenticated:
+        token = secrets.token_urlsafe(16)
+        pending = request.session.get(PENDING_KEY, {})
+        pending = dict(list(pending.items())[-(MAX_PENDING - 1) :])
+        pending[token] = pairs
+        request.session[PENDING_KEY] = pending
+        return HttpResponseRedirect("/accounts/login/?next=" + quote(f"/Telephony/resume/{token}"))
+    return _open(request, pairs)
+
+
+@login_required
+@require_http_methods(["GET"])
+def resume(request: HttpRequest, token: str) -> HttpResponse:
+    pending = request.session.get(PENDING_KEY, {})
+    pairs = pending.pop(token, None)
+    request.session[PENDING_KEY] = pending
+    if pairs is None:
+        return _error(
+            request,
+            404,
+            "This call is no longer waiting",
+            "The call that sent you to the login page was already opened, or your session ended. "
+            "Check your unfinished calls.",
+        )
+    return _open(request, [tuple(pair) for pair in pairs])
+
+
+def _open(request: HttpRequest, pairs: list[tuple[str, str]]) -> HttpResponse:
+    if getattr(request.user, "organization_id", None) is None:
+        return not_found(request)
+    try:
+        opened = open_call(request.user, pairs)  # type: ignore[arg-type]
+    except MissingReportVer as exc:
+        return _error(request, 400, "reportVer is missing", str(exc))
+    except UnknownForm:
+        return not_found(request)
+    # 303 to the draft's opaque address: a refresh or a lost tab never loses the call, and
+    # the caller's number leaves the address bar.
+    return HttpResponseRedirect(f"/reports/{opened.report.public_id}/", status=303)

@@ -1,0 +1,27 @@
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import include, path
+
+from calldesk.accounts.views import LoginView, logout_view
+from calldesk.telephony import views as telephony_views
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("/reports/" if request.user.is_authenticated else "/accounts/login/")
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    """Liveness for load balancers; also the benchmark's trivial endpoint."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("accounts/login/", LoginView.as_view(), name="accounts-login"),
+    path("accounts/logout/", logout_view, name="accounts-logout"),
+    # Matched for any spelling of the path by CanonicalTelephonyPathMiddleware.
+    path("Telephony/GetCallReport", telephony_views.get_call_report, name="telephony-get-call-report"),
+    path("Telephony/resume/<str:token>", telephony_views.resume, name="telephony-resume"),
+    path("reports/", include("calldesk.reports.urls")),
+]
