@@ -27,6 +27,9 @@ INSTALLED_APPS = [
     "calldesk.callforms",
     "calldesk.telephony",
     "calldesk.reports",
+    "calldesk.configio",
+    "calldesk.configure",
+    "calldesk.dashboards",
 ]
 
 MIDDLEWARE = [

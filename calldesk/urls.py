@@ -24,4 +24,6 @@ urlpatterns = [
     path("Telephony/GetCallReport", telephony_views.get_call_report, name="telephony-get-call-report"),
     path("Telephony/resume/<str:token>", telephony_views.resume, name="telephony-resume"),
     path("reports/", include("calldesk.reports.urls")),
+    path("configure/", include("calldesk.configure.urls")),
+    path("dashboards/", include("calldesk.dashboards.urls")),
 ]

@@ -1,9 +1,9 @@
 from django.urls import path
 
-from calldesk.reports import views
+from calldesk.reports import lists, views
 
 urlpatterns = [
-    path("", views.report_list, name="reports-list"),
+    path("", lists.report_list, name="reports-list"),
     path("unfinished/", views.unfinished_list, name="reports-unfinished"),
     path("<uuid:public_id>/", views.report_detail, name="reports-detail"),
     path("<uuid:public_id>/edit/", views.report_edit, name="reports-edit"),

@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from calldesk.accounts.access import current_user
 from calldesk.accounts.models import User
 from calldesk.reports.forms import PREFIX, ReportForm, initial_for
 from calldesk.reports.history import earlier_calls
@@ -41,7 +42,7 @@ def get_report(request: HttpRequest, public_id: UUID) -> CallReport:
         .filter(public_id=public_id)
         .first()
     )
-    if report is None or not can_view(_user(request), report):
+    if report is None or not can_view(current_user(request), report):
         raise Http404("No such report")
     return report
 
@@ -69,7 +70,7 @@ def _editor(
         "custom_fields": [(form[PREFIX + item.key], item.required) for item in definition.fields],
         "non_data_types": [c for c in definition.call_types if not c.data],
         "notices": report.call.notices if report.call else [],
-        "earlier": earlier_calls(_user(request), report),
+        "earlier": earlier_calls(current_user(request), report),
         **extra,
     }
     return render(request, "reports/editor.html", context, status=status)
@@ -79,7 +80,7 @@ def _editor(
 @require_GET
 def report_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
     report = get_report(request, public_id)
-    if report.is_draft and can_edit(_user(request), report):
+    if report.is_draft and can_edit(current_user(request), report):
         return _editor(request, report, _form(report))
     return render(
         request,
@@ -87,7 +88,7 @@ def report_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
         {
             "report": report,
             "rows": report_rows(report),
-            "can_edit": can_edit(_user(request), report),
+            "can_edit": can_edit(current_user(request), report),
             "history": report.changes.select_related("user"),
         },
     )
@@ -98,7 +99,7 @@ def report_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
 def report_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """Correct a submitted report (author or supervisor); every change goes to its history."""
     report = get_report(request, public_id)
-    if not can_edit(_user(request), report):
+    if not can_edit(current_user(request), report):
         raise Http404("No such report")
     return _editor(request, report, _form(report))
 
@@ -118,7 +119,7 @@ def _base_version(request: HttpRequest) -> int:
 @require_POST
 def report_save(request: HttpRequest, public_id: UUID) -> HttpResponse:
     report = get_report(request, public_id)
-    if not can_edit(_user(request), report):
+    if not can_edit(current_user(request), report):
         raise Http404("No such report")
     form = _form(report, data=request.POST)
     if not form.is_valid():
@@ -126,7 +127,7 @@ def report_save(request: HttpRequest, public_id: UUID) -> HttpResponse:
             return JsonResponse({"ok": False, "errors": form.errors.get_json_data()}, status=400)
         return _editor(request, report, form, status=400)
     try:
-        saved = save_report(report, _user(request), form.report_data(), _base_version(request))
+        saved = save_report(report, current_user(request), form.report_data(), _base_version(request))
     except VersionConflict as conflict:
         return _conflict(request, report, form, conflict.current)
     except NotEditable as exc:
@@ -141,7 +142,7 @@ def report_save(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @require_POST
 def report_submit(request: HttpRequest, public_id: UUID) -> HttpResponse:
     report = get_report(request, public_id)
-    if not can_edit(_user(request), report):
+    if not can_edit(current_user(request), report):
         raise Http404("No such report")
     form = _form(report, data=request.POST, enforce_required=True)
     if not form.is_valid():
@@ -149,7 +150,7 @@ def report_submit(request: HttpRequest, public_id: UUID) -> HttpResponse:
             return JsonResponse({"ok": False, "errors": form.errors.get_json_data()}, status=400)
         return _editor(request, report, form, status=400, submit_failed=True)
     try:
-        submitted = submit_report(report, _user(request), form.report_data(), _base_version(request))
+        submitted = submit_report(report, current_user(request), form.report_data(), _base_version(request))
     except VersionConflict as conflict:
         return _conflict(request, report, form, conflict.current)
     except NotEditable as exc:
@@ -201,7 +202,7 @@ def _call_type_label(report: CallReport) -> str:
     return found.label if found else report.call_type
 
 
-def _visible(user: User) -> QuerySet[CallReport]:
+def visible_reports(user: User) -> QuerySet[CallReport]:
     reports = CallReport.objects.filter(organization_id=user.organization_id)
     if user.is_supervisor:
         return reports
@@ -210,21 +211,13 @@ def _visible(user: User) -> QuerySet[CallReport]:
 
 @login_required
 @require_GET
-def report_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    reports = _visible(user).exclude(status=Status.DRAFT).select_related("form", "agent").order_by("-call_start", "-id")
-    page = Paginator(reports, 50).get_page(request.GET.get("page"))
-    return render(
-        request, "reports/list.html", {"page": page, "title": "My reports" if not user.is_supervisor else "Reports"}
-    )
-
-
-@login_required
-@require_GET
 def unfinished_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     drafts = (
-        _visible(user).filter(status=Status.DRAFT).select_related("form", "agent", "author").order_by("-created_at")
+        visible_reports(user)
+        .filter(status=Status.DRAFT)
+        .select_related("form", "agent", "author")
+        .order_by("-created_at")
     )
     page = Paginator(drafts, 50).get_page(request.GET.get("page"))
     return render(request, "reports/unfinished.html", {"page": page})
@@ -235,13 +228,13 @@ def unfinished_list(request: HttpRequest) -> HttpResponse:
 def report_close(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """Close a draft in one click as a non-data call (hang-up, silent, …): no required fields."""
     report = get_report(request, public_id)
-    if not can_edit(_user(request), report):
+    if not can_edit(current_user(request), report):
         raise Http404("No such report")
     call_type = report.revision.definition.call_type(request.POST.get("close_as", ""))
     if call_type is None or call_type.data:
         return _refused(request, report, "Choose a call type that closes without a report.")
     try:
-        closed = close_report(report, _user(request), call_type.key)
+        closed = close_report(report, current_user(request), call_type.key)
     except NotEditable as exc:
         return _refused(request, report, str(exc))
     if _wants_json(request):

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ConfigioConfig(AppConfig):
+    name = "calldesk.configio"
+    label = "configio"

@@ -1,0 +1,1 @@
+urlpatterns: list[URLPattern] = []  # the admins' pages (issue 4)

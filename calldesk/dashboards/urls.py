@@ -1,0 +1,1 @@
+urlpatterns: list[URLPattern] = []  # supervisors' dashboards (issue 5)
