@@ -24,7 +24,7 @@ def role_required(
     """Logged in, in an organization, and passing `check`; everyone else gets a 404, so
     people outside a role never learn which pages exist."""
 
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorator(view: View) -> View:
         @login_required
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
