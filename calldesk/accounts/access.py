@@ -18,9 +18,10 @@ def current_user(request: HttpRequest) -> User:
     return user
 
 
-def role_required(
-    check: Callable[[User], bool],
-) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+View = Callable[..., HttpResponse]
+
+
+def role_required(check: Callable[[User], bool]) -> Callable[[View], View]:
     """Logged in, in an organization, and passing `check`; everyone else gets a 404, so
     people outside a role never learn which pages exist."""
 
