@@ -41,6 +41,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "calldesk.accounts.middleware.IdleTimeoutMiddleware",
+    "calldesk.accounts.middleware.OrganizationTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "calldesk.lib.middleware.SecurityHeadersMiddleware",

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 LAST_ACTIVITY = "calldesk_last_activity"
 BACKGROUND_HEADER = "HTTP_X_CALLDESK_BACKGROUND"
@@ -32,4 +33,19 @@ class IdleTimeoutMiddleware:
                 request.idle_logged_out = True  # type: ignore[attr-defined]
             elif request.META.get(BACKGROUND_HEADER) != "1":
                 request.session[LAST_ACTIVITY] = now
+        return self.get_response(request)
+
+
+class OrganizationTimezoneMiddleware:
+    """Times are stored in UTC and shown in the organization's time zone (SPEC §2)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        org = getattr(request.user, "organization", None) if request.user.is_authenticated else None
+        if org is not None:
+            timezone.activate(org.zone)
+        else:
+            timezone.deactivate()
         return self.get_response(request)

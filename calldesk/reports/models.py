@@ -44,6 +44,8 @@ class CallReport(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     # Bumped by every save; a save based on an older version is refused (no silent overwrite).
     version = models.PositiveIntegerField(default=1)
+    # The key of the submit that submitted it: the same submit retried answers as done.
+    submit_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
     # Set when personal data was blanked by retention.
     redacted_at = models.DateTimeField(null=True, blank=True)
 
@@ -55,6 +57,15 @@ class CallReport(models.Model):
             models.Index(fields=["organization", "call_start"], name="report_org_start_idx"),
             # "My unfinished calls" and "My reports".
             models.Index(fields=["author", "status", "created_at"], name="report_author_status_idx"),
+        ]
+        constraints = [
+            # A report is submitted (or closed) at a known time, and a draft has no submit time.
+            models.CheckConstraint(
+                condition=models.Q(status="draft", submitted_at__isnull=True)
+                | models.Q(status="abandoned")
+                | models.Q(status__in=["submitted", "closed"], submitted_at__isnull=False),
+                name="report_submitted_has_time",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -102,17 +102,25 @@ def save_report(report: CallReport, user: User, data: dict[str, Any], base_versi
     return current
 
 
-def submit_report(report: CallReport, user: User, data: dict[str, Any], base_version: int) -> CallReport:
-    """Submit a draft. A second submit of the same draft changes nothing (NotEditable)."""
+def submit_report(
+    report: CallReport, user: User, data: dict[str, Any], base_version: int, submit_key: str = ""
+) -> CallReport:
+    """Submit a draft, once. The same submit retried (same `submit_key`: a double click, a
+    retry after a timeout) answers with the report as submitted; any other second submit of
+    the same draft is refused (NotEditable). The status check runs on the locked row, so
+    concurrent submits queue and only the first one changes anything."""
     with transaction.atomic():
         current = _locked(report)
         if current.status != Status.DRAFT:
+            if submit_key and current.submit_key == submit_key:
+                return current
             raise NotEditable("This report was already submitted.")
         if current.version != base_version:
             raise VersionConflict(current)
         changes = _diff(current, data)
         _apply(current, data, user)
         current.status = Status.SUBMITTED
+        current.submit_key = submit_key[:64] or None
         current.submitted_at = timezone.now()
         current.version += 1
         current.save()
@@ -122,19 +130,36 @@ def submit_report(report: CallReport, user: User, data: dict[str, Any], base_ver
     return current
 
 
-def close_report(report: CallReport, user: User, call_type: str) -> CallReport:
-    """Close a draft as a non-data call. Whatever was typed stays; required fields are not asked."""
+def close_report(report: CallReport, user: User, call_type: str, data: dict[str, Any] | None = None) -> CallReport:
+    """Close a draft as a non-data call, with what was typed (`data`, optional); required
+    fields are not asked."""
+    update = {**(data or {}), "call_type": call_type}
     with transaction.atomic():
         current = _locked(report)
         if current.status != Status.DRAFT:
             raise NotEditable("This report is no longer a draft.")
-        changes = _diff(current, {"call_type": call_type})
-        _apply(current, {"call_type": call_type}, user)
+        changes = _diff(current, update)
+        _apply(current, update, user)
         current.status = Status.CLOSED
         current.submitted_at = timezone.now()
         current.version += 1
         current.save()
         ReportChange.objects.create(
             report=current, user=user, action=ReportChange.Action.CLOSED, changes=changes, version=current.version
+        )
+    return current
+
+
+def abandon_report(report: CallReport, user: User) -> CallReport:
+    """Close a draft nobody will finish. What was typed stays; it counts as a call without a report."""
+    with transaction.atomic():
+        current = _locked(report)
+        if current.status != Status.DRAFT:
+            raise NotEditable("This report is no longer a draft.")
+        current.status = Status.ABANDONED
+        current.version += 1
+        current.save(update_fields=["status", "version", "updated_at"])
+        ReportChange.objects.create(
+            report=current, user=user, action=ReportChange.Action.ABANDONED, version=current.version
         )
     return current

@@ -10,4 +10,5 @@ urlpatterns = [
     path("<uuid:public_id>/save", views.report_save, name="reports-save"),
     path("<uuid:public_id>/submit", views.report_submit, name="reports-submit"),
     path("<uuid:public_id>/close", views.report_close, name="reports-close"),
+    path("<uuid:public_id>/abandon", views.report_abandon, name="reports-abandon"),
 ]

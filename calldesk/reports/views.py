@@ -1,12 +1,18 @@
-"""The report editor, read-only view and the specialist's lists."""
+"""The report editor, its saves (autosave, submit, close, correct) and the read-only view.
+
+The editor's script (static/calldesk/editor.js) posts the same form as a plain browser
+would, asking for JSON; without JavaScript the same views answer with pages."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -15,12 +21,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from calldesk.accounts.access import current_user
 from calldesk.accounts.models import User
+from calldesk.lib.phones import display_e164
 from calldesk.reports.forms import PREFIX, ReportForm, initial_for
 from calldesk.reports.history import earlier_calls
 from calldesk.reports.models import CallReport, Status
 from calldesk.reports.services import (
     NotEditable,
     VersionConflict,
+    abandon_report,
     can_edit,
     can_view,
     close_report,
@@ -28,11 +36,23 @@ from calldesk.reports.services import (
     submit_report,
 )
 
+View = Callable[..., HttpResponse]
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
+
+def editor_login_required(view: View) -> View:
+    """login_required, but a script's save after the session ended gets a 401 it can act on
+    (ask the specialist to log in and keep the page) instead of the login page's HTML."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            if _wants_json(request):
+                message = "Your session has ended. Log in again to save; what you typed is kept on this page."
+                return JsonResponse({"ok": False, "login": True, "message": message}, status=401)
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 def get_report(request: HttpRequest, public_id: UUID) -> CallReport:
@@ -70,7 +90,10 @@ def _editor(
         "custom_fields": [(form[PREFIX + item.key], item.required) for item in definition.fields],
         "non_data_types": [c for c in definition.call_types if not c.data],
         "notices": report.call.notices if report.call else [],
+        "phone_display": display_e164(report.phone_e164),
         "earlier": earlier_calls(current_user(request), report),
+        # One key per page load: however often this page's submit is sent, it submits once.
+        "submit_key": uuid4().hex,
         **extra,
     }
     return render(request, "reports/editor.html", context, status=status)
@@ -115,8 +138,8 @@ def _base_version(request: HttpRequest) -> int:
         return -1
 
 
-@login_required
 @require_POST
+@editor_login_required
 def report_save(request: HttpRequest, public_id: UUID) -> HttpResponse:
     report = get_report(request, public_id)
     if not can_edit(current_user(request), report):
@@ -138,8 +161,8 @@ def report_save(request: HttpRequest, public_id: UUID) -> HttpResponse:
     return redirect(f"/reports/{saved.public_id}/")
 
 
-@login_required
 @require_POST
+@editor_login_required
 def report_submit(request: HttpRequest, public_id: UUID) -> HttpResponse:
     report = get_report(request, public_id)
     if not can_edit(current_user(request), report):
@@ -150,7 +173,13 @@ def report_submit(request: HttpRequest, public_id: UUID) -> HttpResponse:
             return JsonResponse({"ok": False, "errors": form.errors.get_json_data()}, status=400)
         return _editor(request, report, form, status=400, submit_failed=True)
     try:
-        submitted = submit_report(report, current_user(request), form.report_data(), _base_version(request))
+        submitted = submit_report(
+            report,
+            current_user(request),
+            form.report_data(),
+            _base_version(request),
+            request.POST.get("submit_key", ""),
+        )
     except VersionConflict as conflict:
         return _conflict(request, report, form, conflict.current)
     except NotEditable as exc:
@@ -167,7 +196,16 @@ def _conflict(request: HttpRequest, report: CallReport, form: ReportForm, curren
         "Your changes were not saved; both versions are shown."
     )
     if _wants_json(request):
-        return JsonResponse({"ok": False, "conflict": True, "message": message, "version": current.version}, status=409)
+        return JsonResponse(
+            {
+                "ok": False,
+                "conflict": True,
+                "message": message,
+                "version": current.version,
+                "theirs": report_rows(current),
+            },
+            status=409,
+        )
     return _editor(request, current, form, status=409, conflict=message, theirs=report_rows(current))
 
 
@@ -223,8 +261,8 @@ def unfinished_list(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/unfinished.html", {"page": page})
 
 
-@login_required
 @require_POST
+@editor_login_required
 def report_close(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """Close a draft in one click as a non-data call (hang-up, silent, …): no required fields."""
     report = get_report(request, public_id)
@@ -233,11 +271,30 @@ def report_close(request: HttpRequest, public_id: UUID) -> HttpResponse:
     call_type = report.revision.definition.call_type(request.POST.get("close_as", ""))
     if call_type is None or call_type.data:
         return _refused(request, report, "Choose a call type that closes without a report.")
+    # What was typed is kept when it is valid; a closed call never waits on a field.
+    form = _form(report, data=request.POST)
+    typed = form.report_data() if form.is_valid() else None
     try:
-        closed = close_report(report, current_user(request), call_type.key)
+        closed = close_report(report, current_user(request), call_type.key, typed)
     except NotEditable as exc:
         return _refused(request, report, str(exc))
     if _wants_json(request):
         return JsonResponse({"ok": True, "version": closed.version, "url": f"/reports/{closed.public_id}/"})
     messages.success(request, f"Closed as {call_type.label.lower()}.")
     return redirect(f"/reports/{closed.public_id}/")
+
+
+@require_POST
+@editor_login_required
+def report_abandon(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """A supervisor closes a draft nobody will finish; it stays, counted as abandoned."""
+    report = get_report(request, public_id)
+    user = current_user(request)
+    if not user.is_supervisor:
+        raise Http404("No such report")
+    try:
+        abandon_report(report, user)
+    except NotEditable as exc:
+        return _refused(request, report, str(exc))
+    messages.success(request, "The draft was closed as abandoned.")
+    return redirect("/reports/unfinished/")

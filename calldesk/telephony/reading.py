@@ -47,15 +47,12 @@ def read_params(pairs: list[tuple[str, str]]) -> Params:
         if not key:
             continue
         counts[key] = counts.get(key, 0) + 1
+        # An empty value counts as not sent: a later non-empty one is the value.
         if value.strip() and key not in params.first:
             params.first[key] = value.strip()
-        elif key not in params.first:
-            params.first.setdefault(key, "")
     for key, count in counts.items():
         if count > 1:
             params.warnings.append(f"The parameter `{key}` was sent {count} times; the first non-empty value is used.")
-    # An empty value counts as not sent.
-    params.first = {k: v for k, v in params.first.items() if v}
     return params
 
 

@@ -183,7 +183,9 @@ def open_call(
             call=call,
             agent=reading.agent,
             call_start=reading.call_start,
-            phone_raw=reading.phone.raw[:200],
+            # A withheld or junk number leaves Phone empty (the notice says why), so it never
+            # blocks the specialist's submit as "not a phone number".
+            phone_raw=reading.phone.raw[:200] if reading.phone.ok else "",
             phone_e164=reading.phone.e164,
             call_type=reading.revision.definition.default_call_type.key,
             values=reading.values,

@@ -1,1 +1,359 @@
-// The editor's autosave and offline handling (see issue 3).
+// The call report editor: autosave, offline retries, session expiry, conflicts, submit once.
+//
+// Rules this script keeps (issue 3):
+// - a change is saved on the server within 3 seconds; saves go one at a time, in order, so an
+//   older save never overtakes a newer one;
+// - "Saved" is shown only when the server confirmed a save that holds every change typed;
+// - nothing typed is ever dropped: offline, 5xx, an expired session or a conflict keep the page
+//   as it is and say so; nothing of the caller is written to the browser's storage.
+(function () {
+  "use strict";
+
+  var form = document.getElementById("report-form");
+  if (!form) return;
+
+  var stateEl = document.getElementById("save-state");
+  var versionEl = document.getElementById("id_version");
+  var isDraft = form.dataset.draft === "true";
+  var saveUrl = form.dataset.saveUrl;
+  var submitUrl = form.dataset.submitUrl;
+
+  var DEBOUNCE_MS = 1200; // quiet time after the last keystroke
+  var MAX_WAIT_MS = 2500; // a save starts at the latest this long after the first unsaved change
+  var MAX_BACKOFF_MS = 15000;
+
+  var editSeq = 0; // bumped by every change
+  var savedSeq = 0; // the edit the server has confirmed
+  var busy = false; // a request is in flight
+  var queue = []; // work waiting for the request in flight
+  var debounceTimer = null;
+  var maxWaitTimer = null;
+  var retryTimer = null;
+  var backoff = 1000;
+  var blocked = null; // "login" or "conflict": saving waits for the specialist
+  var leaving = false;
+
+  function setState(state, text) {
+    stateEl.dataset.state = state;
+    stateEl.textContent = text;
+  }
+
+  function timeNow() {
+    return new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  }
+
+  function csrfToken() {
+    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    if (match) return decodeURIComponent(match[1]);
+    var input = form.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+
+  function body() {
+    var data = new FormData(form);
+    // The token in the page goes stale when the specialist logs in again; the cookie is current.
+    data.delete("csrfmiddlewaretoken");
+    return data;
+  }
+
+  function post(url, data) {
+    return fetch(url, {
+      method: "POST",
+      body: data,
+      credentials: "same-origin",
+      headers: { Accept: "application/json", "X-CSRFToken": csrfToken() },
+    }).then(function (response) {
+      return response
+        .json()
+        .catch(function () {
+          return {};
+        })
+        .then(function (json) {
+          return { status: response.status, json: json };
+        });
+    });
+  }
+
+  // --- the queue: one request at a time, in order -------------------------------------------
+  function run(task) {
+    queue.push(task);
+    pump();
+  }
+
+  function pump() {
+    if (busy || queue.length === 0) return;
+    busy = true;
+    var task = queue.shift();
+    task().then(
+      function () {
+        busy = false;
+        pump();
+      },
+      function () {
+        busy = false;
+        pump();
+      }
+    );
+  }
+
+  // --- changes and autosave ----------------------------------------------------------------
+  function changed() {
+    editSeq += 1;
+    if (blocked === null) setState("dirty", "Unsaved changes");
+    if (!isDraft) return; // a correction is saved when the specialist says so
+    clearTimeout(debounceTimer);
+    debounceTimer = setTimeout(saveSoon, DEBOUNCE_MS);
+    if (maxWaitTimer === null) maxWaitTimer = setTimeout(saveSoon, MAX_WAIT_MS);
+  }
+
+  function saveSoon() {
+    clearTimeout(debounceTimer);
+    clearTimeout(maxWaitTimer);
+    debounceTimer = null;
+    maxWaitTimer = null;
+    if (blocked !== null) return;
+    if (queue.indexOf(saveTask) === -1) run(saveTask);
+  }
+
+  function saveTask() {
+    if (editSeq === savedSeq && !blocked) return Promise.resolve();
+    var seq = editSeq;
+    setState("saving", "Saving…");
+    return post(saveUrl, body()).then(
+      function (result) {
+        handleSave(result, seq);
+      },
+      function () {
+        offline();
+      }
+    );
+  }
+
+  function handleSave(result, seq) {
+    var json = result.json;
+    if (result.status === 200 && json.ok) {
+      versionEl.value = json.version;
+      savedSeq = seq;
+      backoff = 1000;
+      clearFieldErrors();
+      if (editSeq === savedSeq) {
+        setState("saved", (isDraft ? "Draft saved at " : "Saved at ") + timeNow());
+      } else {
+        setState("dirty", "Unsaved changes");
+        saveSoon();
+      }
+      return;
+    }
+    handleRefusal(result, "Not saved");
+  }
+
+  function handleRefusal(result, verb) {
+    var json = result.json;
+    if (result.status === 401 || result.status === 403) {
+      askToLogIn(json.message);
+    } else if (result.status === 409 && json.conflict) {
+      showConflict(json);
+    } else if (result.status === 409) {
+      setState("error", verb + ": " + (json.message || "this report can no longer be changed here."));
+    } else if (result.status === 400 && json.errors) {
+      showFieldErrors(json.errors);
+      setState("error", verb + ": check the marked fields.");
+    } else if (result.status === 404) {
+      setState("error", verb + ": this report is not open to you any more.");
+    } else {
+      offline(); // 5xx: the server is there but not well; keep everything and retry
+    }
+  }
+
+  // --- offline ---------------------------------------------------------------------------------
+  function offline() {
+    setState("offline", "Offline — your changes are kept on this page and will be saved when the server is back.");
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(function () {
+      retryTimer = null;
+      saveSoon();
+    }, backoff);
+    backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+  }
+
+  window.addEventListener("online", function () {
+    backoff = 1000;
+    if (editSeq !== savedSeq) saveSoon();
+  });
+
+  // --- session ended ---------------------------------------------------------------------------
+  var loginBox = null;
+
+  function askToLogIn(message) {
+    blocked = "login";
+    setState("login", "Not saved — your session has ended.");
+    if (loginBox === null) {
+      loginBox = document.createElement("div");
+      loginBox.className = "errors";
+      loginBox.id = "login-needed";
+      loginBox.setAttribute("role", "alert");
+      var text = document.createElement("p");
+      text.textContent = (message || "Your session has ended.") + " ";
+      var link = document.createElement("a");
+      link.href = "/accounts/login/?next=/reports/unfinished/";
+      link.target = "_blank";
+      link.rel = "opener";
+      link.id = "login-again";
+      link.textContent = "Log in again (opens a new tab), then come back here.";
+      text.appendChild(link);
+      loginBox.appendChild(text);
+      form.parentNode.insertBefore(loginBox, form);
+    }
+  }
+
+  function retryAfterLogin() {
+    if (blocked !== "login") return;
+    blocked = null;
+    if (loginBox) {
+      loginBox.remove();
+      loginBox = null;
+    }
+    run(saveTask);
+  }
+
+  window.addEventListener("focus", retryAfterLogin);
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") retryAfterLogin();
+  });
+  setInterval(retryAfterLogin, 5000);
+
+  // --- conflicts -------------------------------------------------------------------------------
+  function showConflict(json) {
+    blocked = "conflict";
+    setState("error", "Not saved — someone else changed this report.");
+    var old = document.getElementById("conflict-panel");
+    if (old) old.remove();
+    var panel = document.createElement("div");
+    panel.className = "errors";
+    panel.id = "conflict-panel";
+    panel.setAttribute("role", "alert");
+    var p = document.createElement("p");
+    p.textContent = json.message;
+    panel.appendChild(p);
+    var heading = document.createElement("p");
+    heading.textContent = "The saved version (yours is in the form below):";
+    panel.appendChild(heading);
+    var rows = document.createElement("dl");
+    rows.className = "rows";
+    (json.theirs || []).forEach(function (row) {
+      var dt = document.createElement("dt");
+      dt.textContent = row[0];
+      var dd = document.createElement("dd");
+      dd.textContent = row[1] === null ? "" : String(row[1]);
+      rows.appendChild(dt);
+      rows.appendChild(dd);
+    });
+    panel.appendChild(rows);
+    var keep = document.createElement("button");
+    keep.type = "button";
+    keep.id = "keep-mine";
+    keep.textContent = "Keep my version";
+    keep.addEventListener("click", function () {
+      versionEl.value = json.version; // overwrite knowingly: the other version stays in history
+      panel.remove();
+      blocked = null;
+      editSeq += 1;
+      run(saveTask);
+    });
+    var take = document.createElement("button");
+    take.type = "button";
+    take.id = "take-theirs";
+    take.textContent = "Use the saved version";
+    take.addEventListener("click", function () {
+      leaving = true;
+      window.location.reload();
+    });
+    panel.appendChild(keep);
+    panel.appendChild(document.createTextNode(" "));
+    panel.appendChild(take);
+    form.parentNode.insertBefore(panel, form);
+  }
+
+  // --- field errors ----------------------------------------------------------------------------
+  function clearFieldErrors() {
+    form.querySelectorAll(".field-error").forEach(function (el) {
+      el.remove();
+    });
+    form.querySelectorAll(".field.has-error").forEach(function (el) {
+      el.classList.remove("has-error");
+    });
+  }
+
+  function showFieldErrors(errors) {
+    clearFieldErrors();
+    Object.keys(errors).forEach(function (name) {
+      var box = document.getElementById("field-" + name) || form;
+      box.classList.add("has-error");
+      errors[name].forEach(function (error) {
+        var p = document.createElement("p");
+        p.className = "field-error";
+        p.setAttribute("role", "alert");
+        p.textContent = error.message;
+        box.appendChild(p);
+      });
+    });
+  }
+
+  // --- submit, save and close buttons ----------------------------------------------------------
+  var sending = false;
+
+  function finish(url, data, verb) {
+    if (sending) return; // a double click sends once; the server's submit key covers retries
+    sending = true;
+    clearTimeout(debounceTimer);
+    setState("saving", verb + "…");
+    var seq = editSeq;
+    run(function () {
+      return post(url, data).then(
+        function (result) {
+          sending = false;
+          if (result.status === 200 && result.json.ok) {
+            savedSeq = seq;
+            leaving = true;
+            window.location.assign(result.json.url || window.location.pathname);
+            return;
+          }
+          handleRefusal(result, "Not " + verb.toLowerCase());
+        },
+        function () {
+          sending = false;
+          setState("offline", "Offline — not " + verb.toLowerCase() + ". Everything you typed is kept; try again when the connection is back.");
+          offline();
+        }
+      );
+    });
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var button = event.submitter;
+    if (button && button.name === "close_as") {
+      var data = body();
+      data.append("close_as", button.value);
+      finish(button.formAction, data, "Closed");
+    } else if (button && button.id === "submit-button") {
+      finish(submitUrl, body(), "Submitted");
+    } else if (isDraft) {
+      saveSoon();
+    } else {
+      finish(saveUrl, body(), "Saved");
+    }
+  });
+
+  // Every control (text, select, checkbox, date) fires "input" on each change; "change" would
+  // count a text field twice (again on blur) and show saved work as unsaved.
+  form.addEventListener("input", changed);
+
+  window.addEventListener("beforeunload", function (event) {
+    if (leaving) return;
+    if (editSeq !== savedSeq || busy) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
+})();

@@ -1,0 +1,202 @@
+"""The admin pages' Django forms. Validation of a form definition itself stays in
+`callforms.definition.parse_definition`; these forms only shape the page's input."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from zoneinfo import available_timezones
+
+import phonenumbers
+from django import forms
+from django.contrib.auth.password_validation import validate_password
+
+from calldesk.accounts.models import Role, User
+from calldesk.callforms.definition import FieldType
+from calldesk.callforms.models import CallForm
+
+REPORT_VER_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+FIELD_TYPE_CHOICES = [
+    (FieldType.TEXT.value, "Text"),
+    (FieldType.LONG_TEXT.value, "Long text"),
+    (FieldType.NUMBER.value, "Number"),
+    (FieldType.YES_NO.value, "Yes / no"),
+    (FieldType.CHOICE.value, "Choice (one)"),
+    (FieldType.MULTI_CHOICE.value, "Choice (several)"),
+    (FieldType.DATE.value, "Date"),
+    (FieldType.DATETIME.value, "Date and time"),
+    (FieldType.PHONE.value, "Phone number"),
+    (FieldType.EMAIL.value, "Email address"),
+]
+
+
+class NewCallForm(forms.Form):
+    report_ver = forms.CharField(
+        label="reportVer",
+        max_length=64,
+        help_text="The public string phone systems send, e.g. a 7-digit number like 9991234.",
+    )
+    name = forms.CharField(label="Name", max_length=200)
+
+    def clean_report_ver(self) -> str:
+        value: str = self.cleaned_data["report_ver"].strip()
+        if not REPORT_VER_RE.match(value):
+            raise forms.ValidationError("Use letters, digits, dot, dash or underscore (at most 64).")
+        # reportVer is unique across the installation (SPEC §1), so this says no even for
+        # another organization's form; it tells nothing more than that the string is taken.
+        if CallForm.objects.filter(report_ver=value).exists():
+            raise forms.ValidationError("This reportVer is already in use; choose another.")
+        return value
+
+
+class FormNameForm(forms.Form):
+    name = forms.CharField(label="Form name", max_length=200)
+
+
+class FieldRowForm(forms.Form):
+    """One field of the definition as one row of the editor."""
+
+    key = forms.CharField(max_length=63, required=False, help_text="Left empty: made from the label.")
+    label = forms.CharField(max_length=200, required=False)
+    type = forms.ChoiceField(choices=FIELD_TYPE_CHOICES, initial=FieldType.TEXT.value)
+    required = forms.BooleanField(required=False)
+    personal = forms.BooleanField(required=False)
+    help_text = forms.CharField(max_length=500, required=False)
+    choices = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Spanish = 112211"}),
+        help_text="One per line: Label = code (the code is optional).",
+    )
+
+
+class CallTypeRowForm(forms.Form):
+    key = forms.CharField(max_length=63, required=False)
+    label = forms.CharField(max_length=100, required=False)
+    data = forms.BooleanField(required=False, label="Full report", initial=True)
+
+
+FieldRowFormSet = forms.formset_factory(FieldRowForm, extra=1, can_order=True, can_delete=True, max_num=200)
+CallTypeFormSet = forms.formset_factory(CallTypeRowForm, extra=1, can_delete=True, max_num=50)
+
+
+class MappingForm(forms.Form):
+    parameter = forms.CharField(max_length=100, label="URL parameter", help_text="e.g. language, dnis")
+    value = forms.CharField(max_length=500, required=False, label="Only when its value is", help_text="Empty: any value.")
+    field_key = forms.ChoiceField(label="Field", choices=())
+    field_value = forms.CharField(
+        max_length=500,
+        required=False,
+        label="Put this value",
+        help_text="Empty: the value as sent (a choice field picks the choice by code or label).",
+    )
+
+    def __init__(self, *args: Any, field_choices: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["field_key"].choices = field_choices  # type: ignore[attr-defined]
+
+    def clean_parameter(self) -> str:
+        value: str = self.cleaned_data["parameter"].strip()
+        if not re.match(r"^[A-Za-z0-9._-]+$", value):
+            raise forms.ValidationError("A parameter name is letters, digits, dot, dash or underscore.")
+        return value
+
+
+class TesterForm(forms.Form):
+    url = forms.CharField(
+        label="A URL your phone system sent",
+        max_length=16384,
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
+    )
+
+
+ROLE_HELP = "Specialists write reports; supervisors also see every report; admins also configure."
+
+
+class UserCreateForm(forms.Form):
+    email = forms.EmailField(label="Email")
+    name = forms.CharField(max_length=200, required=False)
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.SPECIALIST, help_text=ROLE_HELP)
+    agent_id = forms.CharField(
+        max_length=64, required=False, label="Agent ID", help_text="The ID the phone system knows this person by."
+    )
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        label="Initial password",
+        help_text="Tell it to them in person; they can be given a new one here later.",
+    )
+
+    def clean_email(self) -> str:
+        email: str = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError("A user with this email exists already.")
+        return email
+
+    def clean_password(self) -> str:
+        password: str = self.cleaned_data["password"]
+        validate_password(password)
+        return password
+
+
+class UserEditForm(forms.Form):
+    name = forms.CharField(max_length=200, required=False)
+    role = forms.ChoiceField(choices=Role.choices, help_text=ROLE_HELP)
+    agent_id = forms.CharField(max_length=64, required=False, label="Agent ID")
+    new_password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        required=False,
+        label="New password",
+        help_text="Leave empty to keep the current one.",
+    )
+
+    def __init__(self, *args: Any, member: User, acting: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.member = member
+        self.acting = acting
+
+    def clean_role(self) -> str:
+        role: str = self.cleaned_data["role"]
+        # An admin who demotes themselves could leave the organization with no one to configure it.
+        if self.member.pk == self.acting.pk and role != Role.ADMIN:
+            raise forms.ValidationError("You cannot take away your own admin role; ask another admin.")
+        return role
+
+    def clean_new_password(self) -> str:
+        password: str = self.cleaned_data["new_password"]
+        if password:
+            validate_password(password, self.member)
+        return password
+
+
+def _zone_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(available_timezones())]
+
+
+def _region_choices() -> list[tuple[str, str]]:
+    return [(code, code) for code in sorted(phonenumbers.SUPPORTED_REGIONS)]
+
+
+class OrganizationSettingsForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    time_zone = forms.ChoiceField(help_text="Call times without a zone are read in it, and every time is shown in it.")
+    phone_region = forms.ChoiceField(
+        label="Default phone region", help_text="Numbers without a country code are read as numbers of this region."
+    )
+    idle_timeout_minutes = forms.IntegerField(
+        min_value=1, max_value=24 * 60, label="Idle timeout (minutes)", help_text="A session unused this long logs out."
+    )
+    retention_days = forms.IntegerField(
+        min_value=1,
+        max_value=36500,
+        required=False,
+        label="Keep callers' personal data (days)",
+        help_text="Empty: keep it. After this, phone numbers and personal fields are blanked.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = _zone_choices()  # type: ignore[attr-defined]
+        self.fields["phone_region"].choices = _region_choices()  # type: ignore[attr-defined]
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(max_length=100, label="Name", help_text="What uses it, e.g. “Asterisk at main office”.")

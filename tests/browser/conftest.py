@@ -1,0 +1,178 @@
+"""Browser tests: real Chromium (Debian's `chromium`) driven by Playwright's sync API against
+pytest-django's live server, which serves the test database and the static files.
+
+How to write one:
+
+    def test_something(live_url: str, cast: Cast, page: Page, login: Login) -> None:
+        login(page, cast.specialist)
+        page.goto(live_url + "/Telephony/GetCallReport?reportVer=9991234&agent=34")
+        expect(page.locator("#id_agent option:checked")).to_have_text("Sam Specialist")
+
+Rules: wait with Playwright's `expect(...)` (it retries until a timeout), never with sleeps;
+use literal URLs; every test in this folder is marked `browser` automatically
+(`pytest -m "not browser"` leaves them out). Database writes in the test body work as usual:
+the live server reads the same test database (`transactional_db`, so it sees committed rows).
+
+Chromium: when `chromium` is not on PATH the browser tests FAIL, unless
+CALLDESK_SKIP_BROWSER=1 is set, which skips them with a visible reason.
+
+On a failure the page is saved as a screenshot in `test-artifacts/` and its path printed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
+
+from calldesk.accounts.models import User
+from tests.cast import PASSWORD, Cast, make_cast
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+# Playwright's expect() default is 5 s; a loaded CI machine gets a little more room.
+EXPECT_TIMEOUT_MS = 10_000
+
+Login = Callable[[Page, User], None]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks every test in tests/browser/ with `browser` (the hook sees the whole session's items)."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.path)).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="package")
+def playwright() -> Iterator[Playwright]:
+    """Playwright's sync driver, for the duration of tests/browser/ only.
+
+    The sync API keeps an asyncio loop marked as running in the main thread, and Django then
+    refuses database calls from that thread (SynchronousOnlyOperation) — in the test body and in
+    the fixtures that create and flush data. Those calls are plain synchronous code, so they are
+    allowed while the driver runs, and only then: package scope stops the driver (and the
+    permission) before the rest of the suite runs."""
+    executable = shutil.which("chromium")
+    if executable is None:
+        if os.environ.get("CALLDESK_SKIP_BROWSER") == "1":
+            pytest.skip("CALLDESK_SKIP_BROWSER=1: browser tests skipped (`chromium` not on PATH)")
+        pytest.fail(
+            "`chromium` is not on PATH, so the browser tests cannot run. Install it (Debian: "
+            "`apt-get install chromium`) or set CALLDESK_SKIP_BROWSER=1 to skip them knowingly.",
+            pytrace=False,
+        )
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    driver = sync_playwright().start()
+    try:
+        yield driver
+    finally:
+        driver.stop()
+        if previous is None:
+            del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="package")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    """One headless Chromium (Debian's /usr/bin/chromium; Playwright's own download does not
+    work here) shared by the browser tests; each test gets its own context (see `page`)."""
+    executable = shutil.which("chromium")
+    assert executable is not None  # checked by `playwright`
+    chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+    try:
+        yield chromium
+    finally:
+        chromium.close()
+
+
+@pytest.fixture
+def live_url(live_server: object, transactional_db: None) -> str:
+    """The live server's base URL, e.g. "http://localhost:41234" (no trailing slash).
+
+    pytest-django's `live_server` runs Calldesk in a thread on the test database (SQLite's
+    in-memory database is shared with it; PostgreSQL is reached through its own connection) and
+    serves static files through Django's staticfiles finders. `transactional_db` because the
+    server thread only sees committed data."""
+    return str(live_server.url)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def cast(live_url: str) -> Cast:
+    """The fixed cast of tests/cast.py, created (committed) where the live server sees it.
+    Overrides tests/conftest.py's `cast`, which lives in a rolled-back transaction."""
+    return make_cast()
+
+
+@pytest.fixture
+def context(browser: Browser, live_url: str, request: pytest.FixtureRequest) -> Iterator[BrowserContext]:
+    """A fresh browser context per test: no cookies or storage leak between tests.
+    `base_url` is the live server, so `page.goto("/reports/")` works too."""
+    ctx = browser.new_context(base_url=live_url, viewport={"width": 1280, "height": 900}, locale="en-US")
+    ctx.set_default_timeout(EXPECT_TIMEOUT_MS)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A page in this test's own context. If the test fails, a full-page screenshot is saved
+    to test-artifacts/<test name>.png and its path printed."""
+    tab = context.new_page()
+    yield tab
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed and not tab.is_closed():
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / (re.sub(r"[^\w.-]+", "_", request.node.nodeid) + ".png")
+        try:
+            tab.screenshot(path=str(path), full_page=True)
+            print(f"\nscreenshot of the failed page ({tab.url}): {path}")
+        except Exception as exc:  # a crashed page must not hide the test's own failure
+            print(f"\nno screenshot of the failed page: {exc}")
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    # Keep each phase's report on the test item, so `page` knows at teardown whether the test failed.
+    report = yield
+    setattr(item, "rep_" + report.when, report)
+    return report
+
+
+def _login(page: Page, user: User) -> None:
+    page.goto("/accounts/login/")
+    submit_login_form(page, user)
+    # Logged in: the top bar names the user.
+    expect(page.locator(".topbar .who")).to_contain_text(user.display_name)
+
+
+def submit_login_form(page: Page, user: User) -> None:
+    """Fills and sends the login form already on `page` (e.g. after a redirect to it)."""
+    page.fill("#id_username", user.email)
+    page.fill("#id_password", PASSWORD)
+    page.locator("form[action='/accounts/login/'] button[type=submit]").click()
+
+
+@pytest.fixture
+def login() -> Login:
+    """`login(page, user)`: logs `user` in through the real login form (password
+    tests.cast.PASSWORD) and waits until the page shows them logged in."""
+    return _login
