@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "calldesk.configio",
     "calldesk.configure",
     "calldesk.dashboards",
+    "calldesk.ops",
 ]
 
 MIDDLEWARE = [

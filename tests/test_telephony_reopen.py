@@ -10,6 +10,7 @@ from django.utils import timezone
 from calldesk.reports.models import CallReport, Status
 from calldesk.telephony.models import Call
 from tests.cast import Cast
+from tests.test_telephony_agent import editor_fields
 
 QUERY = "/Telephony/GetCallReport?reportVer=9991234&agent=34&ani=9991234567&language=112211"
 
@@ -28,7 +29,9 @@ def test_a_different_url_opens_a_new_draft(cast: Cast, specialist_client: Client
 
 def test_a_submitted_report_is_not_reopened(cast: Cast, specialist_client: Client) -> None:
     first = specialist_client.get(QUERY)["Location"]
-    CallReport.objects.update(status=Status.SUBMITTED, submitted_at=timezone.now())
+    report = CallReport.objects.get()
+    assert specialist_client.post(first + "submit", editor_fields(report)).status_code == 302
+    assert CallReport.objects.get().status == Status.SUBMITTED
     assert specialist_client.get(QUERY)["Location"] != first
     assert CallReport.objects.filter(status=Status.DRAFT).count() == 1
 

@@ -107,7 +107,7 @@ def explain(problem: str, document: dict[str, Any]) -> str:
     `Field 3 (“Language”), choices line 2, code: …`."""
     match = _PLACE.match(problem)
     if not match:
-        return problem
+        return re.sub(r"^call_types: ", "Call types: ", problem)
     kind, index, path = match.group(1), int(match.group(2)), match.group(3)
     items = document.get(kind, [])
     name = ""

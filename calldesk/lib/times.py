@@ -16,6 +16,9 @@ from zoneinfo import ZoneInfo
 # Unix times outside 2000..2100 are far more likely to be some other number than a time.
 _EPOCH_MIN = datetime(2000, 1, 1, tzinfo=UTC).timestamp()
 _EPOCH_MAX = datetime(2100, 1, 1, tzinfo=UTC).timestamp()
+# A written-out year outside these is a typo, and near year 1 or 9999 the zone arithmetic
+# (and showing it in another zone) overflows.
+_YEARS = range(1900, 2200)
 _ISO = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?"
     r"(Z|[+-]\d{2}(?::?\d{2})?)?$",
@@ -43,6 +46,10 @@ def read_call_start(raw: str | None, zone: ZoneInfo, now: datetime) -> TimeReadi
 
 
 def parse_time(value: str, zone: ZoneInfo) -> datetime | None:
+    # Phone systems send ASCII; other scripts' digits (`²`, `١`) would pass isdigit() and `\d`
+    # yet are not a time anyone sent on purpose (and `int("²")` raises).
+    if not value.isascii():
+        return None
     if value.isdigit():
         return _from_epoch(value)
     match = _ISO.match(value) or _COMPACT_ISO.match(value)
@@ -55,6 +62,8 @@ def parse_time(value: str, zone: ZoneInfo) -> datetime | None:
         year, month, day, hour, minute, second, offset = groups
         fraction = None
     micro = int((fraction or "0")[:6].ljust(6, "0"))
+    if int(year) not in _YEARS:
+        return None
     try:
         naive = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0), micro)
     except ValueError:

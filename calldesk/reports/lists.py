@@ -1,29 +1,72 @@
-"""The report lists supervisors and specialists search (issue 5 builds filters and exports here)."""
+"""The report list: combined filters, sorting, pages, counts, and its exports (SPEC §4).
+
+`/reports/?from=…&status=…` shows a page; the same query with `export=csv` or
+`export=xlsx` downloads every matching report. The list starts from `visible_reports`, so a
+specialist sees (and exports) only their own reports through any filter.
+"""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from calldesk.accounts.access import current_user
-from calldesk.reports.models import Status
+from calldesk.dashboards.models import ExportRecord
+from calldesk.reports import exports
+from calldesk.reports.search import SORTS, ReportFilterForm
 from calldesk.reports.views import visible_reports
+
+PAGE_SIZE = 50
+EXPORT_FORMATS = {choice.value for choice in ExportRecord.Format}
+SORTABLE = [("call_start", "Call start"), ("form", "Form"), ("agent", "Agent"), ("status", "Status")]
 
 
 @login_required
 @require_GET
-def report_list(request: HttpRequest) -> HttpResponse:
+def report_list(request: HttpRequest) -> HttpResponseBase:
     user = current_user(request)
-    reports = (
-        visible_reports(user)
-        .exclude(status=Status.DRAFT)
-        .select_related("form", "agent")
-        .order_by("-call_start", "-id")
-    )
-    page = Paginator(reports, 50).get_page(request.GET.get("page"))
+    assert user.organization is not None
+    export = request.GET.get("export", "")
+    if export and export not in EXPORT_FORMATS:
+        return HttpResponse("Unknown export format: choose csv or xlsx.", status=400, content_type="text/plain")
+    form = ReportFilterForm(user, request.GET)
+    title = "Reports" if user.is_supervisor else "My reports"
+    if not form.is_valid():
+        if export:
+            return HttpResponse("The filter has errors; fix them on the list first.", status=400, content_type="text/plain")
+        return render(request, "reports/list.html", {"form": form, "page": None, "title": title}, status=400)
+    report_filter = form.result()
+    reports = report_filter.apply(visible_reports(user), user.organization.zone)
+    if export:
+        plan = exports.ExportPlan(user.organization, report_filter.form)
+        record = exports.start_record(user, export, report_filter)
+        if export == ExportRecord.Format.CSV:
+            return exports.csv_response(plan, reports, record, reports.count())
+        return exports.xlsx_response(plan, reports, record)
+    page = Paginator(reports.select_related("form", "agent"), PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("export", None)
+    current_sort = report_filter.sort
+    sort_links = []
+    for key, label in SORTABLE:
+        query["sort"] = f"-{key}" if current_sort == key else key
+        arrow = "↑" if current_sort == key else "↓" if current_sort == f"-{key}" else ""
+        sort_links.append((label, "?" + query.urlencode(), arrow))
+    query["sort"] = current_sort
+    assert current_sort in SORTS
     return render(
-        request, "reports/list.html", {"page": page, "title": "My reports" if not user.is_supervisor else "Reports"}
+        request,
+        "reports/list.html",
+        {
+            "form": form,
+            "page": page,
+            "title": title,
+            "query": query.urlencode(),
+            "sort_links": sort_links,
+            "filtered": any(key in request.GET for key in form.fields if request.GET.get(key) and key != "sort"),
+        },
     )

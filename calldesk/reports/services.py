@@ -74,7 +74,8 @@ def _apply(report: CallReport, data: dict[str, Any], user: User) -> None:
 
 
 def _locked(report: CallReport) -> CallReport:
-    return CallReport.objects.select_for_update().select_related("agent").get(pk=report.pk)
+    # of=self: PostgreSQL cannot lock the nullable side of the outer join to the agent.
+    return CallReport.objects.select_for_update(of=("self",)).select_related("agent").get(pk=report.pk)
 
 
 def save_report(report: CallReport, user: User, data: dict[str, Any], base_version: int) -> CallReport:

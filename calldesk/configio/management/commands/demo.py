@@ -1,0 +1,50 @@
+"""`calldesk demo`: load the demo organization and print its logins and the example URLs."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from calldesk.configio.document import ConfigError, load_text
+from calldesk.configio.importer import import_document
+
+# The three example URLs of SPEC §2, exactly as written there.
+EXAMPLE_PATHS = (
+    "/Telephony/GetCallReport?reportVer=9991234&agent=34&ani=999-123-4567",
+    "/Telephony/GetCallReport?reportVer=1234567&agent=bob%40acme.com&ani=9991234567&dnis=8886201111",
+    "/Telephony/GetCallReport?reportVer=1234567&language=112211&callStart=2008-09-22T14:01:54Z",
+)
+
+
+def demo_document() -> Any:
+    text = resources.files("calldesk.configio").joinpath("demo.yaml").read_text(encoding="utf-8")
+    return load_text(text, "demo.yaml")
+
+
+class Command(BaseCommand):
+    help = "Load the demo organization (idempotent) and print its logins and the example telephony URLs."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--base-url", default="http://127.0.0.1:8000", help="where Calldesk runs (default: %(default)s)"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        document = demo_document()
+        try:
+            summary = import_document(document)
+        except ConfigError as error:
+            for problem in error.problems:
+                self.stderr.write(problem)
+            raise CommandError("the demo data could not be loaded; nothing was changed.") from None
+        self.stdout.write(f"Demo organization: {summary}.")
+        self.stdout.write("Demo logins (email / password):")
+        for org in document["organizations"]:
+            for user in org["users"]:
+                self.stdout.write(f"  {user['email']:<18} {user['password']:<16} {user['role']}")
+        self.stdout.write("Example telephony URLs (log in first, or be asked to):")
+        base = options["base_url"].rstrip("/")
+        for path in EXAMPLE_PATHS:
+            self.stdout.write(f"  {base}{path}")

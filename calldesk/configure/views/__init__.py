@@ -1,0 +1,1 @@
+"""The admins' pages, one module per subject; `common` holds the access helpers."""

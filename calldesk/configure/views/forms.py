@@ -1,0 +1,135 @@
+"""Call report forms: list, create, edit fields (publishing revisions), preview, retire."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.db.models import Count, Max
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from calldesk.accounts.access import admin_required, current_user
+from calldesk.callforms.definition import DefinitionError
+from calldesk.callforms.models import CallForm
+from calldesk.configure import services
+from calldesk.configure.editor import call_type_rows, definition_from_rows, explain, field_rows
+from calldesk.configure.forms import CallTypeFormSet, FieldRowFormSet, FormNameForm, NewCallForm
+from calldesk.configure.views.common import admin_org, org_form
+from calldesk.reports.forms import DATETIME_LOCAL, PREFIX, ReportForm
+
+
+@admin_required
+@require_http_methods(["GET"])
+def form_list(request: HttpRequest) -> HttpResponse:
+    forms = (
+        CallForm.objects.filter(organization=admin_org(request))
+        .annotate(revision_count=Max("revisions__number"), mapping_count=Count("mappings", distinct=True))
+        .order_by("retired_at", "name")
+    )
+    return render(request, "configure/form_list.html", {"forms": forms})
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def form_new(request: HttpRequest) -> HttpResponse:
+    form = NewCallForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        created = services.new_form(current_user(request), form.cleaned_data["report_ver"], form.cleaned_data["name"])
+        messages.success(request, f"Form {created.report_ver} created. Add its fields.")
+        return redirect("configure-form-edit", public_id=created.public_id)
+    return render(request, "configure/form_new.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def form_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    callform = org_form(request, public_id)
+    revision = callform.current_revision()
+    definition = revision.definition
+    if request.method == "POST":
+        name_form = FormNameForm(request.POST)
+        fields = FieldRowFormSet(request.POST, prefix="fields", initial=field_rows(definition))
+        call_types = CallTypeFormSet(request.POST, prefix="ct", initial=call_type_rows(definition))
+        problems: list[str] = []
+        if name_form.is_valid() and fields.is_valid() and call_types.is_valid():
+            document = definition_from_rows(fields, call_types)
+            try:
+                published = services.save_definition(
+                    current_user(request), callform, document, name_form.cleaned_data["name"]
+                )
+            except DefinitionError as error:
+                problems = [explain(p, document) for p in error.problems]
+            else:
+                if published.revision is None:
+                    messages.info(request, "Nothing changed in the fields; no new revision.")
+                else:
+                    messages.success(request, f"Published revision {published.revision.number}.")
+                for broken in published.broken:
+                    messages.warning(request, f"This revision breaks a mapping: {broken}")
+                return redirect("configure-form-edit", public_id=callform.public_id)
+        status = 400
+    else:
+        name_form = FormNameForm(initial={"name": callform.name})
+        fields = FieldRowFormSet(prefix="fields", initial=field_rows(definition))
+        call_types = CallTypeFormSet(prefix="ct", initial=call_type_rows(definition))
+        problems, status = [], 200
+    context = {
+        "callform": callform,
+        "revision": revision,
+        "name_form": name_form,
+        "fields": fields,
+        "call_types": call_types,
+        "problems": problems,
+    }
+    return render(request, "configure/form_edit.html", context, status=status)
+
+
+@admin_required
+@require_http_methods(["GET"])
+def form_revisions(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    callform = org_form(request, public_id)
+    revisions = callform.revisions.select_related("created_by").order_by("-number")
+    return render(request, "configure/form_revisions.html", {"callform": callform, "revisions": revisions})
+
+
+@admin_required
+@require_http_methods(["GET"])
+def form_preview(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """The form as specialists see it, with the editor's own form class."""
+    callform = org_form(request, public_id)
+    revision = callform.current_revision()
+    wanted = request.GET.get("revision", "")
+    if wanted:
+        found = callform.revisions.filter(number=int(wanted)).first() if wanted.isdigit() else None
+        if found is None:
+            raise Http404("No such revision")
+        revision = found
+    org = admin_org(request)
+    report_form = ReportForm(
+        revision.definition,
+        org,
+        initial={"call_start": timezone.now().astimezone(org.zone).strftime(DATETIME_LOCAL)},
+    )
+    context = {
+        "callform": callform,
+        "revision": revision,
+        "builtin_fields": [report_form["agent"], report_form["call_start"], report_form["phone"], report_form["call_type"]],
+        "custom_fields": [(report_form[PREFIX + f.key], f.required) for f in revision.definition.fields],
+    }
+    return render(request, "configure/form_preview.html", context)
+
+
+@admin_required
+@require_POST
+def form_retire(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    callform = org_form(request, public_id)
+    retire = request.POST.get("retire") == "1"
+    services.set_retired(current_user(request), callform, retire)
+    if retire:
+        messages.success(request, f"Form {callform.report_ver} is retired: its URL now answers “not found”.")
+    else:
+        messages.success(request, f"Form {callform.report_ver} is open to calls again.")
+    return redirect("configure-form-edit", public_id=callform.public_id)

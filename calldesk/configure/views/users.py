@@ -1,0 +1,76 @@
+"""The organization's users: list, create, edit, deactivate and reactivate."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from calldesk.accounts.access import admin_required, current_user
+from calldesk.accounts.models import User
+from calldesk.configure import services
+from calldesk.configure.forms import UserCreateForm, UserEditForm
+from calldesk.configure.views.common import admin_org, org_member
+
+
+@admin_required
+@require_http_methods(["GET"])
+def user_list(request: HttpRequest) -> HttpResponse:
+    org = admin_org(request)
+    members = User.objects.filter(organization=org).order_by("-is_active", "name", "email")
+    shared = services.shared_agent_ids(org)
+    return render(request, "configure/user_list.html", {"members": members, "shared": shared})
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def user_new(request: HttpRequest) -> HttpResponse:
+    form = UserCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        member = services.create_member(
+            current_user(request), data["email"], data["name"], data["role"], data["agent_id"], data["password"]
+        )
+        messages.success(request, f"{member.email} can now log in.")
+        return redirect("configure-users")
+    return render(request, "configure/user_new.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def user_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    member = org_member(request, public_id)
+    acting = current_user(request)
+    initial = {"name": member.name, "role": member.role, "agent_id": member.agent_id}
+    form = UserEditForm(request.POST or None, initial=initial, member=member, acting=acting)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        services.update_member(acting, member, data["name"], data["role"], data["agent_id"], data["new_password"])
+        messages.success(request, f"{member.email} saved.")
+        return redirect("configure-users")
+    sharing = []
+    if member.agent_id:
+        sharing = list(
+            User.objects.filter(organization=member.organization, agent_id=member.agent_id, is_active=True).exclude(
+                pk=member.pk
+            )
+        )
+    context = {"form": form, "member": member, "sharing": sharing, "is_self": member.pk == acting.pk}
+    return render(request, "configure/user_edit.html", context, status=400 if form.errors else 200)
+
+
+@admin_required
+@require_POST
+def user_active(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    member = org_member(request, public_id)
+    acting = current_user(request)
+    active = request.POST.get("active") == "1"
+    if member.pk == acting.pk:
+        messages.error(request, "You cannot deactivate yourself; ask another admin.")
+    else:
+        services.set_member_active(acting, member, active)
+        messages.success(request, f"{member.email} {'can log in again' if active else 'is deactivated and logged out'}.")
+    return redirect("configure-users")

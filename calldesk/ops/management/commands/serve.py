@@ -1,0 +1,107 @@
+"""`calldesk serve`: collect static files, then hand the process over to granian.
+
+Why granian serving WSGI, how many threads, and the figures behind it: docs/serving.md.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from calldesk.lib.envconf import envint, envstr
+
+# Threads per worker that run Django views. Every thread holds its own database connection, so
+# workers x threads must stay well under PostgreSQL's max_connections (100 by default).
+DEFAULT_THREADS = 8
+
+# The access log names the path only: the caller's number travels in the query string of
+# /Telephony/GetCallReport and must never be written to a log.
+ACCESS_LOG_FORMAT = '[%(time)s] %(addr)s "%(method)s %(path)s %(protocol)s" %(status)d %(dt_ms).1fms'
+
+# Phone systems send long telephony URLs (SPEC asks for 8 KB and more); granian reads the whole
+# request head into this buffer. 64 KB leaves room for cookies on top of a long URL.
+HTTP1_BUFFER_SIZE = 64 * 1024
+
+
+def granian_argv(
+    *, host: str, port: int, workers: int, threads: int, access_log: bool, interface: str = "wsgi"
+) -> list[str]:
+    """The granian command line `calldesk serve` runs (also used by bench/screenpop.py)."""
+    target = "calldesk.wsgi:application" if interface == "wsgi" else "calldesk.asgi:application"
+    argv = [
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        interface,
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--http",
+        "1",
+        "--no-ws",
+        "--http1-buffer-size",
+        str(HTTP1_BUFFER_SIZE),
+        "--respawn-failed-workers",
+        "--log-level",
+        "warning",
+    ]
+    if interface == "wsgi":
+        # Backpressure equal to the thread count: a worker takes only the requests it can run now
+        # and leaves the rest in the shared accept queue for an idle sibling.
+        argv += ["--blocking-threads", str(threads), "--backpressure", str(threads)]
+    if access_log:
+        argv += ["--access-log", "--access-log-fmt", ACCESS_LOG_FORMAT]
+    return [*argv, target]
+
+
+class Command(BaseCommand):
+    help = "Start Calldesk's production web server (granian) after collecting static files."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default=envstr("HOST", "127.0.0.1"), help="address to bind (default 127.0.0.1)")
+        parser.add_argument("--port", type=int, default=envint("PORT", 8000), help="port (default $PORT or 8000)")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=envint("WEB_CONCURRENCY", 2),
+            help="worker processes (default $WEB_CONCURRENCY or 2; one per CPU core is a good start)",
+        )
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=envint("WEB_THREADS", DEFAULT_THREADS),
+            help=f"request threads per worker (default $WEB_THREADS or {DEFAULT_THREADS})",
+        )
+        parser.add_argument(
+            "--access-log", action="store_true", help="log each request (path and status; never the query string)"
+        )
+        parser.add_argument(
+            "--skip-collectstatic", action="store_true", help="static files were already collected (e.g. in an image)"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        for name in ("port", "workers", "threads"):
+            if options[name] < 1 or (name == "port" and options[name] > 65535):
+                raise CommandError(f"--{name} must be a positive number (got {options[name]})")
+        if not options["skip_collectstatic"]:
+            # whitenoise's manifest storage serves only collected files; a fresh checkout has none.
+            call_command("collectstatic", interactive=False, verbosity=0)
+        argv = granian_argv(
+            host=options["host"],
+            port=options["port"],
+            workers=options["workers"],
+            threads=options["threads"],
+            access_log=options["access_log"],
+        )
+        self.stdout.write(f"Calldesk on http://{options['host']}:{options['port']}/ ({options['workers']} workers)")
+        self.stdout.flush()
+        # exec, not a child process: signals from a terminal or a supervisor reach granian directly.
+        os.execv(sys.executable, argv)

@@ -1,0 +1,246 @@
+"""CSV and XLSX exports of a filtered report list (SPEC §4).
+
+One column per custom field key across revisions, times in the organization's zone, choice
+labels as stored. Rows come from the database in chunks (`iterator`), are turned into cells
+one at a time and leave at once — CSV as a streaming response, XLSX through openpyxl's
+write-only workbook into a temporary file — so memory does not grow with the row count.
+Every export is recorded (who, when, which filter, how many rows).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import tempfile
+from collections.abc import Iterator
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+from django.db.models import QuerySet
+from django.http import FileResponse, HttpResponseBase, StreamingHttpResponse
+from django.utils import timezone
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+from calldesk.accounts.models import Organization, User
+from calldesk.callforms.definition import FieldType
+from calldesk.callforms.models import CallForm, FormRevision
+from calldesk.dashboards.models import ExportRecord
+from calldesk.reports.models import CallReport, Status
+from calldesk.reports.search import FilterField, ReportFilter, report_fields
+
+CHUNK = 2000
+# What a spreadsheet reads as the start of a formula (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A plain number is never run as a formula, and "-5" or "+15551234567" must stay as typed.
+_PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+XLSX_CELL_MAX = 32767
+BUILTIN_HEADERS = [
+    "Report",
+    "Form",
+    "Revision",
+    "Call start",
+    "Agent",
+    "Phone",
+    "Phone (E.164)",
+    "Call type",
+    "Status",
+    "Author",
+    "Submitted at",
+]
+_COLUMNS = (
+    "public_id",
+    "form_id",
+    "revision_id",
+    "call_start",
+    "agent_id",
+    "phone_raw",
+    "phone_e164",
+    "call_type",
+    "status",
+    "author_id",
+    "submitted_at",
+    "values",
+)
+CSV_TIME = "%Y-%m-%d %H:%M:%S"
+
+
+def neutralise(text: str) -> str:
+    """Text a spreadsheet would run as a formula, made inert with a leading apostrophe."""
+    if text.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.match(text):
+        return "'" + text
+    return text
+
+
+class ExportPlan:
+    """Everything the rows need besides the reports themselves, read once."""
+
+    def __init__(self, organization: Organization, form: CallForm | None = None) -> None:
+        self.zone: ZoneInfo = organization.zone
+        self.fields: list[FilterField] = report_fields(organization, form)
+        self.people = {u.pk: u.display_name for u in User.objects.filter(organization=organization)}
+        self.forms = dict(CallForm.objects.filter(organization=organization).values_list("pk", "name"))
+        self.revisions: dict[int, tuple[int, dict[str, str]]] = {}
+        for revision in FormRevision.objects.filter(form__organization=organization):
+            types = {c.key: c.label for c in revision.definition.call_types}
+            self.revisions[revision.pk] = (revision.number, types)
+        self.statuses = dict(Status.choices)
+
+    @property
+    def headers(self) -> list[str]:
+        labels = [item.label for item in self.fields]
+        # Two keys with one label would be two columns nobody can tell apart.
+        return BUILTIN_HEADERS + [
+            f"{item.label} ({item.key})" if labels.count(item.label) > 1 else item.label for item in self.fields
+        ]
+
+    def rows(self, reports: QuerySet[CallReport]) -> Iterator[list[Any]]:
+        """One list of typed cells per report: datetimes in the organization's zone (naive),
+        everything else text."""
+        for row in reports.values_list(*_COLUMNS).iterator(chunk_size=CHUNK):
+            (public_id, form_id, revision_id, call_start, agent_id, phone_raw, phone_e164, call_type) = row[:8]
+            status, author_id, submitted_at, values = row[8:]
+            number, types = self.revisions.get(revision_id, (0, {}))
+            cells: list[Any] = [
+                str(public_id),
+                self.forms.get(form_id, ""),
+                number,
+                self._local(call_start),
+                self.people.get(agent_id, "") if agent_id else "",
+                phone_raw,
+                phone_e164,
+                types.get(call_type, call_type),
+                self.statuses.get(status, status),
+                self.people.get(author_id, ""),
+                self._local(submitted_at),
+            ]
+            values = values or {}
+            cells.extend(_cell(item, values.get(item.key)) for item in self.fields)
+            yield cells
+
+    def _local(self, moment: datetime | None) -> datetime | None:
+        return moment.astimezone(self.zone).replace(tzinfo=None) if moment else None
+
+
+def _cell(item: FilterField, value: Any) -> Any:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    if item.type == FieldType.NUMBER and isinstance(value, str):
+        try:
+            return Decimal(value)
+        except InvalidOperation:
+            return value
+    return value
+
+
+def _csv_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime(CSV_TIME)
+    if isinstance(value, str):
+        return neutralise(value)
+    return str(value)
+
+
+def _xlsx_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return neutralise(ILLEGAL_CHARACTERS_RE.sub("", value))[:XLSX_CELL_MAX]
+    return value
+
+
+def start_record(user: User, fmt: str, report_filter: ReportFilter) -> ExportRecord:
+    return ExportRecord.objects.create(
+        organization_id=user.organization_id, user=user, format=fmt, filters=report_filter.describe()
+    )
+
+
+def _finish(record: ExportRecord, rows: int, complete: bool) -> None:
+    record.rows = rows
+    record.complete = complete
+    record.finished_at = timezone.now()
+    record.save(update_fields=["rows", "complete", "finished_at"])
+
+
+class _Line:
+    """csv.writer writes into this and the generator hands the line on."""
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    def write(self, text: str) -> int:
+        self.text = text
+        return len(text)
+
+
+def csv_lines(plan: ExportPlan, reports: QuerySet[CallReport], record: ExportRecord | None) -> Iterator[str]:
+    """The CSV text, a line at a time. The record gets the row count at the end, or the rows
+    sent so far if the download stopped (the generator is closed)."""
+    line = _Line()
+    writer = csv.writer(line)
+    count = 0
+    complete = False
+    try:
+        yield "\ufeff"  # so spreadsheet programs read the file as UTF-8
+        writer.writerow(plan.headers)
+        yield line.text
+        for cells in plan.rows(reports):
+            writer.writerow([_csv_text(cell) for cell in cells])
+            count += 1
+            yield line.text
+        complete = True
+    finally:
+        if record is not None:
+            _finish(record, count, complete)
+
+
+def csv_response(plan: ExportPlan, reports: QuerySet[CallReport], record: ExportRecord, total: int) -> HttpResponseBase:
+    response = StreamingHttpResponse(csv_lines(plan, reports, record), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{_filename(record, "csv")}"'
+    response["X-Export-Rows"] = str(total)
+    return response
+
+
+def write_xlsx(plan: ExportPlan, reports: QuerySet[CallReport], target: IO[bytes]) -> int:
+    """Write the workbook to `target` row by row (write-only mode keeps no cells in memory)."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Reports")
+    sheet.append(plan.headers)
+    count = 0
+    for cells in plan.rows(reports):
+        sheet.append([_xlsx_value(cell) for cell in cells])
+        count += 1
+    book.save(target)
+    return count
+
+
+def xlsx_response(plan: ExportPlan, reports: QuerySet[CallReport], record: ExportRecord) -> HttpResponseBase:
+    # The workbook is a zip whose directory comes last, so it cannot stream as it is made;
+    # it goes to a temporary file on disk that is deleted once sent.
+    target = tempfile.TemporaryFile(suffix=".xlsx")
+    try:
+        count = write_xlsx(plan, reports, target)
+    except BaseException:
+        target.close()
+        _finish(record, 0, False)
+        raise
+    _finish(record, count, True)
+    target.seek(0)
+    response = FileResponse(
+        target,
+        as_attachment=True,
+        filename=_filename(record, "xlsx"),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["X-Export-Rows"] = str(count)
+    return response
+
+
+def _filename(record: ExportRecord, extension: str) -> str:
+    return f"reports-{timezone.localtime(record.started_at):%Y%m%d-%H%M%S}.{extension}"
