@@ -65,7 +65,9 @@ def test_twenty_submits_of_one_draft_make_one_submitted_report(cast_tx: Cast) ->
 def test_twenty_autosaves_of_different_drafts_all_land(cast_tx: Cast) -> None:
     client = Client()
     client.force_login(cast_tx.specialist)
-    drafts = [open_draft(client, f"/Telephony/GetCallReport?reportVer=9991234&ani=21255501{i:02d}") for i in range(THREADS)]
+    drafts = [
+        open_draft(client, f"/Telephony/GetCallReport?reportVer=9991234&ani=21255501{i:02d}") for i in range(THREADS)
+    ]
     forms = [editor_data(d, f_summary=f"note {i}") for i, d in enumerate(drafts)]
 
     def autosave(i: int) -> int:

@@ -202,3 +202,20 @@ def test_an_idle_telephony_call_waits_through_login(cast: Cast, specialist_clien
     response = specialist_client.get(CALL)
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/?next=")
+
+
+def test_the_lock_holds_whatever_the_case_of_the_email(cast: Cast) -> None:
+    client = Client()
+    for spelling in ["Sam@lifeline.example", "SAM@LIFELINE.EXAMPLE", "sam@Lifeline.Example", "sAm@lifeline.example"]:
+        log_in(client, spelling, password="wrong-password-1")
+    log_in(client, " sam@lifeline.example ", password="wrong-password-1")
+    assert log_in(client, "sam@lifeline.example").status_code == 429
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_a_logged_in_visit_to_login_with_a_hostile_next_stays_on_this_site(
+    cast: Cast, specialist_client: Client, hostile: str
+) -> None:
+    response = specialist_client.get("/accounts/login/?next=" + quote(hostile, safe=""))
+    assert response.status_code == 302
+    assert_stays_on_site(response["Location"])

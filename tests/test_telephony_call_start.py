@@ -43,7 +43,7 @@ def test_a_missing_call_start_is_now(cast: Cast, specialist_client: Client) -> N
     assert report.call.notices == []
 
 
-@pytest.mark.parametrize("sent", ["yesterday", "2008-13-45T99:00:00", "12345", "2008-09-22T14:01:54%2B25:00", "%00"])
+@pytest.mark.parametrize("sent", ["yesterday", "2008-13-45T99:00:00", "12345", "2008-09-22T14:01:54%2B25:00", "%01", "2008-09-22T14:01:54%00x"])
 def test_an_unreadable_call_start_is_now_with_a_notice(cast: Cast, specialist_client: Client, sent: str) -> None:
     response = specialist_client.get(f"{URL}?reportVer=9991234&callStart={sent}")
     report = report_at(response["Location"])

@@ -162,3 +162,17 @@ def test_each_organization_opens_its_own_form(cast: Cast) -> None:
     assert report.agent == cast.specialist_b
     assert report.values == {}
     assert report.call.unmapped == [["language", "112211"]]
+
+
+def test_nul_characters_are_dropped_not_a_crash(cast: Cast, specialist_client: Client) -> None:
+    report = pop(specialist_client, "reportVer=9991234&dnis=888%00620&ani=%00&callStart=%00&x%00y=1%00")
+    assert report.values["dialled_number"] == "888620"
+    assert report.call.unmapped == [["xy", "1"]]
+    assert all("\x00" not in name + value for name, value in report.call.params)
+
+
+def test_too_many_parameters_are_a_400_not_a_crash(cast: Cast, specialist_client: Client) -> None:
+    query = "reportVer=9991234&" + "&".join(f"p{n}=1" for n in range(2500))
+    response = specialist_client.get(f"{URL}?{query}")
+    assert response.status_code == 400
+    assert not Call.objects.exists()

@@ -22,6 +22,7 @@ from calldesk.callforms.models import CallForm
 from calldesk.callforms.services import create_form, publish_revision, replace_mappings
 from calldesk.configio.document import load_text
 from calldesk.configio.schema import FormPlan, OrganizationPlan, UserPlan, plan_document
+from calldesk.configure.audit import record
 
 KINDS = ("organization", "user", "form")
 
@@ -68,7 +69,14 @@ def import_document(document: Any) -> Summary:
     with transaction.atomic():
         # Checked inside the transaction so the ownership checks see what is then written.
         for plan in plan_document(document):
-            _apply_organization(plan, summary)
+            own = Summary()
+            org = _apply_organization(plan, own)
+            if own.anything:
+                # The admin pages' audit trail also shows changes that came in by file.
+                record(org, None, "config.import", "configuration file", summary=str(own))
+            summary.created += own.created
+            summary.changed += own.changed
+            summary.revisions += own.revisions
     return summary
 
 
@@ -82,7 +90,7 @@ def _assign(instance: Model, values: dict[str, Any]) -> list[str]:
     return changed
 
 
-def _apply_organization(plan: OrganizationPlan, summary: Summary) -> None:
+def _apply_organization(plan: OrganizationPlan, summary: Summary) -> Organization:
     org = Organization.objects.filter(slug=plan.slug).first()
     if org is None:
         org = Organization.objects.create(slug=plan.slug, **plan.values)
@@ -94,6 +102,7 @@ def _apply_organization(plan: OrganizationPlan, summary: Summary) -> None:
         _apply_user(org, user, summary)
     for form in plan.forms:
         _apply_form(org, form, summary)
+    return org
 
 
 def _apply_user(org: Organization, plan: UserPlan, summary: Summary) -> None:

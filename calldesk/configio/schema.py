@@ -73,6 +73,14 @@ class _Checker:
 
     def __init__(self) -> None:
         self.problems: list[str] = []
+        # What the file gave so far (value → its place), to name a repeat where it happens.
+        self.seen: dict[str, dict[str, str]] = {"organization": {}, "email": {}, "reportVer": {}}
+
+    def once(self, what: str, value: str, place: str) -> None:
+        """Note `value` (a slug, email or reportVer); a repeat anywhere in the file is a problem."""
+        earlier = self.seen[what].setdefault(value, place)
+        if earlier != place:
+            self.problem(place, f"{what} `{value}` is already given at {earlier}")
 
     def problem(self, place: str, message: str) -> None:
         self.problems.append(f"{place}: {message}")
@@ -147,8 +155,6 @@ def plan_document(document: Any) -> list[OrganizationPlan]:
         for index, item in enumerate(check.items(raw, "organizations", "document"))
         if (plan := _organization(check, item, f"organizations[{index}]")) is not None
     ]
-    _check_unique_across_file(check, plans)
-    _check_ownership(check, plans)
     if check.problems:
         raise ConfigError(check.problems)
     return plans
@@ -164,6 +170,7 @@ def _organization(check: _Checker, item: Any, place: str) -> OrganizationPlan | 
             validate_slug(slug)
         except ValidationError:
             check.problem(f"{place}.slug", f"`{slug}` must be letters, digits, - and _ only")
+        check.once("organization", slug, f"{place}.slug")
     values: dict[str, Any] = {"name": check.text(raw, "name", place, required=True)}
     zone = check.text(raw, "time_zone", place)
     if zone is not MISSING and zone not in _zones():
@@ -179,10 +186,10 @@ def _organization(check: _Checker, item: Any, place: str) -> OrganizationPlan | 
     values["retention_days"] = check.count(raw, "retention_days", place, nullable=True)
     plan = OrganizationPlan(place, slug if slug is not MISSING else "", _given(values))
     for index, user in enumerate(check.items(raw, "users", place)):
-        if (user_plan := _user(check, user, f"{place}.users[{index}]")) is not None:
+        if (user_plan := _user(check, user, f"{place}.users[{index}]", plan.slug)) is not None:
             plan.users.append(user_plan)
     for index, form in enumerate(check.items(raw, "forms", place)):
-        if (form_plan := _form(check, form, f"{place}.forms[{index}]")) is not None:
+        if (form_plan := _form(check, form, f"{place}.forms[{index}]", plan.slug)) is not None:
             plan.forms.append(form_plan)
     return plan
 
@@ -191,7 +198,7 @@ def _given(values: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not MISSING}
 
 
-def _user(check: _Checker, item: Any, place: str) -> UserPlan | None:
+def _user(check: _Checker, item: Any, place: str, org_slug: str) -> UserPlan | None:
     raw = check.mapping(item, place, USER_KEYS)
     if raw is None:
         return None
@@ -202,6 +209,10 @@ def _user(check: _Checker, item: Any, place: str) -> UserPlan | None:
             validate_email(email)
         except ValidationError:
             check.problem(f"{place}.email", f"`{email}` is not an email address")
+        check.once("email", email, f"{place}.email")
+        # Emails are unique across the installation: one owned elsewhere is a problem, not a move.
+        if User.objects.filter(email=email).exclude(organization__slug=org_slug).exists():
+            check.problem(f"{place}.email", f"`{email}` belongs to a user of another organization")
     role = check.text(raw, "role", place)
     if role is not MISSING and role not in Role.values:
         check.problem(f"{place}.role", f"`{role}` is not one of {', '.join(Role.values)}")
@@ -239,14 +250,19 @@ def _usable_hash(encoded: str) -> bool:
     return True
 
 
-def _form(check: _Checker, item: Any, place: str) -> FormPlan | None:
+def _form(check: _Checker, item: Any, place: str, org_slug: str) -> FormPlan | None:
     raw = check.mapping(item, place, FORM_KEYS)
     if raw is None:
         return None
     report_ver = check.text(raw, "report_ver", place, required=True)
+    if report_ver:
+        check.once("reportVer", report_ver, f"{place}.report_ver")
+        # reportVers are unique across the installation, like emails.
+        if CallForm.objects.filter(report_ver=report_ver).exclude(organization__slug=org_slug).exists():
+            check.problem(f"{place}.report_ver", f"reportVer `{report_ver}` belongs to another organization")
     name = check.text(raw, "name", place, required=True)
     retired = check.flag(raw, "retired", place)
-    definition_json = {key: raw[key] for key in ("fields", "call_types") if key in raw}
+    definition_json: dict[str, Any] = {key: raw[key] for key in ("fields", "call_types") if key in raw}
     definition = None
     try:
         definition = parse_definition(definition_json, where=place)
@@ -272,47 +288,3 @@ def _form(check: _Checker, item: Any, place: str) -> FormPlan | None:
     if report_ver is MISSING or name is MISSING:
         return None
     return FormPlan(place, report_ver, name, None if retired is MISSING else retired, definition_json, rules)
-
-
-def _check_unique_across_file(check: _Checker, plans: list[OrganizationPlan]) -> None:
-    slugs: dict[str, str] = {}
-    emails: dict[str, str] = {}
-    report_vers: dict[str, str] = {}
-    for org in plans:
-        if org.slug:
-            _note_repeat(check, slugs, org.slug, f"{org.place}.slug", "organization")
-        for user in org.users:
-            if user.email:
-                _note_repeat(check, emails, user.email, f"{user.place}.email", "email")
-        for form in org.forms:
-            _note_repeat(check, report_vers, form.report_ver, f"{form.place}.report_ver", "reportVer")
-
-
-def _note_repeat(check: _Checker, seen: dict[str, str], value: str, place: str, what: str) -> None:
-    if value in seen:
-        check.problem(place, f"{what} `{value}` is already given at {seen[value]}")
-    else:
-        seen[value] = place
-
-
-def _check_ownership(check: _Checker, plans: list[OrganizationPlan]) -> None:
-    """Emails and reportVers are unique across the installation: one owned elsewhere is a problem, not a move."""
-    for org in plans:
-        emails = [user.email for user in org.users if user.email]
-        others = User.objects.filter(email__in=emails).exclude(organization__slug=org.slug)
-        taken = {user.email: user for user in others}
-        for user in org.users:
-            if user.email in taken:
-                check.problem(f"{user.place}.email", f"`{user.email}` belongs to a user of another organization")
-        report_vers = [form.report_ver for form in org.forms]
-        owned = set(
-            CallForm.objects.filter(report_ver__in=report_vers)
-            .exclude(organization__slug=org.slug)
-            .values_list("report_ver", flat=True)
-        )
-        for form in org.forms:
-            if form.report_ver in owned:
-                check.problem(
-                    f"{form.place}.report_ver", f"reportVer `{form.report_ver}` belongs to another organization"
-                )
-

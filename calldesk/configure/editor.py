@@ -53,7 +53,7 @@ def field_rows(definition: Definition) -> list[dict[str, Any]]:
 
 
 def call_type_rows(definition: Definition) -> list[dict[str, Any]]:
-    return [{"key": c.key, "label": c.label, "data": c.data} for c in definition.call_types]
+    return [{"key": c.key, "label": c.label, "full_report": c.data} for c in definition.call_types]
 
 
 def key_from_label(label: str, taken: set[str]) -> str:
@@ -66,9 +66,18 @@ def key_from_label(label: str, taken: set[str]) -> str:
     return key
 
 
+_CONTENT = ("key", "label", "help_text", "choices")
+
+
 def definition_from_rows(fields: BaseFormSet, call_types: BaseFormSet) -> dict[str, Any]:
     """The definition document the two (valid) formsets describe, fields in their order."""
-    rows = [form.cleaned_data for form in fields.ordered_forms]  # skips deleted and untouched blank rows
+    extra = set(map(id, fields.extra_forms))
+    # ordered_forms skips deleted rows; an added row left blank (only its position set) is skipped too.
+    rows = [
+        form.cleaned_data
+        for form in fields.ordered_forms
+        if id(form) not in extra or any(form.cleaned_data[k].strip() for k in _CONTENT)
+    ]
     taken = {row["key"].strip() for row in rows if row.get("key", "").strip()}
     document_fields: list[dict[str, Any]] = []
     for row in rows:
@@ -90,12 +99,12 @@ def definition_from_rows(fields: BaseFormSet, call_types: BaseFormSet) -> dict[s
     document_types: list[dict[str, Any]] = []
     for form in call_types.forms:
         row = form.cleaned_data
-        if not row or row.get("DELETE") or not form.has_changed() and not form.initial:
+        if not row or row.get("DELETE") or (not form.has_changed() and not form.initial):
             continue
         key = row["key"].strip()
         if not key and row["label"].strip():
             key = key_from_label(row["label"], {t["key"] for t in document_types})
-        document_types.append({"key": key, "label": row["label"].strip(), "data": bool(row["data"])})
+        document_types.append({"key": key, "label": row["label"].strip(), "data": bool(row["full_report"])})
     return {"fields": document_fields, "call_types": document_types}
 
 

@@ -72,7 +72,7 @@ class FieldRowForm(forms.Form):
 class CallTypeRowForm(forms.Form):
     key = forms.CharField(max_length=63, required=False)
     label = forms.CharField(max_length=100, required=False)
-    data = forms.BooleanField(required=False, label="Full report", initial=True)
+    full_report = forms.BooleanField(required=False, label="Full report", initial=True)
 
 
 FieldRowFormSet = forms.formset_factory(FieldRowForm, extra=1, can_order=True, can_delete=True, max_num=200)
@@ -81,7 +81,9 @@ CallTypeFormSet = forms.formset_factory(CallTypeRowForm, extra=1, can_delete=Tru
 
 class MappingForm(forms.Form):
     parameter = forms.CharField(max_length=100, label="URL parameter", help_text="e.g. language, dnis")
-    value = forms.CharField(max_length=500, required=False, label="Only when its value is", help_text="Empty: any value.")
+    value = forms.CharField(
+        max_length=500, required=False, label="Only when its value is", help_text="Empty: any value."
+    )
     field_key = forms.ChoiceField(label="Field", choices=())
     field_value = forms.CharField(
         max_length=500,

@@ -126,7 +126,9 @@ def move_mapping(user: User, form: CallForm, index: int, step: int) -> None:
 
 
 def _describe(rule: MappingRule) -> str:
-    return str(Mapping(parameter=rule.parameter, value=rule.value, field_key=rule.field_key, field_value=rule.field_value))
+    return str(
+        Mapping(parameter=rule.parameter, value=rule.value, field_key=rule.field_key, field_value=rule.field_value)
+    )
 
 
 # --- users and organization --------------------------------------------------------------

@@ -30,7 +30,11 @@ def create_token(user: User, name: str) -> NewToken:
     assert user.organization is not None
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        organization=user.organization, name=name.strip(), prefix=raw[:SHOWN_CHARS], token_hash=_hash(raw), created_by=user
+        organization=user.organization,
+        name=name.strip(),
+        prefix=raw[:SHOWN_CHARS],
+        token_hash=_hash(raw),
+        created_by=user,
     )
     record(user.organization, user, "token.create", f"API token {token}")
     return NewToken(token, raw)

@@ -1,3 +1,7 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []  # supervisors' dashboards (issue 5)
+from calldesk.dashboards import views
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboards-home"),
+]

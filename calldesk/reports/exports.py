@@ -35,7 +35,7 @@ CHUNK = 2000
 # What a spreadsheet reads as the start of a formula (OWASP "CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # A plain number is never run as a formula, and "-5" or "+15551234567" must stay as typed.
-_PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
 XLSX_CELL_MAX = 32767
 BUILTIN_HEADERS = [
     "Report",
@@ -69,7 +69,7 @@ CSV_TIME = "%Y-%m-%d %H:%M:%S"
 
 def neutralise(text: str) -> str:
     """Text a spreadsheet would run as a formula, made inert with a leading apostrophe."""
-    if text.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.match(text):
+    if text.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(text):
         return "'" + text
     return text
 

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 from calldesk.accounts.access import current_user
 from calldesk.dashboards.models import ExportRecord
 from calldesk.reports import exports
-from calldesk.reports.search import SORTS, ReportFilterForm
+from calldesk.reports.search import SORTS, ReportFilterForm, call_type_labels
 from calldesk.reports.views import visible_reports
 
 PAGE_SIZE = 50
@@ -47,6 +47,10 @@ def report_list(request: HttpRequest) -> HttpResponseBase:
             return exports.csv_response(plan, reports, record, reports.count())
         return exports.xlsx_response(plan, reports, record)
     page = Paginator(reports.select_related("form", "agent"), PAGE_SIZE).get_page(request.GET.get("page"))
+    type_labels = call_type_labels(user.organization)
+    page.object_list = list(page.object_list)
+    for report in page.object_list:
+        report.call_type_label = type_labels.get(report.call_type, report.call_type)  # type: ignore[attr-defined]
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("export", None)

@@ -39,10 +39,16 @@ class Params:
         return [(name, value) for name, value in self.first.items() if name not in RESERVED]
 
 
+def storable(text: str) -> str:
+    """`text` without what PostgreSQL cannot store: NUL (`%00` in a URL) and lone surrogates
+    (which a JSON body may carry). Both would make saving the call fail."""
+    return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+
+
 def read_params(pairs: list[tuple[str, str]]) -> Params:
-    params = Params(pairs=list(pairs))
+    params = Params(pairs=[(storable(name), storable(value)) for name, value in pairs])
     counts: dict[str, int] = {}
-    for name, value in pairs:
+    for name, value in params.pairs:
         key = name.strip().lower()
         if not key:
             continue

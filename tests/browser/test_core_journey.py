@@ -73,7 +73,7 @@ def test_example_1_agent_id_and_phone(live_url: str, cast: Cast, page: Page, log
     # agent=34 is Sam in organization A (Bea in B has the same agent ID and must not count).
     expect(selected(page, "id_agent")).to_have_text("Sam Specialist")
     expect(page.locator("#id_phone")).to_have_value("999-123-4567")
-    expect(page.locator("#phone-normalised")).to_have_text("Normalised: +19991234567")
+    expect(page.locator("#phone-normalised")).to_contain_text("+19991234567")
     # No callStart: now, shown as a wall-clock time in the form's datetime-local input.
     expect(page.locator("#id_call_start")).to_have_value(re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$"))
     expect(selected(page, "id_f_language")).to_have_text("—")
@@ -89,7 +89,7 @@ def test_example_2_agent_by_email_and_dnis_mappings(
     expect(page.locator("h1")).to_have_text("Demo call")
     expect(selected(page, "id_agent")).to_have_text("Bob Acme")
     expect(page.locator("#id_phone")).to_have_value("9991234567")
-    expect(page.locator("#phone-normalised")).to_have_text("Normalised: +19991234567")
+    expect(page.locator("#phone-normalised")).to_contain_text("+19991234567")
     expect(selected(page, "id_f_incoming_line")).to_have_text("Main line")
     expect(page.locator("#id_f_dialled_number")).to_have_value("8886201111")
     expect(selected(page, "id_f_language")).to_have_text("—")

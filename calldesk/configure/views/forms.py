@@ -51,8 +51,9 @@ def form_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
     definition = revision.definition
     if request.method == "POST":
         name_form = FormNameForm(request.POST)
-        fields = FieldRowFormSet(request.POST, prefix="fields", initial=field_rows(definition))
-        call_types = CallTypeFormSet(request.POST, prefix="ct", initial=call_type_rows(definition))
+        # No `initial` here: a row counts by what was posted, not by whether it changed.
+        fields = FieldRowFormSet(request.POST, prefix="fields")
+        call_types = CallTypeFormSet(request.POST, prefix="ct")
         problems: list[str] = []
         if name_form.is_valid() and fields.is_valid() and call_types.is_valid():
             document = definition_from_rows(fields, call_types)
@@ -70,6 +71,8 @@ def form_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
                 for broken in published.broken:
                     messages.warning(request, f"This revision breaks a mapping: {broken}")
                 return redirect("configure-form-edit", public_id=callform.public_id)
+        else:
+            problems = ["Some entries are not valid; they are marked below."]
         status = 400
     else:
         name_form = FormNameForm(initial={"name": callform.name})
@@ -116,7 +119,12 @@ def form_preview(request: HttpRequest, public_id: UUID) -> HttpResponse:
     context = {
         "callform": callform,
         "revision": revision,
-        "builtin_fields": [report_form["agent"], report_form["call_start"], report_form["phone"], report_form["call_type"]],
+        "builtin_fields": [
+            report_form["agent"],
+            report_form["call_start"],
+            report_form["phone"],
+            report_form["call_type"],
+        ],
         "custom_fields": [(report_form[PREFIX + f.key], f.required) for f in revision.definition.fields],
     }
     return render(request, "configure/form_preview.html", context)

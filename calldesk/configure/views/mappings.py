@@ -24,7 +24,9 @@ def _mapping_form(callform: CallForm, data: object = None) -> MappingForm:
     return MappingForm(data, field_choices=choices)
 
 
-def _page(request: HttpRequest, callform: CallForm, form: MappingForm, problems: list[str], status: int) -> HttpResponse:
+def _page(
+    request: HttpRequest, callform: CallForm, form: MappingForm, problems: list[str], status: int
+) -> HttpResponse:
     definition = callform.current_revision().definition
     rows = []
     for mapping in callform.mappings.all():

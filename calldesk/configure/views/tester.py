@@ -13,9 +13,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
+from calldesk.accounts.access import admin_required
 from calldesk.accounts.models import Organization
 from calldesk.callforms.models import CallForm
-from calldesk.accounts.access import admin_required
 from calldesk.configure.forms import TesterForm
 from calldesk.configure.urlbuilder import (
     PLACEHOLDER_RE,
@@ -35,7 +35,8 @@ def _builder(request: HttpRequest, callform: CallForm) -> dict[str, Any]:
         mapped.setdefault(mapping.parameter, []).append(mapping.value)
     placeholders: dict[str, str] = {}
     bad: list[str] = []
-    for key, value in request.GET.items():
+    for key in request.GET:
+        value = request.GET.get(key, "")
         if key.startswith("ph_") and value.strip():
             if PLACEHOLDER_RE.match(value.strip()):
                 placeholders[key[3:].lower()] = value.strip()

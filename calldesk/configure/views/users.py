@@ -72,5 +72,7 @@ def user_active(request: HttpRequest, public_id: UUID) -> HttpResponse:
         messages.error(request, "You cannot deactivate yourself; ask another admin.")
     else:
         services.set_member_active(acting, member, active)
-        messages.success(request, f"{member.email} {'can log in again' if active else 'is deactivated and logged out'}.")
+        messages.success(
+            request, f"{member.email} {'can log in again' if active else 'is deactivated and logged out'}."
+        )
     return redirect("configure-users")

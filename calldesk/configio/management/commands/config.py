@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import IntegrityError
 
 from calldesk.configio.document import ConfigError, dump_text, is_json
 from calldesk.configio.exporter import UnknownOrganization, export_document
@@ -49,6 +50,11 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{filename or 'the document'} was not imported: {count} problem{'s' if count != 1 else ''}; "
                 "nothing was changed."
+            ) from None
+        except IntegrityError:
+            # Only a change made by someone else during the import gets here; the check saw none.
+            raise CommandError(
+                "the configuration changed while importing; nothing was changed, run it again."
             ) from None
         self.stdout.write(str(summary))
 

@@ -104,4 +104,4 @@ class Command(BaseCommand):
         self.stdout.write(f"Calldesk on http://{options['host']}:{options['port']}/ ({options['workers']} workers)")
         self.stdout.flush()
         # exec, not a child process: signals from a terminal or a supervisor reach granian directly.
-        os.execv(sys.executable, argv)
+        os.execv(sys.executable, argv)  # noqa: S606 - argv is built above, not from a shell string

@@ -1,0 +1,67 @@
+"""The supervisors' dashboards: a date range and a form, and charts drawn in the page."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django import forms
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from calldesk.accounts.access import current_user, supervisor_required
+from calldesk.accounts.models import Organization
+from calldesk.callforms.models import CallForm
+from calldesk.dashboards.stats import build_dashboard
+
+DEFAULT_DAYS = 30
+# A longer range is an export's job; this keeps every chart one quick indexed query.
+MAX_DAYS = 731
+
+
+class DashboardFilterForm(forms.Form):
+    def __init__(self, organization: Organization, data: Any = None) -> None:
+        super().__init__(data)
+        today = timezone.localdate(timezone=organization.zone)
+        date_input = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        self.fields["from"] = forms.DateField(required=False, label="From", widget=date_input)
+        self.fields["to"] = forms.DateField(required=False, label="To", widget=date_input)
+        self.fields["form"] = forms.ModelChoiceField(
+            CallForm.objects.filter(organization=organization).order_by("name"),
+            required=False,
+            to_field_name="public_id",
+            empty_label="All forms",
+            label="Form",
+        )
+        self.today = today
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        end: date = data.get("to") or self.today
+        start: date = data.get("from") or end - timedelta(days=DEFAULT_DAYS - 1)
+        if start > end:
+            self.add_error("to", "The end date is before the start date.")
+        elif (end - start).days >= MAX_DAYS:
+            self.add_error("from", f"Choose at most {MAX_DAYS} days; export longer ranges from the report list.")
+        data["from"], data["to"] = start, end
+        return data
+
+
+@supervisor_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    organization = current_user(request).organization
+    assert organization is not None
+    # An empty query is valid too: the last 30 days of every form.
+    form = DashboardFilterForm(organization, request.GET)
+    if not form.is_valid():
+        return render(request, "dashboards/dashboard.html", {"form": form, "board": None}, status=400)
+    data = form.cleaned_data
+    board = build_dashboard(organization, data["from"], data["to"], data.get("form"))
+    return render(
+        request,
+        "dashboards/dashboard.html",
+        {"form": form, "board": board, "charts": board.charts_json(), "start": data["from"], "end": data["to"]},
+    )

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Run Calldesk's whole test suite: ruff, mypy, then pytest on SQLite and, when it can be reached,
+# on PostgreSQL (DATABASE_URL=postgres://..., else the local server on 127.0.0.1:5432).
+# Browser tests need /usr/bin/chromium (Debian package `chromium`).
+# Extra arguments go to pytest, e.g. scripts/test.sh -x tests/test_telephony_url.py
+# With CI=true nothing may be left out: no PostgreSQL or no Chromium is a failure.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/_venv.sh
+
+ensure_venv "[test]"
+ci="${CI:-false}"
+left_out=()
+
+# Every step runs even when an earlier one fails, so one run shows everything; the script
+# fails at the end if any step failed.
+failed=()
+step() {
+    local label="$1"
+    shift
+    echo "==> $label"
+    "$@" || failed+=("$label")
+}
+
+step "ruff check" .venv/bin/ruff check .
+step "mypy calldesk/" .venv/bin/mypy calldesk/
+
+pytest_args=()
+if [ -x /usr/bin/chromium ]; then
+    : # the browser tests launch /usr/bin/chromium themselves
+else
+    if [ "$ci" = "true" ]; then
+        echo "FAIL: /usr/bin/chromium is missing; CI must run the browser tests (apt-get install chromium)." >&2
+        exit 1
+    fi
+    pytest_args+=(-m "not browser")
+    left_out+=("browser tests (marked 'browser'): /usr/bin/chromium is missing - apt-get install chromium")
+fi
+
+# Any non-zero pytest status is a failure, including 5 ("no tests collected").
+step "pytest on SQLite" env -u DATABASE_URL .venv/bin/pytest "${pytest_args[@]}" "$@"
+
+pg_url="${DATABASE_URL:-}"
+case "$pg_url" in
+    postgres://* | postgresql://*) ;;
+    *) pg_url="postgres://postgres@127.0.0.1:5432/calldesk" ;;
+esac
+# Strip any password before printing the address.
+pg_shown="$(echo "$pg_url" | sed -E 's#//([^:@/]+):[^@/]*@#//\1:***@#')"
+if .venv/bin/python - "$pg_url" <<'PY'
+import sys
+import psycopg
+
+url = sys.argv[1].rsplit("/", 1)[0] + "/postgres"  # the test database is created from here
+try:
+    psycopg.connect(url, connect_timeout=3).close()
+except psycopg.Error:
+    sys.exit(1)
+PY
+then
+    step "pytest on PostgreSQL ($pg_shown)" env DATABASE_URL="$pg_url" .venv/bin/pytest "${pytest_args[@]}" "$@"
+else
+    if [ "$ci" = "true" ]; then
+        echo "FAIL: PostgreSQL at $pg_shown cannot be reached; CI must run the suite on PostgreSQL." >&2
+        exit 1
+    fi
+    left_out+=("the PostgreSQL run: no server at $pg_shown (set DATABASE_URL=postgres://...)")
+fi
+
+echo
+if [ ${#failed[@]} -gt 0 ]; then
+    echo "FAILED:"
+    printf '  - %s\n' "${failed[@]}"
+fi
+if [ ${#left_out[@]} -gt 0 ]; then
+    echo "NOT RUN - this run left out:"
+    printf '  - %s\n' "${left_out[@]}"
+elif [ ${#failed[@]} -eq 0 ]; then
+    echo "All checks ran: ruff, mypy, pytest on SQLite and on PostgreSQL, browser tests included."
+fi
+[ ${#failed[@]} -eq 0 ]

@@ -1,0 +1,169 @@
+"""CSV and XLSX exports of a filtered list, read back with the csv module and openpyxl."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+from django.http import FileResponse, StreamingHttpResponse
+from django.test import Client
+from openpyxl import load_workbook
+
+from calldesk.dashboards.models import ExportRecord
+from tests.cast import Cast
+from tests.reportdata import Known, make_known
+
+HEADERS = [
+    "Report", "Form", "Revision", "Call start", "Agent", "Phone", "Phone (E.164)", "Call type", "Status",
+    "Author", "Submitted at", "Language", "Incoming line", "Dialled number", "Summary", "Risk assessed", "Topics",
+]  # fmt: skip
+
+
+@pytest.fixture
+def known(cast: Cast) -> Known:
+    return make_known(cast)
+
+
+def csv_rows(client: Client, query: str) -> list[dict[str, str]]:
+    response = client.get("/reports/" + query + "&export=csv")
+    assert response.status_code == 200
+    assert isinstance(response, StreamingHttpResponse)
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="reports-')
+    text = b"".join(response.streaming_content).decode("utf-8")  # type: ignore[arg-type]
+    assert text.startswith("\ufeff")
+    reader = csv.reader(io.StringIO(text[1:]))
+    header = next(reader)
+    assert header == HEADERS
+    return [dict(zip(header, row, strict=True)) for row in reader]
+
+
+def xlsx_rows(client: Client, query: str) -> list[dict[str, object]]:
+    response = client.get("/reports/" + query + "&export=xlsx")
+    assert response.status_code == 200
+    assert isinstance(response, FileResponse)
+    book = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)  # type: ignore[arg-type]
+    rows = list(book["Reports"].iter_rows(values_only=True))
+    assert list(rows[0]) == HEADERS
+    return [dict(zip(HEADERS, row, strict=True)) for row in rows[1:]]
+
+
+def test_csv_has_one_column_per_field_across_revisions_times_in_the_zone(supervisor_client: Client, known: Known) -> None:
+    rows = csv_rows(supervisor_client, "?sort=call_start")
+    assert [row["Report"] for row in rows] == [str(r.public_id) for r in (known.r1, known.r2, known.r3, known.r5, known.r6)]
+    first = rows[0]
+    assert first["Call start"] == "2026-03-02 10:00:00"  # New York, not UTC (15:00)
+    assert first["Submitted at"] == "2026-03-02 10:10:00"
+    assert first["Agent"] == "Sam Specialist"
+    assert first["Form"] == "Crisis call"
+    assert first["Revision"] == "1"
+    assert first["Phone"] == "999-123-4567"
+    assert first["Phone (E.164)"] == "+19991234567"  # a plain number is not neutralised
+    assert first["Language"] == "English"
+    assert first["Incoming line"] == "Main line"
+    assert first["Risk assessed"] == "Yes"
+    assert first["Topics"] == ""
+    assert first["Call type"] == "Call"
+    assert first["Status"] == "Submitted"
+    assert rows[1]["Call start"] == "2026-03-02 23:30:00"
+    assert rows[2]["Call type"] == "Hang-up"
+    assert rows[2]["Status"] == "Closed"
+    r5 = rows[3]
+    assert r5["Revision"] == "2"
+    assert r5["Language"] == "French"
+    assert r5["Topics"] == "Housing; Food"
+    assert r5["Summary"] == "'=HYPERLINK(\"x\")"  # neutralised
+    assert r5["Author"] == "Sue Supervisor"
+    assert r5["Agent"] == "Sam Specialist"
+
+
+def test_xlsx_holds_the_same_rows_with_real_times(supervisor_client: Client, known: Known) -> None:
+    rows = xlsx_rows(supervisor_client, "?sort=call_start&f_topics=Food")
+    assert [row["Report"] for row in rows] == [str(known.r5.public_id), str(known.r6.public_id)]
+    assert rows[0]["Call start"] == datetime(2026, 3, 7, 14, 15)
+    assert rows[0]["Summary"] == "'=HYPERLINK(\"x\")"
+    assert rows[0]["Topics"] == "Housing; Food"
+    assert rows[1]["Status"] == "Abandoned"
+    assert rows[1]["Submitted at"] is None
+
+
+def test_exports_follow_the_filter(cast: Cast, supervisor_client: Client, known: Known) -> None:
+    rows = csv_rows(supervisor_client, f"?phone=999+123+4567&agent={cast.specialist2.public_id}")
+    assert [row["Report"] for row in rows] == [str(known.r2.public_id)]
+    assert [row["Report"] for row in csv_rows(supervisor_client, "?status=draft")] == [str(known.r4.public_id)]
+
+
+def test_a_specialist_exports_only_their_own_reports(specialist_client: Client, known: Known) -> None:
+    own = {str(r.public_id) for r in (known.r1, known.r3, known.r5, known.r6)}
+    assert {row["Report"] for row in csv_rows(specialist_client, "?status=any")} == own
+    assert {row["Report"] for row in xlsx_rows(specialist_client, "?status=any")} == own
+    assert csv_rows(specialist_client, "?status=any&f_language=Spanish") == []
+
+
+def test_nothing_crosses_organizations(cast: Cast, known: Known) -> None:
+    client = Client()
+    client.force_login(cast.specialist_b)
+    response = client.get("/reports/?status=any&export=csv")
+    text = b"".join(response.streaming_content).decode()  # type: ignore[attr-defined]
+    assert str(known.rb.public_id) in text
+    assert not any(str(r.public_id) in text for r in known.org_a)
+    assert "Notes" in text.splitlines()[0] and "Language" not in text
+
+
+def test_every_export_is_recorded(cast: Cast, supervisor_client: Client, known: Known) -> None:
+    csv_rows(supervisor_client, "?f_language=Spanish&status=any")
+    xlsx_rows(supervisor_client, "?from=2026-03-02&to=2026-03-02")
+    csv_export, xlsx_export = ExportRecord.objects.order_by("id")
+    assert csv_export.user == cast.supervisor
+    assert csv_export.organization == cast.org_a
+    assert csv_export.format == "csv"
+    assert csv_export.rows == 2
+    assert csv_export.complete
+    assert csv_export.finished_at is not None
+    assert csv_export.filters == {"values": {"language": "Spanish"}, "status": "any", "sort": "-call_start"}
+    assert xlsx_export.format == "xlsx"
+    assert xlsx_export.rows == 2
+    assert xlsx_export.filters["from"] == "2026-03-02"
+
+
+def test_a_download_cut_short_records_the_rows_sent(supervisor_client: Client, known: Known) -> None:
+    response = supervisor_client.get("/reports/?export=csv")
+    assert response["X-Export-Rows"] == "5"
+    stream = iter(response.streaming_content)  # type: ignore[attr-defined]
+    next(stream), next(stream), next(stream)  # BOM, header, one row
+    response.close()
+    record = ExportRecord.objects.get()
+    assert record.rows == 1
+    assert not record.complete
+
+
+def test_bad_requests_get_a_clear_400(supervisor_client: Client, known: Known) -> None:
+    assert supervisor_client.get("/reports/?export=pdf").status_code == 400
+    assert supervisor_client.get("/reports/?phone=nonsense&export=csv").status_code == 400
+    assert not ExportRecord.objects.exists()
+
+
+def test_anonymous_people_cannot_export(client: Client, known: Known) -> None:
+    response = client.get("/reports/?export=csv")
+    assert response.status_code == 302
+    assert not ExportRecord.objects.exists()
+
+
+def test_number_fields_export_as_numbers_in_xlsx(cast: Cast, supervisor_client: Client) -> None:
+    from calldesk.callforms.models import FormRevision
+    from tests.reportdata import NY, make_report
+
+    revision = FormRevision.objects.create(
+        form=cast.form_a, number=2, definition_json={"fields": [{"key": "age", "label": "Age", "type": "number"}]}
+    )
+    make_report(cast.form_a, cast.specialist, datetime(2026, 3, 1, tzinfo=NY), revision=revision, values={"age": "-17"})
+    response = supervisor_client.get("/reports/?export=xlsx")
+    book = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)  # type: ignore[attr-defined]
+    header, row = list(book["Reports"].iter_rows(values_only=True))
+    assert row[header.index("Age")] == -17
+    text = b"".join(supervisor_client.get("/reports/?export=csv").streaming_content).decode()  # type: ignore[attr-defined]
+    header_line, row_line = list(csv.reader(io.StringIO(text[1:])))
+    assert Decimal(row_line[header_line.index("Age")]) == -17  # a negative number stays a number
