@@ -118,7 +118,7 @@ def test_every_answered_save_survives_a_sigkill() -> None:
             assert values["summary"] in acked.sent[report]
         if report in acked.submitted:
             assert status == "submitted"
-    for public_id, _, values, status, submitted_at in rows:
+    for public_id, _, _values, status, submitted_at in rows:
         # Nothing half-written: a submitted report has its time and exactly one submit in its history.
         key = uuid.UUID(str(public_id)).hex
         if status == "submitted":
