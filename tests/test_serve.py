@@ -34,7 +34,13 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         manage(database_url, "migrate", "-v0")
         manage(database_url, "demo")
         port = free_port()
-        env = {**os.environ, "DATABASE_URL": database_url, "CALLDESK_PLAIN_STATIC": "1", "AXES_ENABLED": "false"}
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "calldesk.settings",  # as in production, not the test settings
+            "DATABASE_URL": database_url,
+            "CALLDESK_PLAIN_STATIC": "1",
+            "AXES_ENABLED": "false",
+        }
         # The real command line; collectstatic is skipped so tests never write to staticfiles/.
         argv = [sys.executable, "-m", "calldesk.cli", "serve", "--port", str(port), "--workers", "1"]
         argv += ["--threads", "2", "--access-log", "--skip-collectstatic"]
@@ -69,11 +75,16 @@ def test_it_answers_a_telephony_url_of_more_than_8_kb_with_the_draft(served: Ser
         assert client.get(response.headers["location"]).status_code == 200
 
 
-def test_a_logged_out_long_url_keeps_every_parameter_through_the_login_redirect(served: Served) -> None:
+def test_a_long_url_opened_logged_out_leads_to_the_draft_after_login(served: Served) -> None:
     query = "reportVer=1234567&notes=" + "m" * 8500
-    response = httpx.get(f"{served.url}/Telephony/GetCallReport?{query}")
-    assert response.status_code == 302
-    assert "m" * 8500 in response.headers["location"]
+    with httpx.Client(base_url=served.url) as client:
+        to_login = client.get(f"/Telephony/GetCallReport?{query}")
+        assert to_login.status_code == 302
+        resume = to_login.headers["location"].split("next=", 1)[1]
+        login(client, "bob@acme.com", "calldesk-demo")
+        response = client.get(resume)
+        assert response.status_code == 303, response.text[:300]
+        assert re.fullmatch(r"/reports/[0-9a-f-]{36}/", response.headers["location"])
 
 
 def test_the_access_log_names_paths_but_never_the_query_string(served: Served) -> None:

@@ -126,9 +126,14 @@ def move_mapping(user: User, form: CallForm, index: int, step: int) -> None:
 
 
 def _describe(rule: MappingRule) -> str:
-    return str(
-        Mapping(parameter=rule.parameter, value=rule.value, field_key=rule.field_key, field_value=rule.field_value)
+    """The rule as the mappings page shows it (`Mapping.__str__`), names lower-case as stored."""
+    unsaved = Mapping(
+        parameter=rule.parameter.strip().lower(),
+        value=rule.value.strip(),
+        field_key=rule.field_key,
+        field_value=rule.field_value.strip(),
     )
+    return str(unsaved)
 
 
 # --- users and organization --------------------------------------------------------------

@@ -77,8 +77,8 @@ def build_dashboard(organization: Organization, start: date, end: date, form: Ca
     charts = [
         _per_hour(reports, zone),
         _per_day(reports, zone, start, end),
-        _chart("outcome", "Calls by outcome (no submitted report: draft, closed, abandoned)", statuses, dict(Status.choices)),
-        _chart("hangups", "Calls without a submitted report that the phone system ended", hangups, {"": "unknown reason"}),
+        _chart("outcome", "Calls by outcome", statuses, dict(Status.choices)),
+        _chart("hangups", "Ended by the phone system, no submitted report", hangups, {"": "unknown reason"}),
         _per_agent(reports, organization),
         _chart("call_type", "Calls per call type", _counts(reports, "call_type"), call_type_labels(organization, form)),
         *_per_choice(reports, organization, form),

@@ -14,7 +14,7 @@ const CalldeskCharts = (() => {
 
   // Vertical columns along a time axis (hours, days).
   function columns(chart) {
-    const width = 640, height = 220, left = 36, bottom = 34, top = 12;
+    const width = 460, height = 200, left = 30, bottom = 30, top = 12;
     const n = chart.values.length, max = Math.max(1, ...chart.values);
     const slot = (width - left - 8) / Math.max(1, n);
     const svg = el("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": chart.title });
@@ -22,7 +22,7 @@ const CalldeskCharts = (() => {
     svg.appendChild(el("line", { class: "axis", x1: left, y1: height - bottom, x2: width, y2: height - bottom }));
     svg.appendChild(el("text", { x: left - 4, y: top + 8, "text-anchor": "end" }, max));
     svg.appendChild(el("text", { x: left - 4, y: height - bottom, "text-anchor": "end" }, 0));
-    const every = Math.ceil(n / 16);
+    const every = Math.ceil(n / 12);
     chart.values.forEach((value, i) => {
       const h = (value / max) * plot;
       const bar = el("rect", {
@@ -41,14 +41,14 @@ const CalldeskCharts = (() => {
 
   // Horizontal bars for categories (agents, choices, outcomes).
   function bars(chart) {
-    const rowHeight = 22, labelWidth = 170, width = 640, valueWidth = 50;
+    const rowHeight = 22, labelWidth = 150, width = 460, valueWidth = 44;
     const n = chart.values.length, max = Math.max(1, ...chart.values);
     const height = Math.max(1, n) * rowHeight + 8;
     const svg = el("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": chart.title });
     chart.values.forEach((value, i) => {
       const y = 4 + i * rowHeight;
       const label = chart.labels[i];
-      svg.appendChild(el("text", { x: labelWidth - 6, y: y + 15, "text-anchor": "end" }, label.length > 26 ? label.slice(0, 25) + "…" : label));
+      svg.appendChild(el("text", { x: labelWidth - 6, y: y + 15, "text-anchor": "end" }, label.length > 24 ? label.slice(0, 23) + "…" : label));
       const w = (value / max) * (width - labelWidth - valueWidth);
       const bar = el("rect", {
         class: "bar", x: labelWidth, y: y + 3, width: Math.max(value ? 2 : 0, w), height: rowHeight - 6,
