@@ -293,7 +293,12 @@ def test_a_json_syntax_error_names_its_line(tmp_path: Path) -> None:
             "organizations:\n  - {slug: a, name: A, forms: [{report_ver: '1', name: F, mappings: [{field: x}]}]}\n",
             "organizations[0].forms[0].mappings[0].parameter: is required",
         ),
-        ("version: 2\norganizations: []\n", "version: this Calldesk reads version 1"),
+        ("version: 2\norganizations: []\n", "document.version: this Calldesk reads version 1"),
+        ("organizations:\n  - {slug: a, name: " + "x" * 201 + "}\n", "organizations[0].name: is longer than 200"),
+        (
+            "organizations:\n  - {slug: a, name: A, users: [{email: a@b.example, agent_id: " + "9" * 65 + "}]}\n",
+            "organizations[0].users[0].agent_id: is longer than 64",
+        ),
         (
             "organizations:\n  - {slug: a, name: A, users: [{email: a@b.example, password_hash: plain}]}\n",
             "organizations[0].users[0].password_hash: is not a password hash",

@@ -18,6 +18,7 @@ from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, identify_hashe
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email, validate_slug
+from django.db.models import Model
 
 from calldesk.accounts.models import Role, User
 from calldesk.callforms.definition import DefinitionError, parse_definition
@@ -32,6 +33,7 @@ ORG_KEYS = ("slug", "name", "time_zone", "phone_region", "idle_timeout_minutes",
 USER_KEYS = ("email", "name", "role", "agent_id", "active", "password", "password_hash")
 FORM_KEYS = ("report_ver", "name", "retired", "fields", "call_types", "mappings")
 MAPPING_KEYS = ("parameter", "value", "field", "field_value")
+MAPPING_COLUMNS = ("parameter", "value", "field_key", "field_value")
 
 
 @dataclass
@@ -61,6 +63,11 @@ class OrganizationPlan:
     values: dict[str, Any]
     users: list[UserPlan] = field(default_factory=list)
     forms: list[FormPlan] = field(default_factory=list)
+
+
+def _limit(model: type[Model], name: str) -> int | None:
+    """The column's length, so a too-long value is a problem here rather than a database error."""
+    return getattr(model._meta.get_field(name), "max_length", None)
 
 
 @cache
@@ -103,7 +110,7 @@ class _Checker:
             return []
         return value
 
-    def text(self, raw: dict[str, Any], key: str, place: str, required: bool = False) -> Any:
+    def text(self, raw: dict[str, Any], key: str, place: str, required: bool = False, limit: int | None = None) -> Any:
         """The text under `key`, stripped; MISSING when absent. Numbers count as text (YAML reads 34 as one)."""
         if key not in raw or raw[key] is None:
             if required:
@@ -118,6 +125,8 @@ class _Checker:
         value = value.strip()
         if required and not value:
             self.problem(f"{place}.{key}", "is required")
+        if limit is not None and len(value) > limit:
+            self.problem(f"{place}.{key}", f"is longer than {limit} characters")
         return value
 
     def flag(self, raw: dict[str, Any], key: str, place: str) -> Any:
@@ -147,9 +156,9 @@ def plan_document(document: Any) -> list[OrganizationPlan]:
     if raw is None:
         raise ConfigError(["document: must be a mapping with `organizations`"])
     if raw.get("version", FORMAT_VERSION) != FORMAT_VERSION:
-        check.problem("version", f"this Calldesk reads version {FORMAT_VERSION}")
+        check.problem("document.version", f"this Calldesk reads version {FORMAT_VERSION}")
     if "organizations" not in raw:
-        check.problem("organizations", "is required")
+        check.problem("document.organizations", "is required")
     plans = [
         plan
         for index, item in enumerate(check.items(raw, "organizations", "document"))
@@ -164,14 +173,14 @@ def _organization(check: _Checker, item: Any, place: str) -> OrganizationPlan | 
     raw = check.mapping(item, place, ORG_KEYS)
     if raw is None:
         return None
-    slug = check.text(raw, "slug", place, required=True)
+    slug = check.text(raw, "slug", place, required=True, limit=_limit(Organization, "slug"))
     if slug:
         try:
             validate_slug(slug)
         except ValidationError:
             check.problem(f"{place}.slug", f"`{slug}` must be letters, digits, - and _ only")
         check.once("organization", slug, f"{place}.slug")
-    values: dict[str, Any] = {"name": check.text(raw, "name", place, required=True)}
+    values: dict[str, Any] = {"name": check.text(raw, "name", place, required=True, limit=_limit(Organization, "name"))}
     zone = check.text(raw, "time_zone", place)
     if zone is not MISSING and zone not in _zones():
         check.problem(f"{place}.time_zone", f"`{zone}` is not a time zone name (e.g. America/New_York)")
@@ -202,7 +211,7 @@ def _user(check: _Checker, item: Any, place: str, org_slug: str) -> UserPlan | N
     raw = check.mapping(item, place, USER_KEYS)
     if raw is None:
         return None
-    email = check.text(raw, "email", place, required=True)
+    email = check.text(raw, "email", place, required=True, limit=_limit(User, "email"))
     if email:
         email = email.lower()
         try:
@@ -217,9 +226,9 @@ def _user(check: _Checker, item: Any, place: str, org_slug: str) -> UserPlan | N
     if role is not MISSING and role not in Role.values:
         check.problem(f"{place}.role", f"`{role}` is not one of {', '.join(Role.values)}")
     values = {
-        "name": check.text(raw, "name", place),
+        "name": check.text(raw, "name", place, limit=_limit(User, "name")),
         "role": role,
-        "agent_id": check.text(raw, "agent_id", place),
+        "agent_id": check.text(raw, "agent_id", place, limit=_limit(User, "agent_id")),
         "is_active": check.flag(raw, "active", place),
     }
     plan = UserPlan(place, email if email is not MISSING else "", _given(values))
@@ -254,13 +263,13 @@ def _form(check: _Checker, item: Any, place: str, org_slug: str) -> FormPlan | N
     raw = check.mapping(item, place, FORM_KEYS)
     if raw is None:
         return None
-    report_ver = check.text(raw, "report_ver", place, required=True)
+    report_ver = check.text(raw, "report_ver", place, required=True, limit=_limit(CallForm, "report_ver"))
     if report_ver:
         check.once("reportVer", report_ver, f"{place}.report_ver")
         # reportVers are unique across the installation, like emails.
         if CallForm.objects.filter(report_ver=report_ver).exclude(organization__slug=org_slug).exists():
             check.problem(f"{place}.report_ver", f"reportVer `{report_ver}` belongs to another organization")
-    name = check.text(raw, "name", place, required=True)
+    name = check.text(raw, "name", place, required=True, limit=_limit(CallForm, "name"))
     retired = check.flag(raw, "retired", place)
     definition_json: dict[str, Any] = {key: raw[key] for key in ("fields", "call_types") if key in raw}
     definition = None
@@ -275,7 +284,10 @@ def _form(check: _Checker, item: Any, place: str, org_slug: str) -> FormPlan | N
         mapping = check.mapping(entry, where, MAPPING_KEYS)
         if mapping is None:
             continue
-        texts = [check.text(mapping, key, where, required=key in ("parameter", "field")) for key in MAPPING_KEYS]
+        texts = [
+            check.text(mapping, key, where, required=key in ("parameter", "field"), limit=_limit(Mapping, column))
+            for key, column in zip(MAPPING_KEYS, MAPPING_COLUMNS, strict=True)
+        ]
         parameter, value, field_key, field_value = ("" if text is MISSING else text for text in texts)
         rule = MappingRule(parameter, value, field_key, field_value)
         if definition is not None and parameter and field_key:

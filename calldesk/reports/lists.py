@@ -36,7 +36,9 @@ def report_list(request: HttpRequest) -> HttpResponseBase:
     title = "Reports" if user.is_supervisor else "My reports"
     if not form.is_valid():
         if export:
-            return HttpResponse("The filter has errors; fix them on the list first.", status=400, content_type="text/plain")
+            return HttpResponse(
+                "The filter has errors; fix them on the list first.", status=400, content_type="text/plain"
+            )
         return render(request, "reports/list.html", {"form": form, "page": None, "title": title}, status=400)
     report_filter = form.result()
     reports = report_filter.apply(visible_reports(user), user.organization.zone)

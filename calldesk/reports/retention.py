@@ -89,9 +89,7 @@ def _redact_report(report: CallReport, personal: set[str], now: datetime) -> Non
     report.redacted_at = now
     # `update` leaves `version` and `updated_at` alone: a redaction is not an edit, and a
     # draft open in someone's editor keeps saving (its phone and personal fields are gone).
-    CallReport.objects.filter(pk=report.pk).update(
-        values=report.values, phone_raw="", phone_e164="", redacted_at=now
-    )
+    CallReport.objects.filter(pk=report.pk).update(values=report.values, phone_raw="", phone_e164="", redacted_at=now)
     hidden = personal | set(PHONE_COLUMNS)
     for change in ReportChange.objects.filter(report=report):
         cleaned = {key: ([None, None] if key in hidden else value) for key, value in change.changes.items()}

@@ -112,7 +112,9 @@ def report_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
             "report": report,
             "rows": report_rows(report),
             "can_edit": can_edit(current_user(request), report),
-            "history": report.changes.select_related("user"),
+            "history": [
+                (change, change_rows(report, change.changes)) for change in report.changes.select_related("user")
+            ],
         },
     )
 
@@ -232,6 +234,25 @@ def report_rows(report: CallReport) -> list[tuple[str, Any]]:
         elif isinstance(value, bool):
             value = "Yes" if value else "No"
         rows.append((item.label, "" if value is None else value))
+    return rows
+
+
+BUILTIN_LABELS = {
+    "agent": "Agent",
+    "call_start": "Call start",
+    "phone_raw": "Phone",
+    "phone_e164": "Phone (E.164)",
+    "call_type": "Call type",
+}
+
+
+def change_rows(report: CallReport, changes: dict[str, list[Any]]) -> list[tuple[str, Any, Any]]:
+    """A history entry's changes as (label, before, after), labelled by the report's revision."""
+    definition = report.revision.definition
+    rows = []
+    for key, (before, after) in changes.items():
+        field = definition.field(key)
+        rows.append((BUILTIN_LABELS.get(key) or (field.label if field else key), before, after))
     return rows
 
 

@@ -1,0 +1,225 @@
+"""Benchmark of issue 5 (SPEC §4) on PostgreSQL: report list, dashboard, CSV export.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/calldesk_bench \\
+        .venv/bin/python bench/reports_bench.py [--reports 1000000] [--export-rows 500000]
+
+Fills one organization ("bench-reports") with --reports reports and their calls (once; a
+second run reuses them), then prints: the filtered list page (target under 200 ms), the
+30-day dashboard (under 1 s), and a CSV export of --export-rows rows (at least 20,000 rows/s,
+memory flat). Pages are fetched through Django's test client, so the timings include the
+middleware, the view, the queries and the template, not the network.
+
+The data is generated in SQL (generate_series): calls spread evenly over a year in arrival
+order, as a helpline's table fills, 20 agents, a three-language and a two-line choice, a
+multi-choice, four outcomes (80 % submitted, 8 % closed, 7 % drafts, 5 % abandoned), 10 %
+of calls with a hang-up from the phone system, 50,000 different callers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "calldesk.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from calldesk.accounts.models import Organization, Role, User  # noqa: E402
+from calldesk.callforms.models import CallForm, FormRevision  # noqa: E402
+from calldesk.reports.models import CallReport  # noqa: E402
+
+SLUG = "bench-reports"
+AGENTS = 20
+DEFINITION = {
+    "fields": [
+        {"key": "language", "label": "Language", "type": "choice", "choices": ["English", "Spanish", "French"]},
+        {"key": "incoming_line", "label": "Incoming line", "type": "choice", "choices": ["Main line", "Youth line"]},
+        {"key": "summary", "label": "Summary", "type": "long_text", "personal": True},
+        {"key": "risk", "label": "Risk assessed", "type": "yes_no"},
+        {"key": "topics", "label": "Topics", "type": "multi_choice", "choices": ["Housing", "Food", "Health"]},
+    ]
+}
+
+CALLS_SQL = """
+INSERT INTO telephony_call (public_id, organization_id, form_id, revision_id, opened_by_id, source, received_at,
+    params, unmapped, notices, resolved, fingerprint, external_id, ended_at, end_reason)
+SELECT gen_random_uuid(), %(org)s, %(form)s, %(rev)s, (%(agents)s::bigint[])[1 + i %% 20], 'url', s.start,
+    jsonb_build_array(jsonb_build_array('reportVer', '8880001'), jsonb_build_array('ani', s.raw)),
+    '[]', '[]', '{}', md5(i::text), i::text,
+    CASE WHEN i %% 10 = 0 THEN s.start + interval '2 minutes' END,
+    CASE WHEN i %% 10 = 0 THEN 'cancel' ELSE '' END
+FROM (
+    SELECT i,
+        %(first)s::timestamptz + (i::float8 / %(n)s) * interval '365 days' + ((i * 7919) %% 600) * interval '1 second'
+            AS start,
+        '999' || lpad(((i * 7907) %% 50000)::text, 7, '0') AS raw
+    FROM generate_series(%(lo)s, %(hi)s) AS i
+) AS s
+"""
+
+REPORTS_SQL = """
+INSERT INTO reports_callreport (public_id, organization_id, form_id, revision_id, call_id, agent_id, author_id,
+    call_start, phone_raw, phone_e164, call_type, values, status, created_at, updated_at, submitted_at, version)
+SELECT gen_random_uuid(), c.organization_id, c.form_id, c.revision_id, c.id, c.opened_by_id, c.opened_by_id,
+    c.received_at, c.params->1->>1, '+1' || (c.params->1->>1),
+    CASE WHEN k.i %% 100 BETWEEN 80 AND 87 THEN 'hang_up' ELSE 'call' END,
+    jsonb_build_object(
+        'language', (ARRAY['English', 'Spanish', 'French'])[1 + k.i %% 3],
+        'incoming_line', (ARRAY['Main line', 'Youth line'])[1 + (k.i / 3) %% 2],
+        'summary', 'Caller talked about ' || (ARRAY['rent', 'food', 'work', 'family'])[1 + k.i %% 4],
+        'risk', k.i %% 5 = 0,
+        'topics', CASE WHEN k.i %% 2 = 0 THEN '["Housing", "Food"]'::jsonb ELSE '["Health"]'::jsonb END),
+    CASE WHEN k.i %% 100 < 80 THEN 'submitted' WHEN k.i %% 100 < 88 THEN 'closed'
+         WHEN k.i %% 100 < 95 THEN 'draft' ELSE 'abandoned' END,
+    c.received_at, c.received_at,
+    CASE WHEN k.i %% 100 < 88 THEN c.received_at + (k.i %% 120) * interval '1 minute' END,
+    1
+FROM telephony_call c CROSS JOIN LATERAL (SELECT c.external_id::bigint AS i) AS k
+WHERE c.organization_id = %(org)s AND k.i BETWEEN %(lo)s AND %(hi)s
+"""
+
+
+def ensure_data(count: int) -> tuple[Organization, User, User]:
+    org, _ = Organization.objects.get_or_create(
+        slug=SLUG, defaults={"name": "Bench line", "time_zone": "America/New_York", "phone_region": "US"}
+    )
+    supervisor = User.objects.filter(email="bench-sup@bench.example").first()
+    if supervisor is None:
+        supervisor = User.objects.create_user(
+            "bench-sup@bench.example", None, organization=org, role=Role.SUPERVISOR, name="Bench Supervisor"
+        )
+        for n in range(AGENTS):
+            User.objects.create_user(f"agent{n}@bench.example", None, organization=org, agent_id=str(n), name=f"Agent {n:02d}")
+    agents = list(User.objects.filter(organization=org, role=Role.SPECIALIST).order_by("pk"))
+    form, created = CallForm.objects.get_or_create(organization=org, report_ver="8880001", defaults={"name": "Bench form"})
+    if created:
+        FormRevision.objects.create(form=form, number=1, definition_json=DEFINITION)
+    revision = form.current_revision()
+    have = CallReport.objects.filter(organization=org).count()
+    if have < count:
+        first = (timezone.now() - timedelta(days=365)).replace(microsecond=0)
+        params = {"org": org.pk, "form": form.pk, "rev": revision.pk, "agents": [a.pk for a in agents], "n": count,
+                  "first": first}  # fmt: skip
+        started = time.perf_counter()
+        step = 100_000
+        for lo in range(have + 1, count + 1, step):
+            hi = min(lo + step - 1, count)
+            with connection.cursor() as cursor:
+                cursor.execute(CALLS_SQL, {**params, "lo": lo, "hi": hi})
+                cursor.execute(REPORTS_SQL, {"org": org.pk, "lo": lo, "hi": hi})
+            print(f"  generated reports {lo:,}..{hi:,}", flush=True)
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE telephony_call")
+            cursor.execute("VACUUM ANALYZE reports_callreport")
+        print(f"generated {count - have:,} calls and reports in {time.perf_counter() - started:.0f} s")
+    return org, supervisor, agents[0]
+
+
+def timed(label: str, fetch: Callable[[], object], runs: int, target: float | None = None) -> float:
+    fetch()  # warm: connection, templates, caches
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fetch()
+        samples.append(time.perf_counter() - started)
+    median = statistics.median(samples)
+    verdict = "" if target is None else ("  OK" if median < target else f"  OVER the {target * 1000:.0f} ms target")
+    print(f"{label:<62} median {median * 1000:7.1f} ms  (max {max(samples) * 1000:7.1f} ms, {runs} runs){verdict}")
+    return median
+
+
+def get(client: Client, url: str) -> Callable[[], object]:
+    def fetch() -> object:
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        if response.streaming:
+            raise AssertionError("not a page")
+        return response
+
+    return fetch
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def export(client: Client, rows: int, org: Organization) -> None:
+    # The newest `rows` reports: a date range a supervisor would pick, found from the data.
+    start = (
+        CallReport.objects.filter(organization=org).order_by("-call_start").values_list("call_start", flat=True)[rows - 1]
+    )
+    day = timezone.localtime(start, org.zone).date() + timedelta(days=1)
+    url = f"/reports/?status=any&from={day.isoformat()}&export=csv"
+    started = time.perf_counter()
+    response = client.get(url)
+    expected = int(response["X-Export-Rows"])
+    lines = 0
+    size = 0
+    marks: list[tuple[int, float, float]] = []
+    for chunk in response.streaming_content:  # type: ignore[attr-defined]
+        lines += 1
+        size += len(chunk)
+        if lines % (expected // 5 or 1) == 0:
+            marks.append((lines, time.perf_counter() - started, rss_mb()))
+    elapsed = time.perf_counter() - started
+    written = lines - 2  # the byte-order mark and the header
+    assert written == expected, (written, expected)
+    rate = written / elapsed
+    verdict = "OK" if rate >= 20_000 else "UNDER the 20,000 rows/s target"
+    print(f"CSV export of {written:,} rows ({size / 1e6:.0f} MB): {elapsed:.1f} s, {rate:,.0f} rows/s  {verdict}")
+    print("  memory (RSS) while streaming: " + ", ".join(f"{n:,} rows {mb:.0f} MB" for n, _, mb in marks))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--reports", type=int, default=1_000_000)
+    parser.add_argument("--export-rows", type=int, default=500_000)
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        sys.exit("Set DATABASE_URL to a PostgreSQL database: the benchmark is about PostgreSQL.")
+    org, supervisor, agent = ensure_data(args.reports)
+    total = CallReport.objects.filter(organization=org).count()
+    print(f"organization {SLUG}: {total:,} reports; database {connection.settings_dict['NAME']}")
+    client = Client()
+    client.force_login(supervisor)
+    today = timezone.localdate(timezone=org.zone)
+    month = f"from={today - timedelta(days=29)}&to={today}"
+    caller = "(999) 001-2345"
+    print("\nReport list (one page of 50, with its count); target < 200 ms")
+    timed("no filter (every report but drafts)", get(client, "/reports/"), args.runs, 0.2)
+    timed("30 days + language + status", get(client, f"/reports/?{month}&f_language=Spanish&status=submitted"), args.runs, 0.2)
+    timed("30 days + agent + call type", get(client, f"/reports/?{month}&agent={agent.public_id}&call_type=call"), args.runs, 0.2)
+    timed("phone number as typed", get(client, f"/reports/?phone={caller}"), args.runs, 0.2)
+    timed("text contains (summary), 30 days", get(client, f"/reports/?{month}&f_summary=rent"), args.runs, 0.2)
+    timed("multi-choice + yes/no, 30 days, sorted by agent", get(client, f"/reports/?{month}&f_topics=Food&f_risk=yes&sort=agent"), args.runs, 0.2)
+    timed("page 200 of a 30-day range", get(client, f"/reports/?{month}&page=200"), args.runs, 0.2)
+    specialist = Client()
+    specialist.force_login(agent)
+    timed("a specialist's own reports", get(specialist, "/reports/"), args.runs, 0.2)
+    print("\nDashboard; target < 1 s")
+    timed("30 days, every form", get(client, "/dashboards/"), args.runs, 1.0)
+    timed("30 days, one form", get(client, f"/dashboards/?form={CallForm.objects.get(organization=org).public_id}"), args.runs, 1.0)
+    timed("365 days, every form (for scale)", get(client, f"/dashboards/?from={today - timedelta(days=364)}"), 3)
+    print("\nExport; target >= 20,000 rows/s, memory flat")
+    export(client, args.export_rows, org)
+
+
+if __name__ == "__main__":
+    main()
