@@ -61,7 +61,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     # The ID the phone system knows this person by; several users may share one.
     agent_id = models.CharField(max_length=64, blank=True)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.SPECIALIST)
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField(default=True)  # type: ignore[misc]
     date_joined = models.DateTimeField(auto_now_add=True)
 
     objects = UserManager()

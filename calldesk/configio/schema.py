@@ -20,9 +20,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email, validate_slug
 from django.db.models import Model
 
-from calldesk.accounts.models import Role, User
+from calldesk.accounts.models import Organization, Role, User
 from calldesk.callforms.definition import DefinitionError, parse_definition
-from calldesk.callforms.models import CallForm
+from calldesk.callforms.models import CallForm, Mapping
 from calldesk.callforms.services import MappingRule, check_mapping
 from calldesk.configio.document import ConfigError
 

@@ -75,6 +75,7 @@ def parse_time(value: str, zone: ZoneInfo) -> datetime | None:
 
 
 def _from_epoch(digits: str) -> datetime | None:
+    seconds: float
     if len(digits) == 10:
         seconds = int(digits)
     elif len(digits) == 13:

@@ -114,10 +114,10 @@ class ReportForm(forms.Form):
         self.organization = organization
         self.zone = organization.zone
         self.enforce_required = enforce_required
-        self.fields["agent"].queryset = User.objects.filter(organization=organization, is_active=True).order_by(
-            "name", "email"
-        )  # type: ignore[attr-defined]
-        self.fields["agent"].empty_label = "— (filled with you when saved)"  # type: ignore[attr-defined]
+        agent = self.fields["agent"]
+        assert isinstance(agent, forms.ModelChoiceField)
+        agent.queryset = User.objects.filter(organization=organization, is_active=True).order_by("name", "email")
+        agent.empty_label = "— (filled with you when saved)"
         self.fields["call_type"].choices = [(c.key, c.label) for c in definition.call_types]  # type: ignore[attr-defined]
         for item in definition.fields:
             field = build_field(item, self.zone, organization.phone_region)

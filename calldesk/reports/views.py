@@ -262,6 +262,9 @@ def _call_type_label(report: CallReport) -> str:
 
 
 def visible_reports(user: User) -> QuerySet[CallReport]:
+    """The reports `user` may see: their own, or their organization's for supervisors."""
+    if user.organization_id is None:
+        return CallReport.objects.none()
     reports = CallReport.objects.filter(organization_id=user.organization_id)
     if user.is_supervisor:
         return reports

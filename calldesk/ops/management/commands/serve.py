@@ -82,6 +82,12 @@ class Command(BaseCommand):
             help=f"request threads per worker (default $WEB_THREADS or {DEFAULT_THREADS})",
         )
         parser.add_argument(
+            "--interface",
+            choices=["wsgi", "asgi"],
+            default="wsgi",
+            help="wsgi (default: fastest for Django's sync views) or asgi (see docs/serving.md)",
+        )
+        parser.add_argument(
             "--access-log", action="store_true", help="log each request (path and status; never the query string)"
         )
         parser.add_argument(
@@ -101,6 +107,7 @@ class Command(BaseCommand):
             workers=options["workers"],
             threads=options["threads"],
             access_log=options["access_log"],
+            interface=options["interface"],
         )
         self.stdout.write(f"Calldesk on http://{options['host']}:{options['port']}/ ({options['workers']} workers)")
         self.stdout.flush()
