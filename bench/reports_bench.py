@@ -66,7 +66,7 @@ FROM (
         %(first)s::timestamptz + (i::float8 / %(n)s) * interval '365 days' + ((i * 7919) %% 600) * interval '1 second'
             AS start,
         '999' || lpad(((i * 7907) %% 50000)::text, 7, '0') AS raw
-    FROM generate_series(%(lo)s, %(hi)s) AS i
+    FROM generate_series(%(lo)s::bigint, %(hi)s::bigint) AS i
 ) AS s
 """
 

@@ -77,6 +77,7 @@ def _reading(org: Organization, url: str) -> dict[str, Any]:
         "reading": reading,
         "agent_reason": agent_reason,
         "call_start_local": reading.call_start.astimezone(org.zone),
+        "call_start_sent": any(name.strip().lower() == "callstart" and value.strip() for name, value in reading.pairs),
         "placements": [(p, labels.get(p.field_key, p.field_key)) for p in reading.placements],
         "values": [(labels.get(k, k), v) for k, v in reading.values.items()],
     }

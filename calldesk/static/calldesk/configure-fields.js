@@ -15,6 +15,19 @@
     }
   }
 
+  // Choices only mean something for choice fields; the box is hidden for the others.
+  function showChoices(row) {
+    var type = row.querySelector("select[name$='-type']");
+    var box = row.querySelector("[data-choices]");
+    if (!type || !box) return;
+    var text = box.querySelector("textarea");
+    box.hidden = type.value !== "choice" && type.value !== "multi_choice" && !(text && text.value.trim());
+  }
+  Array.prototype.forEach.call(rows.querySelectorAll("[data-row]"), showChoices);
+  rows.addEventListener("change", function (event) {
+    if (event.target.matches("select[name$='-type']")) showChoices(event.target.closest("[data-row]"));
+  });
+
   document.getElementById("add-field").addEventListener("click", function () {
     var index = parseInt(total.value, 10);
     var html = template.innerHTML.replace(/__prefix__/g, String(index));
@@ -24,6 +37,7 @@
     rows.appendChild(row);
     total.value = String(index + 1);
     renumber();
+    showChoices(row);
     var label = row.querySelector("input[name$='-label']");
     if (label) label.focus();
   });
