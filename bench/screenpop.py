@@ -97,8 +97,9 @@ def free_port() -> int:
 class Server:
     """`calldesk serve` in its own session (it execs granian, so the pid is granian's)."""
 
-    def __init__(self, database_url: str, workers: int, extra: list[str], command: str | None) -> None:
+    def __init__(self, database_url: str, workers: int, extra: list[str], command: str | None, log: Path) -> None:
         self.port = free_port()
+        self.log = log
         self.env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "calldesk.settings"}
         if command:  # another server, for comparisons (docs/serving.md); static collected first
             subprocess.run(
@@ -190,7 +191,7 @@ class Server:
 class Connection:
     def __init__(self, port: int, cookie: str) -> None:
         self.port = port
-        self.cookie = cookie
+        self.cookie_line = f"Cookie: {cookie}\r\n" if cookie else ""
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
@@ -199,7 +200,7 @@ class Connection:
             self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
         assert self.reader is not None
         self.writer.write(
-            f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nCookie: {self.cookie}\r\n"
+            f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n{self.cookie_line}"
             "Accept: text/html\r\n\r\n".encode()
         )
         head = (await self.reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
@@ -276,7 +277,8 @@ async def drive(
     async def one(index: int) -> None:
         nonlocal errors
         rng = random.Random(index)
-        conn = Connection(port, cookies[index % len(cookies)])
+        # /healthz is asked as a load balancer asks it: without a session.
+        conn = Connection(port, "" if endpoint == "healthz" else cookies[index % len(cookies)])
         while (now := time.perf_counter()) < stop_at:
             try:
                 if endpoint == "healthz":
@@ -329,7 +331,9 @@ def run_database(kind: str, args: argparse.Namespace, workdir: Path) -> tuple[li
     database_url = fresh_database(kind, args.pg_url, workdir)
     env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "calldesk.settings"}
     subprocess.run([sys.executable, __file__, "--setup", str(args.specialists)], cwd=ROOT, env=env, check=True)
-    server = Server(database_url, args.workers, args.serve_arg, args.server_cmd)
+    log = workdir / f"server-{kind}.log"
+    log.unlink(missing_ok=True)
+    server = Server(database_url, args.workers, args.serve_arg, args.server_cmd, log)
     server.start()
     results: list[Result] = []
     wrk: dict[int, float | None] = {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from io import StringIO
 from pathlib import Path
+from typing import Any
 
 from django.core.management import call_command
 from django.test import Client
@@ -45,7 +46,7 @@ def _configure_everything_through_the_pages(cast: Cast) -> None:
 
     assert ada.post("/configure/forms/new/", {"report_ver": "7770001", "name": "Youth chat"}).status_code == 302
     youth = CallForm.objects.get(report_ver="7770001")
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "label": "Topic",
             "type": "multi_choice",

@@ -231,7 +231,7 @@ def test_a_report_of_revision_1_reads_the_same_after_revision_2_renames_reorders
     report.refresh_from_db()
     assert report.status == Status.SUBMITTED
 
-    revision_2 = [
+    revision_2: list[dict[str, Any]] = [
         {"key": "notes", "label": "Notes", "type": "long_text", "required": True},  # summary renamed
         {
             "key": "language",
@@ -263,6 +263,7 @@ def test_a_report_of_revision_1_reads_the_same_after_revision_2_renames_reorders
     again = specialist_client.get(url + "&callStart=2026-01-01T10:00:00Z")
     assert again.status_code == 303
     new_report = CallReport.objects.exclude(pk=report.pk).get()
+    assert new_report.call is not None
     assert new_report.revision.number == 2
     assert new_report.values == {"language": "Spanish", "incoming_line": "Main line"}
     assert "no longer has" in " ".join(new_report.call.notices)  # dnis → dialled_number: said, not silent
@@ -278,6 +279,7 @@ def test_the_preview_shows_the_form_as_specialists_see_it(cast: Cast, ada: Clien
     assert ada.get(f"/configure/forms/{cast.form_a.public_id}/preview/?revision=1").status_code == 200
     assert ada.get(f"/configure/forms/{cast.form_a.public_id}/preview/?revision=7").status_code == 404
     assert ada.get(f"/configure/forms/{cast.form_a.public_id}/preview/?revision=x").status_code == 404
+    assert ada.get(f"/configure/forms/{cast.form_a.public_id}/preview/?revision={'9' * 30}").status_code == 404
 
 
 def test_the_revisions_page_lists_every_revision(cast: Cast, ada: Client) -> None:

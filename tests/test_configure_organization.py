@@ -102,7 +102,7 @@ def test_the_audit_page_shows_who_did_what_in_this_organization_only(cast: Cast,
     content = ada.get("/configure/audit/").content.decode()
     assert "organization.settings" in content and "token.create" in content
     assert "Ada Admin" in content
-    assert "America/Chicago" in content
+    assert "America/New_York → America/Chicago" in content
     assert "secret@other.example" not in content
     assert ada.get("/configure/audit/?page=999").status_code == 200
     assert ada.get("/configure/audit/?page=x").status_code == 200

@@ -58,6 +58,7 @@ def test_the_tester_reads_a_url_as_the_endpoint_then_fills_the_draft(
     opened = specialist_client.get(url)
     assert opened.status_code == 303
     report = CallReport.objects.select_related("call").get()
+    assert report.call is not None
     assert report.revision == reading.revision
     assert report.agent == reading.agent
     assert report.phone_raw == (reading.phone.raw[:200] if reading.phone.ok else "")  # withheld/junk: empty
@@ -116,6 +117,19 @@ def test_the_tester_says_why_the_agent_is_empty(cast: Cast, ada: Client) -> None
 def test_the_tester_explains_urls_that_open_nothing(cast: Cast, ada: Client, url: str, message: str) -> None:
     content = _tester(ada, cast, url).content.decode()  # type: ignore[attr-defined]
     assert message in content.replace("&#x27;", "'")
+
+
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        "?reportVer=9991234&language=112211",
+        "pbx.example.org/TELEPHONY/getcallreport/?reportVer=9991234&language=112211",
+        "  http://10.0.0.5:8080/Telephony/GetCallReport?reportVer=9991234&language=112211#frag  ",
+    ],
+)
+def test_the_tester_takes_urls_as_admins_paste_them(cast: Cast, ada: Client, pasted: str) -> None:
+    reading = _tester(ada, cast, pasted).context["reading"]  # type: ignore[attr-defined]
+    assert reading.values == {"language": "Spanish"}
 
 
 def test_the_tester_escapes_what_was_sent(cast: Cast, ada: Client) -> None:

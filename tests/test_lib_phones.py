@@ -28,9 +28,10 @@ def test_an_e164_result_re_reads_as_itself(sent: str, region: str) -> None:
         assert reading.e164.startswith("+") and reading.e164[1:].isdigit()
         assert read_phone(reading.e164, region).e164 == reading.e164
         assert read_phone(reading.e164, "US").e164 == reading.e164
-        assert phonenumbers.format_number(
-            phonenumbers.parse(reading.e164, None), phonenumbers.PhoneNumberFormat.E164
-        ) == reading.e164
+        assert (
+            phonenumbers.format_number(phonenumbers.parse(reading.e164, None), phonenumbers.PhoneNumberFormat.E164)
+            == reading.e164
+        )
 
 
 @given(st.sampled_from(sorted(WITHHELD_WORDS)), st.sampled_from([str.lower, str.upper, str.title]), REGIONS)
@@ -62,3 +63,9 @@ def test_a_ten_digit_us_number_in_any_usual_spelling_is_the_same(digits: str) ->
         f"{digits[:3]}.{digits[3:6]}.{digits[6:]}",
     ]
     assert {read_phone(s, "US").e164 for s in spellings} == {expected}
+
+
+# Not `+4930123456`: without its `+` it is also a possible US number, and the region wins.
+@given(st.sampled_from(["+442079460958", "+33123456789", "+61291234567", "+19991234567"]))
+def test_an_international_number_whose_plus_became_a_space_reads_the_same(e164: str) -> None:
+    assert read_phone(" " + e164[1:], "US").e164 == e164

@@ -65,7 +65,7 @@ def test_a_later_value_counts_when_the_first_is_empty(name: str, blank: str, val
 def test_the_fingerprint_ignores_order_and_name_case(sent: list[tuple[str, str]], random: object) -> None:
     shuffled = list(sent)
     random.shuffle(shuffled)  # type: ignore[attr-defined]
-    # Phone systems' parameter names are ASCII; `µ`.upper() is Greek `Μ`, another letter.
+    # Phone systems' parameter names are ASCII; the micro sign's upper case is a Greek letter.
     upper = [(n.upper() if n.isascii() else n, v) for n, v in shuffled]
     assert fingerprint(read_params(sent)) == fingerprint(read_params(upper))
 
@@ -154,7 +154,7 @@ def test_an_any_value_rule_copies_the_value_into_a_text_field(sent: str) -> None
 
 @given(st.text(alphabet=st.sampled_from(["a", "\x00", "\ud800", "é", "\x1b"]), max_size=10))
 def test_stored_text_has_no_nul_and_no_lone_surrogate(sent: str) -> None:
-    (name, value), = read_params([(sent, sent)]).pairs
+    ((name, value),) = read_params([(sent, sent)]).pairs
     for text in (name, value):
         assert "\x00" not in text
         text.encode("utf-8")  # raises on a lone surrogate

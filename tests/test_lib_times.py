@@ -93,3 +93,10 @@ def test_a_year_far_from_now_is_unreadable_not_a_crash(year: int, zone: str) -> 
     reading = read_call_start(f"{year:04d}-12-31T23:59:59{zone}", NEW_YORK, NOW)
     if not 1900 <= year < 2200:
         assert reading.when == NOW and reading.problem
+
+
+@given(moments, st.integers(min_value=0, max_value=14 * 60).map(lambda m: timezone(timedelta(minutes=m))))
+def test_a_positive_offset_whose_plus_became_a_space_round_trips(naive: datetime, zone: timezone) -> None:
+    aware = naive.replace(microsecond=0, tzinfo=zone)
+    sent = aware.isoformat().replace("+", " ")
+    assert read_call_start(sent, NEW_YORK, NOW).when == aware

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import pytest
@@ -16,7 +17,7 @@ from tests.test_telephony_url import report_at
 CALL = "/Telephony/GetCallReport?reportVer=9991234&agent=35&ani=999-123-4567&language=112211&dnis=8886201111"
 
 
-def log_in(client: Client, email: str, password: str = PASSWORD, next_url: str = "") -> object:
+def log_in(client: Client, email: str, password: str = PASSWORD, next_url: str = "") -> Any:
     return client.post("/accounts/login/", {"username": email, "password": password, "next": next_url})
 
 
@@ -219,3 +220,10 @@ def test_a_logged_in_visit_to_login_with_a_hostile_next_stays_on_this_site(
     response = specialist_client.get("/accounts/login/?next=" + quote(hostile, safe=""))
     assert response.status_code == 302
     assert_stays_on_site(response["Location"])
+
+
+def test_a_next_value_is_escaped_on_the_login_page(cast: Cast) -> None:
+    page = Client().get("/accounts/login/?next=%2F%22%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E")
+    html = page.content.decode()
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;" in html or "script" not in html

@@ -141,3 +141,17 @@ def test_caller_values_are_shown_escaped(cast: Cast, supervisor_client: Client) 
     body = supervisor_client.get("/reports/").content.decode()
     assert "<b>1</b>" not in body
     assert "&lt;b&gt;1&lt;/b&gt;" in body
+
+
+def test_a_broad_filter_is_counted_up_to_a_cap(
+    supervisor_client: Client, known: Known, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from calldesk.reports import lists
+
+    monkeypatch.setattr(lists, "COUNT_CAP", 3)
+    body = supervisor_client.get("/reports/").content.decode()
+    assert "More than 3 reports" in body
+    assert "Export all of them" in body
+    assert "4 reports" not in body
+    assert len(LINK.findall(body)) == 5  # the page itself is whole
+    assert "2 reports match the filter" in supervisor_client.get("/reports/?phone=9991234567").content.decode()

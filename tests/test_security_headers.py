@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from django.http import HttpResponse
 from django.test import Client
 
 from tests.cast import Cast
@@ -11,7 +12,7 @@ from tests.cast import Cast
 CALL = "/Telephony/GetCallReport?reportVer=9991234&ani=9991234567"
 
 
-def assert_protected(response: HttpResponse) -> None:
+def assert_protected(response: Any) -> None:
     csp = response["Content-Security-Policy"]
     assert "default-src 'self'" in csp and "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
     assert "unsafe-inline" not in csp

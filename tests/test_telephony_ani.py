@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from tests.cast import Cast
-from tests.test_telephony_url import URL, pop, report_at
+from tests.test_telephony_url import URL, call_of, pop, report_at
 
 
 @pytest.mark.parametrize(
@@ -26,7 +26,18 @@ def test_it_keeps_the_number_as_sent_and_as_e164(
 ) -> None:
     report = pop(specialist_client, f"reportVer=9991234&ani={sent}")
     assert (report.phone_raw, report.phone_e164) == (raw, e164)
-    assert report.call.notices == []
+    assert call_of(report).notices == []
+
+
+@pytest.mark.parametrize(
+    ("sent", "e164"),
+    [("+442079460958", "+442079460958"), ("+19991234567", "+19991234567"), ("+1+999+123+4567", "+19991234567")],
+)
+def test_an_unencoded_plus_still_reads_as_international(
+    cast: Cast, specialist_client: Client, sent: str, e164: str
+) -> None:
+    # Many phone systems put `+` into the URL as is; the query string makes it a space.
+    assert pop(specialist_client, f"reportVer=9991234&ani={sent}").phone_e164 == e164
 
 
 def test_the_default_region_is_the_organization_s(cast: Cast) -> None:
@@ -54,7 +65,7 @@ def test_a_withheld_or_junk_number_leaves_phone_empty_with_a_notice(
     response = specialist_client.get(f"{URL}?reportVer=9991234&ani={sent}")
     report = report_at(response["Location"])
     assert (report.phone_raw, report.phone_e164) == ("", "")
-    assert any(says in n for n in report.call.notices)
+    assert any(says in n for n in call_of(report).notices)
     page = specialist_client.get(response["Location"]).content.decode()
     assert says in page
     assert 'name="phone" value' not in page
@@ -62,7 +73,7 @@ def test_a_withheld_or_junk_number_leaves_phone_empty_with_a_notice(
 
 def test_a_missing_number_leaves_phone_empty_without_a_notice(cast: Cast, specialist_client: Client) -> None:
     report = pop(specialist_client, "reportVer=9991234&ani=")
-    assert (report.phone_raw, report.phone_e164, report.call.notices) == ("", "", [])
+    assert (report.phone_raw, report.phone_e164, call_of(report).notices) == ("", "", [])
 
 
 def test_the_editor_shows_the_number_as_sent_and_normalised(cast: Cast, specialist_client: Client) -> None:

@@ -12,7 +12,14 @@ SCRIPT = "%3Cscript%3Ealert(1)%3C%2Fscript%3E"
 
 @pytest.mark.parametrize(
     ("parameter", "shown"),
-    [("ani", False), ("dnis", True), ("unmapped_thing", False), ("agent", True), ("language", True), ("callStart", True)],
+    [
+        ("ani", False),
+        ("dnis", True),
+        ("unmapped_thing", False),
+        ("agent", True),
+        ("language", True),
+        ("callStart", True),
+    ],
 )
 def test_caller_values_are_escaped_on_the_editor(
     cast: Cast, specialist_client: Client, parameter: str, shown: bool

@@ -55,3 +55,24 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.target}"
+
+    def detail_rows(self) -> list[tuple[str, str]]:
+        """The details as the audit page shows them: changes as `old → new`, lists joined."""
+        rows = []
+        for key, value in self.details.items():
+            if isinstance(value, list) and self.action in CHANGE_ACTIONS and len(value) == 2:
+                text = f"{_shown(value[0])} → {_shown(value[1])}"
+            elif isinstance(value, list):
+                text = ", ".join(str(item) for item in value) or "none"
+            else:
+                text = _shown(value)
+            rows.append((key.replace("_", " "), text))
+        return rows
+
+
+# Actions whose details are {attribute: [old, new]}.
+CHANGE_ACTIONS = ("user.update", "organization.settings", "form.rename")
+
+
+def _shown(value: object) -> str:
+    return "—" if value in (None, "") else str(value)

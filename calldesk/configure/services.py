@@ -55,7 +55,7 @@ def save_definition(user: User, form: CallForm, document: dict[str, Any], name: 
             old = form.name
             form.name = name.strip()
             form.save(update_fields=["name"])
-            record(_org(user), user, "form.rename", str(form), old=old, new=form.name)
+            record(_org(user), user, "form.rename", str(form), name=[old, form.name])
         revision = publish_revision(form, document, user)
         broken: list[str] = []
         if revision is not None:

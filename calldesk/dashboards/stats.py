@@ -12,9 +12,10 @@ from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models import Case, Count, DurationField, ExpressionWrapper, F, IntegerField, Q, QuerySet, Value, When
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import ExtractHour, TruncDate
+from django.db.models.lookups import GreaterThan
 
 from calldesk.accounts.models import Organization, User
 from calldesk.callforms.definition import CHOICE_TYPES
@@ -69,27 +70,40 @@ def build_dashboard(organization: Organization, start: date, end: date, form: Ca
     reports = CallReport.objects.filter(organization=organization, call_start__gte=lower, call_start__lt=upper)
     if form is not None:
         reports = reports.filter(form=form)
-    statuses = _counts(reports, "status")
+    # Few scans of the range, each grouped by several columns at once: the charts are sums of these.
+    overview = _grouped(reports.annotate(wait_bucket=_wait_bucket()), "status", "call_type", "agent_id", "wait_bucket")
+    statuses = _sum_by(overview, 0)
+    times = _grouped(
+        reports.annotate(day=TruncDate("call_start", tzinfo=zone), hour=ExtractHour("call_start", tzinfo=zone)),
+        "day",
+        "hour",
+    )
+    hangups = _sum_by(_grouped(reports.exclude(status=Status.SUBMITTED).filter(call__ended_at__isnull=False), "call__end_reason"), 0)
     total = sum(statuses.values())
     submitted = statuses.get(Status.SUBMITTED, 0)
-    unsubmitted_reports = reports.exclude(status=Status.SUBMITTED)
-    hangups = _counts(unsubmitted_reports.filter(call__ended_at__isnull=False), "call__end_reason")
     charts = [
-        _per_hour(reports, zone),
-        _per_day(reports, zone, start, end),
+        _per_hour(_sum_by(times, 1)),
+        _per_day(_sum_by(times, 0), start, end),
         _chart("outcome", "Calls by outcome", statuses, dict(Status.choices)),
         _chart("hangups", "Ended by the phone system, no submitted report", hangups, {"": "unknown reason"}),
-        _per_agent(reports, organization),
-        _chart("call_type", "Calls per call type", _counts(reports, "call_type"), call_type_labels(organization, form)),
+        _per_agent(_sum_by(overview, 2), organization),
+        _chart("call_type", "Calls per call type", _sum_by(overview, 1), call_type_labels(organization, form)),
         *_per_choice(reports, organization, form),
-        _time_to_submit(reports),
+        _time_to_submit(_sum_by(overview, 3)),
     ]
     return Dashboard(total, submitted, total - submitted, sum(hangups.values()), charts)
 
 
-def _counts(reports: QuerySet[CallReport], column: str) -> dict[Any, int]:
-    rows = reports.order_by().values_list(column).annotate(n=Count("id"))
-    return {key: n for key, n in rows}
+def _grouped(reports: QuerySet[CallReport], *columns: str) -> list[tuple[Any, ...]]:
+    """(value of each column…, count) for every combination present."""
+    return list(reports.order_by().values_list(*columns).annotate(n=Count("id")))
+
+
+def _sum_by(rows: list[tuple[Any, ...]], index: int) -> dict[Any, int]:
+    counts: dict[Any, int] = {}
+    for row in rows:
+        counts[row[index]] = counts.get(row[index], 0) + row[-1]
+    return counts
 
 
 def _chart(chart_id: str, title: str, counts: dict[Any, int], labels: dict[Any, str]) -> Chart:
@@ -103,20 +117,19 @@ def _chart(chart_id: str, title: str, counts: dict[Any, int], labels: dict[Any, 
     )
 
 
-def _per_hour(reports: QuerySet[CallReport], zone: Any) -> Chart:
-    counts = _counts(reports.annotate(hour=ExtractHour("call_start", tzinfo=zone)), "hour")
-    return Chart("hour", "Calls per hour of day", "columns", [f"{h:02d}" for h in range(24)], [counts.get(h, 0) for h in range(24)])
+def _per_hour(counts: dict[int, int]) -> Chart:
+    hours = range(24)
+    return Chart("hour", "Calls per hour of day", "columns", [f"{h:02d}" for h in hours], [counts.get(h, 0) for h in hours])
 
 
-def _per_day(reports: QuerySet[CallReport], zone: Any, start: date, end: date) -> Chart:
-    counts = _counts(reports.annotate(day=TruncDate("call_start", tzinfo=zone)), "day")
+def _per_day(counts: dict[date, int], start: date, end: date) -> Chart:
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     return Chart("day", "Calls per day", "columns", [d.isoformat() for d in days], [counts.get(d, 0) for d in days])
 
 
-def _per_agent(reports: QuerySet[CallReport], organization: Organization) -> Chart:
-    names = {u.pk: u.display_name for u in User.objects.filter(organization=organization)}
-    return _chart("agent", "Calls per agent", _counts(reports, "agent_id"), {**names, None: "(no agent)"})
+def _per_agent(counts: dict[int | None, int], organization: Organization) -> Chart:
+    names: dict[Any, str] = {u.pk: u.display_name for u in User.objects.filter(organization=organization)}
+    return _chart("agent", "Calls per agent", counts, {**names, None: "(no agent)"})
 
 
 def _per_choice(reports: QuerySet[CallReport], organization: Organization, form: CallForm | None) -> list[Chart]:
@@ -125,7 +138,7 @@ def _per_choice(reports: QuerySet[CallReport], organization: Organization, form:
     for item in report_fields(organization, form):
         if item.type not in CHOICE_TYPES:
             continue
-        grouped = _counts(reports.annotate(choice=KeyTextTransform(item.key, "values")), "choice")
+        grouped = _sum_by(_grouped(reports.annotate(choice=KeyTextTransform(item.key, "values")), "choice"), 0)
         counts: dict[str, int] = {}
         for text, n in grouped.items():
             for label in _labels(text):
@@ -147,25 +160,21 @@ def _labels(text: str | None) -> list[str]:
     return [text]
 
 
-def _time_to_submit(reports: QuerySet[CallReport]) -> Chart:
-    waited = reports.filter(status=Status.SUBMITTED, submitted_at__isnull=False).annotate(
-        wait=ExpressionWrapper(F("submitted_at") - F("call_start"), output_field=DurationField())
-    )
-    aggregates: dict[str, Any] = {}
-    lower: timedelta | None = None
+def _wait_bucket() -> Case:
+    """Which WAIT_BUCKETS entry a submitted report falls in; -1 for every other report."""
+    wait = ExpressionWrapper(F("submitted_at") - F("call_start"), output_field=DurationField())
+    whens = [When(~Q(status=Status.SUBMITTED) | Q(submitted_at__isnull=True), then=Value(-1))]
     for index, (_, upper) in enumerate(WAIT_BUCKETS):
-        condition = Q()
-        if lower is not None:
-            condition &= Q(wait__gte=lower)
         if upper is not None:
-            condition &= Q(wait__lt=upper)
-        aggregates[f"b{index}"] = Count("id", filter=condition)
-        lower = upper
-    counts = waited.aggregate(**aggregates)
+            whens.append(When(GreaterThan(Value(upper, output_field=DurationField()), wait), then=Value(index)))
+    return Case(*whens, default=Value(len(WAIT_BUCKETS) - 1), output_field=IntegerField())
+
+
+def _time_to_submit(counts: dict[int, int]) -> Chart:
     return Chart(
         "time_to_submit",
         "Time from call start to submit",
         "bars",
         [label for label, _ in WAIT_BUCKETS],
-        [counts[f"b{i}"] for i in range(len(WAIT_BUCKETS))],
+        [counts.get(index, 0) for index in range(len(WAIT_BUCKETS))],
     )

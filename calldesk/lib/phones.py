@@ -41,17 +41,29 @@ def read_phone(raw: str, region: str) -> PhoneReading:
         return PhoneReading(raw, "", "", "The caller's number could not be read.")
     if set(digits) == {"0"}:
         return PhoneReading(raw, "", "", "The caller's number was withheld (all zeros).")
-    try:
-        number = phonenumbers.parse(value, region or "US")
-    except phonenumbers.NumberParseException:
-        return PhoneReading(raw, "", "", "The caller's number could not be read.")
-    # A local-only number (7 digits in the US) has no area code to place it; it is not E.164.
-    reason = phonenumbers.is_possible_number_with_reason(number)
-    if reason != phonenumbers.ValidationResult.IS_POSSIBLE:
+    number = _possible(value, region or "US")
+    if number is None and value[0].isdigit():
+        # An unencoded `+` in a URL arrives as a space: `+442079460958` reads `442079460958`.
+        # Taken as international only when that is a valid number.
+        number = _possible("+" + value, None)
+        if number is not None and not phonenumbers.is_valid_number(number):
+            number = None
+    if number is None:
         return PhoneReading(raw, "", "", "The caller's number could not be read.")
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     display = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     return PhoneReading(raw, e164, display, "")
+
+
+def _possible(value: str, region: str | None) -> phonenumbers.PhoneNumber | None:
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        return None
+    # A local-only number (7 digits in the US) has no area code to place it; it is not E.164.
+    if phonenumbers.is_possible_number_with_reason(number) != phonenumbers.ValidationResult.IS_POSSIBLE:
+        return None
+    return number
 
 
 def normalise_query(value: str, region: str) -> str:

@@ -21,7 +21,8 @@ _EPOCH_MAX = datetime(2100, 1, 1, tzinfo=UTC).timestamp()
 _YEARS = range(1900, 2200)
 _ISO = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?"
-    r"(Z|[+-]\d{2}(?::?\d{2})?)?$",
+    # ` 02:00`: a `+02:00` that was not percent-encoded, so the URL made its `+` a space.
+    r"(Z|[+-]\d{2}(?::?\d{2})?| \d{2}:?\d{2})?$",
     re.IGNORECASE,
 )
 _COMPACT_ISO = re.compile(r"^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(Z|[+-]\d{2}(?::?\d{2})?)?$", re.IGNORECASE)
@@ -46,7 +47,7 @@ def read_call_start(raw: str | None, zone: ZoneInfo, now: datetime) -> TimeReadi
 
 
 def parse_time(value: str, zone: ZoneInfo) -> datetime | None:
-    # Phone systems send ASCII; other scripts' digits (`²`, `١`) would pass isdigit() and `\d`
+    # Phone systems send ASCII; superscripts and other scripts' digits pass isdigit() and `\d`
     # yet are not a time anyone sent on purpose (and `int("²")` raises).
     if not value.isascii():
         return None
@@ -92,7 +93,7 @@ def _zone_of(offset: str | None, zone: ZoneInfo) -> tzinfo | None:
         return zone
     if offset.upper() == "Z":
         return UTC
-    sign = 1 if offset[0] == "+" else -1
+    sign = -1 if offset[0] == "-" else 1
     digits = offset[1:].replace(":", "")
     hours = int(digits[:2])
     minutes = int(digits[2:4] or 0)

@@ -8,7 +8,10 @@ specialist sees (and exports) only their own reports through any filter.
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
+from typing import Any
+
+from django.core.paginator import Page, Paginator
+from django.utils.functional import cached_property
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -20,8 +23,32 @@ from calldesk.reports.search import SORTS, ReportFilterForm, call_type_labels
 from calldesk.reports.views import visible_reports
 
 PAGE_SIZE = 50
+# Counting every match of a broad filter reads every matching row (a second or more across a
+# million reports); past this many the list says "more than 10,000" and the export counts.
+COUNT_CAP = 10_000
 EXPORT_FORMATS = {choice.value for choice in ExportRecord.Format}
 SORTABLE = [("call_start", "Call start"), ("form", "Form"), ("agent", "Agent"), ("status", "Status")]
+
+
+class CappedPaginator(Paginator):
+    """Counts matches up to COUNT_CAP + 1; pages go as far as that count reaches."""
+
+    @cached_property
+    def count(self) -> int:
+        return int(self.object_list.order_by()[: COUNT_CAP + 1].count())
+
+    @property
+    def capped(self) -> bool:
+        return self.count > COUNT_CAP
+
+    def page(self, number: Any) -> Page:
+        # Past the cap the count is not the end of the list: a page is always a whole page.
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if not self.capped and top + self.orphans >= self.count:
+            top = self.count
+        return self._get_page(self.object_list[bottom:top], number, self)
 
 
 @login_required
@@ -48,7 +75,7 @@ def report_list(request: HttpRequest) -> HttpResponseBase:
         if export == ExportRecord.Format.CSV:
             return exports.csv_response(plan, reports, record, reports.count())
         return exports.xlsx_response(plan, reports, record)
-    page = Paginator(reports.select_related("form", "agent"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(reports.select_related("form", "agent"), PAGE_SIZE).get_page(request.GET.get("page"))
     type_labels = call_type_labels(user.organization)
     page.object_list = list(page.object_list)
     for report in page.object_list:
@@ -73,6 +100,7 @@ def report_list(request: HttpRequest) -> HttpResponseBase:
             "title": title,
             "query": query.urlencode(),
             "sort_links": sort_links,
+            "count_cap": f"{COUNT_CAP:,}",
             "filtered": any(key in request.GET for key in form.fields if request.GET.get(key) and key != "sort"),
         },
     )

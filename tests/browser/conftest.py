@@ -135,11 +135,19 @@ def context(browser: Browser, live_url: str, request: pytest.FixtureRequest) -> 
 @pytest.fixture
 def page(context: BrowserContext, request: pytest.FixtureRequest) -> Iterator[Page]:
     """A page in this test's own context. If the test fails, a full-page screenshot is saved
-    to test-artifacts/<test name>.png and its path printed."""
+    to test-artifacts/<test name>.png and its path printed, with every 5xx answer the page got
+    (the server's traceback is in pytest's "Captured log" section)."""
     tab = context.new_page()
+    server_errors: list[str] = []
+    tab.on(
+        "response",
+        lambda r: server_errors.append(f"{r.status} {r.request.method} {r.url}") if r.status >= 500 else None,
+    )
     yield tab
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed and not tab.is_closed():
+        for line in server_errors:
+            print(f"\nserver error seen by the page: {line}")
         ARTIFACTS.mkdir(exist_ok=True)
         path = ARTIFACTS / (re.sub(r"[^\w.-]+", "_", request.node.nodeid) + ".png")
         try:

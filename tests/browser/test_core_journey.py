@@ -127,6 +127,7 @@ def test_values_that_cannot_be_used_are_listed_as_notices(
     expect(page.locator("#call-notices")).to_contain_text("34")  # the agent that matched 2 users
     expect(page.locator("#call-notices")).to_contain_text("999999")  # the unknown language code
     expect(page.locator("#call-notices")).to_contain_text("yesterday")  # the unreadable callStart
+    expect(page.locator("#call-notices")).to_contain_text("withheld")  # ani=anonymous
     expect(selected(page, "id_agent")).to_have_text("— (filled with you when saved)")
     expect(page.locator("#id_phone")).to_have_value("")
     expect(selected(page, "id_f_language")).to_have_text("—")
@@ -152,11 +153,15 @@ def test_submit_a_report_and_find_it_in_my_reports(
     live_url: str, cast: Cast, second: Second, page: Page, login: Login
 ) -> None:
     login(page, cast.specialist)
+    static: dict[str, int] = {}
+    page.on("response", lambda r: static.update({r.url.rsplit("/", 1)[-1]: r.status}) if "/static/" in r.url else None)
     open_draft(page, live_url, EXAMPLE_3)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "editor-example-3.png"), full_page=True)
-    # The page is styled: the stylesheet was served and applied (cards have a background).
+    # The page is styled and scripted: the live server served the static files and the CSS applies.
     expect(page.locator("section.card").first).not_to_have_css("background-color", "rgba(0, 0, 0, 0)")
+    page.wait_for_load_state("load")  # the deferred editor.js has been fetched
+    assert static == {"calldesk.css": 200, "editor.js": 200}
 
     page.select_option("#id_f_incoming_line", label="Main line")
     page.fill("#id_phone", "+1 212 555 0100")

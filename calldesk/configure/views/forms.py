@@ -106,7 +106,8 @@ def form_preview(request: HttpRequest, public_id: UUID) -> HttpResponse:
     revision = callform.current_revision()
     wanted = request.GET.get("revision", "")
     if wanted:
-        found = callform.revisions.filter(number=int(wanted)).first() if wanted.isdigit() else None
+        # At most 9 digits: a longer number would overflow the database's integer, not name a revision.
+        found = callform.revisions.filter(number=int(wanted)).first() if wanted.isdigit() and len(wanted) < 10 else None
         if found is None:
             raise Http404("No such revision")
         revision = found

@@ -33,12 +33,15 @@ def granian_argv(
 ) -> list[str]:
     """The granian command line `calldesk serve` runs (also used by bench/screenpop.py)."""
     target = "calldesk.wsgi:application" if interface == "wsgi" else "calldesk.asgi:application"
+    # Django's ASGI handler has no lifespan support: granian's "asginl" skips the lifespan handshake
+    # (plain "asgi" would log a warning per worker).
+    granian_interface = "wsgi" if interface == "wsgi" else "asginl"
     argv = [
         sys.executable,
         "-m",
         "granian",
         "--interface",
-        interface,
+        granian_interface,
         "--host",
         host,
         "--port",

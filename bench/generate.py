@@ -1,0 +1,384 @@
+"""Fill an organization with many call reports, fast, for benchmarks.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/calldesk_bench \\
+        .venv/bin/python bench/generate.py [--org acme] [--form 1234567] [--count 1000000]
+
+Each report comes with its call and its history ("created", then "submitted"/"closed"/
+"abandoned"), as the app would have written them:
+
+- call times spread over the last --days days (default 365), busier by day than by night,
+  inserted in time order as a helpline's tables fill;
+- caller numbers repeat the way they do on a helpline: the n-th most frequent of --callers
+  numbers calls about 1/n^s as often (Zipf-like, s = --zipf), so a few call very often and most
+  call once or twice; about 3 % of calls have a withheld number;
+- every call type and status: 80 % submitted data calls, 8 % closed non-data calls (hang-up,
+  silent, wrong number, prank), 7 % drafts, 5 % abandoned drafts;
+- field values of every type of the form's current revision, the specialists of the
+  organization as agents.
+
+PostgreSQL gets COPY (about 1M reports in a minute or two), SQLite batched executemany. The
+organization `acme` is made by `calldesk demo` when missing; another one must exist already
+(`calldesk config import ...`). Run it again to add more. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import itertools
+import json
+import os
+import random
+import sys
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "calldesk.settings")
+
+import django
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, models, transaction  # noqa: E402
+
+from calldesk.accounts.models import Organization, Role, User  # noqa: E402
+from calldesk.callforms.definition import Definition, FieldDef, FieldType  # noqa: E402
+from calldesk.callforms.models import CallForm  # noqa: E402
+from calldesk.reports.models import CallReport, ReportChange  # noqa: E402
+from calldesk.telephony.models import Call  # noqa: E402
+
+BATCH = 50_000
+# Share of calls per hour of the day (a helpline is busiest in the afternoon and evening).
+HOUR_WEIGHTS = [2, 1, 1, 1, 1, 2, 3, 5, 7, 8, 9, 9, 9, 9, 9, 9, 10, 10, 10, 9, 8, 6, 4, 3]
+WORDS = "caller talked about rent work family school loneliness money housing health sleep friends".split()
+
+
+# --- what to write -----------------------------------------------------------------------------
+
+
+def caller_numbers(count: int, region_prefix: str, rng: random.Random) -> list[tuple[str, str]]:
+    """(as sent, E.164) for `count` different callers, the most frequent first."""
+    numbers = []
+    seen: set[str] = set()
+    while len(numbers) < count:
+        area, exchange, line = rng.randint(201, 989), rng.randint(201, 989), rng.randint(0, 9999)
+        e164 = f"{region_prefix}{area}{exchange}{line:04d}"
+        if e164 in seen:
+            continue
+        seen.add(e164)
+        sent = rng.choice(
+            [f"{area}-{exchange}-{line:04d}", f"{area}{exchange}{line:04d}", f"({area}) {exchange}-{line:04d}"]
+        )
+        numbers.append((sent, e164))
+    return numbers
+
+
+def zipf_cumulative(count: int, s: float) -> list[float]:
+    return list(itertools.accumulate(1.0 / (rank**s) for rank in range(1, count + 1)))
+
+
+def field_value(item: FieldDef, rng: random.Random, start: datetime) -> Any:
+    kind = item.type
+    if kind == FieldType.CHOICE:
+        return rng.choice(item.choices).label if item.choices else None
+    if kind == FieldType.MULTI_CHOICE:
+        return [c.label for c in rng.sample(item.choices, k=rng.randint(0, min(3, len(item.choices))))]
+    if kind == FieldType.YES_NO:
+        return rng.choice([True, False, None])
+    if kind == FieldType.NUMBER:
+        return str(rng.randint(12, 90))
+    if kind == FieldType.DATE:
+        return (start + timedelta(days=rng.randint(1, 30))).date().isoformat()
+    if kind == FieldType.DATETIME:
+        return (start + timedelta(days=rng.randint(1, 30))).astimezone(UTC).isoformat()
+    if kind == FieldType.PHONE:
+        return f"+1{rng.randint(201, 989)}{rng.randint(2010000, 9899999)}"
+    if kind == FieldType.EMAIL:
+        return f"caller{rng.randint(1, 99999)}@example.org"
+    if kind == FieldType.LONG_TEXT:
+        return " ".join(rng.choices(WORDS, k=rng.randint(5, 40))).capitalize() + "."
+    return " ".join(rng.choices(WORDS, k=rng.randint(1, 4)))
+
+
+class Plan:
+    """The fixed choices of one run: who, which form, which callers."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.rng = random.Random(args.seed)
+        self.org = find_organization(args.org)
+        self.form = find_form(self.org, args.form)
+        self.revision = self.form.current_revision()
+        self.definition: Definition = self.revision.definition
+        self.agents = list(
+            User.objects.filter(organization=self.org, role=Role.SPECIALIST, is_active=True).values_list(
+                "id", flat=True
+            )
+        )
+        if not self.agents:
+            raise SystemExit(f"organization {self.org.slug} has no active specialist to be the agent")
+        self.data_types = [c.key for c in self.definition.call_types if c.data] or ["call"]
+        self.other_types = [c.key for c in self.definition.call_types if not c.data] or self.data_types
+        prefix = "+44" if self.org.phone_region == "GB" else "+1"
+        self.callers = caller_numbers(args.callers, prefix, self.rng)
+        self.caller_weights = zipf_cumulative(args.callers, args.zipf)
+        self.days = args.days
+
+
+def find_organization(slug: str) -> Organization:
+    org = Organization.objects.filter(slug=slug).first()
+    if org is None and slug == "acme":
+        call_command("demo", stdout=io.StringIO())
+        org = Organization.objects.filter(slug=slug).first()
+    if org is None:
+        raise SystemExit(f"no organization {slug!r}: import one first (calldesk config import FILE)")
+    return org
+
+
+def find_form(org: Organization, report_ver: str | None) -> CallForm:
+    forms = CallForm.objects.filter(organization=org).order_by("id")
+    form = forms.filter(report_ver=report_ver).first() if report_ver else forms.first()
+    if form is None:
+        raise SystemExit(f"organization {org.slug} has no form {report_ver or ''}".rstrip())
+    return form
+
+
+def call_times(count: int, days: int, rng: random.Random) -> list[datetime]:
+    now = datetime.now(UTC).replace(microsecond=0)
+    first_day = now - timedelta(days=days)
+    hours = rng.choices(range(24), weights=HOUR_WEIGHTS, k=count)
+    times = [first_day + timedelta(days=rng.randrange(days), hours=hour, seconds=rng.randrange(3600)) for hour in hours]
+    times.sort()
+    return [min(t, now - timedelta(minutes=1)) for t in times]
+
+
+def rows(plan: Plan, count: int, ids: tuple[int, int, int]) -> Iterator[tuple[dict[str, Any], dict[str, Any], list]]:
+    """One (call, report, [changes]) per call report, as column -> value dicts."""
+    rng = plan.rng
+    call_id, report_id, _ = ids
+    picks = rng.choices(range(len(plan.callers)), cum_weights=plan.caller_weights, k=count)
+    for i, start in enumerate(call_times(count, plan.days, rng)):
+        agent = rng.choice(plan.agents)
+        withheld = rng.random() < 0.03
+        sent, e164 = ("anonymous", "") if withheld else plan.callers[picks[i]]
+        roll = rng.random()
+        if roll < 0.80:
+            status, call_type, finished = "submitted", rng.choice(plan.data_types), True
+        elif roll < 0.88:
+            status, call_type, finished = "closed", rng.choice(plan.other_types), True
+        elif roll < 0.95:
+            status, call_type, finished = "draft", plan.data_types[0], False
+        else:
+            status, call_type, finished = "abandoned", plan.data_types[0], False
+        values = {f.key: field_value(f, rng, start) for f in plan.definition.fields} if status != "closed" else {}
+        done_at = start + timedelta(minutes=rng.randint(2, 45))
+        params = [["reportVer", plan.form.report_ver], ["agent", str(agent)], ["ani", sent]]
+        call = {
+            "id": call_id + i,
+            "public_id": uuid.uuid4(),
+            "organization_id": plan.org.id,
+            "form_id": plan.form.id,
+            "revision_id": plan.revision.id,
+            "opened_by_id": agent,
+            "source": "url",
+            "received_at": start,
+            "params": params,
+            "unmapped": [],
+            "notices": ["The caller's number was withheld."] if withheld else [],
+            "resolved": {},
+            "fingerprint": uuid.uuid4().hex + uuid.uuid4().hex,
+            "external_id": "",
+            "ended_at": done_at if call_type in plan.other_types and status == "closed" else None,
+            "end_reason": "",
+        }
+        report = {
+            "id": report_id + i,
+            "public_id": uuid.uuid4(),
+            "organization_id": plan.org.id,
+            "form_id": plan.form.id,
+            "revision_id": plan.revision.id,
+            "call_id": call_id + i,
+            "agent_id": agent,
+            "call_start": start,
+            "phone_raw": "" if withheld else sent,
+            "phone_e164": e164,
+            "call_type": call_type,
+            "values": values,
+            "status": status,
+            "author_id": agent,
+            "created_at": start,
+            "updated_at": done_at,
+            "submitted_at": done_at if finished else None,
+            "version": 2 if status != "draft" else 1,
+            "submit_key": None,
+            "redacted_at": None,
+        }
+        changes = [
+            {
+                "report_id": report_id + i,
+                "user_id": agent,
+                "at": start,
+                "action": "created",
+                "changes": {},
+                "version": 1,
+            }
+        ]
+        if status != "draft":
+            changes.append(
+                {
+                    "report_id": report_id + i,
+                    "user_id": agent,
+                    "at": done_at,
+                    "action": status,
+                    "changes": {},
+                    "version": 2,
+                }
+            )
+        yield call, report, changes
+
+
+# --- how to write it -------------------------------------------------------------------------
+
+
+class Table:
+    """A model's columns in order; values the generator does not set get the field's default."""
+
+    def __init__(self, model: type[models.Model]) -> None:
+        self.name = model._meta.db_table
+        self.fields = [f for f in model._meta.concrete_fields]
+        self.columns = [f.column for f in self.fields]
+        self.postgres = connection.vendor == "postgresql"
+
+    def defaults(self, given: dict[str, Any]) -> dict[str, Any]:
+        missing = {}
+        for f in self.fields:
+            if f.column not in given:
+                if f.has_default():
+                    missing[f.column] = f.get_default()
+                elif f.null:
+                    missing[f.column] = None
+                else:
+                    raise SystemExit(f"{self.name}.{f.column}: bench/generate.py does not know this new column yet")
+        return missing
+
+    def row(self, values: dict[str, Any], missing: dict[str, Any]) -> tuple[Any, ...]:
+        merged = {**missing, **values}
+        return tuple(self.adapt(merged[c]) for c in self.columns)
+
+    def adapt(self, value: Any) -> Any:
+        if isinstance(value, uuid.UUID):
+            return str(value) if self.postgres else value.hex  # Django keeps UUIDs as char(32) on SQLite
+        if isinstance(value, (dict, list)):
+            return json.dumps(value)
+        if isinstance(value, datetime) and not self.postgres:
+            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
+        if isinstance(value, bool) and not self.postgres:
+            return int(value)
+        return value
+
+    def write(self, batch: Sequence[dict[str, Any]]) -> None:
+        if not batch:
+            return
+        missing = self.defaults(batch[0])
+        with connection.cursor() as cursor:
+            if self.postgres:
+                columns = ", ".join(f'"{c}"' for c in self.columns)
+                with cursor.cursor.copy(f'COPY "{self.name}" ({columns}) FROM STDIN') as copy:
+                    for values in batch:
+                        copy.write_row(self.row(values, missing))
+            else:
+                columns = ", ".join(f'"{c}"' for c in self.columns)
+                marks = ", ".join("%s" for _ in self.columns)
+                cursor.executemany(
+                    f'INSERT INTO "{self.name}" ({columns}) VALUES ({marks})',
+                    [self.row(values, missing) for values in batch],
+                )
+
+
+def next_ids() -> tuple[int, int, int]:
+    def after(model: type[models.Model]) -> int:
+        return (model.objects.aggregate(m=models.Max("id"))["m"] or 0) + 1
+
+    return after(Call), after(CallReport), after(ReportChange)
+
+
+def reset_sequences() -> None:
+    """Explicit ids bypass PostgreSQL's sequences; move them past what was written."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for model in (Call, CallReport, ReportChange):
+            table = model._meta.db_table
+            cursor.execute(
+                f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), (SELECT MAX(id) FROM \"{table}\"))"
+            )
+
+
+def generate(args: argparse.Namespace) -> None:
+    plan = Plan(args)
+    tables = Table(Call), Table(CallReport), Table(ReportChange)
+    started = time.perf_counter()
+    written = 0
+    with transaction.atomic():  # explicit ids: nobody else may insert meanwhile
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                for table in tables:
+                    cursor.execute(f'LOCK TABLE "{table.name}" IN EXCLUSIVE MODE')
+        ids = next_ids()
+        change_id = ids[2]
+        calls: list[dict[str, Any]] = []
+        reports: list[dict[str, Any]] = []
+        changes: list[dict[str, Any]] = []
+        for call, report, report_changes in rows(plan, args.count, ids):
+            calls.append(call)
+            reports.append(report)
+            for change in report_changes:
+                change["id"] = change_id
+                change_id += 1
+                changes.append(change)
+            if len(calls) == BATCH:
+                for table, batch in zip(tables, (calls, reports, changes), strict=True):
+                    table.write(batch)
+                written += len(calls)
+                calls, reports, changes = [], [], []
+                rate = written / (time.perf_counter() - started)
+                print(f"  {written:,} reports ({rate:,.0f}/s)", flush=True)
+        for table, batch in zip(tables, (calls, reports, changes), strict=True):
+            table.write(batch)
+        written += len(calls)
+        reset_sequences()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for table in tables:
+                cursor.execute(f'ANALYZE "{table.name}"')
+    elapsed = time.perf_counter() - started
+    print(
+        f"wrote {written:,} call reports (with calls and history) for {plan.org.slug}/{plan.form.report_ver} "
+        f"in {elapsed:.0f} s ({written / elapsed:,.0f}/s) on {connection.vendor}; "
+        f"{args.callers:,} possible callers, Zipf s={args.zipf}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--org", default="acme", help="organization slug (default acme, the demo's)")
+    parser.add_argument("--form", help="the form's reportVer (default: the organization's first form)")
+    parser.add_argument("--count", type=int, default=1_000_000, help="call reports to add (default 1,000,000)")
+    parser.add_argument("--callers", type=int, default=200_000, help="different caller numbers (default 200,000)")
+    parser.add_argument("--zipf", type=float, default=1.1, help="Zipf exponent of caller frequency (default 1.1)")
+    parser.add_argument("--days", type=int, default=365, help="spread over this many past days (default 365)")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    if args.count < 1 or args.callers < 1 or args.days < 1:
+        parser.error("--count, --callers and --days must be positive")
+    call_command("migrate", verbosity=0)
+    generate(args)
+
+
+if __name__ == "__main__":
+    main()
