@@ -8,7 +8,8 @@ form, then drives the full screen pop from this process
     GET /reports/<uuid>/edit/ (the draft's editor)                                      -> 200
 
 for --duration seconds at each connection count, and the same for GET /healthz. It prints screen
-pops/s, p50/p99 latency of a whole pop, peak RSS per server worker and the pop/trivial ratio.
+pops/s, p50/p99 latency of a whole pop, the server's CPU time per pop, peak RSS per server worker
+and the pop/trivial ratio. The load average is printed too: figures from a busy machine are low.
 
 Usage:  .venv/bin/python bench/screenpop.py [--databases sqlite,postgres] [--duration 30]
 See bench/README.md.
@@ -164,6 +165,19 @@ class Server:
             except OSError:
                 pass
 
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the server's processes: the cost of the work done, which a
+        busy machine does not inflate the way it inflates latency."""
+        assert self.process is not None
+        total = 0
+        for pid in [self.process.pid, *self.workers()]:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
+        return total / os.sysconf("SC_CLK_TCK")
+
     def peak_rss_mb(self) -> list[float]:
         peaks = []
         for pid in self.workers():
@@ -259,6 +273,7 @@ class Result:
     endpoint: str
     connections: int
     per_second: float
+    server_cpu_ms: float  # server CPU time per pop (or per /healthz request)
     p50_ms: float
     p99_ms: float
     count: int
@@ -342,14 +357,19 @@ def run_database(kind: str, args: argparse.Namespace, workdir: Path) -> tuple[li
         for connections in args.connections:
             for endpoint in ("screen pop", "healthz"):
                 server.reset_peaks()
+                cpu_before = server.cpu_seconds()
                 latencies, errors, duration = asyncio.run(
                     drive(server.port, cookies, connections, args.duration, endpoint, args.warmup)
                 )
+                # Includes the warm-up's work: count its operations in too (at the measured rate).
+                done = len(latencies) * (duration + args.warmup) / duration
+                cpu_ms = 1000 * (server.cpu_seconds() - cpu_before) / max(done, 1)
                 result = Result(
                     kind,
                     endpoint,
                     connections,
                     len(latencies) / duration,
+                    cpu_ms,
                     percentile(latencies, 0.50) * 1000,
                     percentile(latencies, 0.99) * 1000,
                     len(latencies),
@@ -369,7 +389,7 @@ def row(r: Result) -> str:
     rss = "/".join(f"{m:.0f}" for m in r.peak_rss_mb) or "?"
     return (
         f"{r.database:<9} {r.endpoint:<11} {r.connections:>5} {r.per_second:>9.0f} {r.p50_ms:>8.1f} "
-        f"{r.p99_ms:>8.1f} {r.errors:>6}   {rss}"
+        f"{r.p99_ms:>8.1f} {r.server_cpu_ms:>7.2f} {r.errors:>6}   {rss}"
     )
 
 
@@ -405,10 +425,11 @@ def main() -> None:
         f"Calldesk screen-pop benchmark: {os.cpu_count()} CPUs, {args.workers} workers, "
         f"{args.duration:.0f} s per run, {args.specialists} specialists"
     )
+    print(f"load average before: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
     print(f"server: {args.server_cmd or 'calldesk serve ' + ' '.join(args.serve_arg)}")
     print(
-        f"{'database':<9} {'endpoint':<11} {'conns':>5} {'per s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}"
-        "   peak RSS MB per worker"
+        f"{'database':<9} {'endpoint':<11} {'conns':>5} {'per s':>9} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'cpu ms':>7} {'errors':>6}   peak RSS MB per worker"
     )
     everything: list[Result] = []
     summary = []

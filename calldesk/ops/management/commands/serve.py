@@ -14,9 +14,21 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from calldesk.lib.envconf import envint, envstr
 
-# Threads per worker that run Django views. Every thread holds its own database connection, so
-# workers x threads must stay well under PostgreSQL's max_connections (100 by default).
-DEFAULT_THREADS = 8
+# Threads per worker that run Django views (docs/serving.md has the measurements). PostgreSQL:
+# threads overlap one request's query round trips with another's Python work; each holds its own
+# connection, so workers x threads must stay well under max_connections (100 by default).
+# SQLite: one writer at a time, and a waiting writer sleeps in steps of up to 100 ms, so more
+# threads only queue on the lock and stretch the slowest answers.
+POSTGRES_THREADS = 8
+SQLITE_THREADS = 2
+
+
+def default_threads() -> int:
+    from django.conf import settings
+
+    sqlite = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+    return envint("WEB_THREADS", SQLITE_THREADS if sqlite else POSTGRES_THREADS)
+
 
 # The access log names the path only: the caller's number travels in the query string of
 # /Telephony/GetCallReport and must never be written to a log.
@@ -81,8 +93,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--threads",
             type=int,
-            default=envint("WEB_THREADS", DEFAULT_THREADS),
-            help=f"request threads per worker (default $WEB_THREADS or {DEFAULT_THREADS})",
+            default=default_threads(),
+            help=f"request threads per worker (default $WEB_THREADS, else {POSTGRES_THREADS} on PostgreSQL, "
+            f"{SQLITE_THREADS} on SQLite)",
         )
         parser.add_argument(
             "--interface",
@@ -112,7 +125,10 @@ class Command(BaseCommand):
             access_log=options["access_log"],
             interface=options["interface"],
         )
-        self.stdout.write(f"Calldesk on http://{options['host']}:{options['port']}/ ({options['workers']} workers)")
+        self.stdout.write(
+            f"Calldesk on http://{options['host']}:{options['port']}/ "
+            f"({options['workers']} workers x {options['threads']} threads, granian {options['interface'].upper()})"
+        )
         self.stdout.flush()
         # exec, not a child process: signals from a terminal or a supervisor reach granian directly.
         os.execv(sys.executable, argv)  # noqa: S606 - argv is built above, not from a shell string
