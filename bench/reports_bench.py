@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "calldesk.settings")
@@ -104,17 +105,22 @@ def ensure_data(count: int) -> tuple[Organization, User, User]:
             "bench-sup@bench.example", None, organization=org, role=Role.SUPERVISOR, name="Bench Supervisor"
         )
         for n in range(AGENTS):
-            User.objects.create_user(f"agent{n}@bench.example", None, organization=org, agent_id=str(n), name=f"Agent {n:02d}")
+            User.objects.create_user(
+                f"agent{n}@bench.example", None, organization=org, agent_id=str(n), name=f"Agent {n:02d}"
+            )
     agents = list(User.objects.filter(organization=org, role=Role.SPECIALIST).order_by("pk"))
-    form, created = CallForm.objects.get_or_create(organization=org, report_ver="8880001", defaults={"name": "Bench form"})
+    form, created = CallForm.objects.get_or_create(
+        organization=org, report_ver="8880001", defaults={"name": "Bench form"}
+    )
     if created:
         FormRevision.objects.create(form=form, number=1, definition_json=DEFINITION)
     revision = form.current_revision()
     have = CallReport.objects.filter(organization=org).count()
     if have < count:
         first = (timezone.now() - timedelta(days=365)).replace(microsecond=0)
-        params = {"org": org.pk, "form": form.pk, "rev": revision.pk, "agents": [a.pk for a in agents], "n": count,
-                  "first": first}  # fmt: skip
+        agent_ids = [a.pk for a in agents]
+        params: dict[str, Any] = {"org": org.pk, "form": form.pk, "rev": revision.pk, "agents": agent_ids, "n": count}
+        params["first"] = first
         started = time.perf_counter()
         step = 100_000
         for lo in range(have + 1, count + 1, step):
@@ -164,7 +170,9 @@ def rss_mb() -> float:
 def export(client: Client, rows: int, org: Organization) -> None:
     # The newest `rows` reports: a date range a supervisor would pick, found from the data.
     start = (
-        CallReport.objects.filter(organization=org).order_by("-call_start").values_list("call_start", flat=True)[rows - 1]
+        CallReport.objects.filter(organization=org)
+        .order_by("-call_start")
+        .values_list("call_start", flat=True)[rows - 1]
     )
     day = timezone.localtime(start, org.zone).date() + timedelta(days=1)
     url = f"/reports/?status=any&from={day.isoformat()}&export=csv"
@@ -208,18 +216,38 @@ def main() -> None:
     caller = "(999) 001-2345"
     print("\nReport list (one page of 50, with its count); target < 200 ms")
     timed("no filter (every report but drafts)", get(client, "/reports/"), args.runs, 0.2)
-    timed("30 days + language + status", get(client, f"/reports/?{month}&f_language=Spanish&status=submitted"), args.runs, 0.2)
-    timed("30 days + agent + call type", get(client, f"/reports/?{month}&agent={agent.public_id}&call_type=call"), args.runs, 0.2)
+    timed(
+        "30 days + language + status",
+        get(client, f"/reports/?{month}&f_language=Spanish&status=submitted"),
+        args.runs,
+        0.2,
+    )
+    timed(
+        "30 days + agent + call type",
+        get(client, f"/reports/?{month}&agent={agent.public_id}&call_type=call"),
+        args.runs,
+        0.2,
+    )
     timed("phone number as typed", get(client, f"/reports/?phone={caller}"), args.runs, 0.2)
     timed("text contains (summary), 30 days", get(client, f"/reports/?{month}&f_summary=rent"), args.runs, 0.2)
-    timed("multi-choice + yes/no, 30 days, sorted by agent", get(client, f"/reports/?{month}&f_topics=Food&f_risk=yes&sort=agent"), args.runs, 0.2)
+    timed(
+        "multi-choice + yes/no, 30 days, sorted by agent",
+        get(client, f"/reports/?{month}&f_topics=Food&f_risk=yes&sort=agent"),
+        args.runs,
+        0.2,
+    )
     timed("page 200 of a 30-day range", get(client, f"/reports/?{month}&page=200"), args.runs, 0.2)
     specialist = Client()
     specialist.force_login(agent)
     timed("a specialist's own reports", get(specialist, "/reports/"), args.runs, 0.2)
     print("\nDashboard; target < 1 s")
     timed("30 days, every form", get(client, "/dashboards/"), args.runs, 1.0)
-    timed("30 days, one form", get(client, f"/dashboards/?form={CallForm.objects.get(organization=org).public_id}"), args.runs, 1.0)
+    timed(
+        "30 days, one form",
+        get(client, f"/dashboards/?form={CallForm.objects.get(organization=org).public_id}"),
+        args.runs,
+        1.0,
+    )
     timed("365 days, every form (for scale)", get(client, f"/dashboards/?from={today - timedelta(days=364)}"), 3)
     print("\nExport; target >= 20,000 rows/s, memory flat")
     export(client, args.export_rows, org)

@@ -27,7 +27,10 @@ CALLER_E164 = "+19991234567"
 def revision_two(form: CallForm) -> FormRevision:
     definition: dict[str, Any] = {
         "fields": [
-            {**FORM_A_DEFINITION["fields"][0], "choices": [*FORM_A_DEFINITION["fields"][0]["choices"], {"label": "French"}]},
+            {
+                **FORM_A_DEFINITION["fields"][0],
+                "choices": [*FORM_A_DEFINITION["fields"][0]["choices"], {"label": "French"}],
+            },
             *FORM_A_DEFINITION["fields"][1:],
             {"key": "topics", "label": "Topics", "type": "multi_choice", "choices": ["Housing", "Food", "Health"]},
         ]
@@ -145,7 +148,7 @@ def make_known(cast: Cast) -> Known:
             datetime(2026, 3, 7, 14, 15, tzinfo=NY),
             agent=sam,
             revision=two,
-            values={"language": "French", "topics": ["Housing", "Food"], "summary": "=HYPERLINK(\"x\")", "risk": True},
+            values={"language": "French", "topics": ["Housing", "Food"], "summary": '=HYPERLINK("x")', "risk": True},
         ),
         r6=make_report(
             form,

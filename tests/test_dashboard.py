@@ -102,7 +102,9 @@ def test_it_draws_charts_from_scripts_served_by_the_app(supervisor_client: Clien
     assert "http" not in "".join(re.findall(r'<script src="([^"]+)"', body))
 
 
-@pytest.mark.parametrize("query", ["?from=2026-03-10&to=2026-03-01", "?from=someday", "?form=nope", "?from=2020-01-01&to=2026-01-01"])
+@pytest.mark.parametrize(
+    "query", ["?from=2026-03-10&to=2026-03-01", "?from=someday", "?form=nope", "?from=2020-01-01&to=2026-01-01"]
+)
 def test_bad_filters_get_a_clear_error(supervisor_client: Client, known: Known, query: str) -> None:
     response = supervisor_client.get("/dashboards/" + query)
     assert response.status_code == 400
@@ -121,3 +123,14 @@ def test_only_get_is_allowed(supervisor_client: Client) -> None:
 def test_supervisors_have_a_link_to_the_dashboards(supervisor_client: Client, specialist_client: Client) -> None:
     assert b'href="/dashboards/"' in supervisor_client.get("/reports/").content
     assert b'href="/dashboards/"' not in specialist_client.get("/reports/").content
+
+
+def test_it_lists_recent_exports_without_the_callers_number(supervisor_client: Client, known: Known) -> None:
+    export = supervisor_client.get("/reports/?phone=999-123-4567&f_language=English&export=csv")
+    b"".join(export.streaming_content)  # type: ignore[attr-defined]
+    body = supervisor_client.get("/dashboards/" + RANGE).content.decode()
+    exports = body[body.index('id="exports"') :]
+    assert "Sue Supervisor" in exports
+    assert "a phone number, language: English" in exports
+    assert "1999" not in exports and "999-123" not in exports
+    assert "Callers' personal data is kept until" in exports

@@ -52,9 +52,13 @@ def xlsx_rows(client: Client, query: str) -> list[dict[str, object]]:
     return [dict(zip(HEADERS, row, strict=True)) for row in rows[1:]]
 
 
-def test_csv_has_one_column_per_field_across_revisions_times_in_the_zone(supervisor_client: Client, known: Known) -> None:
+def test_csv_has_one_column_per_field_across_revisions_times_in_the_zone(
+    supervisor_client: Client, known: Known
+) -> None:
     rows = csv_rows(supervisor_client, "?sort=call_start")
-    assert [row["Report"] for row in rows] == [str(r.public_id) for r in (known.r1, known.r2, known.r3, known.r5, known.r6)]
+    assert [row["Report"] for row in rows] == [
+        str(r.public_id) for r in (known.r1, known.r2, known.r3, known.r5, known.r6)
+    ]
     first = rows[0]
     assert first["Call start"] == "2026-03-02 10:00:00"  # New York, not UTC (15:00)
     assert first["Submitted at"] == "2026-03-02 10:10:00"
@@ -76,7 +80,7 @@ def test_csv_has_one_column_per_field_across_revisions_times_in_the_zone(supervi
     assert r5["Revision"] == "2"
     assert r5["Language"] == "French"
     assert r5["Topics"] == "Housing; Food"
-    assert r5["Summary"] == "'=HYPERLINK(\"x\")"  # neutralised
+    assert r5["Summary"] == '\'=HYPERLINK("x")'  # neutralised
     assert r5["Author"] == "Sue Supervisor"
     assert r5["Agent"] == "Sam Specialist"
 
@@ -85,7 +89,7 @@ def test_xlsx_holds_the_same_rows_with_real_times(supervisor_client: Client, kno
     rows = xlsx_rows(supervisor_client, "?sort=call_start&f_topics=Food")
     assert [row["Report"] for row in rows] == [str(known.r5.public_id), str(known.r6.public_id)]
     assert rows[0]["Call start"] == datetime(2026, 3, 7, 14, 15)
-    assert rows[0]["Summary"] == "'=HYPERLINK(\"x\")"
+    assert rows[0]["Summary"] == '\'=HYPERLINK("x")'
     assert rows[0]["Topics"] == "Housing; Food"
     assert rows[1]["Status"] == "Abandoned"
     assert rows[1]["Submitted at"] is None

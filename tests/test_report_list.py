@@ -30,7 +30,9 @@ def ids(*reports: CallReport) -> list[str]:
     return [str(r.public_id) for r in reports]
 
 
-def test_it_lists_every_report_but_drafts_newest_first_for_a_supervisor(supervisor_client: Client, known: Known) -> None:
+def test_it_lists_every_report_but_drafts_newest_first_for_a_supervisor(
+    supervisor_client: Client, known: Known
+) -> None:
     assert listed(supervisor_client) == ids(known.r6, known.r5, known.r3, known.r2, known.r1)
 
 
@@ -43,7 +45,9 @@ def test_it_reads_the_date_range_in_the_organizations_zone(supervisor_client: Cl
 
 
 def test_it_filters_by_agent_form_call_type_and_status(cast: Cast, supervisor_client: Client, known: Known) -> None:
-    assert listed(supervisor_client, f"?agent={cast.specialist.public_id}") == ids(known.r6, known.r5, known.r3, known.r1)
+    assert listed(supervisor_client, f"?agent={cast.specialist.public_id}") == ids(
+        known.r6, known.r5, known.r3, known.r1
+    )
     assert listed(supervisor_client, f"?form={cast.form_a.public_id}&call_type=hang_up") == ids(known.r3)
     assert listed(supervisor_client, "?status=draft") == ids(known.r4)
     assert listed(supervisor_client, "?status=abandoned") == ids(known.r6)
@@ -121,7 +125,14 @@ def test_nothing_crosses_organizations(cast: Cast, known: Known) -> None:
 
 @pytest.mark.parametrize(
     "query",
-    ["?phone=hello", "?from=yesterday", "?from=2026-03-05&to=2026-03-01", "?agent=not-a-uuid", "?f_language=Klingon", "?status=lost"],
+    [
+        "?phone=hello",
+        "?from=yesterday",
+        "?from=2026-03-05&to=2026-03-01",
+        "?agent=not-a-uuid",
+        "?f_language=Klingon",
+        "?status=lost",
+    ],
 )
 def test_bad_filters_get_a_clear_error_not_a_500(supervisor_client: Client, known: Known, query: str) -> None:
     response = supervisor_client.get("/reports/" + query)

@@ -12,9 +12,9 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.db import connections
 from django.db.models import Case, Count, DurationField, ExpressionWrapper, F, IntegerField, Q, QuerySet, Value, When
 from django.db.models.fields.json import KeyTextTransform
-from django.db import connections
 from django.db.models.functions import Trunc
 from django.db.models.lookups import GreaterThan
 

@@ -161,8 +161,9 @@ def _xlsx_value(value: Any) -> Any:
 
 
 def start_record(user: User, fmt: str, report_filter: ReportFilter) -> ExportRecord:
+    assert user.organization is not None, "exports are of an organization's reports"
     return ExportRecord.objects.create(
-        organization_id=user.organization_id, user=user, format=fmt, filters=report_filter.describe()
+        organization=user.organization, user=user, format=fmt, filters=report_filter.describe()
     )
 
 

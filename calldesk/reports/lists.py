@@ -7,18 +7,20 @@ specialist sees (and exports) only their own reports through any filter.
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from typing import Any
+from typing import Any, cast
 
+from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
-from django.utils.functional import cached_property
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
+from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET
 
 from calldesk.accounts.access import current_user
 from calldesk.dashboards.models import ExportRecord
 from calldesk.reports import exports
+from calldesk.reports.models import CallReport
 from calldesk.reports.search import SORTS, ReportFilterForm, call_type_labels
 from calldesk.reports.views import visible_reports
 
@@ -35,7 +37,8 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return int(self.object_list.order_by()[: COUNT_CAP + 1].count())
+        reports = cast(QuerySet[CallReport], self.object_list)
+        return int(reports.order_by()[: COUNT_CAP + 1].count())
 
     @property
     def capped(self) -> bool:
@@ -48,7 +51,7 @@ class CappedPaginator(Paginator):
         top = bottom + self.per_page
         if not self.capped and top + self.orphans >= self.count:
             top = self.count
-        return self._get_page(self.object_list[bottom:top], number, self)
+        return Page(self.object_list[bottom:top], number, self)
 
 
 @login_required

@@ -15,7 +15,8 @@ URL = "/Telephony/GetCallReport?reportVer=9991234&agent=34&ani=999-123-4567&dnis
 
 def open_editor(page: Page) -> CallReport:
     page.goto(URL)
-    expect(page.locator("#report-form")).to_be_visible()
+    # The editor's script has wired up autosave and the buttons (it loads deferred).
+    expect(page.locator("#report-form[data-ready=true]")).to_be_visible()
     return CallReport.objects.get(public_id=page.url.rstrip("/").split("/")[-1])
 
 
@@ -98,6 +99,7 @@ def test_a_second_tab_saving_over_the_first_is_shown_the_conflict(
     open_editor(page)
     second = context.new_page()
     second.goto(page.url)
+    expect(second.locator("#report-form[data-ready=true]")).to_be_visible()
     page.fill("#id_f_summary", "first tab's words")
     wait_saved(page)
     second.fill("#id_f_summary", "second tab's words")

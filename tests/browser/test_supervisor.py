@@ -12,7 +12,9 @@ from tests.cast import Cast
 from tests.reportdata import make_known
 
 
-def test_a_supervisor_filters_exports_and_reads_the_dashboard(live_url: str, cast: Cast, page: Page, login: Login) -> None:
+def test_a_supervisor_filters_exports_and_reads_the_dashboard(
+    live_url: str, cast: Cast, page: Page, login: Login
+) -> None:
     known = make_known(cast)
     login(page, cast.supervisor)
     page.goto("/reports/")
@@ -44,9 +46,7 @@ def test_a_supervisor_filters_exports_and_reads_the_dashboard(live_url: str, cas
     expect(page.locator("#chart-hour svg rect.bar")).to_have_count(24)
     expect(page.locator("#chart-day svg rect.bar")).to_have_count(10)
     expect(page.locator("#chart-field-language svg rect.bar")).to_have_count(4)
-    heights = page.locator("#chart-hour svg rect.bar").evaluate_all(
-        "bars => bars.map(bar => bar.getBBox().height)"
-    )
+    heights = page.locator("#chart-hour svg rect.bar").evaluate_all("bars => bars.map(bar => bar.getBBox().height)")
     assert sum(1 for height in heights if height > 0) == 6
     expect(page.locator('#chart-agent svg rect.bar[data-label="Sam Specialist"]')).to_have_attribute("data-value", "4")
     ARTIFACTS.mkdir(exist_ok=True)

@@ -349,6 +349,9 @@
   // count a text field twice (again on blur) and show saved work as unsaved.
   form.addEventListener("input", changed);
 
+  // Tests (and people watching closely) can tell the page is fully wired up.
+  form.dataset.ready = "true";
+
   window.addEventListener("beforeunload", function (event) {
     if (leaving) return;
     if (editSeq !== savedSeq || busy) {
