@@ -85,14 +85,14 @@ def test_the_tester_shows_form_agent_time_phone_fields_unmapped_and_warnings(cas
     assert "<td>Incoming line</td><td>Main line</td>" in content
     assert "<td>Dialled number</td><td>8886201111</td>" in content
     assert "<code>queue</code> = <code>7</code>" in content
-    assert "The parameter `language` was sent 2 times" in content
+    assert "The parameter <code>language</code> was sent 2 times" in content
 
 
 def test_the_tester_says_why_the_agent_is_empty(cast: Cast, ada: Client) -> None:
     cast.specialist2.agent_id = "34"
     cast.specialist2.save()
     content = _tester(ada, cast, "/Telephony/GetCallReport?reportVer=9991234&agent=34").content.decode()  # type: ignore[attr-defined]
-    assert "Agent `34` matches 2 users; the Agent field is left empty." in content
+    assert "Agent <code>34</code> matches 2 users; the Agent field is left empty." in content
     content = _tester(ada, cast, "/Telephony/GetCallReport?reportVer=9991234").content.decode()  # type: ignore[attr-defined]
     assert "No agent was sent" in content
 

@@ -166,3 +166,12 @@ def test_a_broad_filter_is_counted_up_to_a_cap(
     assert "4 reports" not in body
     assert len(LINK.findall(body)) == 5  # the page itself is whole
     assert "2 reports match the filter" in supervisor_client.get("/reports/?phone=9991234567").content.decode()
+
+
+def test_a_user_without_an_organization_gets_a_404_not_a_500(db: None) -> None:
+    from tests.cast import make_user
+
+    client = Client()
+    client.force_login(make_user(None, "root@example.org"))
+    assert client.get("/reports/").status_code == 404
+    assert client.get("/reports/?export=csv").status_code == 404

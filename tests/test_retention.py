@@ -141,3 +141,10 @@ def test_redacted_reports_still_open_and_export(cast: Cast, known: Known, superv
     response = supervisor_client.get("/reports/?export=csv")
     text = b"".join(response.streaming_content).decode()  # type: ignore[attr-defined]
     assert "RENT" not in text and "999-123-4567" not in text
+
+
+def test_the_dashboard_says_what_retention_last_did(cast: Cast, known: Known, supervisor_client: Client) -> None:
+    run_retention(cast.org_a, NOW)
+    body = supervisor_client.get("/dashboards/").content.decode()
+    assert "Callers' personal data is kept 30 days." in body
+    assert ": 3 reports." in body

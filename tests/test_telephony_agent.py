@@ -36,14 +36,14 @@ def test_no_match_leaves_agent_empty_and_says_why_on_the_editor(cast: Cast, spec
     response = specialist_client.get(f"{URL}?reportVer=9991234&agent=77")
     assert report_at(response["Location"]).agent is None
     page = specialist_client.get(response["Location"]).content.decode()
-    assert "Agent `77` matches no user" in page
+    assert "Agent <code>77</code> matches no user" in page
 
 
 def test_two_matches_leave_agent_empty_and_say_so(cast: Cast, specialist_client: Client) -> None:
     make_user(cast.org_a, "twin@lifeline.example", agent_id="34")
     response = specialist_client.get(f"{URL}?reportVer=9991234&agent=34")
     assert report_at(response["Location"]).agent is None
-    assert "Agent `34` matches 2 users" in specialist_client.get(response["Location"]).content.decode()
+    assert "Agent <code>34</code> matches 2 users" in specialist_client.get(response["Location"]).content.decode()
 
 
 def test_inactive_users_do_not_count(cast: Cast, specialist_client: Client) -> None:

@@ -74,7 +74,7 @@ def test_a_repeated_parameter_uses_the_first_non_empty_value_and_warns(cast: Cas
     warnings = [n for n in call_of(report).notices if "`ani`" in n and "3 times" in n]
     assert len(warnings) == 1
     page = specialist_client.get(response["Location"])
-    assert "The parameter `ani` was sent 3 times" in page.content.decode()
+    assert "The parameter <code>ani</code> was sent 3 times" in page.content.decode()
 
 
 def test_a_repeated_report_ver_uses_the_first_non_empty_one(cast: Cast, specialist_client: Client) -> None:
@@ -121,8 +121,10 @@ def test_a_post_without_report_ver_is_a_400(cast: Cast, specialist_client: Clien
     assert specialist_client.post(URL, {"ani": "9991234567"}).status_code == 400
 
 
-def test_other_methods_are_refused(cast: Cast, specialist_client: Client) -> None:
-    assert specialist_client.put(f"{URL}?reportVer=9991234").status_code == 405
+@pytest.mark.parametrize("method", ["put", "delete", "head", "options", "patch"])
+def test_other_methods_are_refused(cast: Cast, specialist_client: Client, method: str) -> None:
+    assert getattr(specialist_client, method)(f"{URL}?reportVer=9991234").status_code == 405
+    assert not Call.objects.exists()
 
 
 def test_a_url_of_more_than_8_kb_is_accepted(cast: Cast, specialist_client: Client) -> None:

@@ -27,6 +27,11 @@ class FieldType(StrEnum):
 
 
 CHOICE_TYPES = (FieldType.CHOICE, FieldType.MULTI_CHOICE)
+# What a field holds at most, the same for what a specialist types and what a phone system sends.
+MAX_TEXT = 2000
+MAX_LONG_TEXT = 20000
+NUMBER_DIGITS = 20  # in all
+NUMBER_DECIMALS = 6  # after the point
 # The three built-in fields every form has (SPEC §1); custom fields may not reuse their keys.
 BUILTIN_KEYS = ("agent", "call_start", "phone", "call_type")
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")

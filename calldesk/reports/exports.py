@@ -19,7 +19,8 @@ from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import QuerySet
+from django.db import connections
+from django.db.models import CharField, F, Func, QuerySet
 from django.http import FileResponse, HttpResponseBase, StreamingHttpResponse
 from django.utils import timezone
 from openpyxl import Workbook
@@ -107,10 +108,18 @@ class ExportPlan:
         """One list of cells per report, every text neutralised. Times are in the organization's
         zone: naive datetimes, or with `as_text` "YYYY-MM-DD HH:MM:SS" strings (and numbers as
         they were typed) for CSV."""
-        local = self._local_text if as_text else self._local
+        local: Any = self._local_text if as_text else self._local
+        columns: list[Any] = list(_COLUMNS)
+        if as_text and connections[reports.db].vendor == "postgresql":
+            # The database writes the times: a third quicker than reading and formatting them here.
+            columns[3] = LocalTimeText("call_start", self.zone.key)
+            columns[10] = LocalTimeText("submitted_at", self.zone.key)
+            local = _as_is
         keys = [item.key for item in self.fields]
         numbers = set() if as_text else self.numbers
-        for row in reports.values_list(*_COLUMNS).iterator(chunk_size=CHUNK):
+        named = {f"c{i}": column for i, column in enumerate(columns) if not isinstance(column, str)}
+        plain = [column if isinstance(column, str) else f"c{i}" for i, column in enumerate(columns)]
+        for row in reports.annotate(**named).values_list(*plain).iterator(chunk_size=CHUNK):
             (public_id, form_id, revision_id, call_start, agent_id, phone_raw, phone_e164, call_type) = row[:8]
             status, author_id, submitted_at, values = row[8:]
             number, types = self.revisions.get(revision_id, (0, {}))
@@ -137,6 +146,24 @@ class ExportPlan:
     def _local_text(self, moment: datetime | None) -> str:
         # isoformat is a good deal quicker than strftime, and this runs twice per row.
         return moment.astimezone(self.zone).isoformat(" ", "seconds")[:19] if moment else ""
+
+
+class LocalTimeText(Func):
+    """A time as "YYYY-MM-DD HH:MM:SS" in a zone, written by PostgreSQL."""
+
+    output_field = CharField()
+
+    def __init__(self, column: str, zone: str) -> None:
+        super().__init__(F(column))
+        self.zone = zone
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:  # type: ignore[override]
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"to_char({sql} AT TIME ZONE %s, 'YYYY-MM-DD HH24:MI:SS')", [*params, self.zone]
+
+
+def _as_is(text: str | None) -> str:
+    return text or ""
 
 
 def _cell(value: Any, number: bool) -> Any:

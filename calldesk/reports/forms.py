@@ -14,7 +14,15 @@ from zoneinfo import ZoneInfo
 from django import forms
 
 from calldesk.accounts.models import Organization, User
-from calldesk.callforms.definition import Definition, FieldDef, FieldType
+from calldesk.callforms.definition import (
+    MAX_LONG_TEXT,
+    MAX_TEXT,
+    NUMBER_DECIMALS,
+    NUMBER_DIGITS,
+    Definition,
+    FieldDef,
+    FieldType,
+)
 from calldesk.lib.phones import read_phone
 
 PREFIX = "f_"
@@ -46,11 +54,11 @@ def build_field(item: FieldDef, zone: ZoneInfo, region: str) -> forms.Field:
     common: dict[str, Any] = {"label": item.label, "required": False, "help_text": item.help_text}
     kind = item.type
     if kind == FieldType.TEXT:
-        return forms.CharField(max_length=2000, **common)
+        return forms.CharField(max_length=MAX_TEXT, **common)
     if kind == FieldType.LONG_TEXT:
-        return forms.CharField(max_length=20000, widget=forms.Textarea(attrs={"rows": 4}), **common)
+        return forms.CharField(max_length=MAX_LONG_TEXT, widget=forms.Textarea(attrs={"rows": 4}), **common)
     if kind == FieldType.NUMBER:
-        return forms.DecimalField(max_digits=20, decimal_places=6, **common)
+        return forms.DecimalField(max_digits=NUMBER_DIGITS, decimal_places=NUMBER_DECIMALS, **common)
     if kind == FieldType.YES_NO:
         return forms.NullBooleanField(widget=forms.NullBooleanSelect, **common)
     if kind == FieldType.CHOICE:

@@ -12,7 +12,7 @@ from typing import Any, cast
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET
@@ -58,7 +58,8 @@ class CappedPaginator(Paginator):
 @require_GET
 def report_list(request: HttpRequest) -> HttpResponseBase:
     user = current_user(request)
-    assert user.organization is not None
+    if user.organization is None:  # e.g. an installation superuser: no organization, no reports
+        raise Http404("No reports")
     export = request.GET.get("export", "")
     if export and export not in EXPORT_FORMATS:
         return HttpResponse("Unknown export format: choose csv or xlsx.", status=400, content_type="text/plain")

@@ -15,12 +15,19 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from calldesk.callforms.definition import Definition, FieldDef, FieldType
+from calldesk.callforms.definition import (
+    MAX_LONG_TEXT,
+    MAX_TEXT,
+    NUMBER_DECIMALS,
+    NUMBER_DIGITS,
+    Definition,
+    FieldDef,
+    FieldType,
+)
 from calldesk.lib.times import parse_time
 
 # The parameters SPEC §2 gives a meaning of their own; all others go through mappings.
 RESERVED = ("reportver", "agent", "callstart", "ani", "callid")
-MAX_TEXT = 2000  # a mapped text value longer than this is cut, and the call says so
 
 
 @dataclass
@@ -196,9 +203,16 @@ def place_value(target: FieldDef, text: str, current: Any, zone: ZoneInfo) -> tu
             number = Decimal(text)
         except InvalidOperation:
             return None, f"{target.label} takes a number, not `{_short(text)}`."
-        if not number.is_finite():
+        exponent = number.as_tuple().exponent
+        if not number.is_finite() or not isinstance(exponent, int):
             return None, f"{target.label} takes a number, not `{_short(text)}`."
-        return str(number), ""
+        whole = NUMBER_DIGITS - NUMBER_DECIMALS
+        if number.adjusted() >= whole or exponent < -NUMBER_DECIMALS:
+            return None, (
+                f"{target.label} takes a number with at most {whole} digits before the point and "
+                f"{NUMBER_DECIMALS} after, not `{_short(text)}`."
+            )
+        return format(number, "f"), ""  # 1E+3 is stored as 1000
     if kind == FieldType.DATE:
         try:
             return date.fromisoformat(text).isoformat(), ""
@@ -211,6 +225,7 @@ def place_value(target: FieldDef, text: str, current: Any, zone: ZoneInfo) -> tu
         return parsed.isoformat(), ""
     if kind == FieldType.EMAIL and not _EMAIL.match(text):
         return None, f"{target.label} takes an email address, not `{_short(text)}`."
-    if len(text) > MAX_TEXT:
-        return None, f"the value for {target.label} is longer than {MAX_TEXT} characters."
+    limit = MAX_LONG_TEXT if kind == FieldType.LONG_TEXT else MAX_TEXT
+    if len(text) > limit:
+        return None, f"the value for {target.label} is longer than {limit} characters."
     return text, ""

@@ -28,6 +28,8 @@ def test_a_supervisor_filters_exports_and_reads_the_dashboard(
     expect(page.locator("#report-list tbody tr")).to_have_count(1)
     expect(page.locator(f'#report-list a[href="/reports/{known.r1.public_id}/"]')).to_be_visible()
 
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "supervisor_report_list.png"), full_page=True)
     with page.expect_download() as download_info:
         page.locator("#export-csv").click()
     download = download_info.value
@@ -49,5 +51,4 @@ def test_a_supervisor_filters_exports_and_reads_the_dashboard(
     heights = page.locator("#chart-hour svg rect.bar").evaluate_all("bars => bars.map(bar => bar.getBBox().height)")
     assert sum(1 for height in heights if height > 0) == 6
     expect(page.locator('#chart-agent svg rect.bar[data-label="Sam Specialist"]')).to_have_attribute("data-value", "4")
-    ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "supervisor_dashboard.png"), full_page=True)
