@@ -158,3 +158,29 @@ def test_stored_text_has_no_nul_and_no_lone_surrogate(sent: str) -> None:
     for text in (name, value):
         assert "\x00" not in text
         text.encode("utf-8")  # raises on a lone surrogate
+
+
+def test_a_mapped_number_is_held_to_what_the_editor_accepts() -> None:
+    from zoneinfo import ZoneInfo
+
+    from calldesk.callforms.definition import FieldDef, FieldType
+    from calldesk.telephony.reading import place_value
+
+    number = FieldDef("age", "Age", FieldType.NUMBER)
+    utc = ZoneInfo("UTC")
+    assert place_value(number, "1E+3", None, utc) == ("1000", "")
+    assert place_value(number, "1.123456", None, utc) == ("1.123456", "")
+    for bad in ("1e999", "123456789012345", "1.1234567", "NaN"):
+        value, problem = place_value(number, bad, None, utc)
+        assert value is None and "Age takes a number" in problem
+
+
+def test_a_long_text_field_takes_more_than_a_text_field() -> None:
+    from zoneinfo import ZoneInfo
+
+    from calldesk.callforms.definition import MAX_TEXT, FieldDef, FieldType
+    from calldesk.telephony.reading import place_value
+
+    long_value = "x" * (MAX_TEXT + 1)
+    assert place_value(FieldDef("s", "S", FieldType.LONG_TEXT), long_value, None, ZoneInfo("UTC")) == (long_value, "")
+    assert place_value(FieldDef("t", "T", FieldType.TEXT), long_value, None, ZoneInfo("UTC"))[0] is None
