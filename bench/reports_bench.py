@@ -43,6 +43,7 @@ from calldesk.callforms.models import CallForm, FormRevision  # noqa: E402
 from calldesk.dashboards.models import ExportRecord  # noqa: E402
 from calldesk.reports.exports import LINES_PER_CHUNK  # noqa: E402
 from calldesk.reports.models import CallReport  # noqa: E402
+from calldesk.reports.retention import run_retention  # noqa: E402
 
 SLUG = "bench-reports"
 AGENTS = 20
@@ -202,6 +203,9 @@ def main() -> None:
     parser.add_argument("--reports", type=int, default=1_000_000)
     parser.add_argument("--export-rows", type=int, default=500_000)
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument(
+        "--retention-days", type=int, help="also time `calldesk retention` with this period (blanks the bench data)"
+    )
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("Set DATABASE_URL to a PostgreSQL database: the benchmark is about PostgreSQL.")
@@ -251,6 +255,23 @@ def main() -> None:
     timed("365 days, every form (for scale)", get(client, f"/dashboards/?from={today - timedelta(days=364)}"), 3)
     print("\nExport; target >= 20,000 rows/s, memory flat")
     export(client, args.export_rows, org)
+    if args.retention_days:
+        retention(org, args.retention_days)
+
+
+def retention(org: Organization, days: int) -> None:
+    org.retention_days = days
+    org.save(update_fields=["retention_days"])
+    print(f"\nRetention ({days} days kept)")
+    for attempt in ("first run", "second run"):
+        started = time.perf_counter()
+        run = run_retention(org)
+        elapsed = time.perf_counter() - started
+        assert run is not None
+        rate = f", {run.reports_redacted / elapsed:,.0f} reports/s" if run.reports_redacted else ""
+        print(
+            f"{attempt}: {run.reports_redacted:,} reports and {run.calls_redacted:,} calls blanked in {elapsed:.1f} s{rate}"
+        )
 
 
 if __name__ == "__main__":

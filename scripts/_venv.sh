@@ -23,14 +23,17 @@ ensure_venv() {
         echo "==> Creating .venv with $python"
         "$python" -m venv .venv
     fi
+    # The stamp records what was installed: pyproject.toml's checksum and the extras.
     stamp=".venv/.calldesk-installed"
-    want="$(cat pyproject.toml | cksum | cut -d' ' -f1)$extras"
-    # A [test] install also covers a plain one.
-    if [ -f "$stamp" ] && { [ "$(cat "$stamp")" = "$want" ] || [ "$(cat "$stamp")" = "${want%\[test\]}[test]" ]; }; then
-        return 0
+    want="$(cksum < pyproject.toml | cut -d' ' -f1)"
+    if [ -f "$stamp" ]; then
+        case "$(cat "$stamp")" in
+            "$want[test]") return 0 ;;            # a [test] install covers a plain one too
+            "$want") [ -z "$extras" ] && return 0 ;;
+        esac
     fi
     echo "==> Installing calldesk$extras into .venv"
     .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
     .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".$extras"
-    echo "$want" > "$stamp"
+    echo "$want$extras" > "$stamp"
 }

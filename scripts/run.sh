@@ -11,6 +11,6 @@ mkdir -p var
 echo "==> Migrating the database"
 .venv/bin/calldesk migrate --noinput --verbosity 0
 echo "==> Loading the demo organization"
-.venv/bin/calldesk demo
+.venv/bin/calldesk demo --base-url "http://127.0.0.1:${PORT:-8000}"
 echo "==> Starting Calldesk (Ctrl-C stops it)"
 exec .venv/bin/calldesk serve "$@"

@@ -20,7 +20,7 @@ from calldesk.dashboards.stats import build_dashboard
 DEFAULT_DAYS = 30
 RECENT_EXPORTS = 10
 # A longer range is an export's job; this keeps every chart one quick indexed query.
-MAX_DAYS = 731
+MAX_DAYS = 366
 
 
 class DashboardFilterForm(forms.Form):

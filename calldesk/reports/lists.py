@@ -12,7 +12,7 @@ from typing import Any, cast
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import render
 from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET
@@ -21,7 +21,7 @@ from calldesk.accounts.access import current_user
 from calldesk.dashboards.models import ExportRecord
 from calldesk.reports import exports
 from calldesk.reports.models import CallReport
-from calldesk.reports.search import SORTS, ReportFilterForm, call_type_labels
+from calldesk.reports.search import ReportFilterForm, call_type_labels
 from calldesk.reports.views import visible_reports
 
 PAGE_SIZE = 50
@@ -87,14 +87,7 @@ def report_list(request: HttpRequest) -> HttpResponseBase:
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("export", None)
-    current_sort = report_filter.sort
-    sort_links = []
-    for key, label in SORTABLE:
-        query["sort"] = f"-{key}" if current_sort == key else key
-        arrow = "↑" if current_sort == key else "↓" if current_sort == f"-{key}" else ""
-        sort_links.append((label, "?" + query.urlencode(), arrow))
-    query["sort"] = current_sort
-    assert current_sort in SORTS
+    query["sort"] = report_filter.sort
     return render(
         request,
         "reports/list.html",
@@ -103,8 +96,19 @@ def report_list(request: HttpRequest) -> HttpResponseBase:
             "page": page,
             "title": title,
             "query": query.urlencode(),
-            "sort_links": sort_links,
+            "sort_links": _sort_links(query, report_filter.sort),
             "count_cap": f"{COUNT_CAP:,}",
             "filtered": any(key in request.GET for key in form.fields if request.GET.get(key) and key != "sort"),
         },
     )
+
+
+def _sort_links(query: QueryDict, current: str) -> list[tuple[str, str, str]]:
+    """(label, link, arrow) per sortable column: a click sorts by it, a second click reverses."""
+    links = []
+    for key, label in SORTABLE:
+        changed = query.copy()
+        changed["sort"] = f"-{key}" if current == key else key
+        arrow = "↑" if current == key else "↓" if current == f"-{key}" else ""
+        links.append((label, "?" + changed.urlencode(), arrow))
+    return links

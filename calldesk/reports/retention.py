@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from calldesk.accounts.models import Organization
+from calldesk.callforms.models import FormRevision
 from calldesk.dashboards.models import ExportRecord, RetentionRun
 from calldesk.reports.models import CallReport, ReportChange
 from calldesk.telephony.models import Call
@@ -47,8 +48,9 @@ def run_retention(organization: Organization, now: datetime | None = None) -> Re
         organization=organization, retention_days=organization.retention_days, cutoff=cutoff
     )
     outcome = Outcome()
-    while _redact_batch(organization, cutoff, now, outcome):
-        pass
+    after: int | None = 0
+    while after is not None:
+        after = _redact_batch(organization, cutoff, now, outcome, after)
     outcome.calls += _redact_orphan_calls(organization, cutoff)
     outcome.exports = _redact_exports(organization, cutoff)
     run.reports_redacted = outcome.reports
@@ -60,64 +62,101 @@ def run_retention(organization: Organization, now: datetime | None = None) -> Re
     return run
 
 
-def _redact_batch(organization: Organization, cutoff: datetime, now: datetime, outcome: Outcome) -> bool:
+def _redact_batch(
+    organization: Organization, cutoff: datetime, now: datetime, outcome: Outcome, after: int
+) -> int | None:
+    """Redact up to BATCH reports with ids above `after` (a handful of queries for all of them).
+    Returns the last id done, or None when there are no more: each run walks the ids once
+    instead of skipping the same redacted rows again for every batch."""
     with transaction.atomic():
         # skip_locked: a second run at the same time takes other rows instead of waiting.
         batch = list(
             CallReport.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(organization=organization, call_start__lt=cutoff, redacted_at__isnull=True)
-            .select_related("revision", "call")
+            .filter(organization=organization, call_start__lt=cutoff, redacted_at__isnull=True, pk__gt=after)
+            .select_related("call")
             .order_by("id")[:BATCH]
         )
+        if not batch:
+            return None
+        personal_of = _personal_keys({report.revision_id for report in batch})
+        blanked_values = []
+        calls: dict[str, list[Call]] = {"params": [], "unmapped": [], "resolved": []}
+        touched_calls: list[int] = []
         for report in batch:
-            personal = {item.key for item in report.revision.definition.fields if item.personal}
+            personal = personal_of[report.revision_id]
             touched = personal & set(report.values)
-            outcome.field_keys |= touched
-            phone_raw = report.phone_raw
-            _redact_report(report, personal, now)
-            if report.call is not None and _redact_call(report.call, phone_raw, personal):
-                outcome.calls += 1
+            if touched:
+                outcome.field_keys |= touched
+                report.values = {key: value for key, value in report.values.items() if key not in personal}
+                blanked_values.append(report)
+            if report.call is not None:
+                changed = _redact_call(report.call, report.phone_raw, personal)
+                for name in changed:
+                    calls[name].append(report.call)
+                # The reopen fingerprint is a hash of the parameters, number included.
+                if changed or report.call.fingerprint:
+                    touched_calls.append(report.call.pk)
+        ids = [report.pk for report in batch]
+        # `update`/`bulk_update` leave `version` and `updated_at` alone: a redaction is not an edit.
+        CallReport.objects.filter(pk__in=ids).update(phone_raw="", phone_e164="", redacted_at=now)
+        CallReport.objects.bulk_update(blanked_values, ["values"])
+        for name, redacted in calls.items():
+            Call.objects.bulk_update(redacted, [name])
+        Call.objects.filter(pk__in=touched_calls).update(fingerprint="")
+        outcome.calls += len(touched_calls)
+        for report in batch:
+            report.redacted_at = now
+        _redact_history(batch, personal_of)
         outcome.reports += len(batch)
-        return len(batch) == BATCH
+        return ids[-1]
 
 
-def _redact_report(report: CallReport, personal: set[str], now: datetime) -> None:
-    for key in personal:
-        report.values.pop(key, None)
-    report.phone_raw = ""
-    report.phone_e164 = ""
-    report.redacted_at = now
-    # `update` leaves `version` and `updated_at` alone: a redaction is not an edit, and a
-    # draft open in someone's editor keeps saving (its phone and personal fields are gone).
-    CallReport.objects.filter(pk=report.pk).update(values=report.values, phone_raw="", phone_e164="", redacted_at=now)
-    hidden = personal | set(PHONE_COLUMNS)
-    for change in ReportChange.objects.filter(report=report):
-        cleaned = {key: ([None, None] if key in hidden else value) for key, value in change.changes.items()}
+def _personal_keys(revision_ids: set[int]) -> dict[int, set[str]]:
+    """The fields each revision marks personal: a report is redacted by its own revision."""
+    return {
+        revision.pk: {item.key for item in revision.definition.fields if item.personal}
+        for revision in FormRevision.objects.filter(pk__in=revision_ids)
+    }
+
+
+def _redact_history(batch: list[CallReport], personal_of: dict[int, set[str]]) -> None:
+    """Earlier changes keep before/after values: the redacted ones are blanked there too, and
+    the redaction itself is recorded (which fields, never their values)."""
+    hidden = {report.pk: personal_of[report.revision_id] | set(PHONE_COLUMNS) for report in batch}
+    changed = []
+    for change in ReportChange.objects.filter(report__in=batch):
+        cleaned = {key: ([None, None] if key in hidden[change.report_id] else v) for key, v in change.changes.items()}
         if cleaned != change.changes:
-            ReportChange.objects.filter(pk=change.pk).update(changes=cleaned)
-    ReportChange.objects.create(
-        report=report,
-        user=None,
-        action=ReportChange.Action.REDACTED,
-        changes={key: [None, None] for key in sorted(hidden)},
-        version=report.version,
+            change.changes = cleaned
+            changed.append(change)
+    ReportChange.objects.bulk_update(changed, ["changes"])
+    ReportChange.objects.bulk_create(
+        ReportChange(
+            report=report,
+            user=None,
+            action=ReportChange.Action.REDACTED,
+            changes={key: [None, None] for key in sorted(hidden[report.pk])},
+            version=report.version,
+        )
+        for report in batch
     )
 
 
-def _redact_call(call: Call, phone_raw: str, personal: set[str]) -> bool:
-    """Blank the caller's number (and personal values) in what the phone system sent."""
-    params = _blank_pairs(call.params, phone_raw)
-    unmapped = _blank_pairs(call.unmapped, phone_raw)
-    resolved = {
-        key: ("" if key in personal or (phone_raw and value == phone_raw) else value)
-        for key, value in call.resolved.items()
+def _redact_call(call: Call, phone_raw: str, personal: set[str]) -> list[str]:
+    """Blank the caller's number (and personal values) in what the phone system sent, on the
+    object; the names of the fields that changed."""
+    blanked = {
+        "params": _blank_pairs(call.params, phone_raw),
+        "unmapped": _blank_pairs(call.unmapped, phone_raw),
+        "resolved": {
+            key: ("" if key in personal or (phone_raw and value == phone_raw) else value)
+            for key, value in call.resolved.items()
+        },
     }
-    changed = params != call.params or unmapped != call.unmapped or resolved != call.resolved
-    # The reopen fingerprint is a hash of the parameters, number included; old calls never reopen.
-    if changed or call.fingerprint:
-        Call.objects.filter(pk=call.pk).update(params=params, unmapped=unmapped, resolved=resolved, fingerprint="")
-        return True
-    return False
+    changed = [name for name, value in blanked.items() if value != getattr(call, name)]
+    for name in changed:
+        setattr(call, name, blanked[name])
+    return changed
 
 
 def _blank_pairs(pairs: list[Any], phone_raw: str) -> list[Any]:
@@ -134,7 +173,11 @@ def _redact_orphan_calls(organization: Organization, cutoff: datetime) -> int:
     """Calls past the cutoff whose report is gone still hold the caller's number."""
     count = 0
     for call in Call.objects.filter(organization=organization, received_at__lt=cutoff, report__isnull=True).iterator():
-        if _redact_call(call, "", set()):
+        changed = _redact_call(call, "", set())
+        if changed or call.fingerprint:
+            # The reopen fingerprint is a hash of the parameters, number included.
+            call.fingerprint = ""
+            call.save(update_fields=[*changed, "fingerprint"])
             count += 1
     return count
 
