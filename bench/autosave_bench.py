@@ -41,6 +41,7 @@ from screenpop import ROOT, Server, fresh_database, login_all, percentile, pop_t
 
 ORG_ZONE = ZoneInfo("America/New_York")  # the demo organization's zone (calldesk/configio/demo.yaml)
 TARGET_AUTOSAVE_P99_MS = 30.0
+TIMEOUT = 30.0  # seconds a request may take before it counts as an error
 
 
 # --- the editor's form, serialised as the browser's FormData would -----------------------------
@@ -126,6 +127,22 @@ class Client:
 
     async def request(
         self, method: str, target: str, body: bytes = b"", content_type: str = "", extra: str = ""
+    ) -> tuple[int, dict[str, str], bytes]:
+        """One request and its answer; a stalled server raises TimeoutError (an OSError) after
+        TIMEOUT seconds instead of hanging the run."""
+        try:
+            return await asyncio.wait_for(self._exchange(method, target, body, content_type, extra), TIMEOUT)
+        except TimeoutError:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+    async def _exchange(
+        self, method: str, target: str, body: bytes, content_type: str, extra: str
     ) -> tuple[int, dict[str, str], bytes]:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
@@ -276,10 +293,15 @@ async def drive(
 
     async def autosaver(index: int, client: Client, measure_from: float, stop_at: float) -> None:
         rng = random.Random(index)
-        path, _ = await client.open_draft(rng)
-        status, _, page = await client.request("GET", path)
-        if status != 200:
-            raise RuntimeError(f"the editor answered HTTP {status}")
+        try:
+            path, _ = await client.open_draft(rng)
+            status, _, page = await client.request("GET", path)
+            if status != 200:
+                raise RuntimeError(f"the editor answered HTTP {status}")
+        except (OSError, asyncio.IncompleteReadError, RuntimeError) as exc:
+            print(f"  connection {index}: could not open its draft ({exc!r})", flush=True)
+            record("save", time.perf_counter(), False, measure_from)
+            return
         fields = editor_fields(page.decode())
         version = dict(fields)["version"]
         saves = 0
@@ -294,7 +316,7 @@ async def drive(
                 elif status == 409:  # cannot happen with one writer per draft; counted, then re-read
                     version = str(json.loads(answer).get("version", version))
             except (OSError, asyncio.IncompleteReadError, ValueError):
-                client.writer = None
+                client.close()
             record("save", started, ok, measure_from)
 
     async def submitter(index: int, client: Client, measure_from: float, stop_at: float) -> None:
@@ -310,7 +332,7 @@ async def drive(
                 ok = status == 200 and json.loads(answer).get("ok") is True
                 record("submit", posted, ok, measure_from)
             except (OSError, asyncio.IncompleteReadError, ValueError, RuntimeError):
-                client.writer = None
+                client.close()
                 record("submit", started, False, measure_from)
 
     clients = [Client(port, cookies[i % len(cookies)]) for i in range(connections)]
@@ -318,6 +340,8 @@ async def drive(
     stop_at = measure_from + duration
     worker = autosaver if operation == "autosave" else submitter
     await asyncio.gather(*(worker(i, c, measure_from, stop_at) for i, c in enumerate(clients)))
+    for client in clients:
+        client.close()
     return timed
 
 

@@ -32,7 +32,7 @@ import random
 import sys
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -245,6 +245,14 @@ def rows(plan: Plan, count: int, ids: tuple[int, int, int]) -> Iterator[tuple[di
 # --- how to write it -------------------------------------------------------------------------
 
 
+def _uuid_hex(value: uuid.UUID) -> str:
+    return value.hex
+
+
+def _naive_utc(value: datetime) -> str:
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
+
+
 class Table:
     """A model's columns in order; values the generator does not set get the field's default."""
 
@@ -253,6 +261,7 @@ class Table:
         self.fields = [f for f in model._meta.concrete_fields]
         self.columns = [f.column for f in self.fields]
         self.postgres = connection.vendor == "postgresql"
+        self.adapters = [(f.column, self.adapter(f)) for f in self.fields]
 
     def defaults(self, given: dict[str, Any]) -> dict[str, Any]:
         missing = {}
@@ -267,19 +276,23 @@ class Table:
         return missing
 
     def row(self, values: dict[str, Any], missing: dict[str, Any]) -> tuple[Any, ...]:
-        merged = {**missing, **values}
-        return tuple(self.adapt(merged[c]) for c in self.columns)
+        out = []
+        for column, adapt in self.adapters:
+            value = values[column] if column in values else missing[column]
+            out.append(value if adapt is None or value is None else adapt(value))
+        return tuple(out)
 
-    def adapt(self, value: Any) -> Any:
-        if isinstance(value, uuid.UUID):
-            return str(value) if self.postgres else value.hex  # Django keeps UUIDs as char(32) on SQLite
-        if isinstance(value, (dict, list)):
-            return json.dumps(value)
-        if isinstance(value, datetime) and not self.postgres:
-            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
-        if isinstance(value, bool) and not self.postgres:
-            return int(value)
-        return value
+    def adapter(self, field: models.Field) -> Callable[[Any], Any] | None:
+        """How a column's Python value is written; chosen once per column, not per value."""
+        if isinstance(field, models.UUIDField):
+            return str if self.postgres else _uuid_hex  # Django keeps UUIDs as char(32) on SQLite
+        if isinstance(field, models.JSONField):
+            return json.dumps
+        if isinstance(field, models.DateTimeField) and not self.postgres:
+            return _naive_utc
+        if isinstance(field, models.BooleanField) and not self.postgres:
+            return int
+        return None
 
     def write(self, batch: Sequence[dict[str, Any]]) -> None:
         if not batch:

@@ -280,6 +280,7 @@ def test_the_preview_shows_the_form_as_specialists_see_it(cast: Cast, ada: Clien
     assert ada.get(f"/configure/forms/{cast.form_a.public_id}/preview/?revision=7").status_code == 404
     assert ada.get(f"/configure/forms/{cast.form_a.public_id}/preview/?revision=x").status_code == 404
     assert ada.get(f"/configure/forms/{cast.form_a.public_id}/preview/?revision={'9' * 30}").status_code == 404
+    assert ada.get(f"/configure/forms/{cast.form_a.public_id}/preview/?revision=%C2%B2").status_code == 404
 
 
 def test_the_revisions_page_lists_every_revision(cast: Cast, ada: Client) -> None:

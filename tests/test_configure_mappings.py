@@ -86,7 +86,15 @@ def test_rules_move_up_and_down_and_are_removed(cast: Cast, ada: Client) -> None
 
 
 @pytest.mark.parametrize(
-    "data", [{"index": "0", "rule": "stale", "action": "remove"}, {"index": "99"}, {"index": "x"}, {}]
+    "data",
+    [
+        {"index": "0", "rule": "stale", "action": "remove"},
+        {"index": "99"},
+        {"index": "x"},
+        # A superscript passes str.isdigit() but is no number int() reads.
+        {"index": "\u00b2", "action": "remove"},
+        {},
+    ],
 )
 def test_a_stale_or_broken_change_does_nothing(cast: Cast, ada: Client, data: dict[str, str]) -> None:
     before = _rules(cast)

@@ -56,6 +56,8 @@ def test_an_admin_creates_a_user_who_can_log_in_and_take_calls(cast: Cast, ada: 
         ({"email": "not-an-email"}, "Enter a valid email address."),
         ({"password": "short"}, "This password is too short"),
         ({"role": "owner"}, "Select a valid choice"),
+        # A valid address longer than the email column: refused here, not a database error (500).
+        ({"email": "a" * 64 + "@" + ("b" * 60 + ".") * 4 + "org"}, "at most 254 characters"),
     ],
 )
 def test_a_bad_new_user_is_refused(cast: Cast, ada: Client, change: dict[str, str], message: str) -> None:

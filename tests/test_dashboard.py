@@ -134,3 +134,13 @@ def test_it_lists_recent_exports_without_the_callers_number(supervisor_client: C
     assert "a phone number, language: English" in exports
     assert "1999" not in exports and "999-123" not in exports
     assert "Callers' personal data is kept until" in exports
+
+
+def test_names_and_values_are_data_never_markup(cast: Cast, supervisor_client: Client, known: Known) -> None:
+    cast.specialist.name = "</script><img src=x onerror=alert(1)>"
+    cast.specialist.save()
+    body = supervisor_client.get("/dashboards/" + RANGE).content.decode()
+    assert "<img src=x" not in body
+    assert "</script><img" not in body
+    assert "&lt;img src=x onerror=alert(1)&gt;" in body  # the table under the chart
+    assert "\\u003C/script\\u003E\\u003Cimg" in body  # the chart's data block

@@ -174,3 +174,16 @@ def test_number_fields_export_as_numbers_in_xlsx(cast: Cast, supervisor_client: 
     text = b"".join(supervisor_client.get("/reports/?export=csv").streaming_content).decode()  # type: ignore[attr-defined]
     header_line, row_line = list(csv.reader(io.StringIO(text[1:])))
     assert Decimal(row_line[header_line.index("Age")]) == -17  # a negative number stays a number
+
+
+def test_an_xlsx_larger_than_a_worksheet_is_refused_with_a_reason(
+    supervisor_client: Client, known: Known, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from calldesk.reports import exports
+
+    monkeypatch.setattr(exports, "XLSX_MAX_ROWS", 4)
+    response = supervisor_client.get("/reports/?export=xlsx")
+    assert response.status_code == 400
+    assert b"more than a spreadsheet holds" in response.content
+    assert not ExportRecord.objects.exists()
+    assert supervisor_client.get("/reports/?export=csv").status_code == 200  # CSV has no such limit

@@ -82,6 +82,26 @@ def test_a_repeated_report_ver_uses_the_first_non_empty_one(cast: Cast, speciali
     assert report.form == cast.form_a
 
 
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_the_first_non_empty_value_counts_across_spellings_of_a_name(
+    cast: Cast, specialist_client: Client, method: str
+) -> None:
+    # In the order sent, not grouped by spelling: `ANI=` comes first but is empty.
+    query = "reportVer=9991234&ANI=&ani=9991234567&ANI=8881234567"
+    if method == "GET":
+        response = specialist_client.get(f"{URL}?{query}")
+    else:
+        response = specialist_client.post(URL, query, content_type="application/x-www-form-urlencoded")
+    report = report_at(response["Location"])
+    assert report.phone_e164 == "+19991234567"
+    assert call_of(report).params == [
+        ["reportVer", "9991234"],
+        ["ANI", ""],
+        ["ani", "9991234567"],
+        ["ANI", "8881234567"],
+    ]
+
+
 @pytest.mark.parametrize("query", ["", "?ani=9991234567", "?reportVer=", "?reportVer=%20%20&agent=34"])
 @pytest.mark.parametrize("logged_in", [True, False])
 def test_a_missing_report_ver_is_a_clear_400(cast: Cast, query: str, logged_in: bool) -> None:

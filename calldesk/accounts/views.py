@@ -38,7 +38,8 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
 
-    def get_redirect_url(self) -> str:
+    def get_redirect_url(self, request: HttpRequest | None = None) -> str:
+        # `request` only to match django-stubs' signature; Django calls this without it.
         return safe_next(self.request.POST.get("next") or self.request.GET.get("next"))
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:

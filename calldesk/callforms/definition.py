@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -32,8 +33,18 @@ MAX_TEXT = 2000
 MAX_LONG_TEXT = 20000
 NUMBER_DIGITS = 20  # in all
 NUMBER_DECIMALS = 6  # after the point
+
+
+def stored_number(number: Decimal) -> str:
+    """A number field's value as stored: plain digits, no exponent, no trailing zeros
+    (`1E+3` and `1000` → "1000", `5.0` → "5"), however it was written."""
+    return format(number.normalize(), "f")
+
+
 # The three built-in fields every form has (SPEC §1); custom fields may not reuse their keys.
 BUILTIN_KEYS = ("agent", "call_start", "phone", "call_type")
+# The telephony URL's parameters with a meaning of their own (SPEC §2): no mapping may use them.
+RESERVED_PARAMETERS = ("reportver", "agent", "callstart", "ani", "callid")
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 DEFAULT_CALL_TYPES: list[dict[str, Any]] = [
@@ -120,6 +131,17 @@ def _field_json(item: FieldDef) -> dict[str, Any]:
     if item.choices:
         data["choices"] = [{"label": c.label, "code": c.code} if c.code else {"label": c.label} for c in item.choices]
     return data
+
+
+@dataclass(frozen=True)
+class MappingRule:
+    """A form's parameter mapping (`callforms.models.Mapping`) as plain data, for the
+    telephony reading, the admin pages and config import alike."""
+
+    parameter: str  # lower-case as stored; a rule read from a file may still be in any case
+    value: str  # "" = any value
+    field_key: str
+    field_value: str  # "" = the value as sent
 
 
 class DefinitionError(ValueError):

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 
 from calldesk.accounts.models import Organization
-from calldesk.callforms.definition import Definition, parse_definition
+from calldesk.callforms.definition import Definition, MappingRule, parse_definition
 
 
 class CallForm(models.Model):
@@ -83,3 +83,6 @@ class Mapping(models.Model):
     def save(self, *args: object, **kwargs: object) -> None:
         self.parameter = self.parameter.strip().lower()
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def rule(self) -> MappingRule:
+        return MappingRule(self.parameter, self.value, self.field_key, self.field_value)

@@ -6,22 +6,19 @@ so a form is validated one way whichever door it came in by.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
 
 from calldesk.accounts.models import Organization, User
-from calldesk.callforms.definition import CHOICE_TYPES, Definition, parse_definition
+from calldesk.callforms.definition import (
+    CHOICE_TYPES,
+    RESERVED_PARAMETERS,
+    Definition,
+    MappingRule,
+    parse_definition,
+)
 from calldesk.callforms.models import CallForm, FormRevision, Mapping
-
-
-@dataclass(frozen=True)
-class MappingRule:
-    parameter: str
-    value: str
-    field_key: str
-    field_value: str
 
 
 def check_mapping(rule: MappingRule, definition: Definition, where: str = "") -> list[str]:
@@ -31,7 +28,7 @@ def check_mapping(rule: MappingRule, definition: Definition, where: str = "") ->
     name = rule.parameter.strip().lower()
     if not name:
         problems.append(f"{at}the parameter name is required")
-    elif name in ("reportver", "agent", "callstart", "ani", "callid"):
+    elif name in RESERVED_PARAMETERS:
         problems.append(f"{at}`{rule.parameter}` has its own meaning in the URL and cannot be mapped")
     target = definition.field(rule.field_key)
     if target is None:
@@ -46,8 +43,7 @@ def broken_mappings(form: CallForm, definition: Definition) -> list[str]:
     """What a new revision would break among the form's current mappings."""
     problems: list[str] = []
     for mapping in form.mappings.all():
-        rule = MappingRule(mapping.parameter, mapping.value, mapping.field_key, mapping.field_value)
-        problems.extend(check_mapping(rule, definition, where=str(mapping)))
+        problems.extend(check_mapping(mapping.rule(), definition, where=str(mapping)))
     return problems
 
 

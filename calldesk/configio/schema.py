@@ -9,9 +9,7 @@ the same validation the admin pages use.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
-from zoneinfo import available_timezones
 
 import phonenumbers
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, identify_hasher
@@ -25,6 +23,7 @@ from calldesk.callforms.definition import DefinitionError, parse_definition
 from calldesk.callforms.models import CallForm, Mapping
 from calldesk.callforms.services import MappingRule, check_mapping
 from calldesk.configio.document import ConfigError
+from calldesk.lib.times import time_zone_names
 
 FORMAT_VERSION = 1
 MISSING: Any = object()  # a setting left out of the file: keep what is there (or the default when new)
@@ -68,11 +67,6 @@ class OrganizationPlan:
 def _limit(model: type[Model], name: str) -> int | None:
     """The column's length, so a too-long value is a problem here rather than a database error."""
     return getattr(model._meta.get_field(name), "max_length", None)
-
-
-@cache
-def _zones() -> frozenset[str]:
-    return frozenset(available_timezones())
 
 
 class _Checker:
@@ -182,7 +176,7 @@ def _organization(check: _Checker, item: Any, place: str) -> OrganizationPlan | 
         check.once("organization", slug, f"{place}.slug")
     values: dict[str, Any] = {"name": check.text(raw, "name", place, required=True, limit=_limit(Organization, "name"))}
     zone = check.text(raw, "time_zone", place)
-    if zone is not MISSING and zone not in _zones():
+    if zone is not MISSING and zone not in time_zone_names():
         check.problem(f"{place}.time_zone", f"`{zone}` is not a time zone name (e.g. America/New_York)")
     values["time_zone"] = zone
     region = check.text(raw, "phone_region", place)

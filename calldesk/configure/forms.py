@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from zoneinfo import available_timezones
 
 import phonenumbers
 from django import forms
@@ -14,6 +13,7 @@ from django.contrib.auth.password_validation import validate_password
 from calldesk.accounts.models import Role, User
 from calldesk.callforms.definition import FieldType
 from calldesk.callforms.models import CallForm
+from calldesk.lib.times import time_zone_names
 
 REPORT_VER_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 FIELD_TYPE_CHOICES = [
@@ -75,8 +75,16 @@ class CallTypeRowForm(forms.Form):
     full_report = forms.BooleanField(required=False, label="Full report", initial=True)
 
 
-FieldRowFormSet = forms.formset_factory(FieldRowForm, extra=1, can_order=True, can_delete=True, max_num=200)
-CallTypeFormSet = forms.formset_factory(CallTypeRowForm, extra=1, can_delete=True, max_num=50)
+# absolute_max: a post claiming more rows builds no more forms than that (Django's default
+# allows 1,000 more, and building and showing them takes seconds) and is refused as too many.
+MAX_FIELDS = 200
+MAX_CALL_TYPES = 50
+FieldRowFormSet = forms.formset_factory(
+    FieldRowForm, extra=1, can_order=True, can_delete=True, max_num=MAX_FIELDS, absolute_max=MAX_FIELDS
+)
+CallTypeFormSet = forms.formset_factory(
+    CallTypeRowForm, extra=1, can_delete=True, max_num=MAX_CALL_TYPES, absolute_max=MAX_CALL_TYPES
+)
 
 
 class MappingForm(forms.Form):
@@ -115,7 +123,8 @@ ROLE_HELP = "Specialists write reports; supervisors also see every report; admin
 
 
 class UserCreateForm(forms.Form):
-    email = forms.EmailField(label="Email")
+    # The column's length: a longer (valid) address would otherwise fail in the database.
+    email = forms.EmailField(label="Email", max_length=User._meta.get_field("email").max_length)
     name = forms.CharField(max_length=200, required=False)
     role = forms.ChoiceField(choices=Role.choices, initial=Role.SPECIALIST, help_text=ROLE_HELP)
     agent_id = forms.CharField(
@@ -170,7 +179,7 @@ class UserEditForm(forms.Form):
 
 
 def _zone_choices() -> list[tuple[str, str]]:
-    return [(name, name) for name in sorted(available_timezones())]
+    return [(name, name) for name in time_zone_names()]
 
 
 def _region_choices() -> list[tuple[str, str]]:

@@ -84,7 +84,7 @@ def set_retired(user: User, form: CallForm, retired: bool) -> None:
 
 
 def rules_of(form: CallForm) -> list[MappingRule]:
-    return [MappingRule(m.parameter, m.value, m.field_key, m.field_value) for m in form.mappings.all()]
+    return [mapping.rule() for mapping in form.mappings.all()]
 
 
 class MappingRefused(ValueError):

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
-from zoneinfo import ZoneInfo
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
 
 # Unix times outside 2000..2100 are far more likely to be some other number than a time.
 _EPOCH_MIN = datetime(2000, 1, 1, tzinfo=UTC).timestamp()
@@ -100,3 +101,10 @@ def _zone_of(offset: str | None, zone: ZoneInfo) -> tzinfo | None:
     if hours > 14 or minutes > 59:
         return None
     return timezone(sign * timedelta(hours=hours, minutes=minutes))
+
+
+@cache
+def time_zone_names() -> tuple[str, ...]:
+    """Every time zone name an organization may have, sorted. Read once: listing them walks
+    the zone files on disk, which took most of the settings page's time."""
+    return tuple(sorted(available_timezones()))

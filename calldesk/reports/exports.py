@@ -41,6 +41,8 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # A plain number is never run as a formula, and "-5" or "+15551234567" must stay as typed.
 _PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
 XLSX_CELL_MAX = 32767
+# A worksheet has 1,048,576 rows, the header is one of them.
+XLSX_MAX_ROWS = 1_048_575
 BUILTIN_HEADERS = [
     "Report",
     "Form",

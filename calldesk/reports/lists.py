@@ -74,10 +74,14 @@ def report_list(request: HttpRequest) -> HttpResponseBase:
     report_filter = form.result()
     reports = report_filter.apply(visible_reports(user), user.organization.zone)
     if export:
+        total = reports.count()
+        if export == ExportRecord.Format.XLSX and total > exports.XLSX_MAX_ROWS:
+            message = f"{total:,} reports are more than a spreadsheet holds: export CSV, or narrow the filter."
+            return HttpResponse(message, status=400, content_type="text/plain")
         plan = exports.ExportPlan(user.organization, report_filter.form)
         record = exports.start_record(user, export, report_filter)
         if export == ExportRecord.Format.CSV:
-            return exports.csv_response(plan, reports, record, reports.count())
+            return exports.csv_response(plan, reports, record, total)
         return exports.xlsx_response(plan, reports, record)
     page = CappedPaginator(reports.select_related("form", "agent"), PAGE_SIZE).get_page(request.GET.get("page"))
     type_labels = call_type_labels(user.organization)

@@ -8,26 +8,28 @@ the admins' URL tester all read a call through it.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
 from calldesk.callforms.definition import (
     MAX_LONG_TEXT,
     MAX_TEXT,
     NUMBER_DECIMALS,
     NUMBER_DIGITS,
+    RESERVED_PARAMETERS,
     Definition,
     FieldDef,
     FieldType,
+    MappingRule,
+    stored_number,
 )
 from calldesk.lib.times import parse_time
-
-# The parameters SPEC §2 gives a meaning of their own; all others go through mappings.
-RESERVED = ("reportver", "agent", "callstart", "ani", "callid")
 
 
 @dataclass
@@ -43,7 +45,7 @@ class Params:
 
     def others(self) -> list[tuple[str, str]]:
         """The non-reserved parameters, one per name (the value that counts)."""
-        return [(name, value) for name, value in self.first.items() if name not in RESERVED]
+        return [(name, value) for name, value in self.first.items() if name not in RESERVED_PARAMETERS]
 
 
 def storable(text: str) -> str:
@@ -109,14 +111,6 @@ def match_agent(sent: str, candidates: list[AgentCandidate]) -> AgentMatch:
     return AgentMatch(None, f"Agent `{shown}` matches {len(found)} users; the Agent field is left empty.")
 
 
-@dataclass(frozen=True)
-class Rule:
-    parameter: str  # lower-case
-    value: str  # "" = any value
-    field_key: str
-    field_value: str  # "" = the value as sent
-
-
 @dataclass
 class Placement:
     parameter: str
@@ -134,7 +128,7 @@ class MappingResult:
 
 
 def apply_mappings(
-    others: list[tuple[str, str]], rules: list[Rule], definition: Definition, zone: ZoneInfo
+    others: list[tuple[str, str]], rules: list[MappingRule], definition: Definition, zone: ZoneInfo
 ) -> MappingResult:
     """Place each parameter's value into the fields its rules name.
 
@@ -176,7 +170,6 @@ def _short(value: str) -> str:
 
 _TRUE = {"1", "y", "yes", "true", "on"}
 _FALSE = {"0", "n", "no", "false", "off"}
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def place_value(target: FieldDef, text: str, current: Any, zone: ZoneInfo) -> tuple[Any, str]:
@@ -212,7 +205,7 @@ def place_value(target: FieldDef, text: str, current: Any, zone: ZoneInfo) -> tu
                 f"{target.label} takes a number with at most {whole} digits before the point and "
                 f"{NUMBER_DECIMALS} after, not `{_short(text)}`."
             )
-        return format(number, "f"), ""  # 1E+3 is stored as 1000
+        return stored_number(number), ""
     if kind == FieldType.DATE:
         try:
             return date.fromisoformat(text).isoformat(), ""
@@ -223,9 +216,18 @@ def place_value(target: FieldDef, text: str, current: Any, zone: ZoneInfo) -> tu
         if parsed is None:
             return None, f"{target.label} takes a date and time, not `{_short(text)}`."
         return parsed.isoformat(), ""
-    if kind == FieldType.EMAIL and not _EMAIL.match(text):
+    if kind == FieldType.EMAIL and not _is_email(text):
         return None, f"{target.label} takes an email address, not `{_short(text)}`."
     limit = MAX_LONG_TEXT if kind == FieldType.LONG_TEXT else MAX_TEXT
     if len(text) > limit:
         return None, f"the value for {target.label} is longer than {limit} characters."
     return text, ""
+
+
+def _is_email(text: str) -> bool:
+    """Django's own check, the one the editor's email field makes."""
+    try:
+        validate_email(text)
+    except ValidationError:
+        return False
+    return True

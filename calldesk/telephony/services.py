@@ -23,7 +23,6 @@ from calldesk.telephony.models import Call, CallSource
 from calldesk.telephony.reading import (
     AgentCandidate,
     Placement,
-    Rule,
     apply_mappings,
     fingerprint,
     looks_like_email,
@@ -90,7 +89,7 @@ def read_call(organization: Organization, pairs: list[tuple[str, str]], now: dat
     if phone.problem:
         notices.append(phone.problem)
 
-    rules = [Rule(m.parameter, m.value, m.field_key, m.field_value) for m in form.mappings.all()]
+    rules = [mapping.rule() for mapping in form.mappings.all()]
     mapped = apply_mappings(params.others(), rules, revision.definition, zone)
     notices.extend(mapped.notices)
     return CallReading(

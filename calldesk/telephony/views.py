@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import secrets
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.core.handlers.wsgi import WSGIRequest, get_bytes_from_wsgi
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from calldesk.accounts.access import current_user
 from calldesk.telephony.reading import read_params
 from calldesk.telephony.services import MissingReportVer, UnknownForm, open_call
 
@@ -20,8 +23,35 @@ PENDING_KEY = "calldesk_pending_calls"
 MAX_PENDING = 20
 
 
-def _pairs(data: QueryDict) -> list[tuple[str, str]]:
-    return [(name, value) for name in data for value in data.getlist(name)]
+def request_pairs(request: HttpRequest) -> list[tuple[str, str]]:
+    """The parameters in the order they were sent.
+
+    A QueryDict groups the values of each spelling of a name: `ANI=&ani=1&ANI=2` would read
+    as ANI, ANI, ani and the 2 would count, where SPEC §2 wants the first non-empty value
+    as sent. So the query string (or form body) is read again, the way Django reads it.
+    """
+    data = request.POST if request.method == "POST" else request.GET  # Django's limits first (400)
+    raw: str | bytes
+    if request.method == "POST":
+        if request.content_type != "application/x-www-form-urlencoded":
+            return [(name, value) for name in data for value in data.getlist(name)]  # multipart: as Django has it
+        raw = request.body
+    elif isinstance(request, WSGIRequest):
+        raw = get_bytes_from_wsgi(request.environ, "QUERY_STRING", "")
+    else:
+        raw = request.META.get("QUERY_STRING", "")  # ASGI: text already
+    encoding = request.encoding or settings.DEFAULT_CHARSET
+    text = raw if isinstance(raw, str) else _decoded(raw, encoding)
+    return parse_qsl(
+        text, keep_blank_values=True, encoding=encoding, max_num_fields=settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+    )
+
+
+def _decoded(raw: bytes, encoding: str) -> str:
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError:
+        return raw.decode("iso-8859-1")  # as QueryDict does for misbehaving senders
 
 
 def _error(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
@@ -41,7 +71,7 @@ def not_found(request: HttpRequest) -> HttpResponse:
 @csrf_exempt  # phone systems that can only POST send no CSRF token; opening a draft is all it does
 @require_http_methods(["GET", "POST"])
 def get_call_report(request: HttpRequest) -> HttpResponse:
-    pairs = _pairs(request.POST if request.method == "POST" else request.GET)
+    pairs = request_pairs(request)
     if not read_params(pairs).get("reportver"):
         return _error(
             request,
@@ -78,10 +108,11 @@ def resume(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _open(request: HttpRequest, pairs: list[tuple[str, str]]) -> HttpResponse:
-    if getattr(request.user, "organization_id", None) is None:
+    user = current_user(request)  # both callers have checked the login
+    if user.organization_id is None:
         return not_found(request)
     try:
-        opened = open_call(request.user, pairs)  # type: ignore[arg-type]
+        opened = open_call(user, pairs)
     except MissingReportVer as exc:
         return _error(request, 400, "reportVer is missing", str(exc))
     except UnknownForm:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
 
 from calldesk.accounts.access import current_user
 from calldesk.accounts.models import Organization, User
@@ -18,22 +19,14 @@ def admin_org(request: HttpRequest) -> Organization:
     return org
 
 
+# Another organization's object and one that does not exist answer the same 404.
 def org_form(request: HttpRequest, public_id: UUID) -> CallForm:
-    form = CallForm.objects.filter(public_id=public_id, organization=admin_org(request)).first()
-    if form is None:
-        raise Http404("No such form")
-    return form
+    return get_object_or_404(CallForm, public_id=public_id, organization=admin_org(request))
 
 
 def org_member(request: HttpRequest, public_id: UUID) -> User:
-    member = User.objects.filter(public_id=public_id, organization=admin_org(request)).first()
-    if member is None:
-        raise Http404("No such user")
-    return member
+    return get_object_or_404(User, public_id=public_id, organization=admin_org(request))
 
 
 def org_token(request: HttpRequest, public_id: UUID) -> ApiToken:
-    token = ApiToken.objects.filter(public_id=public_id, organization=admin_org(request)).first()
-    if token is None:
-        raise Http404("No such token")
-    return token
+    return get_object_or_404(ApiToken, public_id=public_id, organization=admin_org(request))

@@ -106,8 +106,10 @@ def form_preview(request: HttpRequest, public_id: UUID) -> HttpResponse:
     revision = callform.current_revision()
     wanted = request.GET.get("revision", "")
     if wanted:
-        # At most 9 digits: a longer number would overflow the database's integer, not name a revision.
-        found = callform.revisions.filter(number=int(wanted)).first() if wanted.isdigit() and len(wanted) < 10 else None
+        # ASCII digits only (`²` passes isdigit() yet int() refuses it), at most 9: a longer
+        # number would overflow the database's integer, not name a revision.
+        readable = wanted.isascii() and wanted.isdigit() and len(wanted) < 10
+        found = callform.revisions.filter(number=int(wanted)).first() if readable else None
         if found is None:
             raise Http404("No such revision")
         revision = found

@@ -30,9 +30,8 @@ def _page(
     definition = callform.current_revision().definition
     rows = []
     for mapping in callform.mappings.all():
-        rule = MappingRule(mapping.parameter, mapping.value, mapping.field_key, mapping.field_value)
         target = definition.field(mapping.field_key)
-        rows.append({"mapping": mapping, "field": target, "problems": check_mapping(rule, definition)})
+        rows.append({"mapping": mapping, "field": target, "problems": check_mapping(mapping.rule(), definition)})
     choice_fields = [f for f in definition.fields if f.type in CHOICE_TYPES]
     context = {"callform": callform, "rows": rows, "form": form, "problems": problems, "choice_fields": choice_fields}
     return render(request, "configure/mappings.html", context, status=status)
@@ -61,7 +60,8 @@ def _chosen_index(request: HttpRequest, callform: CallForm) -> int | None:
     """The rule the button was for, if the list is still as the admin saw it."""
     index_text = request.POST.get("index", "")
     mappings = list(callform.mappings.all())
-    if not index_text.isdigit() or int(index_text) >= len(mappings):
+    # ASCII digits only: `²` passes isdigit() yet int() refuses it.
+    if not (index_text.isascii() and index_text.isdigit()) or int(index_text) >= len(mappings):
         return None
     index = int(index_text)
     if str(mappings[index]) != request.POST.get("rule", ""):

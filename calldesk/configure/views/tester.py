@@ -26,6 +26,7 @@ from calldesk.configure.urlbuilder import (
     slots_for,
 )
 from calldesk.configure.views.common import admin_org, org_form
+from calldesk.telephony.reading import read_params
 from calldesk.telephony.services import MissingReportVer, UnknownForm, read_call
 
 
@@ -77,7 +78,7 @@ def _reading(org: Organization, url: str) -> dict[str, Any]:
         "reading": reading,
         "agent_reason": agent_reason,
         "call_start_local": reading.call_start.astimezone(org.zone),
-        "call_start_sent": any(name.strip().lower() == "callstart" and value.strip() for name, value in reading.pairs),
+        "call_start_sent": bool(read_params(reading.pairs).get("callstart")),
         "placements": [(p, labels.get(p.field_key, p.field_key)) for p in reading.placements],
         "values": [(labels.get(k, k), v) for k, v in reading.values.items()],
     }
