@@ -120,6 +120,32 @@ def test_numbers_and_case_in_the_file_do_not_make_the_second_import_change_anyth
 
 
 @pytest.mark.django_db
+def test_unquoted_ids_are_kept_as_written_not_read_as_octal_or_sexagesimal_numbers(tmp_path: Path) -> None:
+    # YAML 1.1 reads 0034 as octal 28, 1_000 as 1000 and 1:30 as 90: an agent ID or a
+    # reportVer would silently become another one.
+    text = """
+organizations:
+  - slug: acme
+    name: Acme
+    idle_timeout_minutes: 45
+    users:
+      - {email: a@acme.com, agent_id: 0034, password: long-enough-password}
+      - {email: b@acme.com, agent_id: 1_000, password: long-enough-password}
+      - {email: c@acme.com, agent_id: 1:30, password: long-enough-password}
+      - {email: d@acme.com, agent_id: 1.10, password: long-enough-password}
+    forms:
+      - {report_ver: 0991234, name: Call, fields: []}
+"""
+    path = write(tmp_path, text)
+    run_import(path)
+    agent_ids = dict(User.objects.values_list("email", "agent_id"))
+    assert agent_ids == {"a@acme.com": "0034", "b@acme.com": "1_000", "c@acme.com": "1:30", "d@acme.com": "1.10"}
+    assert CallForm.objects.get().report_ver == "0991234"
+    assert Organization.objects.get().idle_timeout_minutes == 45
+    assert run_import(path) == "nothing changed"
+
+
+@pytest.mark.django_db
 def test_a_changed_definition_publishes_one_new_revision_and_keeps_the_old(tmp_path: Path) -> None:
     run_import(write(tmp_path, SMALL))
     changed = SMALL.replace("{key: notes, label: Notes,", "{key: notes, label: Caller's story,")

@@ -6,6 +6,7 @@ Syntax errors become problems with a line number, like every other problem of th
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import yaml
@@ -36,6 +37,18 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
 
 
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+# YAML 1.1 reads `0034` as octal 28, `1_000` as 1000, `1:30` as 90 and `1.10` as 1.1, so an
+# unquoted agent ID, reportVer or choice code would silently become another one. The
+# document's only numbers are plain whole numbers (version, minutes, days): only those are
+# read as numbers; everything else that looks numeric stays the text it was written as.
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_StrictLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag not in (_INT_TAG, _FLOAT_TAG)]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_StrictLoader.add_implicit_resolver(_INT_TAG, re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$"), list("-+0123456789"))
 
 
 def is_json(text: str, filename: str = "") -> bool:

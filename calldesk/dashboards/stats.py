@@ -8,11 +8,13 @@ form. Nothing here reads phone numbers or personal fields, so retention does not
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import Case, Count, DurationField, ExpressionWrapper, F, IntegerField, Q, QuerySet, Value, When
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Trunc
@@ -34,6 +36,7 @@ WAIT_BUCKETS: list[tuple[str, timedelta | None]] = [
     ("over a day", None),
 ]
 NONE_LABEL = "(none)"
+SORT_MEMORY = "64MB"
 
 
 @dataclass
@@ -81,11 +84,14 @@ def build_dashboard(organization: Organization, start: date, end: date, form: Ca
         **{f"field_{item.key}": KeyTextTransform(item.key, "values") for item in choice_fields},
     }
     overview = ("status", "call_type", "agent", "wait")
-    grouped = count_by_sets(reports, dimensions, [overview, ("hour",), *((f"field_{i.key}",) for i in choice_fields)])
+    unsubmitted = reports.exclude(status=Status.SUBMITTED).filter(call__ended_at__isnull=False)
+    with _tuned(reports.db):
+        grouped = count_by_sets(
+            reports, dimensions, [overview, ("hour",), *((f"field_{i.key}",) for i in choice_fields)]
+        )
+        hangups = _sum_by(_grouped(unsubmitted, "call__end_reason"), 0)
     statuses = _sum_by(grouped[overview], 0)
     hours = _sum_by(grouped[("hour",)], 0)
-    unsubmitted = reports.exclude(status=Status.SUBMITTED).filter(call__ended_at__isnull=False)
-    hangups = _sum_by(_grouped(unsubmitted, "call__end_reason"), 0)
     total = sum(statuses.values())
     submitted = statuses.get(Status.SUBMITTED, 0)
     charts = [
@@ -99,6 +105,22 @@ def build_dashboard(organization: Organization, start: date, end: date, form: Ca
         _time_to_submit(_sum_by(grouped[overview], 3)),
     ]
     return Dashboard(total, submitted, total - submitted, sum(hangups.values()), charts)
+
+
+@contextmanager
+def _tuned(using: str) -> Iterator[None]:
+    """PostgreSQL settings for the dashboard's few big grouped queries, for their transaction only.
+
+    A month of a busy line is sorted by hour: the default 4 MB of sort memory spills it to disk
+    (a third of the query's time). And the JIT compiler, which the planner starts for queries
+    this size, spends longer compiling (0.2 s) than it saves on a few tens of thousands of rows."""
+    if connections[using].vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(using=using), connections[using].cursor() as cursor:
+        cursor.execute(f"SET LOCAL work_mem = '{SORT_MEMORY}'")
+        cursor.execute("SET LOCAL jit = off")
+        yield
 
 
 def count_by_sets(

@@ -1,15 +1,21 @@
 """Keep caller data out of error reports.
 
-Every query-string and form value may hold a caller's number or an IVR choice, so
-error reports show parameter names only.
+Every query-string and form value may hold a caller's number or an IVR choice, and so may
+any local variable of a view, so error reports (the debug page, a logged or mailed report)
+show parameter and variable names only.
+
+`CallerDataFilter` is Django's DEFAULT_EXCEPTION_REPORTER_FILTER; `CallerDataReporter`,
+as DEFAULT_EXCEPTION_REPORTER, also hides the query string, which Django's reporter reads
+from the request itself rather than through the filter.
 """
 
 from __future__ import annotations
 
+from types import FrameType
 from typing import Any
 
 from django.http import HttpRequest
-from django.views.debug import SafeExceptionReporterFilter
+from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
 
 class CallerDataFilter(SafeExceptionReporterFilter):
@@ -25,6 +31,21 @@ class CallerDataFilter(SafeExceptionReporterFilter):
                 meta[key] = self.cleansed_substitute
         return meta
 
+    def get_traceback_frame_variables(self, request: HttpRequest | None, tb_frame: FrameType) -> Any:
+        # Any local may hold what a phone system sent (`pairs`, `value`, `raw`, …).
+        return [(name, self.cleansed_substitute) for name in tb_frame.f_locals]
+
     def is_active(self, request: HttpRequest | None) -> bool:
         # Active even with DEBUG on: a debug page is still seen by people.
         return True
+
+
+class CallerDataReporter(ExceptionReporter):
+    def get_traceback_data(self) -> dict[str, Any]:
+        data = super().get_traceback_data()
+        if self.request is not None:
+            substitute = CallerDataFilter.cleansed_substitute
+            data["request_GET_items"] = [(key, substitute) for key in self.request.GET]
+            # The address without its query string (Django's shows the full path).
+            data["request_insecure_uri"] = data["request_insecure_uri"].split("?", 1)[0]
+        return data
