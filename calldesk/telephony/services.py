@@ -6,7 +6,7 @@ writes the call and its draft. Views, the API and commands call these, never the
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -58,7 +58,6 @@ class CallReading:
     pairs: list[tuple[str, str]]
     fingerprint: str
     external_id: str = ""
-    warnings: list[str] = field(default_factory=list)
 
 
 def read_call(organization: Organization, pairs: list[tuple[str, str]], now: datetime | None = None) -> CallReading:
@@ -106,7 +105,6 @@ def read_call(organization: Organization, pairs: list[tuple[str, str]], now: dat
         pairs=params.pairs,
         fingerprint=fingerprint(params),
         external_id=params.get("callid")[:200],
-        warnings=list(params.warnings),
     )
 
 
