@@ -14,6 +14,10 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 LAST_ACTIVITY = "calldesk_last_activity"
+# The activity time is written at most this often: writing it on every request would make every
+# request, even a page view, a database write (SQLite has one writer at a time). The timeout is
+# therefore exact to within this many seconds.
+ACTIVITY_RESOLUTION = 60
 BACKGROUND_HEADER = "HTTP_X_CALLDESK_BACKGROUND"
 
 
@@ -31,7 +35,9 @@ class IdleTimeoutMiddleware:
             if last is not None and now - float(last) > minutes * 60:
                 logout(request)
                 request.idle_logged_out = True  # type: ignore[attr-defined]
-            elif request.META.get(BACKGROUND_HEADER) != "1":
+            elif request.META.get(BACKGROUND_HEADER) != "1" and (
+                last is None or now - float(last) >= ACTIVITY_RESOLUTION
+            ):
                 request.session[LAST_ACTIVITY] = now
         return self.get_response(request)
 

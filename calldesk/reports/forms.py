@@ -115,8 +115,16 @@ class ReportForm(forms.Form):
     call_type = forms.ChoiceField(label="Call type")
 
     def __init__(
-        self, definition: Definition, organization: Organization, *, enforce_required: bool = False, **kwargs: Any
+        self,
+        definition: Definition,
+        organization: Organization,
+        *,
+        enforce_required: bool = False,
+        agent_options: list[User] | None = None,
+        **kwargs: Any,
     ) -> None:
+        """`agent_options`: the people the Agent list offers (default: every active user).
+        Any active user of the organization is still accepted, whatever the list shows."""
         super().__init__(**kwargs)
         self.definition = definition
         self.organization = organization
@@ -126,6 +134,10 @@ class ReportForm(forms.Form):
         assert isinstance(agent, forms.ModelChoiceField)
         agent.queryset = User.objects.filter(organization=organization, is_active=True).order_by("name", "email")
         agent.empty_label = "— (filled with you when saved)"
+        if agent_options is not None:
+            # A list of every user costs a query and a rendered option per user on every screen
+            # pop; a specialist picks between the agent the phone system named and themselves.
+            agent.widget.choices = [("", agent.empty_label)] + [(u.public_id, str(u)) for u in agent_options]
         self.fields["call_type"].choices = [(c.key, c.label) for c in definition.call_types]  # type: ignore[attr-defined]
         for item in definition.fields:
             field = build_field(item, self.zone, organization.phone_region)

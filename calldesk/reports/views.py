@@ -67,15 +67,19 @@ def get_report(request: HttpRequest, public_id: UUID) -> CallReport:
     return report
 
 
-def _form(report: CallReport, data: Any = None, enforce_required: bool = False) -> ReportForm:
+def _form(request: HttpRequest, report: CallReport, data: Any = None, enforce_required: bool = False) -> ReportForm:
     definition = report.revision.definition
     zone = report.organization.zone
+    user = current_user(request)
+    # Supervisors may name any agent; a specialist chooses between the one sent and themselves.
+    options = None if user.is_supervisor else list(dict.fromkeys(u for u in (report.agent, user) if u is not None))
     return ReportForm(
         definition,
         report.organization,
         data=data,
         initial=initial_for(report, definition, zone),
         enforce_required=enforce_required,
+        agent_options=options,
     )
 
 
@@ -104,7 +108,7 @@ def _editor(
 def report_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
     report = get_report(request, public_id)
     if report.is_draft and can_edit(current_user(request), report):
-        return _editor(request, report, _form(report))
+        return _editor(request, report, _form(request, report))
     return render(
         request,
         "reports/detail.html",
@@ -126,7 +130,7 @@ def report_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
     report = get_report(request, public_id)
     if not can_edit(current_user(request), report):
         raise Http404("No such report")
-    return _editor(request, report, _form(report))
+    return _editor(request, report, _form(request, report))
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -146,7 +150,7 @@ def report_save(request: HttpRequest, public_id: UUID) -> HttpResponse:
     report = get_report(request, public_id)
     if not can_edit(current_user(request), report):
         raise Http404("No such report")
-    form = _form(report, data=request.POST)
+    form = _form(request, report, data=request.POST)
     if not form.is_valid():
         if _wants_json(request):
             return JsonResponse({"ok": False, "errors": form.errors.get_json_data()}, status=400)
@@ -169,7 +173,7 @@ def report_submit(request: HttpRequest, public_id: UUID) -> HttpResponse:
     report = get_report(request, public_id)
     if not can_edit(current_user(request), report):
         raise Http404("No such report")
-    form = _form(report, data=request.POST, enforce_required=True)
+    form = _form(request, report, data=request.POST, enforce_required=True)
     if not form.is_valid():
         if _wants_json(request):
             return JsonResponse({"ok": False, "errors": form.errors.get_json_data()}, status=400)
@@ -296,7 +300,7 @@ def report_close(request: HttpRequest, public_id: UUID) -> HttpResponse:
     if call_type is None or call_type.data:
         return _refused(request, report, "Choose a call type that closes without a report.")
     # What was typed is kept when it is valid; a closed call never waits on a field.
-    form = _form(report, data=request.POST)
+    form = _form(request, report, data=request.POST)
     typed = form.report_data() if form.is_valid() else None
     try:
         closed = close_report(report, current_user(request), call_type.key, typed)

@@ -1,0 +1,18 @@
+"""Authentication: Django's model backend, with the user's organization loaded alongside."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.backends import ModelBackend
+
+from calldesk.accounts.models import User
+
+
+class UserWithOrganizationBackend(ModelBackend):
+    """Every page reads the user's organization (time zone, idle timeout, scoping); one join
+    on the per-request user lookup saves a query on every request."""
+
+    def get_user(self, user_id: Any) -> User | None:
+        user = User.objects.select_related("organization").filter(pk=user_id).first()
+        return user if user is not None and self.user_can_authenticate(user) else None
