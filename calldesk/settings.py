@@ -145,6 +145,7 @@ if envbool("CALLDESK_PLAIN_STATIC", False):
 
 # Error reports must not carry caller data: see calldesk.lib.privacy.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "calldesk.lib.privacy.CallerDataFilter"
+DEFAULT_EXCEPTION_REPORTER = "calldesk.lib.privacy.CallerDataReporter"
 
 REDIS_URL = envstr("REDIS_URL", "")
 

@@ -187,3 +187,17 @@ def test_unfinished_calls_list_own_drafts_and_supervisors_close_them(cast: Cast,
     assert supervisor.post(f"/reports/{theirs.public_id}/abandon").status_code == 302
     theirs.refresh_from_db()
     assert theirs.status == Status.ABANDONED
+
+
+def test_a_typed_number_is_stored_as_plain_digits(cast: Cast, specialist_client: Client) -> None:
+    from calldesk.callforms.services import publish_revision
+    from tests.cast import FORM_A_DEFINITION
+
+    fields = [*FORM_A_DEFINITION["fields"], {"key": "age", "label": "Age", "type": "number"}]
+    publish_revision(cast.form_a, {"fields": fields})
+    report = open_draft(specialist_client)
+    for typed, stored in (("1000", "1000"), ("250.50", "250.5"), ("0.000001", "0.000001")):
+        response = save(specialist_client, report, editor_data(report, f_age=typed), **JSON)
+        assert response.status_code == 200
+        report.refresh_from_db()
+        assert report.values["age"] == stored

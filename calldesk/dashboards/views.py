@@ -78,7 +78,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def filter_summary(filters: dict[str, Any]) -> str:
     """An export's filter in a line. The caller's number is only named, not shown: the
     audit list is read far more widely than the reports."""
-    parts = []
+    parts: list[str] = []
     for key, value in filters.items():
         if key == "values":
             parts.extend(f"{field}: {wanted}" for field, wanted in value.items())

@@ -22,6 +22,7 @@ from calldesk.callforms.definition import (
     Definition,
     FieldDef,
     FieldType,
+    stored_number,
 )
 from calldesk.lib.phones import read_phone
 
@@ -82,7 +83,7 @@ def to_stored(item: FieldDef, value: Any, zone: ZoneInfo) -> Any:
     if value in (None, "", []):
         return [] if item.type == FieldType.MULTI_CHOICE else None
     if isinstance(value, Decimal):
-        return str(value.normalize()) if value == value.to_integral() else str(value)
+        return stored_number(value)
     if isinstance(value, datetime):
         aware = value if value.tzinfo else value.replace(tzinfo=zone)
         return aware.astimezone(UTC).isoformat()
