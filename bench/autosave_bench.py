@@ -278,6 +278,7 @@ async def drive(
 ) -> dict[str, Step]:
     """Latencies and error counts per timed step ("save"; or "open" and "submit")."""
     timed: dict[str, Step] = {}
+    unopened: list[str] = []
     # Marks the saves as the page's own requests, which the idle timeout does not count, so the
     # session is not written: an experiment showing what that write costs, not what the editor does.
     extra = "X-Calldesk-Background: 1\r\n" if background else ""
@@ -299,7 +300,7 @@ async def drive(
             if status != 200:
                 raise RuntimeError(f"the editor answered HTTP {status}")
         except (OSError, asyncio.IncompleteReadError, RuntimeError) as exc:
-            print(f"  connection {index}: could not open its draft ({exc!r})", flush=True)
+            unopened.append(type(exc).__name__)
             record("save", time.perf_counter(), False, measure_from)
             return
         fields = editor_fields(page.decode())
@@ -340,9 +341,25 @@ async def drive(
     stop_at = measure_from + duration
     worker = autosaver if operation == "autosave" else submitter
     await asyncio.gather(*(worker(i, c, measure_from, stop_at) for i, c in enumerate(clients)))
+    if unopened:
+        print(f"  {len(unopened)} of {connections} connections could not open their draft: {set(unopened)}")
     for client in clients:
         client.close()
     return timed
+
+
+def server_command(kind: str, args: argparse.Namespace) -> str | None:
+    """None: `calldesk serve` itself. With --backpressure: the same granian command line
+    (serve.granian_argv) with another connection budget per worker, for comparison."""
+    if args.backpressure is None:
+        return None
+    from calldesk.ops.management.commands.serve import POSTGRES_THREADS, SQLITE_THREADS, granian_argv
+
+    threads = SQLITE_THREADS if kind == "sqlite" else POSTGRES_THREADS
+    argv = granian_argv(host="127.0.0.1", port=1, workers=args.workers, threads=threads, access_log=False)
+    argv[argv.index("--port") + 1] = "{port}"
+    argv[argv.index("--backpressure") + 1] = str(args.backpressure)
+    return " ".join(argv)
 
 
 def run_database(kind: str, args: argparse.Namespace, workdir: Path) -> list[Result]:
@@ -351,7 +368,7 @@ def run_database(kind: str, args: argparse.Namespace, workdir: Path) -> list[Res
     subprocess.run(
         [sys.executable, screenpop.__file__, "--setup", str(args.specialists)], cwd=ROOT, env=env, check=True
     )
-    server = Server(database_url, args.workers, [], None, log=workdir / f"server-{kind}.log")
+    server = Server(database_url, args.workers, [], server_command(kind, args), log=workdir / f"server-{kind}.log")
     server.start()
     results: list[Result] = []
     try:
@@ -418,6 +435,11 @@ def main() -> None:
         action="store_true",
         help="experiment: send the saves as background requests, which skips the idle timeout's session write",
     )
+    parser.add_argument(
+        "--backpressure",
+        type=int,
+        help="run serve.granian_argv's command line with this --backpressure (connections per worker) instead",
+    )
     parser.add_argument("--json", type=Path, help="write the results here too")
     args = parser.parse_args()
     args.connections = [int(c) for c in args.connections.split(",")]
@@ -427,6 +449,7 @@ def main() -> None:
     print(
         f"Calldesk autosave/submit benchmark: {os.cpu_count()} CPUs, calldesk serve --workers {args.workers}, "
         f"{args.duration:.0f} s per run, {args.repeat} runs each; load average {loadavg():.1f}"
+        + (f"\nEXPERIMENT: granian --backpressure {args.backpressure}" if args.backpressure else "")
         + ("\nEXPERIMENT: saves sent with X-Calldesk-Background: 1 (no session write)" if args.background else "")
     )
     print(

@@ -144,3 +144,15 @@ def test_names_and_values_are_data_never_markup(cast: Cast, supervisor_client: C
     assert "</script><img" not in body
     assert "&lt;img src=x onerror=alert(1)&gt;" in body  # the table under the chart
     assert "\\u003C/script\\u003E\\u003Cimg" in body  # the chart's data block
+
+
+def test_many_choice_fields_are_counted_too(
+    supervisor_client: Client, known: Known, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from calldesk.dashboards import stats
+
+    monkeypatch.setattr(stats, "GROUPING_MAX_COLUMNS", 3)  # one query per chart, as past 31 columns
+    found = charts(supervisor_client)
+    assert found["outcome"] == {"Submitted": 3, "Closed": 1, "Draft": 1, "Abandoned": 1}
+    assert found["field-topics"] == {"Food": 2, "Housing": 1, "(none)": 4}
+    assert {day: n for day, n in found["day"].items() if n}["2026-03-02"] == 2

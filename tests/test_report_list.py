@@ -175,3 +175,22 @@ def test_a_user_without_an_organization_gets_a_404_not_a_500(db: None) -> None:
     client.force_login(make_user(None, "root@example.org"))
     assert client.get("/reports/").status_code == 404
     assert client.get("/reports/?export=csv").status_code == 404
+
+
+def test_pages_sorted_by_another_column_count_exactly_and_page_on(cast: Cast, supervisor_client: Client) -> None:
+    start = datetime(2026, 1, 1, 9, 0, tzinfo=NY)
+    for i in range(60):
+        make_report(cast.form_a, cast.specialist if i % 2 else cast.specialist2, start + timedelta(hours=i))
+    first = supervisor_client.get("/reports/?sort=agent").content.decode()
+    assert "60 reports" in first and "Page 1 of 2" in first
+    assert 'href="?sort=agent&amp;page=2"' in first
+    second = listed(supervisor_client, "?sort=agent&page=2")
+    assert len(second) == 10
+    every = LINK.findall(first) + second
+    assert len(set(every)) == 60  # no report twice, none left out
+    agents = CallReport.objects.filter(public_id__in=every).select_related("agent")
+    name_of = {str(report.public_id): report.agent.name for report in agents if report.agent}
+    shown = [name_of[public_id] for public_id in every]
+    assert shown == sorted(shown) and shown[0] == "Kim Specialist"
+    assert len(listed(supervisor_client, "?sort=agent&page=9")) == 10  # past the end: the last page
+    assert listed(supervisor_client, "?sort=agent&f_summary=nothing-like-this") == []

@@ -37,6 +37,9 @@ WAIT_BUCKETS: list[tuple[str, timedelta | None]] = [
 ]
 NONE_LABEL = "(none)"
 SORT_MEMORY = "64MB"
+# PostgreSQL's GROUPING() takes at most 31 columns; an organization with more choice fields
+# gets one query per chart instead.
+GROUPING_MAX_COLUMNS = 31
 
 
 @dataclass
@@ -133,7 +136,7 @@ def count_by_sets(
     connection = connections[reports.db]
     # Prefixed, so no dimension's name clashes with a model field.
     aliased = {f"g_{name}": expression for name, expression in dimensions.items()}
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or len(dimensions) > GROUPING_MAX_COLUMNS:
         return {
             names: _grouped(reports.annotate(**{f"g_{n}": dimensions[n] for n in names}), *(f"g_{n}" for n in names))
             for names in sets

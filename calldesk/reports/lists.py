@@ -11,7 +11,7 @@ from typing import Any, cast
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Window
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import render
 from django.utils.functional import cached_property
@@ -35,6 +35,8 @@ SORTABLE = [("call_start", "Call start"), ("form", "Form"), ("agent", "Agent"), 
 class CappedPaginator(Paginator):
     """Counts matches up to COUNT_CAP + 1; pages go as far as that count reaches."""
 
+    exact = False  # set when the count came with the page (see list_page)
+
     @cached_property
     def count(self) -> int:
         reports = cast(QuerySet[CallReport], self.object_list)
@@ -42,7 +44,7 @@ class CappedPaginator(Paginator):
 
     @property
     def capped(self) -> bool:
-        return self.count > COUNT_CAP
+        return not self.exact and self.count > COUNT_CAP
 
     def page(self, number: Any) -> Page:
         # Past the cap the count is not the end of the list: a page is always a whole page.
@@ -52,6 +54,28 @@ class CappedPaginator(Paginator):
         if not self.capped and top + self.orphans >= self.count:
             top = self.count
         return Page(self.object_list[bottom:top], number, self)
+
+
+def list_page(reports: QuerySet[CallReport], number: str | None, sort: str) -> Page:
+    """One page of the list and its count.
+
+    Sorted by call start, the page is read from the index in that order at once and the count
+    stops at the cap. Any other order sorts every match anyway, so the page's own query counts
+    them as well (COUNT(*) OVER ()): exact, and without a second pass over the matches."""
+    paginator = CappedPaginator(reports, PAGE_SIZE)
+    if sort.lstrip("-") == "call_start":
+        return paginator.get_page(number)
+    try:
+        wanted = max(1, int(number or 1))
+    except ValueError:
+        wanted = 1
+    bottom = (wanted - 1) * PAGE_SIZE
+    rows = list(reports.annotate(list_total=Window(Count("id")))[bottom : bottom + PAGE_SIZE])
+    if not rows:  # past the end (or nothing matches): the paginator finds the last page
+        return paginator.get_page(number)
+    paginator.exact = True
+    paginator.__dict__["count"] = rows[0].list_total  # fills the cached property
+    return Page(rows, wanted, paginator)
 
 
 @login_required
@@ -83,7 +107,7 @@ def report_list(request: HttpRequest) -> HttpResponseBase:
         if export == ExportRecord.Format.CSV:
             return exports.csv_response(plan, reports, record, total)
         return exports.xlsx_response(plan, reports, record)
-    page = CappedPaginator(reports.select_related("form", "agent"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = list_page(reports.select_related("form", "agent"), request.GET.get("page"), report_filter.sort)
     type_labels = call_type_labels(user.organization)
     page.object_list = list(page.object_list)
     for report in page.object_list:
