@@ -57,6 +57,9 @@ class CallReport(models.Model):
             models.Index(fields=["organization", "call_start"], name="report_org_start_idx"),
             # "My unfinished calls" and "My reports".
             models.Index(fields=["author", "status", "created_at"], name="report_author_status_idx"),
+            # A specialist's report list: their reports (as agent or as author) by call start.
+            models.Index(fields=["agent", "call_start"], name="report_agent_start_idx"),
+            models.Index(fields=["author", "call_start"], name="report_author_start_idx"),
         ]
         constraints = [
             # A report is submitted (or closed) at a known time, and a draft has no submit time.
