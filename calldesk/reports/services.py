@@ -103,6 +103,21 @@ def save_report(report: CallReport, user: User, data: dict[str, Any], base_versi
     return current
 
 
+def _finish_draft(
+    current: CallReport, user: User, data: dict[str, Any], status: Status, action: ReportChange.Action
+) -> CallReport:
+    """Apply the last typing and finish a locked draft (submitted or closed), with its history entry.
+    Runs inside the caller's transaction."""
+    changes = _diff(current, data)
+    _apply(current, data, user)
+    current.status = status
+    current.submitted_at = timezone.now()
+    current.version += 1
+    current.save()
+    ReportChange.objects.create(report=current, user=user, action=action, changes=changes, version=current.version)
+    return current
+
+
 def submit_report(
     report: CallReport, user: User, data: dict[str, Any], base_version: int, submit_key: str = ""
 ) -> CallReport:
@@ -118,17 +133,8 @@ def submit_report(
             raise NotEditable("This report was already submitted.")
         if current.version != base_version:
             raise VersionConflict(current)
-        changes = _diff(current, data)
-        _apply(current, data, user)
-        current.status = Status.SUBMITTED
         current.submit_key = submit_key[:64] or None
-        current.submitted_at = timezone.now()
-        current.version += 1
-        current.save()
-        ReportChange.objects.create(
-            report=current, user=user, action=ReportChange.Action.SUBMITTED, changes=changes, version=current.version
-        )
-    return current
+        return _finish_draft(current, user, data, Status.SUBMITTED, ReportChange.Action.SUBMITTED)
 
 
 def close_report(report: CallReport, user: User, call_type: str, data: dict[str, Any] | None = None) -> CallReport:
@@ -139,16 +145,7 @@ def close_report(report: CallReport, user: User, call_type: str, data: dict[str,
         current = _locked(report)
         if current.status != Status.DRAFT:
             raise NotEditable("This report is no longer a draft.")
-        changes = _diff(current, update)
-        _apply(current, update, user)
-        current.status = Status.CLOSED
-        current.submitted_at = timezone.now()
-        current.version += 1
-        current.save()
-        ReportChange.objects.create(
-            report=current, user=user, action=ReportChange.Action.CLOSED, changes=changes, version=current.version
-        )
-    return current
+        return _finish_draft(current, user, update, Status.CLOSED, ReportChange.Action.CLOSED)
 
 
 def abandon_report(report: CallReport, user: User) -> CallReport:

@@ -147,53 +147,45 @@ def _base_version(request: HttpRequest) -> int:
 @require_POST
 @editor_login_required
 def report_save(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    report = get_report(request, public_id)
-    if not can_edit(current_user(request), report):
-        raise Http404("No such report")
-    form = _form(request, report, data=request.POST)
-    if not form.is_valid():
-        if _wants_json(request):
-            return JsonResponse({"ok": False, "errors": form.errors.get_json_data()}, status=400)
-        return _editor(request, report, form, status=400)
-    try:
-        saved = save_report(report, current_user(request), form.report_data(), _base_version(request))
-    except VersionConflict as conflict:
-        return _conflict(request, report, form, conflict.current)
-    except NotEditable as exc:
-        return _refused(request, report, str(exc))
-    if _wants_json(request):
-        return JsonResponse({"ok": True, "version": saved.version, "saved_at": saved.updated_at.isoformat()})
-    messages.success(request, "Saved.")
-    return redirect(f"/reports/{saved.public_id}/")
+    """Autosave of a draft, or a correction of a submitted report."""
+    return _write(request, public_id, submit=False)
 
 
 @require_POST
 @editor_login_required
 def report_submit(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    return _write(request, public_id, submit=True)
+
+
+def _write(request: HttpRequest, public_id: UUID, *, submit: bool) -> HttpResponse:
+    """Save or submit the editor's form: the same checks and answers for both, JSON for the
+    editor's script and pages without it."""
     report = get_report(request, public_id)
-    if not can_edit(current_user(request), report):
+    user = current_user(request)
+    if not can_edit(user, report):
         raise Http404("No such report")
-    form = _form(request, report, data=request.POST, enforce_required=True)
+    form = _form(request, report, data=request.POST, enforce_required=submit)
     if not form.is_valid():
         if _wants_json(request):
             return JsonResponse({"ok": False, "errors": form.errors.get_json_data()}, status=400)
-        return _editor(request, report, form, status=400, submit_failed=True)
+        return _editor(request, report, form, status=400, submit_failed=submit)
     try:
-        submitted = submit_report(
-            report,
-            current_user(request),
-            form.report_data(),
-            _base_version(request),
-            request.POST.get("submit_key", ""),
-        )
+        if submit:
+            key = request.POST.get("submit_key", "")
+            written = submit_report(report, user, form.report_data(), _base_version(request), key)
+        else:
+            written = save_report(report, user, form.report_data(), _base_version(request))
     except VersionConflict as conflict:
         return _conflict(request, report, form, conflict.current)
     except NotEditable as exc:
         return _refused(request, report, str(exc))
+    url = f"/reports/{written.public_id}/"
     if _wants_json(request):
-        return JsonResponse({"ok": True, "version": submitted.version, "url": f"/reports/{submitted.public_id}/"})
-    messages.success(request, "Report submitted.")
-    return redirect(f"/reports/{submitted.public_id}/")
+        return JsonResponse(
+            {"ok": True, "version": written.version, "saved_at": written.updated_at.isoformat(), "url": url}
+        )
+    messages.success(request, "Report submitted." if submit else "Saved.")
+    return redirect(url)
 
 
 def _conflict(request: HttpRequest, report: CallReport, form: ReportForm, current: CallReport) -> HttpResponse:
