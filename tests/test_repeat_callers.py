@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from django.test import Client
 
 from tests.cast import Cast
@@ -46,3 +47,19 @@ def test_calls_to_another_organization_never_show(cast: Cast, specialist_client:
     report = open_draft(specialist_client, "/Telephony/GetCallReport?reportVer=9991234&ani=9991234567")
     box = history_box(specialist_client, report.public_id)
     assert "No earlier calls" in box
+
+
+def test_a_very_frequent_caller_is_counted_up_to_a_cap(
+    cast: Cast, specialist_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from calldesk.reports import history
+    from calldesk.reports.models import CallReport
+
+    report = open_draft(specialist_client, "/Telephony/GetCallReport?reportVer=9991234&ani=2125550111")
+    for i in range(4):
+        open_draft(specialist_client, f"/Telephony/GetCallReport?reportVer=9991234&ani=2125550111&x={i}")
+    monkeypatch.setattr(history, "COUNT_CAP", 3)
+    assert "<strong>More than 3</strong> earlier calls" in history_box(specialist_client, report.public_id)
+    monkeypatch.setattr(history, "COUNT_CAP", 4)
+    assert "<strong>4</strong> earlier calls" in history_box(specialist_client, report.public_id)
+    assert CallReport.objects.filter(phone_e164="+12125550111").count() == 5

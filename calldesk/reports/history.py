@@ -9,12 +9,16 @@ from calldesk.reports.models import CallReport
 from calldesk.reports.services import can_view
 
 SHOWN = 10
+# Counting stops here: a number that called more often (a frequent caller, a shared line) would
+# otherwise cost a count of tens of thousands of index entries on every screen pop.
+COUNT_CAP = 1000
 
 
 @dataclass
 class EarlierCalls:
-    count: int
+    count: int  # at most COUNT_CAP
     calls: list[tuple[CallReport, bool]]  # (report, this user may open it)
+    more: bool = False  # more than COUNT_CAP earlier calls
 
 
 def earlier_calls(user: User, report: CallReport) -> EarlierCalls:
@@ -26,6 +30,7 @@ def earlier_calls(user: User, report: CallReport) -> EarlierCalls:
     # Counted with the report itself, then taken off: a condition on the id would make
     # PostgreSQL read every row of the number from the table, a frequent caller's thousands,
     # where the count alone is answered from report_repeat_caller_idx (an index-only scan).
-    count = same_number.count() - (1 if report.pk is not None else 0)
+    counted = same_number[: COUNT_CAP + 2].count() - (1 if report.pk is not None else 0)
     shown = list(same_number.exclude(pk=report.pk).select_related("agent").order_by("-call_start")[:SHOWN])
-    return EarlierCalls(max(count, 0), [(item, can_view(user, item)) for item in shown])
+    calls = [(item, can_view(user, item)) for item in shown]
+    return EarlierCalls(min(max(counted, 0), COUNT_CAP), calls, more=counted > COUNT_CAP)
