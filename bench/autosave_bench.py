@@ -358,7 +358,7 @@ def server_command(kind: str, args: argparse.Namespace) -> str | None:
     threads = SQLITE_THREADS if kind == "sqlite" else POSTGRES_THREADS
     argv = granian_argv(host="127.0.0.1", port=1, workers=args.workers, threads=threads, access_log=False)
     argv[argv.index("--port") + 1] = "{port}"
-    argv[argv.index("--backpressure") + 1] = str(args.backpressure)
+    argv[-1:-1] = ["--backpressure", str(args.backpressure)]  # before the application target
     return " ".join(argv)
 
 

@@ -106,3 +106,19 @@ def test_serve_refuses_a_worker_count_of_zero() -> None:
     )
     assert done.returncode != 0
     assert "--workers must be a positive number" in done.stderr
+
+
+def test_many_open_browser_connections_are_all_answered(served: Served) -> None:
+    """Browsers keep connections open between requests. The server runs 2 request threads here;
+    ten specialists' idle keep-alive connections must not stop an eleventh from being answered."""
+    clients = [httpx.Client(base_url=served.url, timeout=5) for _ in range(10)]
+    try:
+        for client in clients:
+            assert client.get("/healthz").status_code == 200  # each keeps its connection open
+        with httpx.Client(base_url=served.url, timeout=5) as late:
+            assert late.get("/healthz").status_code == 200
+        for client in clients:
+            assert client.get("/healthz").status_code == 200
+    finally:
+        for client in clients:
+            client.close()

@@ -70,9 +70,10 @@ def granian_argv(
         "warning",
     ]
     if interface == "wsgi":
-        # Backpressure equal to the thread count: a worker takes only the requests it can run now
-        # and leaves the rest in the shared accept queue for an idle sibling.
-        argv += ["--blocking-threads", str(threads), "--backpressure", str(threads)]
+        # The threads bound the requests running at once. No --backpressure: granian counts it per
+        # open connection, not per request, so browsers' idle keep-alive connections would use it
+        # up and further specialists would not be answered at all (tests/test_serve.py).
+        argv += ["--blocking-threads", str(threads)]
     if access_log:
         argv += ["--access-log", "--access-log-fmt", ACCESS_LOG_FORMAT]
     return [*argv, target]
