@@ -30,6 +30,7 @@ from calldesk.accounts.models import Organization, User
 from calldesk.callforms.definition import FieldType
 from calldesk.callforms.models import CallForm, FormRevision
 from calldesk.dashboards.models import ExportRecord
+from calldesk.reports.forms import shown_value
 from calldesk.reports.models import CallReport, Status
 from calldesk.reports.search import FilterField, ReportFilter, report_fields
 
@@ -176,12 +177,10 @@ def _as_is(text: str | None) -> str:
 
 
 def _cell(value: Any, number: bool) -> Any:
+    if isinstance(value, bool | list):
+        value = shown_value(value, separator="; ")
     if value is None or value == "":
         return ""
-    if value is True or value is False:
-        return "Yes" if value else "No"
-    if isinstance(value, list):
-        return neutralise("; ".join(str(v) for v in value))
     if number:
         try:
             return Decimal(value)

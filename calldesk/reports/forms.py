@@ -92,6 +92,18 @@ def to_stored(item: FieldDef, value: Any, zone: ZoneInfo) -> Any:
     return value
 
 
+def shown_value(stored: Any, separator: str = ", ") -> Any:
+    """A stored value as people read it (report view, exports): choices joined, yes/no in words,
+    empty as "". Other values (text, numbers, dates) come back as they are."""
+    if stored is None:
+        return ""
+    if isinstance(stored, bool):
+        return "Yes" if stored else "No"
+    if isinstance(stored, list):
+        return separator.join(str(item) for item in stored)
+    return stored
+
+
 def to_initial(item: FieldDef, stored: Any, zone: ZoneInfo) -> Any:
     """A stored value as the form widget shows it."""
     if stored in (None, ""):

@@ -22,7 +22,7 @@ from calldesk.dashboards.models import ExportRecord
 from calldesk.reports import exports
 from calldesk.reports.models import CallReport
 from calldesk.reports.search import ReportFilterForm, call_type_labels
-from calldesk.reports.views import visible_reports
+from calldesk.reports.services import visible_reports
 
 PAGE_SIZE = 50
 # Counting every match of a broad filter reads every matching row (a second or more across a

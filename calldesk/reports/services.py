@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from calldesk.accounts.models import User
@@ -33,6 +34,16 @@ def can_view(user: User, report: CallReport) -> bool:
     if user.organization_id != report.organization_id or not user.is_active:
         return False
     return user.is_supervisor or report.author_id == user.pk or report.agent_id == user.pk
+
+
+def visible_reports(user: User) -> QuerySet[CallReport]:
+    """The reports `user` may see: their own, or their organization's for supervisors."""
+    if user.organization_id is None:
+        return CallReport.objects.none()
+    reports = CallReport.objects.filter(organization_id=user.organization_id)
+    if user.is_supervisor:
+        return reports
+    return reports.filter(Q(author=user) | Q(agent=user))
 
 
 def can_edit(user: User, report: CallReport) -> bool:

@@ -14,15 +14,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from calldesk.accounts.access import current_user
-from calldesk.accounts.models import User
 from calldesk.lib.phones import display_e164
-from calldesk.reports.forms import PREFIX, ReportForm, initial_for
+from calldesk.reports.forms import PREFIX, ReportForm, initial_for, shown_value
 from calldesk.reports.history import earlier_calls
 from calldesk.reports.models import CallReport, Status
 from calldesk.reports.services import (
@@ -34,6 +32,7 @@ from calldesk.reports.services import (
     close_report,
     save_report,
     submit_report,
+    visible_reports,
 )
 
 View = Callable[..., HttpResponse]
@@ -224,12 +223,7 @@ def report_rows(report: CallReport) -> list[tuple[str, Any]]:
         ("Call type", _call_type_label(report)),
     ]
     for item in report.revision.definition.fields:
-        value = report.values.get(item.key)
-        if isinstance(value, list):
-            value = ", ".join(str(v) for v in value)
-        elif isinstance(value, bool):
-            value = "Yes" if value else "No"
-        rows.append((item.label, "" if value is None else value))
+        rows.append((item.label, shown_value(report.values.get(item.key))))
     return rows
 
 
@@ -255,16 +249,6 @@ def change_rows(report: CallReport, changes: dict[str, list[Any]]) -> list[tuple
 def _call_type_label(report: CallReport) -> str:
     found = report.revision.definition.call_type(report.call_type)
     return found.label if found else report.call_type
-
-
-def visible_reports(user: User) -> QuerySet[CallReport]:
-    """The reports `user` may see: their own, or their organization's for supervisors."""
-    if user.organization_id is None:
-        return CallReport.objects.none()
-    reports = CallReport.objects.filter(organization_id=user.organization_id)
-    if user.is_supervisor:
-        return reports
-    return reports.filter(Q(author=user) | Q(agent=user))
 
 
 @login_required

@@ -58,6 +58,16 @@ def _error(request: HttpRequest, status: int, title: str, message: str) -> HttpR
     return render(request, "telephony/error.html", {"title": title, "message": message}, status=status)
 
 
+def _missing_report_ver(request: HttpRequest) -> HttpResponse:
+    return _error(
+        request,
+        400,
+        "reportVer is missing",
+        "This link has no reportVer parameter, so Calldesk cannot tell which call report form to open. "
+        "The phone system's URL must include reportVer=… (for example ?reportVer=9991234).",
+    )
+
+
 def not_found(request: HttpRequest) -> HttpResponse:
     # One answer for unknown, retired and other organizations' forms: nobody learns which exist.
     return _error(
@@ -72,14 +82,9 @@ def not_found(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def get_call_report(request: HttpRequest) -> HttpResponse:
     pairs = request_pairs(request)
+    # Checked before login too: a phone system set up wrong is told so without anyone logging in.
     if not read_params(pairs).get("reportver"):
-        return _error(
-            request,
-            400,
-            "reportVer is missing",
-            "This link has no reportVer parameter, so Calldesk cannot tell which call report form to open. "
-            "The phone system's URL must include reportVer=… (for example ?reportVer=9991234).",
-        )
+        return _missing_report_ver(request)
     if not request.user.is_authenticated:
         token = secrets.token_urlsafe(16)
         pending = request.session.get(PENDING_KEY, {})
@@ -113,8 +118,8 @@ def _open(request: HttpRequest, pairs: list[tuple[str, str]]) -> HttpResponse:
         return not_found(request)
     try:
         opened = open_call(user, pairs)
-    except MissingReportVer as exc:
-        return _error(request, 400, "reportVer is missing", str(exc))
+    except MissingReportVer:
+        return _missing_report_ver(request)
     except UnknownForm:
         return not_found(request)
     # 303 to the draft's opaque address: a refresh or a lost tab never loses the call, and
