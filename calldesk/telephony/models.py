@@ -38,6 +38,8 @@ class Call(models.Model):
     fingerprint = models.CharField(max_length=64)
     # The phone system's own call ID, for the hang-up notice of the API.
     external_id = models.CharField(max_length=200, blank=True)
+    # Ringing until answered (answered_at), talking until ended (ended_at); ended never goes back.
+    answered_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     end_reason = models.CharField(max_length=40, blank=True)
 
