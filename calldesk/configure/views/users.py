@@ -76,3 +76,14 @@ def user_active(request: HttpRequest, public_id: UUID) -> HttpResponse:
             request, f"{member.email} {'can log in again' if active else 'is deactivated and logged out'}."
         )
     return redirect("configure-users")
+
+
+@admin_required
+@require_POST
+def user_two_factor_reset(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    member = org_member(request, public_id)
+    if services.reset_member_two_factor(current_user(request), member):
+        messages.success(request, f"{member.email} sets up two-factor sign-in again at their next sign-in.")
+    else:
+        messages.info(request, f"{member.email} had no two-factor sign-in to reset.")
+    return redirect("configure-user-edit", public_id=member.public_id)
