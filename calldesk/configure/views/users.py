@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from calldesk.accounts import twofactor
 from calldesk.accounts.access import admin_required, current_user
 from calldesk.accounts.models import User
 from calldesk.configure import services
@@ -58,7 +59,13 @@ def user_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
                 pk=member.pk
             )
         )
-    context = {"form": form, "member": member, "sharing": sharing, "is_self": member.pk == acting.pk}
+    context = {
+        "form": form,
+        "member": member,
+        "sharing": sharing,
+        "is_self": member.pk == acting.pk,
+        "two_factor": twofactor.confirmed_device(member),
+    }
     return render(request, "configure/user_edit.html", context, status=400 if form.errors else 200)
 
 
