@@ -23,6 +23,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "ninja",  # the API docs page's templates and Swagger UI's files, served by whitenoise
     "calldesk.accounts",
     "calldesk.callforms",
     "calldesk.telephony",

@@ -3,6 +3,7 @@ from django.shortcuts import redirect
 from django.urls import include, path
 
 from calldesk.accounts.views import LoginView, logout_view
+from calldesk.api.site import api
 from calldesk.telephony import views as telephony_views
 
 
@@ -26,4 +27,5 @@ urlpatterns = [
     path("reports/", include("calldesk.reports.urls")),
     path("configure/", include("calldesk.configure.urls")),
     path("dashboards/", include("calldesk.dashboards.urls")),
+    path("api/", api.urls),
 ]
