@@ -13,6 +13,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, field_validator, model_validator
 
 from calldesk.telephony.models import END_REASON_MAX, EXTERNAL_ID_MAX
+from calldesk.telephony.reading import storable
 
 Scalar = StrictStr | StrictInt | StrictFloat
 # A form field sent twice arrives as a list: SPEC §2's rule (first non-empty value) reads it.
@@ -116,7 +117,7 @@ class CtiEventIn(BaseModel):
 
 def call_id(value: str | int) -> str:
     """A callId that names a call: not blank, not longer than the database keeps."""
-    found = text(value).strip()
+    found = storable(text(value)).strip()  # as the call's own callId was stored
     if not found:
         raise ValueError("must not be empty")
     if len(found) > EXTERNAL_ID_MAX:

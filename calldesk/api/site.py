@@ -68,6 +68,8 @@ def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         found.setdefault(_field_name(error.get("loc", ())), []).append(str(error.get("msg", "is not valid")))
     # A value a union refuses fails once per allowed type: one sentence says it all.
     errors = {name: messages[0] if len(messages) == 1 else UNION_MESSAGE for name, messages in found.items()}
+    if errors.get("body") == "Field required":
+        errors["body"] = "The body is empty: send the fields as JSON or form-encoded."
     return error_response(request, 422, "Some values are not valid; see errors.", errors)
 
 
