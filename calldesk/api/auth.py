@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 
+from calldesk.accounts.models import Role, User
 from calldesk.api.bodies import TOKEN_FIELD, ApiError, body_fields, is_form
 from calldesk.configure.models import ApiToken
 from calldesk.configure.tokens import authenticate_token
@@ -31,6 +32,12 @@ class TokenAuth(HttpBearer):
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
         return authenticate_token(token)
+
+
+def token_reader(token: ApiToken) -> User:
+    """Whom a token reads as: its organization's reports, all of them, like a supervisor. Never
+    saved; it only scopes the report list's filters and `visible_reports`."""
+    return User(organization=token.organization, role=Role.SUPERVISOR, is_active=True)
 
 
 def token_of(request: HttpRequest) -> ApiToken:

@@ -177,3 +177,81 @@ class CtiOut(BaseModel):
 
     id: UUID | None = None
     state: str = ""
+
+
+class CallRefOut(BaseModel):
+    id: UUID
+    callId: str
+
+
+class ReportOut(BaseModel):
+    id: UUID
+    reportVer: str
+    formName: str
+    revision: int
+    status: str
+    callType: str
+    agent: PersonOut | None
+    author: PersonOut | None
+    callStart: datetime
+    phone: str = Field(description="As sent (empty once retention removed it).")
+    phoneE164: str
+    values: dict[str, Any] = Field(description="The form's fields by key, as the report's revision defines them.")
+    createdAt: datetime
+    updatedAt: datetime
+    submittedAt: datetime | None
+    version: int
+    call: CallRefOut | None
+
+
+class ReportPageOut(BaseModel):
+    items: list[ReportOut]
+    next: str | None = Field(description="The cursor of the next page; null on the last page.")
+
+
+class ReportQuery(BaseModel):
+    """The report list's filters (the same names as on the list page's address)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: str | None = Field(None, alias="from", description="First day (YYYY-MM-DD), organization's time zone.")
+    to: str | None = Field(None, description="Last day (YYYY-MM-DD).")
+    agent: str | None = Field(None, description="A user's id.")
+    form: str | None = Field(None, description="A form's id.")
+    call_type: str | None = None
+    status: str | None = Field(None, description="draft, submitted, closed, abandoned, or any; default: all but drafts")
+    phone: str | None = Field(None, description="The caller's number, any format.")
+    sort: Literal["-call_start", "call_start"] = "-call_start"
+    cursor: str | None = Field(None, description="`next` of the previous page.")
+    limit: int = Field(50, ge=1, le=200)
+
+
+class ChoiceOut(BaseModel):
+    label: str
+    code: str
+
+
+class FieldOut(BaseModel):
+    key: str
+    label: str
+    type: str
+    required: bool
+    helpText: str
+    personal: bool
+    choices: list[ChoiceOut]
+
+
+class CallTypeOut(BaseModel):
+    key: str
+    label: str
+    data: bool
+
+
+class FormOut(BaseModel):
+    id: UUID
+    reportVer: str
+    name: str
+    revision: int
+    retired: bool
+    fields: list[FieldOut]
+    callTypes: list[CallTypeOut]
