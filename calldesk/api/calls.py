@@ -13,9 +13,10 @@ from calldesk.accounts.models import Organization
 from calldesk.api.auth import token_of
 from calldesk.api.bodies import ApiError
 from calldesk.api.schemas import (
+    READ_ERRORS,
+    WRITE_ERRORS,
     CallIn,
     CallOut,
-    ErrorOut,
     HangupByCallIdIn,
     HangupIn,
     PendingHangupOut,
@@ -29,11 +30,10 @@ from calldesk.telephony.reading import read_params
 from calldesk.telephony.services import MissingReportVer, UnknownForm
 
 router = Router(tags=["calls"])
-ERRORS = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 413: ErrorOut, 415: ErrorOut, 422: ErrorOut}
 AGENT_NOTICE = "Agent `"  # how telephony.reading's agent problems begin
 
 
-@router.post("", response={200: CallOut, 201: CallOut, **ERRORS}, summary="Record a call (and open its draft)")
+@router.post("", response={200: CallOut, 201: CallOut, **WRITE_ERRORS}, summary="Record a call (and open its draft)")
 def post_call(request: HttpRequest, payload: CallIn) -> Status:
     """Records the call; when `agent` names exactly one specialist, opens their draft and pushes
     it to their console. The same `callId` again answers 200 with the same call."""
@@ -50,7 +50,7 @@ def post_call(request: HttpRequest, payload: CallIn) -> Status:
 
 
 @router.post(
-    "/hangup", response={200: CallOut, 202: PendingHangupOut, **ERRORS}, summary="A call ended (by its callId)"
+    "/hangup", response={200: CallOut, 202: PendingHangupOut, **WRITE_ERRORS}, summary="A call ended (by its callId)"
 )
 def post_hangup_by_call_id(request: HttpRequest, payload: HangupByCallIdIn) -> Status:
     """A callId not recorded yet: the hang-up is kept (202) and joins its call when it arrives."""
@@ -67,13 +67,13 @@ def post_hangup_by_call_id(request: HttpRequest, payload: HangupByCallIdIn) -> S
     return Status(200, call_out(request, call, CallReport.objects.filter(call=call).select_related("agent").first()))
 
 
-@router.get("/{call_id}", response={200: CallOut, **ERRORS}, summary="A call and its state")
+@router.get("/{call_id}", response={200: CallOut, **READ_ERRORS}, summary="A call and its state")
 def get_call(request: HttpRequest, call_id: str) -> CallOut:
     call = _call(token_of(request).organization, call_id)
     return call_out(request, call, CallReport.objects.filter(call=call).select_related("agent").first())
 
 
-@router.post("/{call_id}/hangup", response={200: CallOut, **ERRORS}, summary="A call ended")
+@router.post("/{call_id}/hangup", response={200: CallOut, **WRITE_ERRORS}, summary="A call ended")
 def post_hangup(request: HttpRequest, call_id: str, payload: HangupIn) -> CallOut:
     """Idempotent: a call that ended stays as it ended; a repeated or late hang-up changes nothing."""
     org = token_of(request).organization

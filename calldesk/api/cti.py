@@ -14,7 +14,7 @@ from ninja import Router, Status
 
 from calldesk.accounts.models import Organization, User
 from calldesk.api.bodies import ApiError
-from calldesk.api.schemas import CtiEventIn, CtiOut, ErrorOut, text
+from calldesk.api.schemas import WRITE_ERRORS, CtiEventIn, CtiOut, text
 from calldesk.callforms.models import CallForm
 from calldesk.configure.models import ApiToken
 from calldesk.configure.tokens import authenticate_token
@@ -34,7 +34,7 @@ def path_token(request: HttpRequest) -> ApiToken | None:
 @router.post(
     "/{token}",
     auth=path_token,
-    response={200: CtiOut, 202: CtiOut, 401: ErrorOut, 404: ErrorOut, 413: ErrorOut, 415: ErrorOut, 422: ErrorOut},
+    response={200: CtiOut, 202: CtiOut, **WRITE_ERRORS},
     summary="A Zammad generic CTI event (newCall, answer, hangup)",
 )
 def cti_event(request: HttpRequest, token: str, payload: CtiEventIn) -> Status:

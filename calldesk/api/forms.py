@@ -7,13 +7,13 @@ from django.http import Http404, HttpRequest
 from ninja import Router
 
 from calldesk.api.auth import token_of
-from calldesk.api.schemas import ErrorOut, FormOut
+from calldesk.api.schemas import READ_ERRORS, FormOut
 from calldesk.callforms.models import CallForm
 
 router = Router(tags=["forms"])
 
 
-@router.get("/{report_ver}", response={200: FormOut, 401: ErrorOut, 404: ErrorOut}, summary="A form's fields")
+@router.get("/{report_ver}", response={200: FormOut, **READ_ERRORS}, summary="A form's fields")
 def get_form(request: HttpRequest, report_ver: str) -> FormOut:
     org = token_of(request).organization
     # Another organization's reportVer is as unknown as one that does not exist (SPEC §2).

@@ -12,16 +12,15 @@ from ninja import Query, Router
 
 from calldesk.api.auth import token_of, token_reader
 from calldesk.api.bodies import ApiError
-from calldesk.api.schemas import ErrorOut, ReportOut, ReportPageOut, ReportQuery
+from calldesk.api.schemas import READ_ERRORS, ReportOut, ReportPageOut, ReportQuery
 from calldesk.reports.models import CallReport
 from calldesk.reports.search import ReportFilterForm
 from calldesk.reports.services import visible_reports
 
 router = Router(tags=["reports"])
-ERRORS = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 
-@router.get("", response={200: ReportPageOut, **ERRORS}, summary="The organization's reports, filtered")
+@router.get("", response={200: ReportPageOut, **READ_ERRORS}, summary="The organization's reports, filtered")
 def list_reports(request: HttpRequest, query: Query[ReportQuery]) -> ReportPageOut:
     """The filters of the report list (`from`, `to`, `agent`, `form`, `call_type`, `status`,
     `phone`, `f_<field key>`), newest call first, a page at a time: pass `next` as `cursor`."""
@@ -43,7 +42,7 @@ def list_reports(request: HttpRequest, query: Query[ReportQuery]) -> ReportPageO
     )
 
 
-@router.get("/{report_id}", response={200: ReportOut, **ERRORS}, summary="One report")
+@router.get("/{report_id}", response={200: ReportOut, **READ_ERRORS}, summary="One report")
 def get_report(request: HttpRequest, report_id: str) -> ReportOut:
     org = token_of(request).organization
     try:

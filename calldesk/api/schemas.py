@@ -139,6 +139,12 @@ class ErrorOut(BaseModel):
     errors: dict[str, str] = Field(default_factory=dict, description="A message per field.")
 
 
+# What a write can answer besides success: the body (400, 413, 415), the token (401), an unknown
+# call (404), a value (422).
+WRITE_ERRORS: dict[int, type[BaseModel]] = {code: ErrorOut for code in (400, 401, 404, 413, 415, 422)}
+READ_ERRORS: dict[int, type[BaseModel]] = {code: ErrorOut for code in (401, 404, 422)}
+
+
 class PersonOut(BaseModel):
     email: str
     name: str

@@ -11,9 +11,24 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from calldesk.api import calls, cti, forms, reports
 from calldesk.api.auth import TokenAuth
-from calldesk.api.bodies import ApiError, BodyParser
+from calldesk.api.bodies import FORM_TYPES, JSON_TYPE, ApiError, BodyParser
 
-api = NinjaAPI(
+
+class CalldeskAPI(NinjaAPI):
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        """Ninja describes bodies as JSON only; every body here is read form-encoded too
+        (`bodies.body_fields`), which is what phone systems often send."""
+        schema = super().get_openapi_schema(*args, **kwargs)
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                content = operation.get("requestBody", {}).get("content", {})
+                if JSON_TYPE in content:
+                    for form_type in FORM_TYPES:
+                        content.setdefault(form_type, content[JSON_TYPE])
+        return schema
+
+
+api = CalldeskAPI(
     title="Calldesk API",
     version="1",
     description="Calls, hang-ups, reports and forms for phone systems and other programs. See docs/api.md.",
