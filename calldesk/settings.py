@@ -36,6 +36,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "calldesk.lib.middleware.CanonicalTelephonyPathMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "calldesk.lib.middleware.FormCharsetMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -3,6 +3,7 @@ from django.shortcuts import redirect
 from django.urls import include, path
 
 from calldesk.accounts.views import LoginView, logout_view
+from calldesk.ops.health import healthz, readyz
 from calldesk.telephony import views as telephony_views
 
 
@@ -10,14 +11,10 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("/reports/" if request.user.is_authenticated else "/accounts/login/")
 
 
-def healthz(request: HttpRequest) -> HttpResponse:
-    """Liveness for load balancers; also the benchmark's trivial endpoint."""
-    return HttpResponse("ok", content_type="text/plain")
-
-
 urlpatterns = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("accounts/login/", LoginView.as_view(), name="accounts-login"),
     path("accounts/logout/", logout_view, name="accounts-logout"),
     # Matched for any spelling of the path by CanonicalTelephonyPathMiddleware.
