@@ -24,6 +24,7 @@ from calldesk.callforms.services import (
     replace_mappings,
 )
 from calldesk.configure.audit import record
+from calldesk.lib import limits
 
 
 def _org(user: User) -> Organization:
@@ -99,6 +100,8 @@ def add_mapping(user: User, form: CallForm, rule: MappingRule) -> None:
     same = (rule.parameter.strip().lower(), rule.value.strip(), rule.field_key)
     if any((r.parameter, r.value, r.field_key) == same for r in rules):
         problems.append("This form has a rule for this parameter, value and field already; remove it first.")
+    if len(rules) >= limits.MAX_MAPPINGS_PER_FORM:
+        problems.append(f"A form has at most {limits.MAX_MAPPINGS_PER_FORM} mappings; remove one first.")
     if problems:
         raise MappingRefused(problems)
     with transaction.atomic():
