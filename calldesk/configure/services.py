@@ -12,6 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from calldesk.accounts import throttle
 from calldesk.accounts.models import Organization, User
 from calldesk.callforms.definition import DEFAULT_CALL_TYPES, parse_definition
 from calldesk.callforms.models import CallForm, FormRevision, Mapping
@@ -179,6 +180,12 @@ def set_member_active(user: User, member: User, active: bool) -> None:
     member.is_active = active
     member.save(update_fields=["is_active"])
     record(_org(user), user, "user.reactivate" if active else "user.deactivate", member.email)
+
+
+def unlock_member(user: User, member: User) -> None:
+    """Lift the login throttle's locks on the member's email (calldesk.accounts.throttle)."""
+    throttle.unlock(member.email)
+    record(_org(user), user, "user.unlock", member.email)
 
 
 SETTINGS_FIELDS = ("name", "time_zone", "phone_region", "idle_timeout_minutes", "retention_days")
