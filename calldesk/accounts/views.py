@@ -10,8 +10,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from calldesk.accounts import throttle
+from calldesk.accounts import throttle, twofactor, twofactor_views
 from calldesk.accounts.middleware import LAST_ACTIVITY
+from calldesk.accounts.models import User
 from calldesk.lib.clientaddr import client_address
 
 
@@ -57,11 +58,12 @@ class LoginView(auth_views.LoginView):
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
-        # The place where a second factor would be asked for, before the session is made.
+        user = form.get_user()
+        if isinstance(user, User) and twofactor.needs_second_step(user):
+            # The password was right; the login happens only after the code (twofactor_views).
+            # The throttle counts it a success then (accounts.signals, on user_logged_in).
+            return twofactor_views.begin(self.request, user, user.backend, self.get_success_url())
         response = super().form_valid(form)
-        throttle.note(
-            throttle.normalise_email(form.get_user().email), client_address(self.request), throttle.Outcome.SUCCESS
-        )
         self.request.session[LAST_ACTIVITY] = time.time()
         return response
 
