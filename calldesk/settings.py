@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "calldesk.configure",
     "calldesk.dashboards",
     "calldesk.ops",
+    "calldesk.audit",
 ]
 
 MIDDLEWARE = [
@@ -45,6 +46,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "calldesk.accounts.middleware.IdleTimeoutMiddleware",
     "calldesk.accounts.middleware.OrganizationTimezoneMiddleware",
+    "calldesk.audit.middleware.AccessAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "calldesk.lib.middleware.SecurityHeadersMiddleware",
@@ -155,6 +157,9 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = "calldesk.lib.privacy.CallerDataFilter"
 DEFAULT_EXCEPTION_REPORTER = "calldesk.lib.privacy.CallerDataReporter"
 
 REDIS_URL = envstr("REDIS_URL", "")
+# The key of the access audit's hashes of callers' numbers (calldesk.lib.keyed); empty: one
+# derived from SECRET_KEY. Set it to keep the audit searchable across a SECRET_KEY change.
+AUDIT_HASH_KEY = envstr("AUDIT_HASH_KEY", "")
 
 LOGGING = {
     "version": 1,

@@ -27,4 +27,5 @@ urlpatterns = [
     path("reports/", include("calldesk.reports.urls")),
     path("configure/", include("calldesk.configure.urls")),
     path("dashboards/", include("calldesk.dashboards.urls")),
+    path("audit/", include("calldesk.audit.urls")),
 ]

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Count, Max
+from django.dispatch import Signal
 from django.utils import timezone
 
 from calldesk.accounts.models import LoginAttempt
@@ -35,6 +36,8 @@ ACCOUNT_FREE = 10
 KNOWN_FOR = timedelta(days=90)
 # Attempts older than this serve no rule; `calldesk maintenance` deletes them.
 KEEP_FOR = KNOWN_FOR
+# Sent with `email` and `request` when a try is refused before its password is checked.
+login_refused = Signal()
 
 
 @dataclass(frozen=True)

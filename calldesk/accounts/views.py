@@ -54,6 +54,7 @@ class LoginView(auth_views.LoginView):
         verdict = throttle.check(email, address)
         if not verdict.allowed:
             throttle.note(email, address, throttle.Outcome.THROTTLED)
+            throttle.login_refused.send(sender=type(self), email=email, request=request)
             return render(request, "accounts/locked_out.html", {"minutes": verdict.minutes}, status=429)
         return super().post(request, *args, **kwargs)
 
