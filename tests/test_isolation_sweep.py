@@ -176,7 +176,7 @@ def routes() -> list[Route]:
             text = str(item.pattern)
             convs = {**converters, **(item.pattern.converters if isinstance(item.pattern, RoutePattern) else {})}
             if isinstance(item, URLResolver):
-                walk(item.url_patterns, regex + own.rstrip("$") if own.endswith("$") else regex + own, shown + text, convs)
+                walk(item.url_patterns, regex + own, shown + text, convs)
             elif isinstance(item, URLPattern):
                 whole = regex + own
                 found.append(Route(shown + text, whole, normalize(whole), convs))
