@@ -255,9 +255,7 @@ class Sweep:
         for victim, old, new in zip(victims, before, after, strict=True):
             changed = [label for label in old if old[label] != new.get(label)]
             if changed:
-                self.failures.append(
-                    f"{route.shown} as {who}: changed {victim.org.slug}'s {', '.join(changed)}"
-                )
+                self.failures.append(f"{route.shown} as {who}: changed {victim.org.slug}'s {', '.join(changed)}")
 
 
 @pytest.mark.django_db(transaction=False)
