@@ -27,6 +27,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from calldesk.accounts.models import LoginAttempt
+from calldesk.lib.clientaddr import UNKNOWN
 
 Outcome = LoginAttempt.Outcome
 
@@ -102,7 +103,8 @@ def unlock(email: str) -> None:
     """An admin lifts every lock on this email: its failures are forgotten, and for WINDOW
     the address and account rules let it through (a sprayed address included)."""
     LoginAttempt.objects.filter(email=email, outcome=Outcome.FAILURE).delete()
-    LoginAttempt.objects.create(at=timezone.now(), email=email, address="0.0.0.0", outcome=Outcome.UNLOCKED)  # noqa: S104
+    # The address is unused for an unlock; 0.0.0.0 is the placeholder (calldesk.lib.clientaddr).
+    LoginAttempt.objects.create(at=timezone.now(), email=email, address=UNKNOWN, outcome=Outcome.UNLOCKED)
 
 
 def forget_old(now: datetime | None = None) -> int:

@@ -153,7 +153,7 @@ def load_text(text: str, filename: str = "") -> Any:
             raise ConfigError([problem])
         return document
     try:
-        return yaml.load(text, Loader=_BoundedLoader)  # noqa: S506 -- _BoundedLoader is a SafeLoader
+        return yaml.load(text, Loader=_BoundedLoader)  # noqa: S506 - _BoundedLoader is a SafeLoader  # nosec B506
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "the file"

@@ -13,7 +13,7 @@ import ipaddress
 from django.conf import settings
 from django.http import HttpRequest
 
-UNKNOWN = "0.0.0.0"  # noqa: S104 - a placeholder value, never an address to bind
+UNKNOWN = "0.0.0.0"  # noqa: S104 - a placeholder, never bound  # nosec B104
 
 
 def _valid(text: str) -> str:

@@ -135,4 +135,4 @@ class Command(BaseCommand):
         )
         self.stdout.flush()
         # exec, not a child process: signals from a terminal or a supervisor reach granian directly.
-        os.execv(sys.executable, argv)  # noqa: S606 - argv is built above, not from a shell string
+        os.execv(sys.executable, argv)  # noqa: S606 - argv is built above, no shell  # nosec B606
