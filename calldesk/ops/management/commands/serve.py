@@ -16,6 +16,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from calldesk.lib.envconf import envint, envstr
+from calldesk.ops.deploy import secret_key_problem
 
 # Threads per worker that run Django views (docs/serving.md has the measurements). PostgreSQL:
 # threads overlap one request's query round trips with another's Python work; each holds its own
@@ -150,6 +151,8 @@ class Command(BaseCommand):
         for name in ("port", "workers", "threads"):
             if options[name] < 1 or (name == "port" and options[name] > 65535):
                 raise CommandError(f"--{name} must be a positive number (got {options[name]})")
+        if problem := secret_key_problem():
+            raise CommandError(problem)
         if not options["skip_collectstatic"]:
             # whitenoise's manifest storage serves only collected files; a fresh checkout has none.
             call_command("collectstatic", interactive=False, verbosity=0)
@@ -167,4 +170,4 @@ class Command(BaseCommand):
         )
         self.stdout.flush()
         # exec, not a child process: signals from a terminal or a supervisor reach granian directly.
-        os.execv(sys.executable, argv)  # noqa: S606 - argv is built above, not from a shell string
+        os.execv(sys.executable, argv)  # noqa: S606 - argv is built above, no shell  # nosec B606
