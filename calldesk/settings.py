@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "calldesk.configure",
     "calldesk.dashboards",
     "calldesk.ops",
+    "calldesk.push",
 ]
 
 MIDDLEWARE = [
@@ -160,3 +161,5 @@ LOGGING = {
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },
 }
+# The Redis pub/sub channel that carries pushed calls between processes (calldesk.push.channel).
+PUSH_REDIS_CHANNEL = envstr("PUSH_REDIS_CHANNEL", "calldesk:push")
