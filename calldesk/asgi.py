@@ -14,35 +14,26 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from a2wsgi import WSGIMiddleware
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "calldesk.settings")
 
 from django.core.asgi import get_asgi_application  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
 from calldesk.lib.envconf import envint, envstr  # noqa: E402
+from calldesk.ops.wsgi_pages import ThreadedWSGI  # noqa: E402
 
 _wsgi = get_wsgi_application()  # sets Django up before the push modules load
 
 from calldesk.push.stream import STREAM_PATH, stream  # noqa: E402
 
-# Set by `calldesk serve` from --threads. "django-asgi" (Django's ASGI handler for the pages) is
-# kept for measuring the alternative (bench/screenpop.py --serve-arg=--pages=django-asgi).
+# Set by `calldesk serve` from --threads and --pages. "django-asgi" (Django's ASGI handler for
+# the pages) is kept for measuring the alternative (docs/serving.md).
 PAGES = envstr("CALLDESK_PAGES", "threads")
-_pages: Any = (
-    get_asgi_application() if PAGES == "django-asgi" else WSGIMiddleware(_wsgi, workers=envint("WEB_THREADS", 8))
-)
+_pages: Any = get_asgi_application() if PAGES == "django-asgi" else ThreadedWSGI(_wsgi, envint("WEB_THREADS", 8))
 
 
 async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] == "http" and scope["path"] == STREAM_PATH:
         await stream(scope, receive, send)
     elif scope["type"] == "http":
-
-        async def receive_coroutine() -> Any:
-            # granian's receive() gives a Rust awaitable; a2wsgi hands it to
-            # asyncio.run_coroutine_threadsafe, which takes coroutines only.
-            return await receive()
-
-        await _pages(scope, receive_coroutine, send)
+        await _pages(scope, receive, send)

@@ -26,4 +26,5 @@ urlpatterns = [
     path("reports/", include("calldesk.reports.urls")),
     path("configure/", include("calldesk.configure.urls")),
     path("dashboards/", include("calldesk.dashboards.urls")),
+    path("console/", include("calldesk.push.urls")),
 ]

@@ -96,7 +96,7 @@ def describe(call: Call, report: CallReport | None, state: str) -> dict[str, Any
     }
 
 
-def _report_of(call: Call) -> CallReport | None:
+def report_of(call: Call) -> CallReport | None:
     try:
         return call.report
     except CallReport.DoesNotExist:
@@ -110,7 +110,7 @@ def load(events: list[PushEvent]) -> list[Pushed]:
             organization_id=event.organization_id,
             pop_for_id=event.pop_for_id,
             agent_id=event.agent_id,
-            data=describe(event.call, _report_of(event.call), event.state),
+            data=describe(event.call, report_of(event.call), event.state),
         )
         for event in events
     ]
