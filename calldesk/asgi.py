@@ -16,11 +16,11 @@ from typing import Any
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "calldesk.settings")
 
-from django.core.asgi import get_asgi_application  # noqa: E402
-from django.core.wsgi import get_wsgi_application  # noqa: E402
+from django.core.asgi import get_asgi_application
+from django.core.wsgi import get_wsgi_application
 
-from calldesk.lib.envconf import envint, envstr  # noqa: E402
-from calldesk.ops.wsgi_pages import ThreadedWSGI  # noqa: E402
+from calldesk.lib.envconf import envint, envstr
+from calldesk.ops.wsgi_pages import ThreadedWSGI
 
 _wsgi = get_wsgi_application()  # sets Django up before the push modules load
 

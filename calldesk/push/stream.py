@@ -145,8 +145,9 @@ async def _relay(
         if left <= 0:
             return
         waiting = asyncio.ensure_future(queue.get())
+        either: set[asyncio.Future[Any]] = {waiting, disconnected}
         done, _ = await asyncio.wait(
-            {waiting, disconnected}, timeout=min(HEARTBEAT_SECONDS, left), return_when=asyncio.FIRST_COMPLETED
+            either, timeout=min(HEARTBEAT_SECONDS, left), return_when=asyncio.FIRST_COMPLETED
         )
         if waiting in done:
             event = waiting.result()
