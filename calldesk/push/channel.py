@@ -18,12 +18,12 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import redis
 import redis.asyncio as aioredis
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
 
@@ -32,6 +32,7 @@ from calldesk.push.events import Pushed
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
 Deliver = Callable[[list[Pushed]], Awaitable[None]]
 
 # 25 ms keeps a push well under the 100 ms target; one indexed query 40 times a second per
@@ -53,12 +54,19 @@ class Channel(Protocol):
         `ready` once every event committed from then on will be delivered."""
 
 
-def _read(function: Callable[..., object]) -> Callable[..., Awaitable[object]]:
-    def run(*args: object) -> object:
+# The push's database reads (polls, catch-up, a console's login check) run on these threads, never
+# on the pages' threads; two bound the database connections the push holds per process.
+_reads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="calldesk-push")
+
+
+async def read(function: Callable[..., T], *args: object) -> T:
+    """Runs synchronous ORM code for the event loop."""
+
+    def run() -> T:
         close_old_connections()  # a connection dropped by the database is replaced, not reused
         return function(*args)
 
-    return sync_to_async(run, thread_sensitive=False)
+    return await asyncio.get_running_loop().run_in_executor(_reads, run)
 
 
 class DatabaseChannel:
@@ -73,19 +81,19 @@ class DatabaseChannel:
         return None
 
     async def listen(self, deliver: Deliver, ready: asyncio.Event) -> None:
-        self.low = await _read(events.latest_event_id)()  # type: ignore[assignment]
+        self.low = await read(events.latest_event_id)
         ready.set()
         last_prune = 0.0
         while True:
             try:
-                found: list[Pushed] = await _read(events.events_after)(self.low)  # type: ignore[assignment]
+                found = await read(events.events_after, self.low)
                 new = [event for event in found if event.id not in self.seen]
                 if new:
                     await deliver(new)
                 self._advance([event.id for event in found])
                 if time.monotonic() - last_prune > PRUNE_EVERY_SECONDS:
                     last_prune = time.monotonic()
-                    await _read(events.prune)()
+                    await read(events.prune)
             except Exception:  # the database is away for a moment: keep polling, never die
                 logger.exception("push: reading the push log failed; retrying")
                 await asyncio.sleep(1)
@@ -131,7 +139,7 @@ class RedisChannel:
                         if message["type"] != "message":
                             continue
                         ids = [int(message["data"])]
-                        found: list[Pushed] = await _read(events.events_by_id)(ids)  # type: ignore[assignment]
+                        found = await read(events.events_by_id, ids)
                         if found:
                             await deliver(found)
             except Exception:

@@ -1,6 +1,6 @@
 """Who sees a pushed call, and what their console is sent: one place for both.
 
-Synchronous ORM code; the stream (async) calls it through `sync_to_async`.
+Synchronous ORM code; the stream and the channels (async) call it through `channel.read`.
 """
 
 from __future__ import annotations

@@ -22,15 +22,14 @@ from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qs
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user
-from django.db import close_old_connections
 from django.http.request import split_domain_port, validate_host
 
 from calldesk.accounts.middleware import LAST_ACTIVITY
 from calldesk.lib.middleware import CONTENT_SECURITY_POLICY
 from calldesk.push import events
+from calldesk.push.channel import read
 from calldesk.push.events import Viewer
 from calldesk.push.hub import hub
 
@@ -49,7 +48,6 @@ def _viewer_from_cookie(session_key: str) -> Viewer | None:
     """The logged-in, not idle-timed-out user of this session, or None (synchronous ORM)."""
     from importlib import import_module
 
-    close_old_connections()
     store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
     user = get_user(SimpleNamespace(session=store))  # type: ignore[arg-type]
     if not user.is_authenticated or user.organization_id is None:
@@ -92,7 +90,7 @@ async def stream(scope: Scope, receive: Receive, send: Send) -> None:
         return await _answer(send, 405, "Only GET.")
     cookie = SimpleCookie(_header(scope, b"cookie"))
     session = cookie.get(settings.SESSION_COOKIE_NAME)
-    viewer = await sync_to_async(_viewer_from_cookie, thread_sensitive=False)(session.value) if session else None
+    viewer = await read(_viewer_from_cookie, session.value) if session else None
     if viewer is None:
         return await _answer(send, 401, "Log in to receive calls.")
 
@@ -116,8 +114,8 @@ async def stream(scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "http.response.body", "body": f"retry: {RETRY_MS}\n\n".encode(), "more_body": True})
         last = _last_event_id(scope)
         if last is None:
-            last = await sync_to_async(events.latest_event_id, thread_sensitive=False)()
-        missed = await sync_to_async(events.catch_up, thread_sensitive=False)(viewer, last)
+            last = await read(events.latest_event_id)
+        missed = await read(events.catch_up, viewer, last)
         replayed = {event.id for event in missed}
         for event in missed:
             await send({"type": "http.response.body", "body": event.message(viewer), "more_body": True})
