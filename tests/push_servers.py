@@ -20,7 +20,12 @@ from tests.server_process import ROOT, free_port
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
-CAST_SCRIPT = "from tests.cast import make_cast; make_cast()"
+# The cast, in an organization that lets supervisors sign in with a password alone (two-factor
+# sign-in has its own tests; these log in through the real login form).
+CAST_SCRIPT = (
+    "from tests.cast import make_cast; from calldesk.accounts.models import Organization; "
+    "make_cast(); Organization.objects.update(two_factor_roles='')"
+)
 
 # Records a call the way the API does (open_call with the agent resolved) and pushes it.
 PUSH_SCRIPT = """

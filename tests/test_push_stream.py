@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.cast import PASSWORD
-from tests.push_servers import EventReader, Serve, environment, push_calls, run_cli, unique_channel
+from tests.push_servers import CAST_SCRIPT, EventReader, Serve, environment, push_calls, run_cli, unique_channel
 from tests.server_process import login, scratch_database
 
 pytestmark = pytest.mark.slow
@@ -48,7 +48,7 @@ def pair(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     with scratch_database() as database_url:
         env = environment(database_url, channel)
         run_cli(env, "migrate", "-v0")
-        run_cli(env, "shell", "-c", "from tests.cast import make_cast; make_cast()")
+        run_cli(env, "shell", "-c", CAST_SCRIPT)
         servers = [Serve(env, folder / "a.log"), Serve(env, folder / "b.log")]
         try:
             for server in servers:

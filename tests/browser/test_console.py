@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import EXPECT_TIMEOUT_MS
 from tests.cast import PASSWORD
-from tests.push_servers import Serve, environment, push_calls, run_cli, unique_channel
+from tests.push_servers import CAST_SCRIPT, Serve, environment, push_calls, run_cli, unique_channel
 from tests.server_process import scratch_database
 
 pytestmark = pytest.mark.slow
@@ -39,7 +39,7 @@ def servers(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     with scratch_database() as database_url:
         env = environment(database_url, channel)
         run_cli(env, "migrate", "-v0")
-        run_cli(env, "shell", "-c", "from tests.cast import make_cast; make_cast()")
+        run_cli(env, "shell", "-c", CAST_SCRIPT)
         posting, console = Serve(env, folder / "a.log"), Serve(env, folder / "b.log")
         try:
             posting.start()
