@@ -54,7 +54,8 @@ org = User.objects.get(email="maria@acme.com").organization
 hashed = make_password(os.environ["BENCH_PASSWORD"])
 count = int(os.environ["BENCH_SPECIALISTS"])
 User.objects.bulk_create([
-    User(email=f"bench{i}@acme.com", password=hashed, organization=org, role=os.environ["BENCH_ROLE"], name=f"Bench {i}")
+    User(email=f"bench{i}@acme.com", password=hashed, organization=org, role=os.environ["BENCH_ROLE"],
+         name=f"Bench {i}")
     for i in range(count)
 ])
 sessions = []
@@ -70,15 +71,14 @@ print(json.dumps(sessions))
 """
 
 # Runs in the pushing child: one call per line read ("ani agent"), its start time and ids printed.
-PUSHER = (
-    """
+PUSHER = """
 import json, sys, time
 from calldesk.accounts.models import User
 from calldesk.callforms.models import CallForm
 from calldesk.push.services import publish_call
 from calldesk.telephony.models import CallSource
 from calldesk.telephony.services import open_call
-form = CallForm.objects.get(report_ver="%s")
+form = CallForm.objects.get(report_ver="FORM")
 author = User.objects.filter(organization=form.organization).order_by("pk").first()
 print("ready", flush=True)
 for line in sys.stdin:
@@ -89,9 +89,7 @@ for line in sys.stdin:
     publish_call(opened.call, pop_for=opened.report.agent)
     print(json.dumps({"t0": started, "call": str(opened.call.public_id), "report": str(opened.report.public_id)}),
           flush=True)
-"""
-    % FORM
-)
+""".replace("FORM", FORM)
 
 # Records, in every page of the browser context, when a pushed call appeared and when a page loaded.
 INIT_SCRIPT = """
@@ -101,7 +99,8 @@ document.addEventListener("DOMContentLoaded", function () {
   new MutationObserver(function (changes) {
     changes.forEach(function (change) {
       change.addedNodes.forEach(function (node) {
-        if (node.dataset && node.dataset.call && !window.__shown[node.dataset.call]) window.__shown[node.dataset.call] = Date.now();
+        var call = node.dataset && node.dataset.call;
+        if (call && !window.__shown[call]) window.__shown[call] = Date.now();
       });
     });
   }).observe(document.body, { childList: true, subtree: true });
@@ -179,7 +178,7 @@ class Serve:
 
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def latency(name: str, database_url: str, redis: bool, calls: int, workdir: Path) -> dict[str, Any]:
