@@ -29,14 +29,16 @@ CAST_SCRIPT = (
 
 # Records a call the way the API does (open_call with the agent resolved) and pushes it.
 PUSH_SCRIPT = """
-import json, os
+import json, sys
 from django.utils import timezone
 from calldesk.accounts.models import User
 from calldesk.callforms.models import CallForm
 from calldesk.push.services import publish_call
 from calldesk.telephony.models import Call, CallSource
 from calldesk.telephony.services import open_call
-for order in json.loads(os.environ["PUSH_ORDERS"]):
+print("ready", flush=True)
+for line in sys.stdin:
+    order = json.loads(line)
     if order.get("state"):
         call = Call.objects.get(public_id=order["call"])
         now = timezone.now()
@@ -46,6 +48,7 @@ for order in json.loads(os.environ["PUSH_ORDERS"]):
             call.ended_at = now
         call.save(update_fields=["answered_at", "ended_at"])
         publish_call(call)
+        print(json.dumps({"call": order["call"]}), flush=True)
         continue
     form = CallForm.objects.get(report_ver=order["form"])
     pairs = [("reportVer", order["form"]), ("ani", order["ani"]), ("dnis", order.get("dnis", ""))]
@@ -55,7 +58,7 @@ for order in json.loads(os.environ["PUSH_ORDERS"]):
     opened = open_call(author, pairs, source=CallSource.API, organization=form.organization)
     agent = opened.report.agent
     publish_call(opened.call, pop_for=agent)
-    print(json.dumps({"call": str(opened.call.public_id), "report": str(opened.report.public_id)}))
+    print(json.dumps({"call": str(opened.call.public_id), "report": str(opened.report.public_id)}), flush=True)
 """
 
 
@@ -86,12 +89,38 @@ def run_cli(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
-def push_calls(env: dict[str, str], orders: list[dict[str, str]]) -> list[dict[str, str]]:
-    """Records and pushes calls from a separate process (as a phone system's post would).
-    An order is {"form", "ani", "agent", "dnis"} for a new call, or {"call", "state"} for a
-    state change ("talking", "ended"). Answers [{"call", "report"}] for the new calls."""
-    out = run_cli({**env, "PUSH_ORDERS": json.dumps(orders)}, "shell", "-c", PUSH_SCRIPT)
-    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+class Pusher:
+    """A separate process on the same database that records and pushes calls, as a phone
+    system's post to another server would, one order at a time (kept running: starting Django
+    for every call would make the tests slow)."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "calldesk.cli", "shell", "-c", PUSH_SCRIPT],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        while self.process.stdout.readline().strip() != "ready":  # the shell may print a line first
+            assert self.process.poll() is None, "the pushing process failed to start"
+
+    def push(self, order: dict[str, str]) -> dict[str, str]:
+        """{"form", "ani", "agent", "dnis"} records a new call and answers {"call", "report"};
+        {"call", "state"} moves a call to "talking" or "ended"."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(json.dumps(order) + "\n")
+        self.process.stdin.flush()
+        answer = self.process.stdout.readline()
+        assert answer, "the pushing process died"
+        return dict(json.loads(answer))
+
+    def stop(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait(20)
 
 
 class Serve:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.cast import PASSWORD
-from tests.push_servers import CAST_SCRIPT, EventReader, Serve, environment, push_calls, run_cli, unique_channel
+from tests.push_servers import CAST_SCRIPT, EventReader, Pusher, Serve, environment, run_cli, unique_channel
 from tests.server_process import login, scratch_database
 
 pytestmark = pytest.mark.slow
@@ -25,7 +25,7 @@ OTHER_ORG = "bea@other.example"
 
 @dataclass
 class Pair:
-    env: dict[str, str]
+    pusher: Pusher
     posting: Serve  # where the call is recorded (until POST /api/calls: a separate process)
     console: Serve  # where the consoles are connected
     logs: list[Path]
@@ -38,7 +38,7 @@ class Pair:
         return reader
 
     def push(self, ani: str, agent: str = SPECIALIST) -> dict[str, str]:
-        return push_calls(self.env, [{"form": "9991234", "ani": ani, "agent": agent, "dnis": "8886201111"}])[0]
+        return self.pusher.push({"form": "9991234", "ani": ani, "agent": agent, "dnis": "8886201111"})
 
 
 @pytest.fixture(scope="module", params=["database", "redis"])
@@ -50,11 +50,13 @@ def pair(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         run_cli(env, "migrate", "-v0")
         run_cli(env, "shell", "-c", CAST_SCRIPT)
         servers = [Serve(env, folder / "a.log"), Serve(env, folder / "b.log")]
+        pusher = Pusher(env)
         try:
             for server in servers:
                 server.start()
-            yield Pair(env, servers[0], servers[1], [server.log for server in servers])
+            yield Pair(pusher, servers[0], servers[1], [server.log for server in servers])
         finally:
+            pusher.stop()
             for server in servers:
                 server.stop()
 
@@ -108,7 +110,7 @@ def test_a_state_change_reaches_the_supervisor(pair: Pair) -> None:
     reader = pair.reader(SUPERVISOR)
     try:
         pushed = pair.push("9995550106")
-        push_calls(pair.env, [{"call": pushed["call"], "state": "talking"}])
+        pair.pusher.push({"call": pushed["call"], "state": "talking"})
         events = reader.wait_for(lambda events: any(e["state"] == "talking" for e in events))
         assert [e["state"] for e in events if e["call"] == pushed["call"]] == ["ringing", "talking"]
     finally:

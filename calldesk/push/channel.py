@@ -81,7 +81,13 @@ class DatabaseChannel:
         return None
 
     async def listen(self, deliver: Deliver, ready: asyncio.Event) -> None:
-        self.low = await read(events.latest_event_id)
+        while True:
+            try:
+                self.low = await read(events.latest_event_id)
+                break
+            except Exception:  # the database is not there yet: consoles wait (and are told so)
+                logger.exception("push: reading the push log failed; retrying")
+                await asyncio.sleep(1)
         ready.set()
         last_prune = 0.0
         while True:

@@ -14,6 +14,7 @@ from calldesk.push.events import Pushed, Viewer
 
 # A console this far behind is disconnected; its browser reconnects and catches up from the log.
 QUEUE_LIMIT = 200
+READY_SECONDS = 10.0
 
 
 class Subscription:
@@ -35,7 +36,9 @@ class Hub:
         if self.listener is None or self.listener.done():
             self.ready = asyncio.Event()
             self.listener = asyncio.get_running_loop().create_task(get_channel().listen(self.deliver, self.ready))
-        await self.ready.wait()
+        # Raises TimeoutError while the channel cannot listen (database or Redis away); the stream
+        # then answers 503 and the console tries again.
+        await asyncio.wait_for(self.ready.wait(), READY_SECONDS)
         subscription = Subscription(viewer)
         self.by_organization[viewer.organization_id].add(subscription)
         return subscription

@@ -95,7 +95,10 @@ async def stream(scope: Scope, receive: Receive, send: Send) -> None:
         return await _answer(send, 401, "Log in to receive calls.")
 
     console = hub()
-    subscription = await console.subscribe(viewer)
+    try:
+        subscription = await console.subscribe(viewer)
+    except TimeoutError:
+        return await _answer(send, 503, "Live calls are not available right now; the console will try again.")
     disconnected = asyncio.ensure_future(_until_disconnect(receive))
     try:
         await send(

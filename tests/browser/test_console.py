@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import EXPECT_TIMEOUT_MS
 from tests.cast import PASSWORD
-from tests.push_servers import CAST_SCRIPT, Serve, environment, push_calls, run_cli, unique_channel
+from tests.push_servers import CAST_SCRIPT, Pusher, Serve, environment, run_cli, unique_channel
 from tests.server_process import scratch_database
 
 pytestmark = pytest.mark.slow
@@ -24,12 +24,15 @@ EDITOR = re.compile(r"/reports/[0-9a-f-]{36}/edit/$")
 
 @dataclass
 class Servers:
-    env: dict[str, str]
+    pusher: Pusher
     posting: Serve
     console: Serve
 
     def push(self, ani: str, agent: str = "sam@lifeline.example") -> dict[str, str]:
-        return push_calls(self.env, [{"form": FORM, "ani": ani, "agent": agent, "dnis": "8886201111"}])[0]
+        return self.pusher.push({"form": FORM, "ani": ani, "agent": agent, "dnis": "8886201111"})
+
+    def move(self, call: str, state: str) -> None:
+        self.pusher.push({"call": call, "state": state})
 
 
 @pytest.fixture(scope="module", params=["database", "redis"])
@@ -41,11 +44,13 @@ def servers(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         run_cli(env, "migrate", "-v0")
         run_cli(env, "shell", "-c", CAST_SCRIPT)
         posting, console = Serve(env, folder / "a.log"), Serve(env, folder / "b.log")
+        pusher = Pusher(env)
         try:
             posting.start()
             console.start()
-            yield Servers(env, posting, console)
+            yield Servers(pusher, posting, console)
         finally:
+            pusher.stop()
             posting.stop()
             console.stop()
 
@@ -127,12 +132,12 @@ def test_the_supervisors_console_shows_calls_ringing_talking_and_unassigned(
     expect(board.locator(f'ul[data-column="ringing"] li[data-call="{pushed["call"]}"]')).to_contain_text(
         "Sam Specialist"
     )
-    push_calls(servers.env, [{"call": pushed["call"], "state": "talking"}])
+    servers.move(pushed["call"], "talking")
     expect(board.locator(f'ul[data-column="talking"] li[data-call="{pushed["call"]}"]')).to_be_visible()
     expect(board.locator(f'ul[data-column="ringing"] li[data-call="{pushed["call"]}"]')).to_have_count(0)
     nobody = servers.push("9995550308", agent="nobody@lifeline.example")
     expect(board.locator(f'ul[data-column="unassigned"] li[data-call="{nobody["call"]}"]')).to_be_visible()
-    push_calls(servers.env, [{"call": pushed["call"], "state": "ended"}])
+    servers.move(pushed["call"], "ended")
     expect(board.locator(f'li[data-call="{pushed["call"]}"]')).to_have_count(0)
     # A call shown on the board is no pop: the supervisor's own list stays empty.
     expect(console_page.locator("#console-calls li")).to_have_count(0)
