@@ -6,7 +6,7 @@ Synchronous ORM code; the stream and the channels (async) call it through `chann
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -55,10 +55,16 @@ class Pushed:
             return False
         return viewer.is_supervisor or viewer.user_id in (self.pop_for_id, self.agent_id)
 
+    # Each event is encoded once per variant (popping or not), not once per open console.
+    encoded: dict[bool, bytes] = field(default_factory=dict, compare=False, repr=False)
+
     def message(self, viewer: Viewer) -> bytes:
         """The server-sent event for `viewer`'s console."""
-        body = {**self.data, "pop": self.pop_for_id == viewer.user_id}
-        return f"id: {self.id}\nevent: call\ndata: {json.dumps(body, separators=(',', ':'))}\n\n".encode()
+        pop = self.pop_for_id == viewer.user_id
+        if pop not in self.encoded:
+            body = json.dumps({**self.data, "pop": pop}, separators=(",", ":"))
+            self.encoded[pop] = f"id: {self.id}\nevent: call\ndata: {body}\n\n".encode()
+        return self.encoded[pop]
 
 
 def call_state(call: Call) -> CallState:
