@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "calldesk.dashboards",
     "calldesk.ops",
     "calldesk.audit",
+    "calldesk.push",
 ]
 
 MIDDLEWARE = [
@@ -175,3 +176,5 @@ LOGGING = {
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },
 }
+# The Redis pub/sub channel that carries pushed calls between processes (calldesk.push.channel).
+PUSH_REDIS_CHANNEL = envstr("PUSH_REDIS_CHANNEL", "calldesk:push")

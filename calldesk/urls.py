@@ -30,4 +30,5 @@ urlpatterns = [
     path("dashboards/", include("calldesk.dashboards.urls")),
     path("api/", api.urls),
     path("audit/", include("calldesk.audit.urls")),
+    path("console/", include("calldesk.push.urls")),
 ]
