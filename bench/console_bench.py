@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import json
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -118,6 +119,8 @@ def environment(database_url: str, redis: bool) -> dict[str, str]:
         "REDIS_URL": REDIS_URL if redis else "",
         "PUSH_REDIS_CHANNEL": f"calldesk-bench:push:{uuid.uuid4().hex[:8]}",
         "BENCH_PASSWORD": PASSWORD,
+        # serve refuses the public default key; every process of one installation shares one.
+        "SECRET_KEY": "bench-" + secrets.token_urlsafe(40),
     }
 
 
