@@ -14,7 +14,7 @@ import pytest
 
 from tests.cast import PASSWORD
 from tests.push_servers import EventReader, PhoneSystem, Serve, environment, make_cast, run_cli, unique_channel
-from tests.server_process import login, scratch_database
+from tests.server_process import free_port, login, scratch_database
 
 pytestmark = pytest.mark.slow
 
@@ -159,3 +159,29 @@ def test_the_stream_answers_only_get(pair: Pair) -> None:
 def test_the_stream_refuses_an_unknown_host(pair: Pair) -> None:
     answer = httpx.get(pair.console.url + "/console/events", headers={"Host": "evil.example"}, timeout=10)
     assert answer.status_code == 400
+
+
+def test_with_redis_away_calls_are_still_recorded_and_consoles_are_told_to_try_again(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    log = tmp_path_factory.mktemp("push-redis-away") / "server.log"
+    with scratch_database() as database_url:
+        env = {**environment(database_url, unique_channel()), "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}
+        run_cli(env, "migrate", "-v0")
+        token = make_cast(env)
+        server = Serve(env, log, workers=1)
+        server.start()
+        try:
+            phone_system = PhoneSystem(server.url, token)
+            posted = phone_system.post_call("9995550400", SPECIALIST)  # 201: recorded, with its draft
+            assert posted["report"]
+            phone_system.close()
+            client = httpx.Client(base_url=server.url, timeout=30)
+            login(client, SPECIALIST, PASSWORD)
+            answer = client.get("/console/events")
+            assert answer.status_code == 503
+            assert "try again" in answer.text
+            client.close()
+        finally:
+            server.stop()
+    assert "9995550400" not in log.read_text()
