@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -91,3 +92,28 @@ def test_the_poller_waits_for_a_missing_id_then_takes_it_as_rolled_back() -> Non
     channel._advance([4])
     assert channel.low == 4
     assert channel.seen == set()
+
+
+def test_the_hub_hands_an_event_only_to_consoles_that_may_see_it_and_sends_all_back_when_events_were_lost() -> None:
+    from calldesk.push.events import Pushed
+    from calldesk.push.hub import Hub, Subscription
+
+    async def scenario() -> dict[str, object]:
+        hub = Hub()
+        consoles = {
+            "agent": Subscription(Viewer(user_id=1, organization_id=10, is_supervisor=False)),
+            "colleague": Subscription(Viewer(user_id=2, organization_id=10, is_supervisor=False)),
+            "supervisor": Subscription(Viewer(user_id=3, organization_id=10, is_supervisor=True)),
+            "other organization's supervisor": Subscription(Viewer(user_id=4, organization_id=20, is_supervisor=True)),
+        }
+        for subscription in consoles.values():
+            hub.by_organization[subscription.viewer.organization_id].add(subscription)
+        await hub.deliver([Pushed(id=7, organization_id=10, pop_for_id=1, agent_id=1, data={"call": "c"})])
+        received = {name: subscription.queue.qsize() for name, subscription in consoles.items()}
+        hub.missed()
+        return {"received": received, "behind": all(s.behind.is_set() for s in consoles.values())}
+
+    assert asyncio.run(scenario()) == {
+        "received": {"agent": 1, "colleague": 0, "supervisor": 1, "other organization's supervisor": 0},
+        "behind": True,
+    }
