@@ -20,7 +20,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from calldesk.accounts.access import current_user
 from calldesk.lib.phones import display_e164
-from calldesk.reports.forms import PREFIX, ReportForm, initial_for, shown_value
+from calldesk.reports.display import change_rows, report_rows
+from calldesk.reports.forms import PREFIX, ReportForm, initial_for
 from calldesk.reports.history import earlier_calls
 from calldesk.reports.models import CallReport, Status
 from calldesk.reports.services import (
@@ -211,44 +212,6 @@ def _refused(request: HttpRequest, report: CallReport, message: str) -> HttpResp
         return JsonResponse({"ok": False, "message": message}, status=409)
     messages.error(request, message)
     return redirect(f"/reports/{report.public_id}/")
-
-
-def report_rows(report: CallReport) -> list[tuple[str, Any]]:
-    """Label and shown value of every field, as the report's own revision defines them."""
-    zone = report.organization.zone
-    rows: list[tuple[str, Any]] = [
-        ("Agent", report.agent.display_name if report.agent else ""),
-        ("Call start", report.call_start.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")),
-        ("Phone", report.phone_raw),
-        ("Call type", _call_type_label(report)),
-    ]
-    for item in report.revision.definition.fields:
-        rows.append((item.label, shown_value(report.values.get(item.key))))
-    return rows
-
-
-BUILTIN_LABELS = {
-    "agent": "Agent",
-    "call_start": "Call start",
-    "phone_raw": "Phone",
-    "phone_e164": "Phone (E.164)",
-    "call_type": "Call type",
-}
-
-
-def change_rows(report: CallReport, changes: dict[str, list[Any]]) -> list[tuple[str, Any, Any]]:
-    """A history entry's changes as (label, before, after), labelled by the report's revision."""
-    definition = report.revision.definition
-    rows = []
-    for key, (before, after) in changes.items():
-        field = definition.field(key)
-        rows.append((BUILTIN_LABELS.get(key) or (field.label if field else key), before, after))
-    return rows
-
-
-def _call_type_label(report: CallReport) -> str:
-    found = report.revision.definition.call_type(report.call_type)
-    return found.label if found else report.call_type
 
 
 @login_required
