@@ -149,14 +149,32 @@ DEFAULT_EXCEPTION_REPORTER = "calldesk.lib.privacy.CallerDataReporter"
 
 REDIS_URL = envstr("REDIS_URL", "")
 
+# Every handler drops query strings (calldesk.lib.privacy.QueryStringFilter): the caller's number
+# travels in the telephony URL's query string and must never reach a log, whichever server runs.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"no_query_strings": {"()": "calldesk.lib.privacy.QueryStringFilter"}},
+    "formatters": {
+        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"}
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["no_query_strings"]},
+        # Replaces Django's own handler of the same name, which has no such filter.
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["no_query_strings"],
+        },
+    },
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "WARNING")},
     "loggers": {
-        # django.request logs the path of 4xx/5xx answers; the path holds no caller data
-        # because the caller's number only ever travels in the query string.
+        # 4xx answers are warnings and 5xx errors; both name the path (the query string is filtered).
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        # `calldesk runserver`'s request lines.
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        # `calldesk serve --access-log`: granian formats the line; configured here so that the
+        # same filter stands behind its format (which names the path only).
+        "granian.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }

@@ -1,4 +1,4 @@
-"""Keep caller data out of error reports.
+"""Keep caller data out of error reports and logs.
 
 Every query-string and form value may hold a caller's number or an IVR choice, and so may
 any local variable of a view, so error reports (the debug page, a logged or mailed report)
@@ -11,6 +11,8 @@ from the request itself rather than through the filter.
 
 from __future__ import annotations
 
+import logging
+import re
 from types import FrameType
 from typing import Any
 
@@ -49,3 +51,31 @@ class CallerDataReporter(ExceptionReporter):
             # The address without its query string (Django's shows the full path).
             data["request_insecure_uri"] = data["request_insecure_uri"].split("?", 1)[0]
         return data
+
+
+# A query string after a path or URL: `/Telephony/GetCallReport?ani=…` up to a space or a quote.
+_QUERY = re.compile(r"(/[^\s?\"']*)\?[^\s\"']*")
+
+
+def without_query(text: str) -> str:
+    """`"GET /Telephony/GetCallReport?ani=999 HTTP/1.1"` → `"GET /Telephony/GetCallReport HTTP/1.1"`."""
+    return _QUERY.sub(r"\1", text)
+
+
+class QueryStringFilter(logging.Filter):
+    """Takes query strings out of every log line that passes it, whatever logged it: runserver's
+    `django.server`, Django's `django.request` (4xx and 5xx answers), granian's access log. The
+    caller's number travels in the telephony URL's query string (SPEC §2: never in a log).
+    Set on the handlers in settings.LOGGING, so it also sees what child loggers propagate."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = without_query(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(without_query(arg) if isinstance(arg, str) else arg for arg in record.args)
+        elif isinstance(record.args, dict):  # granian's access log: one dict of named parts
+            args = {k: without_query(v) if isinstance(v, str) else v for k, v in record.args.items()}
+            if "query_string" in args:
+                args["query_string"] = ""
+            record.args = args
+        return True
