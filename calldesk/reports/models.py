@@ -104,6 +104,7 @@ class ReportChange(models.Model):
         CORRECTED = "corrected", "Corrected"
         CLOSED = "closed", "Closed"
         ABANDONED = "abandoned", "Closed as abandoned"
+        REOPENED = "reopened", "Reopened"
         REDACTED = "redacted", "Personal data removed"
 
     report = models.ForeignKey(CallReport, on_delete=models.CASCADE, related_name="changes")

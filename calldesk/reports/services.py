@@ -180,3 +180,16 @@ def abandon_report(report: CallReport, user: User) -> CallReport:
             report=current, user=user, action=ReportChange.Action.ABANDONED, version=current.version
         )
     return current
+
+
+def reopen_report(report: CallReport, user: User) -> CallReport:
+    """Undo `abandon_report`: the draft is open again, as it was."""
+    with transaction.atomic():
+        current = _locked(report)
+        if current.status != Status.ABANDONED:
+            raise NotEditable("Only a draft closed as abandoned can be reopened.")
+        current.status = Status.DRAFT
+        current.version += 1
+        current.save(update_fields=["status", "version", "updated_at"])
+        ReportChange.objects.create(report=current, user=user, action=ReportChange.Action.REOPENED, version=current.version)
+    return current

@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from calldesk.accounts.access import current_user
+from calldesk.lib.confirm import Confirmation, is_confirmed
 from calldesk.lib.phones import display_e164
 from calldesk.reports.display import change_rows, report_rows
 from calldesk.reports.forms import PREFIX, ReportForm, initial_for
@@ -28,6 +29,7 @@ from calldesk.reports.services import (
     NotEditable,
     VersionConflict,
     abandon_report,
+    reopen_report,
     can_edit,
     can_view,
     close_report,
@@ -259,9 +261,39 @@ def report_abandon(request: HttpRequest, public_id: UUID) -> HttpResponse:
     user = current_user(request)
     if not user.is_supervisor:
         raise Http404("No such report")
+    if report.is_draft and not is_confirmed(request):
+        author = report.author.display_name
+        return Confirmation(
+            title="Close this draft as abandoned?",
+            consequences=[
+                f"The draft {author} opened {report.created_at.astimezone(report.organization.zone):%Y-%m-%d %H:%M}"
+                " leaves the unfinished calls and nobody can finish it.",
+                "What was typed stays; the call counts as a call without a report on the dashboards.",
+            ],
+            action=f"/reports/{report.public_id}/abandon",
+            button="Close as abandoned",
+            cancel="/reports/unfinished/",
+            undo="You can undo this: the report's page has “Reopen as a draft”.",
+        ).response(request)
     try:
         abandon_report(report, user)
     except NotEditable as exc:
         return _refused(request, report, str(exc))
-    messages.success(request, "The draft was closed as abandoned.")
+    messages.success(request, "The draft was closed as abandoned. “Reopen as a draft” on its page undoes this.")
     return redirect("/reports/unfinished/")
+
+
+@require_POST
+@editor_login_required
+def report_reopen(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """Undo "close as abandoned" (supervisors): the draft is back among the unfinished calls."""
+    report = get_report(request, public_id)
+    user = current_user(request)
+    if not user.is_supervisor:
+        raise Http404("No such report")
+    try:
+        reopen_report(report, user)
+    except NotEditable as exc:
+        return _refused(request, report, str(exc))
+    messages.success(request, "The draft is open again among the unfinished calls.")
+    return redirect(f"/reports/{report.public_id}/")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from uuid import UUID
 
 from django.contrib import messages
@@ -18,6 +19,7 @@ from calldesk.configure import services
 from calldesk.configure.editor import call_type_rows, definition_from_rows, explain, field_rows
 from calldesk.configure.forms import CallTypeFormSet, FieldRowFormSet, FormNameForm, NewCallForm
 from calldesk.configure.views.common import admin_org, org_form
+from calldesk.lib.confirm import Confirmation, is_confirmed
 from calldesk.reports.forms import DATETIME_LOCAL, PREFIX, ReportForm
 
 
@@ -138,9 +140,39 @@ def form_preview(request: HttpRequest, public_id: UUID) -> HttpResponse:
 def form_retire(request: HttpRequest, public_id: UUID) -> HttpResponse:
     callform = org_form(request, public_id)
     retire = request.POST.get("retire") == "1"
+    if retire and not callform.is_retired and not is_confirmed(request):
+        return _retire_confirmation(callform).response(request)
     services.set_retired(current_user(request), callform, retire)
     if retire:
-        messages.success(request, f"Form {callform.report_ver} is retired: its URL now answers “not found”.")
+        messages.success(
+            request,
+            f"Form {callform.report_ver} is retired: phone pops of it now answer 404 (not found). "
+            "“Open it to calls again” below undoes this.",
+        )
     else:
         messages.success(request, f"Form {callform.report_ver} is open to calls again.")
     return redirect("configure-form-edit", public_id=callform.public_id)
+
+
+def _retire_confirmation(callform: CallForm) -> Confirmation:
+    since = timezone.now() - timedelta(days=30)
+    recent = callform.calls.filter(received_at__gte=since).count()
+    drafts = callform.reports.filter(status="draft").count()
+    consequences = [
+        f"Every phone pop of reportVer {callform.report_ver} will answer 404 (not found): specialists whose "
+        "phone system opens this form's URL get no report to write until it is opened again or their phone "
+        "system is set to another form.",
+        f"In the last 30 days {recent} call{'s' if recent != 1 else ''} came through this form's URL.",
+        "Its reports stay, can still be read, corrected and exported.",
+    ]
+    if drafts:
+        consequences.append(f"{drafts} unfinished draft{'s' if drafts != 1 else ''} of it can still be finished.")
+    return Confirmation(
+        title=f"Retire form {callform.report_ver} ({callform.name})?",
+        consequences=consequences,
+        action=f"/configure/forms/{callform.public_id}/retire",
+        button="Retire the form",
+        cancel=f"/configure/forms/{callform.public_id}/",
+        fields={"retire": "1"},
+        undo="You can undo this: a retired form's page has “Open it to calls again”.",
+    )
