@@ -295,7 +295,10 @@ def test_a_retired_form_answers_404_and_keeps_its_reports(cast: Cast, ada: Clien
     url = "/Telephony/GetCallReport?reportVer=9991234&agent=34"
     specialist_client.get(url)
     report = CallReport.objects.get()
-    assert ada.post(f"/configure/forms/{cast.form_a.public_id}/retire", {"retire": "1", "confirmed": "1"}).status_code == 302
+    assert (
+        ada.post(f"/configure/forms/{cast.form_a.public_id}/retire", {"retire": "1", "confirmed": "1"}).status_code
+        == 302
+    )
     assert specialist_client.get(url + "&x=1").status_code == 404
     assert specialist_client.get(f"/reports/{report.public_id}/").status_code == 200
     assert b"Retired" in ada.get("/configure/forms/").content

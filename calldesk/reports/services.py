@@ -191,5 +191,7 @@ def reopen_report(report: CallReport, user: User) -> CallReport:
         current.status = Status.DRAFT
         current.version += 1
         current.save(update_fields=["status", "version", "updated_at"])
-        ReportChange.objects.create(report=current, user=user, action=ReportChange.Action.REOPENED, version=current.version)
+        ReportChange.objects.create(
+            report=current, user=user, action=ReportChange.Action.REOPENED, version=current.version
+        )
     return current
