@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from calldesk.accounts.access import current_user
 from calldesk.lib.confirm import Confirmation, is_confirmed
-from calldesk.lib.phones import display_e164
+from calldesk.lib.phones import display_e164, shown_number
 from calldesk.reports.display import change_rows, report_rows
 from calldesk.reports.forms import PREFIX, ReportForm, initial_for
 from calldesk.reports.history import earlier_calls
@@ -227,6 +227,10 @@ def unfinished_list(request: HttpRequest) -> HttpResponse:
         .order_by("-created_at")
     )
     page = Paginator(drafts, 50).get_page(request.GET.get("page"))
+    region = user.organization.phone_region if user.organization is not None else ""
+    page.object_list = list(page.object_list)
+    for report in page.object_list:
+        report.phone_shown = shown_number(report.phone_e164, region, report.phone_raw)  # type: ignore[attr-defined]
     return render(request, "reports/unfinished.html", {"page": page})
 
 
