@@ -3,6 +3,7 @@ words, choices joined, and only the changes someone made (SPEC §3: who, when, w
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -89,3 +90,37 @@ def _shown(key: str, field: FieldDef | None, definition: Definition, value: Any,
     if key in BUILTIN_LABELS:  # agent (stored as the name) and phone (as sent)
         return "" if value is None else str(value)
     return readable(field, value, zone)
+
+
+@dataclass
+class CallRecord:
+    """The call a report came from, as admins read it to set up mappings (SPEC §1, §2)."""
+
+    source: str
+    received_at: str
+    sent: list[tuple[str, str]]  # every parameter as sent, in order
+    unmapped: list[tuple[str, str]]  # those no mapping knows
+    resolved: list[tuple[str, str]]  # (field label, value) the mappings put on the form
+    notices: list[str]
+    mappings_url: str
+
+
+def call_record(report: CallReport) -> CallRecord | None:
+    call = report.call
+    if call is None:
+        return None
+    zone = report.organization.zone
+    definition = call.revision.definition
+    resolved = []
+    for key, value in (call.resolved or {}).items():
+        field = definition.field(key)
+        resolved.append((field.label if field else key, readable(field, value, zone)))
+    return CallRecord(
+        source=call.get_source_display(),
+        received_at=local_moment(call.received_at, zone),
+        sent=[(str(name), str(value)) for name, value in call.params],
+        unmapped=[(str(name), str(value)) for name, value in call.unmapped],
+        resolved=resolved,
+        notices=[str(notice) for notice in call.notices],
+        mappings_url=f"/configure/forms/{report.form.public_id}/mappings/",
+    )

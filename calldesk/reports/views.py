@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from calldesk.accounts.access import current_user
 from calldesk.lib.confirm import Confirmation, is_confirmed
 from calldesk.lib.phones import display_e164, shown_number
-from calldesk.reports.display import change_rows, report_rows
+from calldesk.reports.display import call_record, change_rows, report_rows
 from calldesk.reports.forms import PREFIX, ReportForm, initial_for
 from calldesk.reports.history import earlier_calls
 from calldesk.reports.models import CallReport, Status
@@ -109,7 +109,8 @@ def _editor(
 @require_GET
 def report_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
     report = get_report(request, public_id)
-    if report.is_draft and can_edit(current_user(request), report):
+    user = current_user(request)
+    if report.is_draft and can_edit(user, report):
         return _editor(request, report, _form(request, report))
     return render(
         request,
@@ -117,7 +118,9 @@ def report_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
         {
             "report": report,
             "rows": report_rows(report),
-            "can_edit": can_edit(current_user(request), report),
+            "can_edit": can_edit(user, report),
+            # The raw parameters are caller data: admins only, to set up mappings.
+            "call_record": call_record(report) if user.is_org_admin else None,
             "history": [
                 (change, change_rows(report, change.changes)) for change in report.changes.select_related("user")
             ],
