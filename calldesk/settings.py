@@ -65,6 +65,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # `|quoted_code` (messages' `quoted` parts as <code>) on every page without a {% load %}.
+            "builtins": ["calldesk.reports.templatetags.calldesk_text"],
         },
     },
 ]

@@ -12,6 +12,7 @@ from calldesk.callforms.models import CallForm
 from calldesk.configure.models import AuditEntry
 from calldesk.reports.models import CallReport, Status
 from tests.cast import Cast
+from tests.pages import shown
 
 
 @pytest.fixture
@@ -178,7 +179,7 @@ def test_invalid_fields_are_explained_and_nothing_is_published(
         f"/configure/forms/{cast.form_a.public_id}/", definition_post("Crisis call", [*FORM_A_ROWS, row])
     )
     assert response.status_code == 400
-    assert message in response.content.decode()
+    assert shown(message) in response.content.decode()
     assert cast.form_a.revisions.count() == 1
 
 
@@ -205,9 +206,9 @@ def test_a_revision_that_breaks_mappings_warns(cast: Cast, ada: Client) -> None:
     content = response.content.decode()
     assert "Published revision 2" in content
     assert "This revision breaks a mapping: dnis=8886202222 → incoming_line = Youth line" in content
-    assert "the form has no field `dialled_number`" in content
+    assert shown("the form has no field `dialled_number`") in content
     mappings = ada.get(f"/configure/forms/{cast.form_a.public_id}/mappings/").content.decode()
-    assert "Broken: `Youth line` is not a choice of Incoming line" in mappings
+    assert shown("Broken: `Youth line` is not a choice of Incoming line") in mappings
 
 
 def _submit_report(client: Client, report: CallReport, values: dict[str, str]) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
 from django.db.models import Count, Max
+from django.forms import BaseFormSet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -16,7 +18,14 @@ from calldesk.accounts.access import admin_required, current_user
 from calldesk.callforms.definition import DefinitionError
 from calldesk.callforms.models import CallForm
 from calldesk.configure import services
-from calldesk.configure.editor import call_type_rows, definition_from_rows, explain, field_rows
+from calldesk.configure.editor import (
+    call_type_rows,
+    definition_from_rows,
+    explain,
+    field_rows,
+    kept_rows,
+    problem_row,
+)
 from calldesk.configure.forms import CallTypeFormSet, FieldRowFormSet, FormNameForm, NewCallForm
 from calldesk.configure.views.common import admin_org, org_form
 from calldesk.lib.confirm import Confirmation, is_confirmed
@@ -64,7 +73,7 @@ def form_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
                     current_user(request), callform, document, name_form.cleaned_data["name"]
                 )
             except DefinitionError as error:
-                problems = [explain(p, document) for p in error.problems]
+                problems = _mark_rows(fields, document, error.problems)
             else:
                 if published.revision is None:
                     messages.info(request, "Nothing changed in the fields; no new revision.")
@@ -90,6 +99,21 @@ def form_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
         "problems": problems,
     }
     return render(request, "configure/form_edit.html", context, status=status)
+
+
+def _mark_rows(fields: BaseFormSet, document: dict[str, Any], problems: list[str]) -> list[str]:
+    """Problems named by the position each row shows, and each row told its own problems
+    (the page marks it), since removed and blank rows are not in the document."""
+    rows = kept_rows(fields)
+    positions = [row.cleaned_data.get("ORDER") or fields.forms.index(row) + 1 for row in rows]
+    explained = []
+    for problem in problems:
+        text = explain(problem, document, positions)
+        explained.append(text)
+        index = problem_row(problem)
+        if index is not None and index < len(rows):
+            rows[index].definition_problems = [*getattr(rows[index], "definition_problems", []), text]
+    return explained
 
 
 @admin_required
