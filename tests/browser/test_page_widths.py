@@ -33,6 +33,7 @@ def visit(page: Page, path: str, who: str, size: str) -> None:
     shots = ARTIFACTS / "widths"
     shots.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(shots / f"{name}-first-screen.png"))
     assert overflow(page) <= 0, f"{path} as {who} on a {size} is {overflow(page)} px too wide"
 
 
