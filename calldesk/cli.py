@@ -12,7 +12,7 @@ import os
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
-HELP_ARGS = ([], ["-h"], ["--help"], ["help"])
+HELP_ARGS: tuple[list[str], ...] = ([], ["-h"], ["--help"], ["help"])
 # Django's commands an operator of Calldesk uses, with what they do here.
 DJANGO_COMMANDS = [
     ("migrate", "Create or update the database tables (run after every upgrade)."),
