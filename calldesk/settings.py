@@ -23,6 +23,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "ninja",  # the API docs page's templates and Swagger UI's files, served by whitenoise
     "calldesk.accounts",
     "calldesk.callforms",
     "calldesk.telephony",
@@ -151,32 +152,27 @@ DEFAULT_EXCEPTION_REPORTER = "calldesk.lib.privacy.CallerDataReporter"
 
 REDIS_URL = envstr("REDIS_URL", "")
 
-# Every handler drops query strings (calldesk.lib.privacy.QueryStringFilter): the caller's number
-# travels in the telephony URL's query string and must never reach a log, whichever server runs.
+# Every handler drops query strings and secret paths (calldesk.lib.privacy.PrivateLogFilter): the
+# caller's number travels in the telephony URL's query string and must never reach a log, whichever
+# server runs; the CTI path carries a token.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"no_query_strings": {"()": "calldesk.lib.privacy.QueryStringFilter"}},
+    "filters": {"private": {"()": "calldesk.lib.privacy.PrivateLogFilter"}},
     "formatters": {
         "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"}
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["no_query_strings"]},
+        "console": {"class": "logging.StreamHandler", "filters": ["private"]},
         # Replaces Django's own handler of the same name, which has no such filter.
-        "django.server": {
-            "class": "logging.StreamHandler",
-            "formatter": "django.server",
-            "filters": ["no_query_strings"],
-        },
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server", "filters": ["private"]},
     },
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "WARNING")},
     "loggers": {
         # 4xx answers are warnings and 5xx errors; both name the path (the query string is filtered).
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
-        # `calldesk runserver`'s request lines.
+        # `calldesk runserver`'s request lines. (granian's access log gets the same filter from the
+        # log configuration `calldesk serve` gives it.)
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
-        # `calldesk serve --access-log`: granian formats the line; configured here so that the
-        # same filter stands behind its format (which names the path only).
-        "granian.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }

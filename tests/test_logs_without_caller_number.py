@@ -4,6 +4,7 @@ runserver's request lines, Django's request logger for 4xx and 5xx, granian's ac
 from __future__ import annotations
 
 import io
+import json
 import logging
 import os
 import subprocess
@@ -14,7 +15,9 @@ from contextlib import contextmanager
 
 import httpx
 import pytest
+from django.utils.module_loading import import_string
 
+from calldesk.ops.management.commands.serve import granian_log_config
 from tests.server_process import ROOT, free_port, manage, scratch_database
 
 NUMBER = "999-123-4567"
@@ -52,12 +55,22 @@ def test_the_development_servers_request_line_has_no_query_string() -> None:
 
 
 def test_granians_access_log_drops_the_query_string_whatever_its_format() -> None:
-    line = "%(method)s %(path)s?%(query_string)s %(status)d"
-    parts = {"method": "GET", "path": "/Telephony/GetCallReport", "query_string": URL.split("?")[1], "status": 303}
-    with captured("granian.access") as out:
-        logging.getLogger("granian.access").info(line, parts)
-    assert "GET /Telephony/GetCallReport? 303" in out.getvalue()
-    assert NUMBER not in out.getvalue()
+    """The log configuration `calldesk serve` gives granian puts the same filter on its access log."""
+    config = json.loads(granian_log_config().read_text())
+    assert config["loggers"]["granian.access"]["handlers"] == ["access"]
+    (name,) = config["handlers"]["access"]["filters"]
+    scrubber = import_string(config["filters"][name]["()"])()
+    line = "%(method)s %(path)s?%(query_string)s %(status)d %(referer)s"
+    parts = {
+        "method": "GET",
+        "path": "/Telephony/GetCallReport",
+        "query_string": URL.split("?")[1],
+        "status": 303,
+        "referer": "https://pbx.example" + URL,
+    }
+    record = logging.LogRecord("granian.access", logging.INFO, __file__, 1, line, (parts,), None)
+    assert scrubber.filter(record)
+    assert record.getMessage() == "GET /Telephony/GetCallReport? 303 https://pbx.example/Telephony/GetCallReport"
 
 
 @pytest.mark.slow

@@ -1,4 +1,4 @@
-"""Every page fits the screen, on a laptop (1366×768) and on a phone (390×844), for each role:
+"""Every page fits the screen, on a laptop (1366x768) and on a phone (390x844), for each role:
 no page scrolls sideways, even with a 200-character name without spaces (issue 10, points 11
 and 13). Screenshots of every page go to test-artifacts/widths/ for a person to look at."""
 
