@@ -69,6 +69,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # `|quoted_code` (messages' `quoted` parts as <code>) on every page without a {% load %}.
+            "builtins": ["calldesk.reports.templatetags.calldesk_text"],
         },
     },
 ]
@@ -163,17 +165,28 @@ REDIS_URL = envstr("REDIS_URL", "")
 # derived from SECRET_KEY. Set it to keep the audit searchable across a SECRET_KEY change.
 AUDIT_HASH_KEY = envstr("AUDIT_HASH_KEY", "")
 
+# Every handler drops query strings and secret paths (calldesk.lib.privacy.PrivateLogFilter): the
+# caller's number travels in the telephony URL's query string and must never reach a log, whichever
+# server runs; the CTI path carries a token.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    # The CTI path carries a token (calldesk.lib.privacy): no handler ever writes it.
-    "filters": {"secret_paths": {"()": "calldesk.lib.privacy.SecretPathFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["secret_paths"]}},
+    "filters": {"private": {"()": "calldesk.lib.privacy.PrivateLogFilter"}},
+    "formatters": {
+        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"}
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["private"]},
+        # Replaces Django's own handler of the same name, which has no such filter.
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server", "filters": ["private"]},
+    },
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "WARNING")},
     "loggers": {
-        # django.request logs the path of 4xx/5xx answers; the path holds no caller data
-        # because the caller's number only ever travels in the query string.
+        # 4xx answers are warnings and 5xx errors; both name the path (the query string is filtered).
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        # `calldesk runserver`'s request lines. (granian's access log gets the same filter from the
+        # log configuration `calldesk serve` gives it.)
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
     },
 }
 # The Redis pub/sub channel that carries pushed calls between processes (calldesk.push.channel).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -10,6 +11,18 @@ from django.db import models
 from calldesk.accounts.models import Organization
 from calldesk.callforms.models import CallForm, FormRevision
 from calldesk.telephony.models import Call
+
+
+def is_empty(value: Any) -> bool:
+    """None, "" and [] all mean "nothing entered". `False` (a yes/no answered No) and 0 are values."""
+    return value is None or value == "" or value == []
+
+
+def stored_values(values: dict[str, Any]) -> dict[str, Any]:
+    """A report's values as stored: an empty field has no key at all, never a JSON null, "" or [].
+    One shape for "empty" keeps every query simple on both databases: a JSON null reads as the
+    text `null` on SQLite (so a filter `nu` matched it, and charts counted it apart from "none")."""
+    return {key: value for key, value in values.items() if not is_empty(value)}
 
 
 class Status(models.TextChoices):
@@ -74,6 +87,10 @@ class CallReport(models.Model):
     def __str__(self) -> str:
         return f"report {self.public_id}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.values = stored_values(self.values or {})
+        super().save(*args, **kwargs)
+
     @property
     def is_draft(self) -> bool:
         return self.status == Status.DRAFT
@@ -87,6 +104,7 @@ class ReportChange(models.Model):
         CORRECTED = "corrected", "Corrected"
         CLOSED = "closed", "Closed"
         ABANDONED = "abandoned", "Closed as abandoned"
+        REOPENED = "reopened", "Reopened"
         REDACTED = "redacted", "Personal data removed"
 
     report = models.ForeignKey(CallReport, on_delete=models.CASCADE, related_name="changes")

@@ -15,7 +15,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 
 from calldesk.callforms.definition import (
     MAX_LONG_TEXT,
@@ -29,6 +28,7 @@ from calldesk.callforms.definition import (
     MappingRule,
     stored_number,
 )
+from calldesk.lib.emails import normalise_email, validate_address
 from calldesk.lib.times import parse_time
 
 
@@ -100,7 +100,7 @@ def match_agent(sent: str, candidates: list[AgentCandidate]) -> AgentMatch:
     if not value:
         return AgentMatch(None, "")
     if looks_like_email(value):
-        found = [c for c in candidates if c.email.casefold() == value.casefold()]
+        found = [c for c in candidates if normalise_email(c.email) == normalise_email(value)]
     else:
         found = [c for c in candidates if c.agent_id == value]
     if len(found) == 1:
@@ -225,9 +225,9 @@ def place_value(target: FieldDef, text: str, current: Any, zone: ZoneInfo) -> tu
 
 
 def _is_email(text: str) -> bool:
-    """Django's own check, the one the editor's email field makes."""
+    """The one check of an address (calldesk.lib.emails), Unicode allowed."""
     try:
-        validate_email(text)
+        validate_address(text)
     except ValidationError:
         return False
     return True

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from calldesk.accounts.models import Organization, User
 from calldesk.callforms.models import CallForm, FormRevision
+from calldesk.lib.emails import normalise_email
 from calldesk.lib.phones import PhoneReading, read_phone
 from calldesk.lib.times import read_call_start
 from calldesk.reports.models import CallReport, ReportChange, Status
@@ -113,7 +114,8 @@ def find_agent(organization: Organization, sent: str, notices: list[str]) -> Use
         return None
     users = User.objects.filter(organization=organization, is_active=True)
     value = sent.strip()
-    lookup = Q(email__iexact=value) if looks_like_email(value) else Q(agent_id=value)
+    # Emails are stored normalised; an exact match also folds letters SQLite's LIKE would not (É).
+    lookup = Q(email=normalise_email(value)) if looks_like_email(value) else Q(agent_id=value)
     candidates = {u.pk: u for u in users.filter(lookup)[:5]}
     match = match_agent(value, [AgentCandidate(u.pk, u.email, u.agent_id) for u in candidates.values()])
     if match.problem:
