@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "calldesk.configure",
     "calldesk.dashboards",
     "calldesk.ops",
+    "calldesk.vault",
 ]
 
 MIDDLEWARE = [
@@ -148,6 +149,14 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = "calldesk.lib.privacy.CallerDataFilter"
 DEFAULT_EXCEPTION_REPORTER = "calldesk.lib.privacy.CallerDataReporter"
 
 REDIS_URL = envstr("REDIS_URL", "")
+
+# Caller data at rest (docs/security.md). Each is URL-safe base64 of 32 bytes
+# (`calldesk crypto new-key`). CALLDESK_DATA_KEYS: the first seals, all open (rotation).
+# Unset: keys generated once into CALLDESK_KEY_FILE, which `check --deploy` warns about.
+CALLDESK_DATA_KEYS = envlist("CALLDESK_DATA_KEYS", [])
+CALLDESK_HASH_KEY = envstr("CALLDESK_HASH_KEY", "")
+CALLDESK_BACKUP_KEY = envstr("CALLDESK_BACKUP_KEY", "")
+CALLDESK_KEY_FILE = Path(envstr("CALLDESK_KEY_FILE", str(VAR_DIR / "keys.json")))
 
 LOGGING = {
     "version": 1,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from urllib.parse import parse_qsl, quote
 
@@ -14,11 +15,13 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from calldesk.accounts.access import current_user
+from calldesk.lib.crypto import CryptoError, seal, unseal
 from calldesk.telephony.reading import read_params
 from calldesk.telephony.services import MissingReportVer, UnknownForm, open_call
 
 # Calls that arrived before login wait in the session (server-side), not in the address
-# bar, so the caller's number never shows in the login page's URL or an access log.
+# bar, so the caller's number never shows in the login page's URL or an access log; sealed,
+# since the session table is as readable in a dump as any other.
 PENDING_KEY = "calldesk_pending_calls"
 MAX_PENDING = 20
 
@@ -89,7 +92,7 @@ def get_call_report(request: HttpRequest) -> HttpResponse:
         token = secrets.token_urlsafe(16)
         pending = request.session.get(PENDING_KEY, {})
         pending = dict(list(pending.items())[-(MAX_PENDING - 1) :])
-        pending[token] = pairs
+        pending[token] = seal(json.dumps(pairs))
         request.session[PENDING_KEY] = pending
         return HttpResponseRedirect("/accounts/login/?next=" + quote(f"/Telephony/resume/{token}"))
     return _open(request, pairs)
@@ -99,7 +102,7 @@ def get_call_report(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET"])
 def resume(request: HttpRequest, token: str) -> HttpResponse:
     pending = request.session.get(PENDING_KEY, {})
-    pairs = pending.pop(token, None)
+    pairs = _unsealed(pending.pop(token, None))
     request.session[PENDING_KEY] = pending
     if pairs is None:
         return _error(
@@ -109,7 +112,16 @@ def resume(request: HttpRequest, token: str) -> HttpResponse:
             "The call that sent you to the login page was already opened, or your session ended. "
             "Check your unfinished calls.",
         )
-    return _open(request, [tuple(pair) for pair in pairs])
+    return _open(request, pairs)
+
+
+def _unsealed(stored: str | None) -> list[tuple[str, str]] | None:
+    if stored is None:
+        return None
+    try:
+        return [(name, value) for name, value in json.loads(unseal(stored))]
+    except CryptoError:  # sealed with a key since removed: as good as gone
+        return None
 
 
 def _open(request: HttpRequest, pairs: list[tuple[str, str]]) -> HttpResponse:
