@@ -52,8 +52,8 @@ def test_calls_to_another_organization_never_show(cast: Cast, specialist_client:
 def test_a_very_frequent_caller_is_counted_up_to_a_cap(
     cast: Cast, specialist_client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from calldesk.reports import history
     from calldesk.lib.crypto import phone_hash
+    from calldesk.reports import history
     from calldesk.reports.models import CallReport
 
     report = open_draft(specialist_client, "/Telephony/GetCallReport?reportVer=9991234&ani=2125550111")
