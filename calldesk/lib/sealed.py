@@ -21,6 +21,9 @@ from django.db.models.lookups import Exact, IsNull, Lookup
 
 from calldesk.lib.crypto import HASH_HEX, keyed_hash, phone_hash, seal, unseal
 
+# An empty list or object says nothing about a caller: kept as it is, so the many empty ones
+# (a call with no unmapped parameter, a history entry with no change) cost no sealing.
+EMPTY_JSON = ("[]", "{}")
 SEALED = "cd"  # {"cd": sealed JSON of the value, "h": keyed hash(es)} in a report's values
 HASHED = "h"
 
@@ -71,7 +74,8 @@ class SealedJSONField(_SealedField):
         value = super().get_prep_value(value)
         if value is None:
             return None
-        return seal(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        return text if text in EMPTY_JSON else seal(text)
 
 
 # Revisions are never edited (callforms.models), so their personal keys can be kept per process.

@@ -18,6 +18,7 @@ from django.db import connections, models, transaction
 
 from calldesk.lib.crypto import keyring, phone_hash, seal, sealed_key_id, unseal
 from calldesk.lib.sealed import (
+    EMPTY_JSON,
     HASHED,
     SEALED,
     PersonalValuesField,
@@ -53,11 +54,12 @@ def _column(model: type[models.Model], name: str) -> str:
     return str(column)
 
 
-def _resealed_text(raw: str | None, current: str) -> str | None:
+def _resealed_text(raw: str | None, current: str, json_text: bool) -> str | None:
     """The new stored text, or None when it is fine as it is."""
-    if raw is None or raw == "" or sealed_key_id(raw) == current:
+    if raw is None or raw == "" or sealed_key_id(raw) == current or (json_text and raw in EMPTY_JSON):
         return None
-    return seal(unseal(raw))
+    plain = unseal(raw)
+    return plain if json_text and plain in EMPTY_JSON else seal(plain)
 
 
 class _Values:
@@ -112,6 +114,24 @@ def reseal_model(
     table, key = quote(meta.db_table), quote(pk)
     # Names from the model's metadata, quoted; every value is a parameter.
     select = f"SELECT {', '.join(quote(c) for c in columns)} FROM {table} WHERE {key} > %s ORDER BY {key} LIMIT %s"  # noqa: S608
+    hash_sources = [(field.column, _column(model, field.source)) for field in hashes]
+
+    def changes(record: dict[str, Any]) -> dict[str, Any]:
+        update: dict[str, Any] = {}
+        for field in texts:
+            new = _resealed_text(record[field.column], current, isinstance(field, SealedJSONField))
+            if new is not None:
+                update[field.column] = new
+        for item in values:
+            new = item.resealed(record[item.column], record[revision], current)
+            if new is not None:
+                update[item.column] = new
+        for column, source in hash_sources:
+            expected = phone_hash(unseal(record[source]) if record[source] else "")
+            if record[column] != expected:  # never filled, or CALLDESK_HASH_KEY changed
+                update[column] = expected
+        return update
+
     tally = Tally(meta.db_table)
     after: Any = -1
     while True:
@@ -120,29 +140,17 @@ def reseal_model(
             rows = cursor.fetchall()
             if not rows:
                 return tally
+            # Rows that change the same columns are written by one executemany.
+            updates: dict[tuple[str, ...], list[list[Any]]] = {}
             for row in rows:
                 record = dict(zip(columns, row, strict=True))
-                update: dict[str, Any] = {}
-                for field in texts:
-                    new = _resealed_text(record[field.column], current)
-                    if new is not None:
-                        update[field.column] = new
-                for item in values:
-                    new = item.resealed(record[item.column], record[revision], current)
-                    if new is not None:
-                        update[item.column] = new
-                for field in hashes:
-                    source = record[_column(model, field.source)]
-                    expected = phone_hash(unseal(source) if source else "")
-                    if record[field.column] != expected:
-                        update[field.column] = expected
+                update = changes(record)
                 if update:
-                    sets = ", ".join(f"{quote(column)} = %s" for column in update)
-                    cursor.execute(
-                        f"UPDATE {table} SET {sets} WHERE {key} = %s",  # noqa: S608 - as the select
-                        [*update.values(), record[pk]],
-                    )
-                    tally.resealed += 1
+                    updates.setdefault(tuple(update), []).append([*update.values(), record[pk]])
+            for names, params in updates.items():
+                sets = ", ".join(f"{quote(column)} = %s" for column in names)
+                cursor.executemany(f"UPDATE {table} SET {sets} WHERE {key} = %s", params)  # noqa: S608 - as the select
+                tally.resealed += len(params)
             tally.rows += len(rows)
             after = rows[-1][0]
         progress(tally)
