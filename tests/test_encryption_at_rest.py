@@ -119,3 +119,39 @@ def test_a_call_waiting_for_a_login_opens_after_it(stored: CallReport) -> None:
     assert resumed.status_code == 303
     report = CallReport.objects.get(public_id=resumed["Location"].strip("/").split("/")[-1])
     assert report.phone_e164 == WAITING[1]
+
+
+def test_personal_choice_fields_are_sealed_and_still_counted_and_filtered_per_choice(
+    cast: Cast, supervisor_client: Client
+) -> None:
+    from datetime import datetime
+
+    from tests.cast import make_form
+    from tests.reportdata import NY, make_report
+    from tests.test_dashboard import charts
+
+    definition = {
+        "fields": [
+            {"key": "gender", "label": "Gender", "type": "choice", "personal": True, "choices": ["Woman", "Man"]},
+            {"key": "needs", "label": "Needs", "type": "multi_choice", "personal": True, "choices": ["Food", "Rent"]},
+        ]
+    }
+    form = make_form(cast.org_a, "7770001", definition)
+    start = datetime(2026, 3, 3, 12, tzinfo=NY)
+    reports = [
+        make_report(form, cast.specialist, start, values={"gender": gender, "needs": needs})
+        for gender, needs in [("Woman", ["Food", "Rent"]), ("Woman", ["Rent"]), ("Man", [])]
+    ]
+    assert "Woman" not in leaked_values() and "Rent" not in leaked_values()
+    found = charts(supervisor_client, f"?from=2026-03-01&to=2026-03-10&form={form.public_id}")
+    assert found["field-gender"] == {"Woman": 2, "Man": 1}
+    assert found["field-needs"] == {"Rent": 2, "Food": 1, "(none)": 1}
+    listed = supervisor_client.get(f"/reports/?form={form.public_id}&f_needs=Rent&f_gender=Woman").content.decode()
+    assert [str(r.public_id) in listed for r in reports] == [True, True, False]
+
+
+def leaked_values() -> str:
+    """The values column as stored."""
+    with connection.cursor() as cursor:
+        cursor.execute('SELECT "values" FROM reports_callreport')
+        return json.dumps([str(values) for (values,) in cursor.fetchall()])
