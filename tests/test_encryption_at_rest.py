@@ -155,3 +155,18 @@ def leaked_values() -> str:
     with connection.cursor() as cursor:
         cursor.execute('SELECT "values" FROM reports_callreport')
         return json.dumps([str(values) for (values,) in cursor.fetchall()])
+
+
+def test_a_waiting_call_sealed_with_a_key_since_removed_is_no_longer_waiting(cast: Cast) -> None:
+    from django.test import override_settings
+
+    from calldesk.lib.crypto import new_key
+
+    client = Client()
+    login_url = client.get("/Telephony/GetCallReport?reportVer=9991234&ani=718-555-0166")["Location"]
+    next_url = client.get(login_url).context["next"]
+    client.post("/accounts/login/", {"username": "kim@lifeline.example", "password": "correct-horse-battery"})
+    with override_settings(CALLDESK_DATA_KEYS=[new_key()]):
+        gone = client.get(next_url)
+    assert gone.status_code == 404 and "/reports/unfinished/" in gone.content.decode()
+    assert not CallReport.objects.exists()

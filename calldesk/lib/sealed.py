@@ -31,7 +31,8 @@ HASHED = "h"
 class _EmptyOnlyExact(Exact):
     def get_prep_lookup(self) -> Any:
         if self.rhs not in ("", None) and not hasattr(self.rhs, "resolve_expression"):
-            raise FieldError(f"{self.lhs.target.name} is sealed at rest: compare its keyed hash instead")
+            column = getattr(getattr(self.lhs, "target", None), "name", "this column")
+            raise FieldError(f"{column} is sealed at rest: compare its keyed hash instead")
         return super().get_prep_lookup()
 
 

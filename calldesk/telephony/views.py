@@ -115,11 +115,13 @@ def resume(request: HttpRequest, token: str) -> HttpResponse:
     return _open(request, pairs)
 
 
-def _unsealed(stored: str | None) -> list[tuple[str, str]] | None:
+def _unsealed(stored: str | list[list[str]] | None) -> list[tuple[str, str]] | None:
     if stored is None:
         return None
     try:
-        return [(name, value) for name, value in json.loads(unseal(stored))]
+        # A list: a call that was waiting when this installation was upgraded.
+        pairs = stored if isinstance(stored, list) else json.loads(unseal(stored))
+        return [(name, value) for name, value in pairs]
     except CryptoError:  # sealed with a key since removed: as good as gone
         return None
 
