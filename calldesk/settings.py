@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "calldesk.ops",
     "calldesk.audit",
     "calldesk.push",
+    "calldesk.vault",
 ]
 
 MIDDLEWARE = [
@@ -164,6 +165,14 @@ REDIS_URL = envstr("REDIS_URL", "")
 # The key of the access audit's hashes of callers' numbers (calldesk.lib.keyed); empty: one
 # derived from SECRET_KEY. Set it to keep the audit searchable across a SECRET_KEY change.
 AUDIT_HASH_KEY = envstr("AUDIT_HASH_KEY", "")
+
+# Caller data at rest (docs/security.md). Each is URL-safe base64 of 32 bytes
+# (`calldesk crypto new-key`). CALLDESK_DATA_KEYS: the first seals, all open (rotation).
+# Unset: keys generated once into CALLDESK_KEY_FILE, which `check --deploy` warns about.
+CALLDESK_DATA_KEYS = envlist("CALLDESK_DATA_KEYS", [])
+CALLDESK_HASH_KEY = envstr("CALLDESK_HASH_KEY", "")
+CALLDESK_BACKUP_KEY = envstr("CALLDESK_BACKUP_KEY", "")
+CALLDESK_KEY_FILE = Path(envstr("CALLDESK_KEY_FILE", str(VAR_DIR / "keys.json")))
 
 # Every handler drops query strings and secret paths (calldesk.lib.privacy.PrivateLogFilter): the
 # caller's number travels in the telephony URL's query string and must never reach a log, whichever
