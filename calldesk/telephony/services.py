@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from calldesk.accounts.models import Organization, User
 from calldesk.callforms.models import CallForm, FormRevision
+from calldesk.callforms.setups import form_setup
 from calldesk.lib.phones import PhoneReading, read_phone
 from calldesk.lib.times import read_call_start
 from calldesk.reports.models import CallReport, ReportChange, Status
@@ -66,14 +67,11 @@ def read_call(organization: Organization, pairs: list[tuple[str, str]], now: dat
     report_ver = params.get("reportver")
     if not report_ver:
         raise MissingReportVer("The parameter reportVer is missing: it names the call report form to open.")
-    form = (
-        CallForm.objects.filter(organization=organization, report_ver=report_ver, retired_at__isnull=True)
-        .select_related("organization")
-        .first()
-    )
+    form = CallForm.objects.filter(organization=organization, report_ver=report_ver, retired_at__isnull=True).first()
     if form is None:
         raise UnknownForm(report_ver)
-    revision = form.current_revision()
+    form.organization = organization  # the caller's, already loaded: no join
+    revision, rules = form_setup(form)
     zone = organization.zone
     notices: list[str] = list(params.warnings)
 
@@ -88,7 +86,6 @@ def read_call(organization: Organization, pairs: list[tuple[str, str]], now: dat
     if phone.problem:
         notices.append(phone.problem)
 
-    rules = [mapping.rule() for mapping in form.mappings.all()]
     mapped = apply_mappings(params.others(), rules, revision.definition, zone)
     notices.extend(mapped.notices)
     return CallReading(
@@ -145,7 +142,9 @@ def open_call(
     reading = read_call(org, pairs, now)
     with transaction.atomic():
         # One lock per user serialises a double-click: the second request sees the first's draft.
-        User.objects.select_for_update().filter(pk=user.pk).first()
+        # SQLite's transactions already take the database's one write lock at BEGIN (IMMEDIATE).
+        if connection.features.has_select_for_update:
+            User.objects.select_for_update().filter(pk=user.pk).first()
         if source == CallSource.URL:
             previous = (
                 Call.objects.filter(
