@@ -67,9 +67,10 @@ def read_call(organization: Organization, pairs: list[tuple[str, str]], now: dat
     report_ver = params.get("reportver")
     if not report_ver:
         raise MissingReportVer("The parameter reportVer is missing: it names the call report form to open.")
-    form = CallForm.objects.filter(organization=organization, report_ver=report_ver, retired_at__isnull=True).first()
-    if form is None:
-        raise UnknownForm(report_ver)
+    try:  # report_ver is unique: get() needs no ORDER BY
+        form = CallForm.objects.get(organization=organization, report_ver=report_ver, retired_at__isnull=True)
+    except CallForm.DoesNotExist:
+        raise UnknownForm(report_ver) from None
     form.organization = organization  # the caller's, already loaded: no join
     revision, rules = form_setup(form)
     zone = organization.zone
@@ -146,18 +147,20 @@ def open_call(
         if connection.features.has_select_for_update:
             User.objects.select_for_update().filter(pk=user.pk).first()
         if source == CallSource.URL:
-            previous = (
+            # Nearly always nothing: look for the id alone, load the call and draft only if found.
+            previous_id = (
                 Call.objects.filter(
                     opened_by=user,
                     fingerprint=reading.fingerprint,
                     received_at__gte=now - REOPEN_WINDOW,
                     report__status=Status.DRAFT,
                 )
-                .select_related("report")
                 .order_by("-received_at")
+                .values_list("pk", flat=True)
                 .first()
             )
-            if previous is not None:
+            if previous_id is not None:
+                previous = Call.objects.select_related("report").get(pk=previous_id)
                 return OpenedCall(previous, previous.report, reused=True)
         call = Call.objects.create(
             organization=org,
