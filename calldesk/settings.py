@@ -23,6 +23,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "ninja",  # the API docs page's templates and Swagger UI's files, served by whitenoise
     "calldesk.accounts",
     "calldesk.callforms",
     "calldesk.telephony",
@@ -169,7 +170,9 @@ REDIS_URL = envstr("REDIS_URL", "")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # The CTI path carries a token (calldesk.lib.privacy): no handler ever writes it.
+    "filters": {"secret_paths": {"()": "calldesk.lib.privacy.SecretPathFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["secret_paths"]}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "WARNING")},
     "loggers": {
         # django.request logs the path of 4xx/5xx answers; the path holds no caller data

@@ -5,8 +5,11 @@ Why granian serving WSGI, how many threads, and the figures behind it: docs/serv
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from django.core.management import call_command
@@ -75,8 +78,40 @@ def granian_argv(
         # up and further specialists would not be answered at all (tests/test_serve.py).
         argv += ["--blocking-threads", str(threads)]
     if access_log:
-        argv += ["--access-log", "--access-log-fmt", ACCESS_LOG_FORMAT]
+        argv += ["--access-log", "--access-log-fmt", ACCESS_LOG_FORMAT, "--log-config", str(granian_log_config())]
     return [*argv, target]
+
+
+def granian_log_config() -> Path:
+    """A file with granian's own logging set-up plus a filter that scrubs paths carrying a secret
+    (the Zammad-compatible CTI path holds an API token; calldesk.lib.privacy)."""
+    scrub = {"filters": ["secret_paths"]}
+    config = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"secret_paths": {"()": "calldesk.lib.privacy.SecretPathFilter"}},
+        "formatters": {
+            "generic": {"()": "logging.Formatter", "fmt": "[%(levelname)s] %(message)s"},
+            "access": {"()": "logging.Formatter", "fmt": "%(message)s"},
+        },
+        "handlers": {
+            "console": {
+                "formatter": "generic",
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stdout",
+                **scrub,
+            },
+            "access": {"formatter": "access", "class": "logging.StreamHandler", "stream": "ext://sys.stdout", **scrub},
+        },
+        "loggers": {
+            "_granian": {"handlers": ["console"], "level": "INFO", "propagate": False},
+            "granian.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
+        },
+    }
+    handle, name = tempfile.mkstemp(prefix="calldesk-granian-logging-", suffix=".json")
+    with os.fdopen(handle, "w") as out:
+        json.dump(config, out)
+    return Path(name)
 
 
 class Command(BaseCommand):
