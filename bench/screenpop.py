@@ -60,6 +60,7 @@ PATHS = ("pop", "floor pop", "autosave", "floor save")
 TARGETS = {"pop": 1.5, "autosave": 1.2}  # at most this many times the floor's CPU
 TARGET_POPS = 250  # per second at 8 connections on 2 cores
 TARGET_OPEN_P99 = 50.0  # ms, at the offered --rate
+MAX_IN_FLIGHT = 200  # open loop: pops waiting beyond this count as errors (file descriptors)
 
 
 # --- the server ----------------------------------------------------------------------------
@@ -358,6 +359,9 @@ async def open_loop(
         nonlocal errors, done, made
         if idle:
             client = idle.pop()
+        elif made - len(idle) >= MAX_IN_FLIGHT:  # the server has fallen far behind: a lost pop
+            errors += scheduled >= measure_from
+            return
         else:
             client = Client(port, cookies[made % len(cookies)])
             made += 1
@@ -417,6 +421,7 @@ def served_runs(kind: str, database_url: str, args: argparse.Namespace, workdir:
                     closed_loop(server.port, cookies, connections, args.duration, args.warmup, path, fields)
                 )
             cpu, db_cpu = meter.stop()
+            drained(server.port)
             result = Served(
                 kind,
                 path,
@@ -433,6 +438,23 @@ def served_runs(kind: str, database_url: str, args: argparse.Namespace, workdir:
     finally:
         server.stop()
     return results
+
+
+def drained(port: int) -> None:
+    """Wait (up to a minute) until requests given up by the client have left the server's queue,
+    so one run's backlog does not weigh on the next."""
+    import httpx
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        started = time.perf_counter()
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
+        except httpx.HTTPError:
+            continue
+        if time.perf_counter() - started < 0.05:
+            return
+        time.sleep(1)
 
 
 def served_row(r: Served) -> str:
