@@ -32,6 +32,7 @@ import asyncio
 import json
 import os
 import random
+import secrets
 import signal
 import socket
 import subprocess
@@ -92,6 +93,7 @@ class Server:
             "DJANGO_SETTINGS_MODULE": settings,
             "PYTHONPATH": str(ROOT),  # bench.floor_settings
         }
+        self.env.setdefault("SECRET_KEY", "bench-" + secrets.token_urlsafe(40))  # serve refuses the public one
         if command:  # another server, for comparisons (docs/serving.md); static collected first
             subprocess.run(
                 [sys.executable, "-m", "calldesk.cli", "collectstatic", "--noinput", "-v0"],
