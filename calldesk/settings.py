@@ -78,17 +78,34 @@ TEMPLATES = [
 
 DATABASE_URL = envstr("DATABASE_URL", f"sqlite:///{VAR_DIR / 'calldesk.sqlite3'}")
 DATABASES = {"default": database_from_url(DATABASE_URL)}
+# Connections are kept between requests (per server thread): opening one costs more than most
+# requests' queries, and on SQLite closing one checkpoints the WAL (docs/serving.md, "Speed").
+DATABASES["default"]["CONN_MAX_AGE"] = envint("DB_CONN_MAX_AGE", 60)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets readers go on while one writer writes; IMMEDIATE takes the write lock at
         # BEGIN so two writers queue on the busy timeout instead of failing mid-transaction.
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        # With connections kept open, the WAL is copied back into the database by SQLite's
+        # automatic checkpoint (at a commit that finds it over 1000 pages, ~4 MB) instead of at
+        # every close; journal_size_limit truncates the WAL file after a checkpoint.
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+            "PRAGMA wal_autocheckpoint=1000; PRAGMA journal_size_limit=67108864;"
+        ),
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
 else:
-    DATABASES["default"]["CONN_MAX_AGE"] = envint("DB_CONN_MAX_AGE", 60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A kept connection is checked once per request before its first query (a SELECT 1), so a
+    # restarted database costs no request an error; DB_HEALTH_CHECKS=false saves the round trip.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = envbool("DB_HEALTH_CHECKS", True)
+    DATABASES["default"]["OPTIONS"] = {
+        # Server-side parameters let psycopg prepare a statement the 5th time a connection runs
+        # it (prepare_threshold), so PostgreSQL plans each of Calldesk's queries once per
+        # connection instead of on every execution. Off for a pooler in transaction mode
+        # (PgBouncer before 1.21), which cannot keep prepared statements.
+        "server_side_binding": envbool("DB_SERVER_SIDE_BINDING", True),
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
