@@ -47,6 +47,8 @@ def wait_until(check: Callable[[], object], timeout: float = 15.0, what: str = "
 
 def write_settings(directory: Path, sections: dict[str, dict[str, str]]) -> Path:
     lines: list[str] = []
+    # Each test's queue in its own directory, never the user's.
+    sections = {**sections, "connector": {"queue_file": "queue.sqlite3", **sections.get("connector", {})}}
     for section, values in sections.items():
         lines.append(f"[{section}]")
         lines += [f"{key} = {value}" for key, value in values.items()]
