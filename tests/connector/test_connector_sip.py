@@ -183,7 +183,7 @@ def test_a_cancel_before_answer_is_a_hang_up_unless_the_call_was_answered_elsewh
     ring(tmp_path, port, sipp.invite(), cancel_reason='Reason: SIP ;cause=200 ;text="Call completed elsewhere"')
     wait_until(lambda: len(receiver.calls()) == 2 and receiver.hangups(), what="two calls and a hang-up")
     time.sleep(0.5)
-    first, second = receiver.calls()
+    first, _second = receiver.calls()
     (hang,) = receiver.hangups()
     assert hang["callId"] == first["callId"] and hang["cause"] == "cancel"
 

@@ -170,7 +170,9 @@ class SipAgent:
         for reason in cancel.all("reason"):
             params = header_params(reason)
             if reason.upper().startswith("SIP") and params.get("cause") == "200":
+                log.info("SIP branch cancelled: answered elsewhere")
                 return
+        log.info("SIP branch cancelled: the caller hung up before an answer")
         self.emit(hangup(cancel.call_id, "cancel"))
 
     def finish(self, key: tuple[str, str], code: int, reason: str) -> None:
