@@ -24,6 +24,8 @@ step() {
 
 step "ruff check" .venv/bin/ruff check .
 step "mypy calldesk/" .venv/bin/mypy calldesk/
+# The connector is its own package (Python 3.10+, standard library only), checked with its own settings.
+step "mypy connector/" bash -c 'cd connector && ../.venv/bin/mypy calldesk_connector'
 
 pytest_args=()
 if [ -x /usr/bin/chromium ]; then

@@ -256,6 +256,11 @@ def _read(parser: configparser.ConfigParser, path: Path) -> Settings:
     ami.pop_on = get("ami", "pop_on", "answered").lower()
     if ami.pop_on not in ("answered", "ringing"):
         problems.append(f"[ami] pop_on = {ami.pop_on!r}: choose answered or ringing.")
+    reconnect = get("ami", "reconnect_max", "30")
+    if not reconnect.isdigit() or not 1 <= int(reconnect) <= 3600:
+        problems.append(f"[ami] reconnect_max = {reconnect!r}: give whole seconds between 1 and 3600.")
+    else:
+        ami.reconnect_max = float(reconnect)
     if parser.has_section("ami.agents"):
         ami.agents = {name.strip().lower(): agent.strip() for name, agent in parser.items("ami.agents")}
     if "ami" in s.sources and not (ami.username and ami.secret):
