@@ -1,0 +1,48 @@
+"""The connector as a desktop gets it: one zipapp file run by a plain Python, or one pip install;
+it imports nothing from Calldesk and needs nothing beyond the standard library."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.connector.harness import CONNECTOR_DIR, ROOT, Receiver, write_settings
+
+
+def test_the_zipapp_runs_with_no_package_installed(tmp_path: Path, receiver: Receiver) -> None:
+    app = tmp_path / "calldesk-connector.pyz"
+    built = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "build-connector-zipapp.sh"), str(app)], capture_output=True, text=True
+    )
+    assert built.returncode == 0, built.stderr
+    # -I: isolated, no site-packages, no PYTHONPATH, no current directory on the path.
+    version = subprocess.run([sys.executable, "-I", str(app), "--version"], capture_output=True, text=True)
+    assert version.stdout.strip() == "calldesk-connector 0.1.0"
+    settings = write_settings(
+        tmp_path,
+        {"calldesk": {"url": receiver.url, "report_ver": "9991234", "sink": "api", "token": "cdk_" + "z" * 40},
+         "connector": {"sources": "stdin"}},
+    )
+    done = subprocess.run(
+        [sys.executable, "-I", str(app), "--settings", str(settings), "run"],
+        input=json.dumps({"ani": "+15551230500", "callId": "zip-1"}) + "\n", capture_output=True, text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert [c["callId"] for c in receiver.calls()] == ["zip-1"]
+
+
+def test_it_imports_only_the_standard_library_and_itself() -> None:
+    allowed = set(sys.stdlib_module_names) | {"calldesk_connector"}
+    for path in (CONNECTOR_DIR / "calldesk_connector").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            for name in names:
+                assert name.split(".")[0] in allowed, f"{path.name} imports {name}"
