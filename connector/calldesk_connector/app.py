@@ -75,7 +75,27 @@ def make_emit(outbox: Outbox, settings: Settings) -> Emit:
     return emit
 
 
-def start_sources(settings: Settings, emit: Emit, stop: threading.Event) -> list[threading.Thread]:
+class SourceFailed(Exception):
+    """A source cannot run (its port is taken, say); it has logged why in plain words."""
+
+
+def _watched(
+    target: Callable[[Settings, Emit, threading.Event], None],
+    settings: Settings,
+    emit: Emit,
+    stop: threading.Event,
+    failed: list[str],
+) -> None:
+    try:
+        target(settings, emit, stop)
+    except SourceFailed:
+        failed.append(threading.current_thread().name)
+    except Exception:
+        log.exception("the %s source stopped", threading.current_thread().name)
+        failed.append(threading.current_thread().name)
+
+
+def start_sources(settings: Settings, emit: Emit, stop: threading.Event, failed: list[str]) -> list[threading.Thread]:
     threads: list[threading.Thread] = []
     for name in settings.sources:
         if name == "sip":
@@ -86,7 +106,7 @@ def start_sources(settings: Settings, emit: Emit, stop: threading.Event) -> list
             from calldesk_connector.sources.stdin import run_stdin as target
         else:
             from calldesk_connector.sources.webhook import run_webhook as target
-        thread = threading.Thread(target=target, args=(settings, emit, stop), name=name, daemon=True)
+        thread = threading.Thread(target=_watched, args=(target, settings, emit, stop, failed), name=name, daemon=True)
         thread.start()
         threads.append(thread)
     return threads
@@ -109,17 +129,21 @@ def run(settings: Settings) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    threads = start_sources(settings, make_emit(outbox, settings), stop)
+    failed: list[str] = []
+    threads = start_sources(settings, make_emit(outbox, settings), stop, failed)
     log.info("listening: %s; sending to %s (%s)", ", ".join(settings.sources), settings.sink, settings.url)
     while not stop.is_set():
-        stop.wait(0.5)
-        if threads and not any(thread.is_alive() for thread in threads):
-            # Standard input ended (or every source gave up): deliver what is queued, then stop.
+        stop.wait(0.2)
+        if failed:
+            log.error("stopping: the %s source cannot run", ", ".join(failed))
+            stop.set()
+        elif threads and not any(thread.is_alive() for thread in threads):
+            # Standard input ended: deliver what is queued, then stop.
             drain(outbox, stop)
             stop.set()
     sender.join(5)
     outbox.close()
-    return 0
+    return 1 if failed else 0
 
 
 def drain(outbox: Outbox, stop: threading.Event, timeout: float = 30.0) -> None:

@@ -87,3 +87,21 @@ def test_test_call_posts_one_call_and_shows_the_answer(tmp_path: Path, receiver:
         "dnis": "8886201111",
     }
     assert json.loads(done.stdout.split("\n", 1)[1])["callId"] == body["callId"]
+
+
+def test_a_taken_sip_port_stops_the_connector_with_a_plain_error(tmp_path: Path, receiver: Receiver) -> None:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        port = taken.getsockname()[1]
+        settings = write_settings(
+            tmp_path,
+            {"calldesk": {"url": receiver.url, "report_ver": "9991234"}, "sip": {"port": str(port)}},
+        )
+        check = run_cli(settings, "check")
+        assert f"PROBLEM  SIP port {port}/udp cannot be used (Address already in use)" in check.stdout
+        done = run_cli(settings, "run", timeout=30)
+    assert done.returncode == 1
+    assert f"SIP cannot listen on 127.0.0.1:{port}: Address already in use" in done.stderr
+    assert "stopping: the sip source cannot run" in done.stderr

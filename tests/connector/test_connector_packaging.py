@@ -23,12 +23,16 @@ def test_the_zipapp_runs_with_no_package_installed(tmp_path: Path, receiver: Rec
     assert version.stdout.strip() == "calldesk-connector 0.1.0"
     settings = write_settings(
         tmp_path,
-        {"calldesk": {"url": receiver.url, "report_ver": "9991234", "sink": "api", "token": "cdk_" + "z" * 40},
-         "connector": {"sources": "stdin"}},
+        {
+            "calldesk": {"url": receiver.url, "report_ver": "9991234", "sink": "api", "token": "cdk_" + "z" * 40},
+            "connector": {"sources": "stdin"},
+        },
     )
     done = subprocess.run(
         [sys.executable, "-I", str(app), "--settings", str(settings), "run"],
-        input=json.dumps({"ani": "+15551230500", "callId": "zip-1"}) + "\n", capture_output=True, text=True,
+        input=json.dumps({"ani": "+15551230500", "callId": "zip-1"}) + "\n",
+        capture_output=True,
+        text=True,
         timeout=60,
     )
     assert done.returncode == 0, done.stderr

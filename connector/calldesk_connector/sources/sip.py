@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import cast
 
+from calldesk_connector.app import SourceFailed
 from calldesk_connector.events import Event, call, hangup, utc_now_iso
 from calldesk_connector.settings import Settings
 from calldesk_connector.sipmsg import (
@@ -272,3 +273,4 @@ def run_sip(settings: Settings, emit: Callable[[Event], None], stop: threading.E
         asyncio.run(serve(settings, emit, stop))
     except OSError as exc:
         log.error("SIP cannot listen on %s:%d: %s", settings.sip.listen, settings.sip.port, exc.strerror)
+        raise SourceFailed from exc

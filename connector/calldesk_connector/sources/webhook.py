@@ -10,6 +10,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
+from calldesk_connector.app import SourceFailed
 from calldesk_connector.events import Event
 from calldesk_connector.settings import Settings
 from calldesk_connector.sources import BadEvent, event_from_mapping, log
@@ -83,7 +84,13 @@ def make_handler(settings: Settings, emit: Callable[[Event], None]) -> type[Base
 
 
 def run_webhook(settings: Settings, emit: Callable[[Event], None], stop: threading.Event) -> None:
-    server = ThreadingHTTPServer((settings.webhook.listen, settings.webhook.port), make_handler(settings, emit))
+    try:
+        server = ThreadingHTTPServer((settings.webhook.listen, settings.webhook.port), make_handler(settings, emit))
+    except OSError as exc:
+        log.error(
+            "the webhook cannot listen on %s:%d: %s", settings.webhook.listen, settings.webhook.port, exc.strerror
+        )
+        raise SourceFailed from exc
     server.daemon_threads = True
     log.info("webhook listening on http://%s:%d/call", settings.webhook.listen, server.server_address[1])
 
