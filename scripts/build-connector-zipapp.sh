@@ -3,8 +3,8 @@
 #   python3 calldesk-connector.pyz check      (Windows: py calldesk-connector.pyz check)
 # Output: dist/calldesk-connector.pyz (or the path given as the first argument).
 set -euo pipefail
+out="$(realpath -m "${1:-$(dirname "${BASH_SOURCE[0]}")/../dist/calldesk-connector.pyz}")"
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-out="${1:-dist/calldesk-connector.pyz}"
 python="${PYTHON:-python3}"
 build="$(mktemp -d)"
 trap 'rm -rf "$build"' EXIT
