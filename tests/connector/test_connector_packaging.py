@@ -16,7 +16,18 @@ from tests.connector.harness import CONNECTOR_DIR, ROOT, Receiver, write_setting
 
 
 # The oldest Python the connector supports, where this machine has it, besides the suite's own.
-PYTHONS = [sys.executable, *[found for found in [shutil.which("python3.10")] if found]]
+def _python_310() -> list[str]:
+    """A working Python 3.10 (a version manager's shim may exist without one)."""
+    for candidate in [shutil.which("python3.10"), *sorted(Path("/root/.pyenv/versions").glob("3.10*/bin/python3.10"))]:
+        if (
+            candidate
+            and subprocess.run([str(candidate), "-I", "-c", "import sqlite3"], capture_output=True).returncode == 0
+        ):
+            return [str(candidate)]
+    return []
+
+
+PYTHONS = [sys.executable, *_python_310()]
 
 
 @pytest.mark.parametrize("python", PYTHONS)
