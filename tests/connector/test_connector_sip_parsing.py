@@ -3,12 +3,11 @@ the connector logs and drops; anything readable gives a caller, a line and a cal
 
 from __future__ import annotations
 
-from hypothesis import given
-from hypothesis import strategies as st
-
 from calldesk_connector.settings import Settings
 from calldesk_connector.sipmsg import SipError, name_addr, parse_request, split_commas, uri_user
 from calldesk_connector.sources.sip import read_call
+from hypothesis import given
+from hypothesis import strategies as st
 
 HEADERS = [
     "Via",
@@ -53,7 +52,7 @@ def test_any_headers_give_a_call_or_a_sip_error(headers: list[tuple[str, str]]) 
 @given(values)
 def test_name_addr_and_uri_user_never_raise(value: str) -> None:
     for item in split_commas(value):
-        display, uri = name_addr(item)
+        _display, uri = name_addr(item)
         uri_user(uri)
 
 
