@@ -10,7 +10,7 @@ from collections.abc import Callable
 from calldesk_connector.events import CALL, Event
 from calldesk_connector.outbox import Outbox
 from calldesk_connector.settings import Settings
-from calldesk_connector.sinks import REJECTED, RETRY, SENT, Sink, make_sink
+from calldesk_connector.sinks import REJECTED, RETRY, SENT, Outcome, Sink, make_sink
 
 log = logging.getLogger("calldesk_connector")
 
@@ -30,8 +30,9 @@ def complete(event: Event, settings: Settings) -> Event:
 
 
 class Sender(threading.Thread):
-    """Delivers the queue's events oldest first; waits (doubling up to retry_max seconds) while
-    Calldesk cannot be reached, and never skips ahead, so a hang-up never overtakes its call."""
+    """Delivers the queue's events, oldest first; while Calldesk cannot be reached it waits
+    (doubling up to retry_max seconds) and tries again. Several run side by side (`parallel`),
+    so one slow answer does not hold every call back."""
 
     def __init__(self, outbox: Outbox, sink: Sink, stop: threading.Event, retry_max: float = 30.0) -> None:
         super().__init__(name="sender", daemon=True)
@@ -40,7 +41,7 @@ class Sender(threading.Thread):
     def run(self) -> None:
         pause = 0.5
         while not self.stop.is_set():
-            item = self.outbox.oldest()
+            item = self.outbox.claim()
             if item is None:
                 self.outbox.wait(1.0)
                 continue
@@ -49,8 +50,7 @@ class Sender(threading.Thread):
                 outcome = self.sink.deliver(event)
             except Exception:  # a sink's bug must not stop the queue; the event stays
                 log.exception("%s #%d could not be delivered", event.kind, item_id)
-                self.stop.wait(pause)
-                continue
+                outcome = Outcome(RETRY, "the sink failed")
             if outcome.status == SENT:
                 self.outbox.delivered(item_id)
                 log.info("%s #%d sent: %s", event.kind, item_id, outcome.note)
@@ -59,8 +59,8 @@ class Sender(threading.Thread):
                 self.outbox.reject(item_id, outcome.note)
                 log.error("%s #%d kept aside, not sent: %s", event.kind, item_id, outcome.note)
             else:
-                assert outcome.status == RETRY
                 attempts = self.outbox.failed(item_id)
+                self.outbox.release(item_id)
                 if attempts == 1 or attempts % 10 == 0:
                     log.warning("%s #%d waits: %s (attempt %d)", event.kind, item_id, outcome.note, attempts)
                 self.stop.wait(pause)
@@ -120,8 +120,12 @@ def run(settings: Settings) -> int:
         log.info("%d event(s) from before wait in the queue; sending them first", waiting)
     if rejected:
         log.warning("%d event(s) were refused by Calldesk and are kept aside in %s", rejected, outbox.path)
-    sender = Sender(outbox, make_sink(settings), stop, settings.retry_max)
-    sender.start()
+    sink = make_sink(settings)
+    # Browser tabs open in the order the calls came; API posts go side by side.
+    count = settings.parallel if settings.sink == "api" else 1
+    senders = [Sender(outbox, sink, stop, settings.retry_max) for _ in range(count)]
+    for sender in senders:
+        sender.start()
 
     def on_signal(signum: int, _frame: object) -> None:
         log.info("stopping (signal %d)", signum)
@@ -141,7 +145,8 @@ def run(settings: Settings) -> int:
             # Standard input ended: deliver what is queued, then stop.
             drain(outbox, stop)
             stop.set()
-    sender.join(5)
+    for sender in senders:
+        sender.join(5)
     outbox.close()
     return 1 if failed else 0
 

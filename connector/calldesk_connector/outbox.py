@@ -3,8 +3,8 @@
 A source's event is committed (SQLite, WAL, synchronous=FULL: fsync'd) before anything is sent,
 and removed only after the sink has delivered it, so a kill at any moment loses nothing. A kill
 between delivery and removal sends that event once more at restart; Calldesk answers a repeated
-callId with the same call (SPEC §6), so no call is made twice. One sender, oldest first: a hang-up
-never overtakes its call.
+callId with the same call (SPEC §6), so no call is made twice. A few senders work side by side,
+oldest first, and a hang-up never overtakes its call.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ class Outbox:
         self._db.execute("PRAGMA secure_delete=ON")  # a sent call's data is overwritten, not just unlinked
         self._db.execute(SCHEMA)
         self._changed = threading.Condition()
+        self._claimed: set[int] = set()  # held by a sender right now (in memory: a restart frees all)
 
     def put(self, event: Event) -> int:
         with self._changed:
@@ -53,18 +54,33 @@ class Outbox:
             self._changed.notify_all()
             return int(cursor.lastrowid or 0)
 
-    def oldest(self) -> tuple[int, Event] | None:
+    def claim(self) -> tuple[int, Event] | None:
+        """The oldest event no sender holds whose call has no earlier event still on its way: calls
+        go out side by side, while a call's hang-up always waits for the call itself."""
         with self._changed:
-            row = self._db.execute(
-                "SELECT id, kind, params FROM outbox WHERE rejected IS NULL ORDER BY id LIMIT 1"
-            ).fetchone()
-        if row is None:
-            return None
-        return int(row[0]), Event(row[1], json.loads(row[2]))
+            rows = self._db.execute(
+                "SELECT id, kind, params FROM outbox WHERE rejected IS NULL ORDER BY id LIMIT 500"
+            ).fetchall()
+            held_calls: set[str] = set()
+            for item_id, kind, params in rows:
+                event = Event(kind, json.loads(params))
+                if item_id in self._claimed or event.call_id in held_calls:
+                    held_calls.add(event.call_id)
+                    continue
+                self._claimed.add(item_id)
+                return int(item_id), event
+        return None
+
+    def release(self, item_id: int) -> None:
+        with self._changed:
+            self._claimed.discard(item_id)
+            self._changed.notify_all()
 
     def delivered(self, item_id: int) -> None:
         with self._changed:
             self._db.execute("DELETE FROM outbox WHERE id = ?", (item_id,))
+            self._claimed.discard(item_id)
+            self._changed.notify_all()
 
     def failed(self, item_id: int) -> int:
         with self._changed:
@@ -75,6 +91,8 @@ class Outbox:
     def reject(self, item_id: int, reason: str) -> None:
         with self._changed:
             self._db.execute("UPDATE outbox SET rejected = ? WHERE id = ?", (reason, item_id))
+            self._claimed.discard(item_id)
+            self._changed.notify_all()
 
     def counts(self) -> tuple[int, int]:
         """(waiting, rejected)."""

@@ -112,6 +112,7 @@ class Settings:
     queue_file: Path = field(default_factory=lambda: data_dir() / "queue.sqlite3")
     log_level: str = "info"
     retry_max: float = 30.0  # longest pause between two tries while Calldesk cannot be reached
+    parallel: int = 4  # calls sent side by side (the browser sink opens one tab at a time anyway)
     browser_command: str = ""
     lines: dict[str, str] = field(default_factory=dict)  # line digits -> reportVer
     params: dict[str, str] = field(default_factory=dict)  # sent with every call
@@ -220,6 +221,11 @@ def _read(parser: configparser.ConfigParser, path: Path) -> Settings:
         assert 0.1 <= s.retry_max <= 3600
     except (ValueError, AssertionError):
         problems.append(f"[connector] retry_max = {retry!r}: give a number of seconds between 0.1 and 3600.")
+    parallel = get("connector", "parallel", "4")
+    if not parallel.isdigit() or not 1 <= int(parallel) <= 32:
+        problems.append(f"[connector] parallel = {parallel!r}: give a number of senders between 1 and 32.")
+    else:
+        s.parallel = int(parallel)
     queue = get("connector", "queue_file")
     if queue:
         s.queue_file = (path.parent / Path(queue).expanduser()).resolve()
