@@ -2,7 +2,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import include, path
 
+from calldesk.accounts import twofactor_views
 from calldesk.accounts.views import LoginView, logout_view
+from calldesk.api.site import api
+from calldesk.ops.health import healthz, readyz
 from calldesk.telephony import views as telephony_views
 
 
@@ -10,20 +13,22 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("/reports/" if request.user.is_authenticated else "/accounts/login/")
 
 
-def healthz(request: HttpRequest) -> HttpResponse:
-    """Liveness for load balancers; also the benchmark's trivial endpoint."""
-    return HttpResponse("ok", content_type="text/plain")
-
-
 urlpatterns = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("accounts/login/", LoginView.as_view(), name="accounts-login"),
     path("accounts/logout/", logout_view, name="accounts-logout"),
+    path("accounts/two-factor/", twofactor_views.verify, name="accounts-two-factor"),
+    path("accounts/two-factor/setup/", twofactor_views.setup, name="accounts-two-factor-setup"),
+    path("accounts/security/", twofactor_views.security, name="accounts-security"),
     # Matched for any spelling of the path by CanonicalTelephonyPathMiddleware.
     path("Telephony/GetCallReport", telephony_views.get_call_report, name="telephony-get-call-report"),
     path("Telephony/resume/<str:token>", telephony_views.resume, name="telephony-resume"),
     path("reports/", include("calldesk.reports.urls")),
     path("configure/", include("calldesk.configure.urls")),
     path("dashboards/", include("calldesk.dashboards.urls")),
+    path("api/", api.urls),
+    path("audit/", include("calldesk.audit.urls")),
+    path("console/", include("calldesk.push.urls")),
 ]
