@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 import pytest
 from django.test import Client
 
+from calldesk.configure.tokens import create_token
 from calldesk.reports.models import CallReport
+from calldesk.telephony.models import Call
 from tests.cast import Cast
 from tests.test_telephony_url import URL, call_of, pop, report_at
 
@@ -78,3 +80,24 @@ def test_a_withheld_five9_caller_leaves_the_phone_empty_and_says_so(cast: Cast, 
 def test_an_agent_not_logged_in_is_sent_to_the_login_page_and_keeps_the_call(cast: Cast) -> None:
     response = Client().get(f"{URL}?reportVer=9991234&ani=9255551212&agent=sam%40lifeline.example")
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_the_silent_post_on_disconnect_ends_the_call_the_browser_opened(cast: Cast, specialist_client: Client) -> None:
+    report = pop(specialist_client, "reportVer=9991234&agent=34&ani=9255551212&callId=94EC5C196B8F4AF2B8213CEB2E3A02EF")
+    token = create_token(cast.admin, "Five9").raw
+    # Five9 posts form-encoded and cannot set headers: the token is a form field.
+    answer = Client().post(
+        "/api/calls/hangup",
+        data={"token": token, "callId": "94EC5C196B8F4AF2B8213CEB2E3A02EF", "cause": "normalClearing"},
+    )
+    assert answer.status_code == 200, answer.content[:300]
+    call = Call.objects.get(pk=call_of(report).pk)
+    assert call.end_reason == "normalClearing" and call.ended_at is not None
+
+
+def test_a_disconnect_post_before_the_pop_is_kept_until_the_call_arrives(cast: Cast, specialist_client: Client) -> None:
+    token = create_token(cast.admin, "Five9").raw
+    answer = Client().post("/api/calls/hangup", data={"token": token, "callId": "EARLY0001", "cause": "normalClearing"})
+    assert answer.status_code == 202
+    report = pop(specialist_client, "reportVer=9991234&agent=34&ani=9255551212&callId=EARLY0001")
+    assert call_of(report).end_reason == "normalClearing"
