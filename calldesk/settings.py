@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "calldesk.ops",
     "calldesk.audit",
     "calldesk.push",
+    "calldesk.vault",
 ]
 
 MIDDLEWARE = [
@@ -69,23 +70,42 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # `|quoted_code` (messages' `quoted` parts as <code>) on every page without a {% load %}.
+            "builtins": ["calldesk.reports.templatetags.calldesk_text"],
         },
     },
 ]
 
 DATABASE_URL = envstr("DATABASE_URL", f"sqlite:///{VAR_DIR / 'calldesk.sqlite3'}")
 DATABASES = {"default": database_from_url(DATABASE_URL)}
+# Connections are kept between requests (per server thread): opening one costs more than most
+# requests' queries, and on SQLite closing one checkpoints the WAL (docs/serving.md, "Speed").
+DATABASES["default"]["CONN_MAX_AGE"] = envint("DB_CONN_MAX_AGE", 60)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets readers go on while one writer writes; IMMEDIATE takes the write lock at
         # BEGIN so two writers queue on the busy timeout instead of failing mid-transaction.
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        # With connections kept open, the WAL is copied back into the database by SQLite's
+        # automatic checkpoint (at a commit that finds it over 1000 pages, ~4 MB) instead of at
+        # every close; journal_size_limit truncates the WAL file after a checkpoint.
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+            "PRAGMA wal_autocheckpoint=1000; PRAGMA journal_size_limit=67108864;"
+        ),
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
 else:
-    DATABASES["default"]["CONN_MAX_AGE"] = envint("DB_CONN_MAX_AGE", 60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A kept connection is checked once per request before its first query (a SELECT 1), so a
+    # restarted database costs no request an error; DB_HEALTH_CHECKS=false saves the round trip.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = envbool("DB_HEALTH_CHECKS", True)
+    DATABASES["default"]["OPTIONS"] = {
+        # Server-side parameters let psycopg prepare a statement the 5th time a connection runs
+        # it (prepare_threshold), so PostgreSQL plans each of Calldesk's queries once per
+        # connection instead of on every execution. Off for a pooler in transaction mode
+        # (PgBouncer before 1.21), which cannot keep prepared statements.
+        "server_side_binding": envbool("DB_SERVER_SIDE_BINDING", True),
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -163,17 +183,36 @@ REDIS_URL = envstr("REDIS_URL", "")
 # derived from SECRET_KEY. Set it to keep the audit searchable across a SECRET_KEY change.
 AUDIT_HASH_KEY = envstr("AUDIT_HASH_KEY", "")
 
+# Caller data at rest (docs/security.md). Each is URL-safe base64 of 32 bytes
+# (`calldesk crypto new-key`). CALLDESK_DATA_KEYS: the first seals, all open (rotation).
+# Unset: keys generated once into CALLDESK_KEY_FILE, which `check --deploy` warns about.
+CALLDESK_DATA_KEYS = envlist("CALLDESK_DATA_KEYS", [])
+CALLDESK_HASH_KEY = envstr("CALLDESK_HASH_KEY", "")
+CALLDESK_BACKUP_KEY = envstr("CALLDESK_BACKUP_KEY", "")
+CALLDESK_KEY_FILE = Path(envstr("CALLDESK_KEY_FILE", str(VAR_DIR / "keys.json")))
+
+# Every handler drops query strings and secret paths (calldesk.lib.privacy.PrivateLogFilter): the
+# caller's number travels in the telephony URL's query string and must never reach a log, whichever
+# server runs; the CTI path carries a token.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    # The CTI path carries a token (calldesk.lib.privacy): no handler ever writes it.
-    "filters": {"secret_paths": {"()": "calldesk.lib.privacy.SecretPathFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["secret_paths"]}},
+    "filters": {"private": {"()": "calldesk.lib.privacy.PrivateLogFilter"}},
+    "formatters": {
+        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"}
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["private"]},
+        # Replaces Django's own handler of the same name, which has no such filter.
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server", "filters": ["private"]},
+    },
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "WARNING")},
     "loggers": {
-        # django.request logs the path of 4xx/5xx answers; the path holds no caller data
-        # because the caller's number only ever travels in the query string.
+        # 4xx answers are warnings and 5xx errors; both name the path (the query string is filtered).
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        # `calldesk runserver`'s request lines. (granian's access log gets the same filter from the
+        # log configuration `calldesk serve` gives it.)
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
     },
 }
 # The Redis pub/sub channel that carries pushed calls between processes (calldesk.push.channel).

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import include, path
@@ -13,10 +15,19 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("/reports/" if request.user.is_authenticated else "/accounts/login/")
 
 
+FAVICON = Path(__file__).resolve().parent / "static" / "calldesk" / "favicon.ico"
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers and bookmarks ask for /favicon.ico whatever the page links; answered here, not 404."""
+    return HttpResponse(FAVICON.read_bytes(), content_type="image/x-icon")
+
+
 urlpatterns = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("accounts/login/", LoginView.as_view(), name="accounts-login"),
     path("accounts/logout/", logout_view, name="accounts-logout"),
     path("accounts/two-factor/", twofactor_views.verify, name="accounts-two-factor"),

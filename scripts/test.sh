@@ -24,6 +24,8 @@ step() {
 
 step "ruff check" .venv/bin/ruff check .
 step "mypy calldesk/" .venv/bin/mypy calldesk/
+# The connector is its own package (Python 3.10+, standard library only), checked with its own settings.
+step "mypy connector/" bash -c 'cd connector && ../.venv/bin/mypy calldesk_connector'
 # Security lint; every finding is fixed or explained ([tool.bandit] in pyproject.toml, `# nosec` lines).
 step "bandit" .venv/bin/bandit -c pyproject.toml -r calldesk -q
 # Known vulnerabilities in the installed packages fail; an unreachable data source only warns

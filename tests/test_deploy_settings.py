@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from django.test import Client, override_settings
 
+from calldesk.lib.crypto import new_key
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -45,6 +47,9 @@ def test_check_deploy_is_clean_with_the_readmes_production_variables(tmp_path: P
     assert {"SECRET_KEY", "ALLOWED_HOSTS", "SECURE_HSTS_SECONDS", "SECURE_COOKIES"} <= set(variables)
     # The README's key is a placeholder to replace; a real one is long and random.
     variables["SECRET_KEY"] = secrets.token_urlsafe(50)
+    for name in ("CALLDESK_DATA_KEYS", "CALLDESK_HASH_KEY", "CALLDESK_BACKUP_KEY"):
+        assert name in variables
+        variables[name] = new_key()
     done = calldesk("check", "--deploy", "--fail-level", "WARNING", env=variables)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "System check identified no issues" in done.stdout

@@ -27,6 +27,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from calldesk.accounts.models import LoginAttempt
+from calldesk.lib import emails
 from calldesk.lib.clientaddr import UNKNOWN
 
 Outcome = LoginAttempt.Outcome
@@ -55,7 +56,8 @@ class Verdict:
 
 
 def normalise_email(typed: str) -> str:
-    return typed.strip().lower()[:254]
+    """The address as stored (calldesk.lib.emails), cut to the column's length: José@ and josé@ count as one."""
+    return emails.normalise_email(typed)[:254]
 
 
 def check(email: str, address: str, now: datetime | None = None) -> Verdict:

@@ -3,7 +3,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from django import forms
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
@@ -14,15 +13,16 @@ from calldesk.accounts import throttle, twofactor, twofactor_views
 from calldesk.accounts.middleware import LAST_ACTIVITY
 from calldesk.accounts.models import User
 from calldesk.lib.clientaddr import client_address
+from calldesk.lib.emails import EmailAddressField
 
 
 class EmailAuthenticationForm(AuthenticationForm):
-    username = forms.EmailField(
-        label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
-    )
+    # Normalised like every stored address, so José@… and josé@… log in alike.
+    username = EmailAddressField(label="Email")
 
-    def clean_username(self) -> str:
-        return str(self.cleaned_data["username"]).strip().lower()
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].widget.attrs.update({"autofocus": True, "autocomplete": "email"})
 
 
 def safe_next(value: str | None) -> str:

@@ -15,7 +15,7 @@ import phonenumbers
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, identify_hasher
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email, validate_slug
+from django.core.validators import validate_slug
 from django.db.models import Model
 
 from calldesk.accounts.models import Organization, Role, User
@@ -24,6 +24,7 @@ from calldesk.callforms.models import CallForm, Mapping
 from calldesk.callforms.services import MappingRule, check_mapping
 from calldesk.configio.document import ConfigError
 from calldesk.lib import limits
+from calldesk.lib.emails import normalise_email, validate_address
 from calldesk.lib.times import time_zone_names
 
 FORMAT_VERSION = 1
@@ -238,9 +239,9 @@ def _user(check: _Checker, item: Any, place: str, org_slug: str) -> UserPlan | N
         return None
     email = check.text(raw, "email", place, required=True, limit=_limit(User, "email"))
     if email:
-        email = email.lower()
+        email = normalise_email(email)
         try:
-            validate_email(email)
+            validate_address(email)
         except ValidationError:
             check.problem(f"{place}.email", f"`{email}` is not an email address")
         check.once("email", email, f"{place}.email")

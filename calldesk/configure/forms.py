@@ -14,6 +14,7 @@ from calldesk.accounts.models import Organization, Role, User
 from calldesk.callforms.definition import FieldType
 from calldesk.callforms.models import CallForm
 from calldesk.lib import limits
+from calldesk.lib.emails import EmailAddressField
 from calldesk.lib.times import time_zone_names
 
 REPORT_VER_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -134,7 +135,7 @@ ROLE_HELP = "Specialists write reports; supervisors also see every report; admin
 
 class UserCreateForm(forms.Form):
     # The column's length: a longer (valid) address would otherwise fail in the database.
-    email = forms.EmailField(label="Email", max_length=User._meta.get_field("email").max_length)
+    email = EmailAddressField(label="Email", max_length=User._meta.get_field("email").max_length)
     name = forms.CharField(max_length=200, required=False)
     role = forms.ChoiceField(choices=Role.choices, initial=Role.SPECIALIST, help_text=ROLE_HELP)
     agent_id = forms.CharField(
@@ -147,8 +148,8 @@ class UserCreateForm(forms.Form):
     )
 
     def clean_email(self) -> str:
-        email: str = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
+        email: str = self.cleaned_data["email"]
+        if User.objects.filter(email=email).exists():  # stored normalised
             raise forms.ValidationError("A user with this email exists already.")
         return email
 

@@ -17,6 +17,7 @@ from calldesk.callforms.models import CallForm
 from calldesk.dashboards.models import ExportRecord, RetentionRun
 from calldesk.dashboards.stats import build_dashboard
 from calldesk.lib.datefields import BoundedDateField
+from calldesk.lib.querystrings import tidy_redirect
 
 DEFAULT_DAYS = 30
 RECENT_EXPORTS = 10
@@ -57,6 +58,9 @@ class DashboardFilterForm(forms.Form):
 def dashboard(request: HttpRequest) -> HttpResponse:
     organization = current_user(request).organization
     assert organization is not None
+    tidied = tidy_redirect(request)
+    if tidied is not None:
+        return tidied
     # An empty query is valid too: the last 30 days of every form.
     form = DashboardFilterForm(organization, request.GET)
     if not form.is_valid():

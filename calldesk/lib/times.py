@@ -2,7 +2,9 @@
 
 Accepted without doubt: ISO-8601 (with `Z`, an offset, fractions, or no zone = the
 organization's zone), `YYYY-MM-DD HH:MM:SS`, Unix seconds (10 digits) and milliseconds
-(13 digits). Anything else is "unreadable": the caller of this module uses now and says so.
+(13 digits), and the day-month-name form of Five9's timestamps and RFC 1123
+(`Mon, 22 Sep 2008 14:01:54`, optionally with `GMT` or an offset). Anything else is
+"unreadable": the caller of this module uses now and says so.
 Pure: no Django, no database.
 """
 
@@ -28,6 +30,19 @@ _ISO = re.compile(
     r"(Z|[+-]\d{2}(?::?\d{2})?| \d{2}:?\d{2})?$",
     re.IGNORECASE,
 )
+# Five9's `@Call.start_timestamp@` and RFC 1123: the month is a name, so day and month cannot be swapped.
+# The weekday is not checked: the date says which day it was.
+_NAMED = re.compile(
+    r"^(?:[a-z]{3},? )?(\d{1,2})[ -]([a-z]{3})[ -](\d{4})[ T](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?"
+    r"(?: ?(GMT|UTC|Z|[+-]\d{2}:?\d{2}))?$",
+    re.IGNORECASE,
+)
+_MONTHS = {
+    name: n
+    for n, name in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1
+    )
+}
 _COMPACT_ISO = re.compile(r"^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(Z|[+-]\d{2}(?::?\d{2})?)?$", re.IGNORECASE)
 
 
@@ -56,11 +71,17 @@ def parse_time(value: str, zone: ZoneInfo) -> datetime | None:
         return None
     if value.isdigit():
         return _from_epoch(value)
-    match = _ISO.match(value) or _COMPACT_ISO.match(value)
+    match = _ISO.match(value) or _COMPACT_ISO.match(value) or _NAMED.match(value)
     if not match:
         return None
     groups = match.groups()
-    if match.re is _ISO:
+    if match.re is _NAMED:
+        day, month_name, year, hour, minute, second, fraction, offset = groups
+        if month_name.lower() not in _MONTHS:
+            return None
+        month = str(_MONTHS[month_name.lower()])
+        offset = "Z" if offset and offset.upper() in ("GMT", "UTC") else offset
+    elif match.re is _ISO:
         year, month, day, hour, minute, second, fraction, offset = groups
     else:
         year, month, day, hour, minute, second, offset = groups

@@ -15,6 +15,7 @@ from calldesk.accounts.models import User
 from calldesk.configure import services
 from calldesk.configure.forms import UserCreateForm, UserEditForm
 from calldesk.configure.views.common import admin_org, org_member
+from calldesk.lib.confirm import Confirmation, is_confirmed
 
 
 @admin_required
@@ -78,10 +79,27 @@ def user_active(request: HttpRequest, public_id: UUID) -> HttpResponse:
     active = request.POST.get("active") == "1"
     if member.pk == acting.pk:
         messages.error(request, "You cannot deactivate yourself; ask another admin.")
+    elif not active and member.is_active and not is_confirmed(request):
+        return Confirmation(
+            title=f"Deactivate {member.display_name}?",
+            consequences=[
+                f"{member.display_name} ({member.email}) is logged out at once and cannot log in again.",
+                "Phone pops naming them as agent leave the Agent field empty.",
+                "Their reports stay, with their name on them.",
+            ],
+            action=f"/configure/users/{member.public_id}/active",
+            button="Deactivate",
+            cancel="/configure/users/",
+            fields={"active": "0"},
+            undo="You can undo this: “Reactivate” on the Users page lets them log in again.",
+        ).response(request)
     else:
         services.set_member_active(acting, member, active)
         messages.success(
-            request, f"{member.email} {'can log in again' if active else 'is deactivated and logged out'}."
+            request,
+            f"{member.email} can log in again."
+            if active
+            else f"{member.email} is deactivated and logged out. “Reactivate” below undoes this.",
         )
     return redirect("configure-users")
 

@@ -92,13 +92,14 @@ def granian_argv(
 
 
 def granian_log_config() -> Path:
-    """A file with granian's own logging set-up plus a filter that scrubs paths carrying a secret
-    (the Zammad-compatible CTI path holds an API token; calldesk.lib.privacy)."""
+    """A file with granian's own logging set-up plus the filter that scrubs query strings (the
+    caller's number) and paths carrying a secret (the Zammad-compatible CTI path holds an API
+    token; calldesk.lib.privacy)."""
     scrub = {"filters": ["secret_paths"]}
     config = {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"secret_paths": {"()": "calldesk.lib.privacy.SecretPathFilter"}},
+        "filters": {"secret_paths": {"()": "calldesk.lib.privacy.PrivateLogFilter"}},
         "formatters": {
             "generic": {"()": "logging.Formatter", "fmt": "[%(levelname)s] %(message)s"},
             "access": {"()": "logging.Formatter", "fmt": "%(message)s"},
