@@ -7,16 +7,12 @@ from django.urls import include, path
 from calldesk.accounts import twofactor_views
 from calldesk.accounts.views import LoginView, logout_view
 from calldesk.api.site import api
+from calldesk.ops.health import healthz, readyz
 from calldesk.telephony import views as telephony_views
 
 
 def home(request: HttpRequest) -> HttpResponse:
     return redirect("/reports/" if request.user.is_authenticated else "/accounts/login/")
-
-
-def healthz(request: HttpRequest) -> HttpResponse:
-    """Liveness for load balancers; also the benchmark's trivial endpoint."""
-    return HttpResponse("ok", content_type="text/plain")
 
 
 FAVICON = Path(__file__).resolve().parent / "static" / "calldesk" / "favicon.ico"
@@ -30,6 +26,7 @@ def favicon(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("favicon.ico", favicon, name="favicon"),
     path("accounts/login/", LoginView.as_view(), name="accounts-login"),
     path("accounts/logout/", logout_view, name="accounts-logout"),
@@ -43,4 +40,6 @@ urlpatterns = [
     path("configure/", include("calldesk.configure.urls")),
     path("dashboards/", include("calldesk.dashboards.urls")),
     path("api/", api.urls),
+    path("audit/", include("calldesk.audit.urls")),
+    path("console/", include("calldesk.push.urls")),
 ]

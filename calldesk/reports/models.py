@@ -10,6 +10,7 @@ from django.db import models
 
 from calldesk.accounts.models import Organization
 from calldesk.callforms.models import CallForm, FormRevision
+from calldesk.lib.sealed import PersonalValuesField, PhoneHashField, SealedJSONField, SealedTextField
 from calldesk.telephony.models import Call
 
 
@@ -45,11 +46,14 @@ class CallReport(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="reports_as_agent"
     )
     call_start = models.DateTimeField()
-    phone_raw = models.CharField(max_length=200, blank=True)
-    phone_e164 = models.CharField(max_length=20, blank=True)
+    # The caller's number is sealed at rest (calldesk.lib.sealed); equality lookups (repeat
+    # callers, the phone filter) use phone_hash, a keyed hash of phone_e164 set by every save.
+    phone_raw = SealedTextField(blank=True)
+    phone_e164 = SealedTextField(blank=True)
+    phone_hash = PhoneHashField(source="phone_e164")
     call_type = models.CharField(max_length=63, blank=True)
     # Custom fields: {field_key: value} as the revision defines them.
-    values = models.JSONField(default=dict)
+    values = PersonalValuesField(default=dict)  # the fields marked personal sealed at rest
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reports_written")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -65,7 +69,7 @@ class CallReport(models.Model):
     class Meta:
         indexes = [
             # Repeat-caller history: earlier calls of one number to one organization.
-            models.Index(fields=["organization", "phone_e164", "call_start"], name="report_repeat_caller_idx"),
+            models.Index(fields=["organization", "phone_hash", "call_start"], name="report_repeat_caller_idx"),
             # Report lists and dashboards: an organization's reports in a date range.
             models.Index(fields=["organization", "call_start"], name="report_org_start_idx"),
             # "My unfinished calls" and "My reports".
@@ -111,8 +115,9 @@ class ReportChange(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     at = models.DateTimeField(auto_now_add=True)
     action = models.CharField(max_length=12, choices=Action.choices)
-    # {field_key: [before, after]} for the fields this change touched.
-    changes = models.JSONField(default=dict)
+    # {field_key: [before, after]} for the fields this change touched; sealed, since it holds
+    # numbers and personal values as they were.
+    changes = SealedJSONField(default=dict)
     version = models.PositiveIntegerField()
 
     class Meta:

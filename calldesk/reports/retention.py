@@ -27,7 +27,7 @@ from calldesk.telephony.models import Call
 BATCH = 500
 # Parameters that carry the caller's number (SPEC §2: `ani`); names match without case.
 CALLER_PARAMETERS = frozenset({"ani"})
-PHONE_COLUMNS = ("phone_raw", "phone_e164")
+PHONE_COLUMNS = ("phone_raw", "phone_e164")  # and phone_hash, their keyed hash
 
 
 @dataclass
@@ -98,7 +98,7 @@ def _redact_batch(
                     touched_calls.append(report.call.pk)
         ids = [report.pk for report in batch]
         # `update`/`bulk_update` leave `version` and `updated_at` alone: a redaction is not an edit.
-        CallReport.objects.filter(pk__in=ids).update(phone_raw="", phone_e164="", redacted_at=now)
+        CallReport.objects.filter(pk__in=ids).update(phone_raw="", phone_e164="", phone_hash="", redacted_at=now)
         CallReport.objects.bulk_update(blanked_values, ["values"])
         for name, redacted in calls.items():
             Call.objects.bulk_update(redacted, [name])

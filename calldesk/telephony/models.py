@@ -9,6 +9,7 @@ from django.db import models
 
 from calldesk.accounts.models import Organization
 from calldesk.callforms.models import CallForm, FormRevision
+from calldesk.lib.sealed import SealedJSONField
 
 # Zammad allows 250 characters; a longer ID is refused, never cut (two IDs could then collide).
 EXTERNAL_ID_MAX = 250
@@ -30,14 +31,15 @@ class Call(models.Model):
     )
     source = models.CharField(max_length=8, choices=CallSource.choices, default=CallSource.URL)
     received_at = models.DateTimeField(auto_now_add=True)
+    # What the phone system sent is caller data: sealed at rest (calldesk.lib.sealed).
     # Every parameter as sent, in order: [[name, value], ...]. Admins read it to configure mappings.
-    params = models.JSONField(default=list)
+    params = SealedJSONField(default=list)
     # Parameters no mapping knows: [[name, value], ...].
-    unmapped = models.JSONField(default=list)
+    unmapped = SealedJSONField(default=list)
     # Sentences shown on the form and kept here: what could not be used, and why.
-    notices = models.JSONField(default=list)
+    notices = SealedJSONField(default=list)
     # The field values the mappings resolved: {field_key: value}.
-    resolved = models.JSONField(default=dict)
+    resolved = SealedJSONField(default=dict)
     # Same user + same parameters within 15 minutes reopens the same draft (SPEC §2).
     fingerprint = models.CharField(max_length=64)
     # The phone system's own call ID (`callId`): one call per ID and organization, however often

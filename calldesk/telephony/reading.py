@@ -7,7 +7,6 @@ the admins' URL tester all read a call through it.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -29,6 +28,7 @@ from calldesk.callforms.definition import (
     stored_number,
 )
 from calldesk.lib.emails import normalise_email, validate_address
+from calldesk.lib.crypto import keyed_hash
 from calldesk.lib.times import parse_time
 
 
@@ -74,7 +74,9 @@ def read_params(pairs: list[tuple[str, str]]) -> Params:
 def fingerprint(params: Params) -> str:
     """The same URL, whatever the order or case of its parameter names."""
     canonical = sorted((name.strip().lower(), value) for name, value in params.pairs)
-    return hashlib.sha256(repr(canonical).encode()).hexdigest()
+    # Keyed: a plain hash of parameters that include the caller's number could be reversed
+    # by trying every number.
+    return keyed_hash("call", repr(canonical))
 
 
 @dataclass(frozen=True)
