@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "ninja",  # the API docs page's templates and Swagger UI's files, served by whitenoise
     "calldesk.accounts",
     "calldesk.callforms",
     "calldesk.telephony",
@@ -33,6 +34,7 @@ INSTALLED_APPS = [
     "calldesk.dashboards",
     "calldesk.ops",
     "calldesk.audit",
+    "calldesk.push",
 ]
 
 MIDDLEWARE = [
@@ -164,7 +166,9 @@ AUDIT_HASH_KEY = envstr("AUDIT_HASH_KEY", "")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # The CTI path carries a token (calldesk.lib.privacy): no handler ever writes it.
+    "filters": {"secret_paths": {"()": "calldesk.lib.privacy.SecretPathFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["secret_paths"]}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "WARNING")},
     "loggers": {
         # django.request logs the path of 4xx/5xx answers; the path holds no caller data
@@ -172,3 +176,5 @@ LOGGING = {
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },
 }
+# The Redis pub/sub channel that carries pushed calls between processes (calldesk.push.channel).
+PUSH_REDIS_CHANNEL = envstr("PUSH_REDIS_CHANNEL", "calldesk:push")

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from calldesk.accounts import twofactor_views
 from calldesk.accounts.views import LoginView, logout_view
+from calldesk.api.site import api
 from calldesk.ops.health import healthz, readyz
 from calldesk.telephony import views as telephony_views
 
@@ -27,5 +28,7 @@ urlpatterns = [
     path("reports/", include("calldesk.reports.urls")),
     path("configure/", include("calldesk.configure.urls")),
     path("dashboards/", include("calldesk.dashboards.urls")),
+    path("api/", api.urls),
     path("audit/", include("calldesk.audit.urls")),
+    path("console/", include("calldesk.push.urls")),
 ]

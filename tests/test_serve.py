@@ -97,6 +97,16 @@ def test_the_access_log_names_paths_but_never_the_query_string(served: Served) -
     assert "reportVer" not in log
 
 
+def test_the_access_log_never_holds_the_token_of_a_zammad_cti_path(served: Served) -> None:
+    secret = "cdk_SeCrEtToKeNiNtHePaTh"
+    answer = httpx.post(f"{served.url}/api/v1/cti/{secret}", data={"event": "newCall", "callId": "1"})
+    assert answer.status_code == 401
+    time.sleep(0.5)
+    log = served.log.read_text()
+    assert "POST /api/v1/cti/[token] HTTP/1.1" in log
+    assert secret not in log
+
+
 def test_serve_refuses_a_worker_count_of_zero() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "calldesk.cli", "serve", "--workers", "0", "--skip-collectstatic"],

@@ -4,6 +4,10 @@ Every query-string and form value may hold a caller's number or an IVR choice, a
 any local variable of a view, so error reports (the debug page, a logged or mailed report)
 show parameter and variable names only.
 
+Paths that carry a secret (Zammad-compatible CTI puts the API token in the path) are
+scrubbed from every log line by `SecretPathFilter`: Django's request logger names the path
+of 4xx and 5xx answers, and granian's access log names every path.
+
 `CallerDataFilter` is Django's DEFAULT_EXCEPTION_REPORTER_FILTER; `CallerDataReporter`,
 as DEFAULT_EXCEPTION_REPORTER, also hides the query string, which Django's reporter reads
 from the request itself rather than through the filter.
@@ -11,6 +15,8 @@ from the request itself rather than through the filter.
 
 from __future__ import annotations
 
+import logging
+import re
 from types import FrameType
 from typing import Any
 
@@ -49,3 +55,29 @@ class CallerDataReporter(ExceptionReporter):
             # The address without its query string (Django's shows the full path).
             data["request_insecure_uri"] = data["request_insecure_uri"].split("?", 1)[0]
         return data
+
+
+# /api/v1/cti/<token>: the token is the rest of the path segment.
+_SECRET_PATH = re.compile(r"(/api/v1/cti/)[^/?#\s\"']+", re.IGNORECASE)
+SCRUBBED = "[token]"
+
+
+def scrub_secret_paths(text: str) -> str:
+    return _SECRET_PATH.sub(r"\g<1>" + SCRUBBED, text)
+
+
+def _scrubbed(value: Any) -> Any:
+    return scrub_secret_paths(value) if isinstance(value, str) else value
+
+
+class SecretPathFilter(logging.Filter):
+    """A logging filter for handlers: the message and its arguments without secret paths.
+    Used in Django's LOGGING and in the log configuration `calldesk serve` gives granian."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = _scrubbed(record.msg)
+        if isinstance(record.args, dict):
+            record.args = {key: _scrubbed(value) for key, value in record.args.items()}
+        elif isinstance(record.args, tuple):
+            record.args = tuple(_scrubbed(value) for value in record.args)
+        return True
