@@ -147,9 +147,7 @@ async def _relay(
             return
         waiting = asyncio.ensure_future(queue.get())
         either: set[asyncio.Future[Any]] = {waiting, disconnected}
-        done, _ = await asyncio.wait(
-            either, timeout=min(HEARTBEAT_SECONDS, left), return_when=asyncio.FIRST_COMPLETED
-        )
+        done, _ = await asyncio.wait(either, timeout=min(HEARTBEAT_SECONDS, left), return_when=asyncio.FIRST_COMPLETED)
         if waiting in done:
             event = waiting.result()
             if event.id not in replayed:
