@@ -79,6 +79,8 @@ def _apply(report: CallReport, data: dict[str, Any], user: User) -> None:
             setattr(report, name, data[name])
     if "values" in data:
         report.values = {**report.values, **data["values"]}
+    if "unchecked" in data:
+        report.unchecked = data["unchecked"]
     # SPEC §2: an empty Agent field is filled with the logged-in user when the report is saved.
     if report.agent_id is None:
         report.agent = user
@@ -112,6 +114,51 @@ def save_report(report: CallReport, user: User, data: dict[str, Any], base_versi
                 version=current.version,
             )
     return current
+
+
+def autosave_draft(report: CallReport, user: User, data: dict[str, Any], base_version: int) -> CallReport:
+    """Save a draft's typing (reports.forms.read_editor's `data`) with one UPDATE of the columns
+    that changed, guarded by the version the writer started from: the cheap path of autosave
+    (issue 11). `report` is the draft as read; only the columns saved here need be loaded.
+    Raises VersionConflict as save_report does (the row is read again only then)."""
+    if report.version != base_version:
+        raise VersionConflict(_reloaded(report))
+    changed: dict[str, Any] = {}
+    agent_id = report.agent_id
+    if "agent" in data:
+        agent_id = data["agent"].pk if data["agent"] is not None else None
+    # SPEC §2: an empty Agent field is filled with the logged-in user when the report is saved.
+    if agent_id is None:
+        agent_id = user.pk
+    if agent_id != report.agent_id:
+        changed["agent_id"] = agent_id
+    for name in ("call_start", "phone_raw", "phone_e164", "call_type"):
+        if name in data and data[name] != getattr(report, name):
+            changed[name] = data[name]
+    values = {**report.values, **data.get("values", {})}
+    if values != report.values:
+        changed["values"] = values
+    unchecked = data.get("unchecked", report.unchecked)
+    if unchecked != report.unchecked:
+        changed["unchecked"] = unchecked
+    if not changed:
+        return report
+    now = timezone.now()
+    written = CallReport.objects.filter(pk=report.pk, version=base_version, status=Status.DRAFT).update(
+        **changed, version=base_version + 1, updated_at=now
+    )
+    if written == 0:
+        # Saved or finished by someone else since it was read.
+        raise VersionConflict(_reloaded(report))
+    for name, value in changed.items():
+        setattr(report, name, value)
+    report.version = base_version + 1
+    report.updated_at = now
+    return report
+
+
+def _reloaded(report: CallReport) -> CallReport:
+    return CallReport.objects.select_related("revision", "organization", "agent").get(pk=report.pk)
 
 
 def _finish_draft(
