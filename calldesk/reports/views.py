@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from calldesk.accounts.access import current_user
 from calldesk.accounts.models import User
+from calldesk.callforms.revision_cache import revision_definition
 from calldesk.lib.phones import display_e164
 from calldesk.reports.checks import REQUIRED
 from calldesk.reports.forms import (
@@ -77,50 +78,51 @@ def get_report(request: HttpRequest, public_id: UUID) -> CallReport:
     return report
 
 
+# What autosave reads and writes of a report: one table, no join (issue 11).
+DRAFT_COLUMNS = (
+    "id", "public_id", "organization_id", "author_id", "agent_id", "status", "version", "revision_id",
+    "call_start", "phone_raw", "phone_e164", "call_type", "values", "unchecked",
+)  # fmt: skip
+
+
 def _draft_row(request: HttpRequest, public_id: UUID) -> CallReport:
-    """The report with only what autosave reads and writes (one query), if this user may see it."""
-    report = (
-        CallReport.objects.select_related("revision", "organization", "agent")
-        .only(
-            "id", "public_id", "organization_id", "author_id", "agent_id", "status", "version", "revision_id",
-            "call_start", "phone_raw", "phone_e164", "call_type", "values", "unchecked",
-            "revision__definition_json", "organization__time_zone", "organization__phone_region",
-            "agent__public_id", "agent__organization_id", "agent__is_active",
-        )
-        .filter(public_id=public_id)
-        .first()
-    )  # fmt: skip
+    """The report with only the columns autosave needs, if this user may see it, else 404."""
+    report = CallReport.objects.only(*DRAFT_COLUMNS).filter(public_id=public_id).first()
     if report is None or not can_view(current_user(request), report):
         raise Http404("No such report")
     return report
 
 
 def _agent_finder(user: User, report: CallReport) -> Callable[[str], User | None]:
-    """The Agent list's choice by public id: the report's own agent or the user themselves
-    without a query, else any active user of the report's organization."""
+    """The Agent list's choice by public id: the user themselves without a query, else a user
+    of the report's organization who is active (or is already the report's agent: a report
+    keeps the agent who took the call after they leave)."""
 
     def find(public_id: str) -> User | None:
-        if report.agent_id is not None and public_id == str(report.agent.public_id):
-            return report.agent
         if public_id == str(user.public_id) and user.organization_id == report.organization_id:
             return user
         try:
             UUID(public_id)
         except ValueError:
             return None
-        return User.objects.filter(organization_id=report.organization_id, is_active=True, public_id=public_id).first()
+        found = User.objects.filter(organization_id=report.organization_id, public_id=public_id).first()
+        return found if found is not None and (found.is_active or found.pk == report.agent_id) else None
 
     return find
 
 
 def _read(request: HttpRequest, report: CallReport) -> Reading:
-    organization = report.organization
+    """The editor's form as posted, checked against the report's own revision."""
+    user = current_user(request)
+    # The report is of the user's own organization (can_view), which the login loaded already.
+    organization = user.organization
+    assert organization is not None and organization.pk == report.organization_id
     return read_editor(
-        report.revision.definition,
+        revision_definition(report.revision_id),
         request.POST,
         organization.zone,
         organization.phone_region,
-        _agent_finder(current_user(request), report),
+        _agent_finder(user, report),
     )
 
 
