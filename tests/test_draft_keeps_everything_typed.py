@@ -15,19 +15,8 @@ from django.test.utils import CaptureQueriesContext
 from calldesk.callforms.services import publish_revision
 from calldesk.reports.models import CallReport, Status
 from calldesk.reports.retention import run_retention
-from tests.cast import FORM_A_DEFINITION, Cast
-from tests.reporting import JSON, editor_data, open_draft
-
-EVERY_TYPE: list[dict[str, Any]] = [
-    *FORM_A_DEFINITION["fields"],
-    {"key": "nickname", "label": "Nickname", "type": "text"},
-    {"key": "age", "label": "Age", "type": "number"},
-    {"key": "topics", "label": "Topics", "type": "multi_choice", "choices": ["Housing", "Food"]},
-    {"key": "born", "label": "Born", "type": "date"},
-    {"key": "follow_up", "label": "Follow-up", "type": "datetime"},
-    {"key": "callback", "label": "Call-back number", "type": "phone", "personal": True},
-    {"key": "email", "label": "Email", "type": "email"},
-]
+from tests.cast import Cast
+from tests.reporting import EVERY_TYPE, JSON, editor_data, open_draft
 
 # (posted name, what was typed, the start of the sentence its field is marked with)
 INVALID: list[tuple[str, Any, str]] = [
