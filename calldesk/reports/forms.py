@@ -309,23 +309,28 @@ def editor_fields(
 
 
 def _custom_field(item: FieldDef, value: Posted) -> EditorField:
-    name = PREFIX + item.key
-    common = {"required": item.required, "help_text": item.help_text}
+    shown = _custom_widget(item, PREFIX + item.key, value)
+    shown.required = item.required
+    shown.help_text = item.help_text
+    return shown
+
+
+def _custom_widget(item: FieldDef, name: str, value: Posted) -> EditorField:
     text = value if isinstance(value, str) else ""
     kind = item.type
     if kind == FieldType.MULTI_CHOICE:
         choices = [(c.label, c.label) for c in item.choices]
-        return EditorField(name, item.label, "checkboxes", options=_options(choices, value), **common)
+        return EditorField(name, item.label, "checkboxes", options=_options(choices, value))
     if kind == FieldType.CHOICE:
         choices = [("", "—")] + [(c.label, c.label) for c in item.choices]
-        return EditorField(name, item.label, "select", options=_options(choices, text), **common)
+        return EditorField(name, item.label, "select", options=_options(choices, text))
     if kind == FieldType.YES_NO:
         choices = [("unknown", "Unknown"), ("true", "Yes"), ("false", "No")]
-        return EditorField(name, item.label, "select", options=_options(choices, text or "unknown"), **common)
+        return EditorField(name, item.label, "select", options=_options(choices, text or "unknown"))
     if kind == FieldType.LONG_TEXT:
-        return EditorField(name, item.label, "textarea", value=text, **common)
+        return EditorField(name, item.label, "textarea", value=text)
     inputmode = "decimal" if kind == FieldType.NUMBER else ""
-    return EditorField(name, item.label, INPUT_TYPES[kind], value=text, inputmode=inputmode, **common)
+    return EditorField(name, item.label, INPUT_TYPES[kind], value=text, inputmode=inputmode)
 
 
 def shown_value(stored: Any, separator: str = ", ") -> Any:
