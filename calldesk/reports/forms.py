@@ -24,6 +24,7 @@ from calldesk.callforms.definition import Definition, FieldDef, FieldType
 from calldesk.lib.phones import display_e164, read_phone
 from calldesk.reports.checks import (
     REQUIRED,
+    Checked,
     check_phone,
     check_value,
     is_empty,
@@ -87,9 +88,11 @@ def read_editor(
     zone: ZoneInfo,
     region: str,
     find_agent: Callable[[str], User | None],
+    stored_phone: tuple[str, str] = ("", ""),
 ) -> Reading:
     """Check every posted value by its field's type. `find_agent(public_id)` is the active user
-    of the report's organization with that id, or None."""
+    of the report's organization with that id, or None. `stored_phone` (as typed, E.164): the
+    report's number, which needs no second reading when it comes back unchanged."""
     typed = posted_values(definition, posted)
     data: dict[str, Any] = {}
     problems: dict[str, str] = {}
@@ -111,11 +114,16 @@ def read_editor(
     else:
         data["call_start"] = start
 
-    phone = check_phone(str(typed["phone"]), region)
-    if phone.ok:
-        data["phone_raw"] = phone.value
-        data["phone_e164"] = read_phone(phone.value, region).e164
+    phone_text = str(typed["phone"]).strip()
+    if phone_text and phone_text == stored_phone[0] and stored_phone[1]:
+        phone = Checked(phone_text)
+        data["phone_raw"], data["phone_e164"] = stored_phone
     else:
+        phone = check_phone(phone_text, region)
+        if phone.ok:
+            data["phone_raw"] = phone.value
+            data["phone_e164"] = read_phone(phone.value, region).e164 if phone.value else ""
+    if not phone.ok:
         problems["phone"] = phone.problem
         data["phone_raw"] = data["phone_e164"] = ""
 

@@ -39,6 +39,7 @@ from calldesk.reports.services import (
     VersionConflict,
     abandon_report,
     autosave_draft,
+    autosave_row,
     can_edit,
     can_view,
     close_report,
@@ -78,16 +79,9 @@ def get_report(request: HttpRequest, public_id: UUID) -> CallReport:
     return report
 
 
-# What autosave reads and writes of a report: one table, no join (issue 11).
-DRAFT_COLUMNS = (
-    "id", "public_id", "organization_id", "author_id", "agent_id", "status", "version", "revision_id",
-    "call_start", "phone_raw", "phone_e164", "call_type", "values", "unchecked",
-)  # fmt: skip
-
-
 def _draft_row(request: HttpRequest, public_id: UUID) -> CallReport:
     """The report with only the columns autosave needs, if this user may see it, else 404."""
-    report = CallReport.objects.only(*DRAFT_COLUMNS).filter(public_id=public_id).first()
+    report = autosave_row(public_id)
     if report is None or not can_view(current_user(request), report):
         raise Http404("No such report")
     return report
@@ -123,6 +117,7 @@ def _read(request: HttpRequest, report: CallReport) -> Reading:
         organization.zone,
         organization.phone_region,
         _agent_finder(user, report),
+        stored_phone=(report.phone_raw, report.phone_e164),
     )
 
 
