@@ -88,12 +88,17 @@ def read_editor(
     zone: ZoneInfo,
     region: str,
     find_agent: Callable[[str], User | None],
-    stored_phone: tuple[str, str] = ("", ""),
+    current: Any = None,
 ) -> Reading:
     """Check every posted value by its field's type. `find_agent(public_id)` is the active user
-    of the report's organization with that id, or None. `stored_phone` (as typed, E.164): the
-    report's number, which needs no second reading when it comes back unchanged."""
+    of the report's organization with that id, or None.
+
+    `current`: the report as stored. A value posted back exactly as its widget shows the stored
+    one keeps the stored value as it is: it passed its check when it was stored, and a widget
+    may show less than was stored (a call start with fractions of a second from the phone
+    system), which must not turn into a change nobody made."""
     typed = posted_values(definition, posted)
+    shown = _shown_stored(current, definition, zone) if current is not None else {}
     data: dict[str, Any] = {}
     problems: dict[str, str] = {}
 
@@ -108,16 +113,17 @@ def read_editor(
             data["agent"] = agent
 
     start_text = str(typed["call_start"])
-    start = read_local_datetime(start_text, zone)
+    start = current.call_start if start_text and shown.get("call_start") == start_text else None
+    start = start or read_local_datetime(start_text, zone)
     if start is None:
         problems["call_start"] = "Enter the date and time the call started." if start_text.strip() else REQUIRED
     else:
         data["call_start"] = start
 
     phone_text = str(typed["phone"]).strip()
-    if phone_text and phone_text == stored_phone[0] and stored_phone[1]:
+    if phone_text and shown.get("phone") == phone_text and current.phone_e164:
         phone = Checked(phone_text)
-        data["phone_raw"], data["phone_e164"] = stored_phone
+        data["phone_raw"], data["phone_e164"] = current.phone_raw, current.phone_e164
     else:
         phone = check_phone(phone_text, region)
         if phone.ok:
@@ -136,6 +142,9 @@ def read_editor(
     values: dict[str, Any] = {}
     for item in definition.fields:
         name = PREFIX + item.key
+        if name in shown and shown[name] == typed[name]:
+            values[item.key] = current.values.get(item.key, empty_value(item))
+            continue
         checked = check_value(item, typed[name], zone, region)
         values[item.key] = checked.value if checked.ok else empty_value(item)
         if not checked.ok:
@@ -228,16 +237,23 @@ class EditorField:
         return self.widget in ("textarea", "checkboxes")
 
 
+def _shown_stored(report: Any, definition: Definition, zone: ZoneInfo) -> dict[str, Posted]:
+    """The report's stored values that passed their check (all but the agent and the call type,
+    which are compared as they are), as the editor's widgets show them."""
+    shown: dict[str, Posted] = {"call_start": local_input(report.call_start, zone), "phone": report.phone_raw}
+    for item in definition.fields:
+        shown[PREFIX + item.key] = widget_value(item, report.values.get(item.key), zone)
+    unchecked = report.unchecked or {}
+    return {name: value for name, value in shown.items() if name not in unchecked}
+
+
 def shown_from_report(report: Any, definition: Definition, zone: ZoneInfo) -> dict[str, Posted]:
     """A report's fields as the editor's widgets hold them, with the values kept as typed."""
     shown: dict[str, Posted] = {
         "agent": str(report.agent.public_id) if report.agent_id else "",
-        "call_start": local_input(report.call_start, zone),
-        "phone": report.phone_raw,
         "call_type": report.call_type,
+        **_shown_stored(report, definition, zone),
     }
-    for item in definition.fields:
-        shown[PREFIX + item.key] = widget_value(item, report.values.get(item.key), zone)
     shown.update(report.unchecked or {})
     return shown
 

@@ -117,7 +117,7 @@ def _read(request: HttpRequest, report: CallReport) -> Reading:
         organization.zone,
         organization.phone_region,
         _agent_finder(user, report),
-        stored_phone=(report.phone_raw, report.phone_e164),
+        current=report,
     )
 
 
