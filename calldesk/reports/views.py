@@ -155,6 +155,7 @@ def _editor(
         "report": report,
         "builtin_fields": builtins,
         "custom_fields": custom,
+        "marked": sum(1 for item in [*builtins, *custom] if item.problems),
         "non_data_types": [c for c in definition.call_types if not c.data],
         "notices": report.call.notices if report.call else [],
         "phone_display": display_e164(report.phone_e164),

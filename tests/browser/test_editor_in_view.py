@@ -62,6 +62,7 @@ def test_a_value_of_any_type_that_does_not_pass_never_holds_up_the_rest(cast: Ca
     expect(page.locator("#field-f_age .field-error")).to_have_text("Enter a number, e.g. 12 or 3.5.")
 
     page.reload()
+    expect(page.locator("#save-state")).to_have_text("Draft saved · 9 fields need a look before submit")
     expect(page.locator("#id_f_dialled_number")).to_have_value("typed after every bad value")
     for selector, value in typed.items():
         expect(page.locator(selector)).to_have_value(value)
