@@ -30,160 +30,17 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from html.parser import HTMLParser
 from pathlib import Path
 from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import screenpop
-from screenpop import ROOT, Server, fresh_database, login_all, percentile, pop_target
+from common import Client, editor_fields, multipart, with_values
+from screenpop import ROOT, Server, fresh_database, login_all, percentile
 
 ORG_ZONE = ZoneInfo("America/New_York")  # the demo organization's zone (calldesk/configio/demo.yaml)
 TARGET_AUTOSAVE_P99_MS = 30.0
-TIMEOUT = 30.0  # seconds a request may take before it counts as an error
-
-
-# --- the editor's form, serialised as the browser's FormData would -----------------------------
-
-
-class EditorForm(HTMLParser):
-    """The name/value pairs of <form id="report-form">: inputs, checked boxes, selected options,
-    textareas. Enough HTML for Calldesk's own editor, not a general form parser."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.fields: list[tuple[str, str]] = []
-        self._inside = False
-        self._select: str | None = None
-        self._textarea: str | None = None
-        self._text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if tag == "form":
-            self._inside = a.get("id") == "report-form"
-        if not self._inside:
-            return
-        if tag == "input" and a.get("name") and a.get("type") not in ("submit", "button"):
-            if a.get("type") not in ("checkbox", "radio") or "checked" in a:
-                self.fields.append((a["name"], a.get("value", "")))
-        elif tag == "select":
-            self._select = a.get("name")
-        elif tag == "option" and self._select and "selected" in a:
-            self.fields.append((self._select, a.get("value", "")))
-        elif tag == "textarea":
-            self._textarea, self._text = a.get("name"), []
-
-    def handle_data(self, data: str) -> None:
-        if self._textarea:
-            self._text.append(data)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "form":
-            self._inside = False
-        elif tag == "select":
-            self._select = None
-        elif tag == "textarea" and self._textarea:
-            self.fields.append((self._textarea, "".join(self._text).removeprefix("\n")))
-            self._textarea = None
-
-
-def editor_fields(html: str) -> list[tuple[str, str]]:
-    parser = EditorForm()
-    parser.feed(html)
-    # The page's token goes stale; the script sends the cookie's token in X-CSRFToken instead.
-    return [(k, v) for k, v in parser.fields if k != "csrfmiddlewaretoken"]
-
-
-def multipart(fields: list[tuple[str, str]]) -> tuple[bytes, str]:
-    boundary = uuid4().hex
-    parts = [
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n' for name, value in fields
-    ]
-    return (("".join(parts) + f"--{boundary}--\r\n").encode(), f"multipart/form-data; boundary={boundary}")
-
-
-def with_values(fields: list[tuple[str, str]], **values: str | list[str]) -> list[tuple[str, str]]:
-    """`fields` with each named field replaced (a list gives a multi-choice several values)."""
-    kept = [(k, v) for k, v in fields if k not in values]
-    for name, value in values.items():
-        kept += [(name, item) for item in (value if isinstance(value, list) else [value])]
-    return kept
-
-
-# --- a keep-alive client that also posts and reads the answer --------------------------------
-
-
-class Client:
-    """Like screenpop.Connection (raw HTTP/1.1 keep-alive, cheaper than httpx), plus POST and the body."""
-
-    def __init__(self, port: int, cookie: str) -> None:
-        self.port = port
-        self.cookie = cookie
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-        self.csrf = next(p.split("=", 1)[1] for p in cookie.split("; ") if p.startswith("csrftoken="))
-
-    async def request(
-        self, method: str, target: str, body: bytes = b"", content_type: str = "", extra: str = ""
-    ) -> tuple[int, dict[str, str], bytes]:
-        """One request and its answer; a stalled server raises TimeoutError (an OSError) after
-        TIMEOUT seconds instead of hanging the run."""
-        try:
-            return await asyncio.wait_for(self._exchange(method, target, body, content_type, extra), TIMEOUT)
-        except TimeoutError:
-            self.close()
-            raise
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-            self.writer = None
-
-    async def _exchange(
-        self, method: str, target: str, body: bytes, content_type: str, extra: str
-    ) -> tuple[int, dict[str, str], bytes]:
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
-        assert self.reader is not None
-        head = f"{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nCookie: {self.cookie}\r\n"
-        if method == "POST":
-            head += (
-                f"Accept: application/json\r\nX-CSRFToken: {self.csrf}\r\n"
-                f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n{extra}"
-            )
-        else:
-            head += "Accept: text/html\r\n"
-        self.writer.write(head.encode() + b"\r\n" + body)
-        lines = (await self.reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
-        status = int(lines[0].split(" ", 2)[1])
-        headers = {}
-        for line in lines[1:]:
-            if ":" in line:
-                name, value = line.split(":", 1)
-                headers[name.strip().lower()] = value.strip()
-        answer = b""
-        if "content-length" in headers:
-            answer = await self.reader.readexactly(int(headers["content-length"]))
-        elif headers.get("transfer-encoding") == "chunked":
-            while True:
-                size = int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16)
-                answer += (await self.reader.readexactly(size + 2))[:-2]
-                if size == 0:
-                    break
-        if headers.get("connection", "").lower() == "close":
-            self.writer.close()
-            self.writer = None
-        return status, headers, answer
-
-    async def open_draft(self, rng: random.Random) -> tuple[str, str]:
-        """A screen pop: the draft's path (/reports/<uuid>/) and the target it was opened with."""
-        target = pop_target(rng)
-        status, headers, _ = await self.request("GET", target)
-        if status != 303:
-            raise RuntimeError(f"screen pop answered HTTP {status}")
-        return headers["location"], target
 
 
 # --- the load -------------------------------------------------------------------------------

@@ -50,6 +50,8 @@ from django.db import connection, models, transaction  # noqa: E402
 from calldesk.accounts.models import Organization, Role, User  # noqa: E402
 from calldesk.callforms.definition import Definition, FieldDef, FieldType  # noqa: E402
 from calldesk.callforms.models import CallForm  # noqa: E402
+from calldesk.lib.crypto import phone_hash  # noqa: E402
+from calldesk.lib.sealed import SealedJSONField, SealedTextField, personal_keys, seal_values  # noqa: E402
 from calldesk.reports.models import CallReport, ReportChange  # noqa: E402
 from calldesk.telephony.models import Call  # noqa: E402
 
@@ -162,6 +164,7 @@ def rows(plan: Plan, count: int, ids: tuple[int, int, int]) -> Iterator[tuple[di
     rng = plan.rng
     call_id, report_id, _ = ids
     picks = rng.choices(range(len(plan.callers)), cum_weights=plan.caller_weights, k=count)
+    personal = personal_keys(plan.revision)  # sealed at rest, as the app writes them
     for i, start in enumerate(call_times(count, plan.days, rng)):
         agent = rng.choice(plan.agents)
         withheld = rng.random() < 0.03
@@ -207,8 +210,9 @@ def rows(plan: Plan, count: int, ids: tuple[int, int, int]) -> Iterator[tuple[di
             "call_start": start,
             "phone_raw": "" if withheld else sent,
             "phone_e164": e164,
+            "phone_hash": phone_hash(e164),
             "call_type": call_type,
-            "values": values,
+            "values": seal_values(values, personal),
             "status": status,
             "author_id": agent,
             "created_at": start,
@@ -284,6 +288,8 @@ class Table:
 
     def adapter(self, field: models.Field) -> Callable[[Any], Any] | None:
         """How a column's Python value is written; chosen once per column, not per value."""
+        if isinstance(field, SealedTextField | SealedJSONField):
+            return field.get_prep_value  # sealed with the current key
         if isinstance(field, models.UUIDField):
             return str if self.postgres else _uuid_hex  # Django keeps UUIDs as char(32) on SQLite
         if isinstance(field, models.JSONField):

@@ -71,8 +71,9 @@ def table_state() -> str:
 
 
 def latest_report(org: Organization, phone: str) -> int:
+    """`phone`: the number's keyed hash, as the lookup uses it (the number itself is sealed)."""
     return (
-        CallReport.objects.filter(organization=org, phone_e164=phone)
+        CallReport.objects.filter(organization=org, phone_hash=phone)
         .order_by("-call_start")
         .values_list("id", flat=True)[0]
     )
@@ -83,11 +84,11 @@ def samples(org: Organization, size: int, rng: random.Random) -> tuple[dict[str,
     and a one-time caller's report."""
     per_number = list(
         CallReport.objects.filter(organization=org)
-        .exclude(phone_e164="")
-        .values("phone_e164")
+        .exclude(phone_hash="")
+        .values("phone_hash")
         .annotate(calls=Count("id"))
         .order_by("-calls")
-        .values_list("phone_e164", "calls")
+        .values_list("phone_hash", "calls")
     )
     numbers = [n for n, _ in per_number]
     weights = [c for _, c in per_number]
@@ -157,7 +158,7 @@ def explain(user: User, report: CallReport, label: str) -> bool:
         uses = INDEX in plan
         all_use_index &= uses
         print(f"\n-- {label}: {'uses' if uses else 'DOES NOT use'} {INDEX}")
-        print(re.sub(r"'\+\d+'", "'+…'", plan))  # the caller's number stays out of the output
+        print(re.sub(r"'[0-9a-f]{32}'", "'…'", plan))  # not even the number's hash in the output
     return all_use_index
 
 

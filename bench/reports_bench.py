@@ -51,6 +51,8 @@ from calldesk.reports.exports import LINES_PER_CHUNK  # noqa: E402
 from calldesk.reports.models import CallReport  # noqa: E402
 from calldesk.reports.retention import run_retention  # noqa: E402
 from calldesk.reports.search import report_fields  # noqa: E402
+from calldesk.telephony.models import Call  # noqa: E402
+from calldesk.vault.rotation import reseal_model  # noqa: E402
 
 SLUG = "bench-reports"
 AGENTS = 20
@@ -68,7 +70,7 @@ CALLS_SQL = """
 INSERT INTO telephony_call (public_id, organization_id, form_id, revision_id, opened_by_id, source, received_at,
     params, unmapped, notices, resolved, fingerprint, external_id, ended_at, end_reason)
 SELECT gen_random_uuid(), %(org)s, %(form)s, %(rev)s, (%(agents)s::bigint[])[1 + i %% 20], 'url', s.start,
-    jsonb_build_array(jsonb_build_array('reportVer', '8880001'), jsonb_build_array('ani', s.raw)),
+    jsonb_build_array(jsonb_build_array('reportVer', '8880001'), jsonb_build_array('ani', s.raw))::text,
     '[]', '[]', '{}', md5(i::text), i::text,
     CASE WHEN i %% 10 = 0 THEN s.start + interval '2 minutes' END,
     CASE WHEN i %% 10 = 0 THEN 'cancel' ELSE '' END
@@ -83,9 +85,10 @@ FROM (
 
 REPORTS_SQL = """
 INSERT INTO reports_callreport (public_id, organization_id, form_id, revision_id, call_id, agent_id, author_id,
-    call_start, phone_raw, phone_e164, call_type, values, status, created_at, updated_at, submitted_at, version)
+    call_start, phone_raw, phone_e164, phone_hash, call_type, values, status, created_at, updated_at, submitted_at,
+    version)
 SELECT gen_random_uuid(), c.organization_id, c.form_id, c.revision_id, c.id, c.opened_by_id, c.opened_by_id,
-    c.received_at, c.params->1->>1, '+1' || (c.params->1->>1),
+    c.received_at, c.params::jsonb->1->>1, '+1' || (c.params::jsonb->1->>1), '',
     CASE WHEN k.i %% 100 BETWEEN 80 AND 87 THEN 'hang_up' ELSE 'call' END,
     jsonb_build_object(
         'language', (ARRAY['English', 'Spanish', 'French'])[1 + k.i %% 3],
@@ -137,6 +140,9 @@ def ensure_data(count: int) -> tuple[Organization, User, User]:
                 cursor.execute(CALLS_SQL, {**params, "lo": lo, "hi": hi})
                 cursor.execute(REPORTS_SQL, {"org": org.pk, "lo": lo, "hi": hi})
             print(f"  generated reports {lo:,}..{hi:,}", flush=True)
+        # Written in clear by SQL: sealed and hashed as an upgraded installation has them.
+        for model in (Call, CallReport):
+            reseal_model(model, progress=lambda tally: None)
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE telephony_call")
             cursor.execute("VACUUM ANALYZE reports_callreport")

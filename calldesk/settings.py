@@ -11,8 +11,10 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(envstr("CALLDESK_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = envbool("DEBUG", False)
-# The fallback key is only for a local, single-machine start; production must set SECRET_KEY.
-SECRET_KEY = envstr("SECRET_KEY", "calldesk-local-only-insecure-key-change-me")
+# The fallback key is public (it is in this file): only for tests and `runserver`. `calldesk
+# serve` refuses it unless DEBUG is on; scripts/run.sh makes a local key under var/.
+PUBLIC_SECRET_KEY = "calldesk-local-only-insecure-key-change-me"
+SECRET_KEY = envstr("SECRET_KEY", "") or PUBLIC_SECRET_KEY
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
 
@@ -22,7 +24,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "axes",
+    "ninja",  # the API docs page's templates and Swagger UI's files, served by whitenoise
     "calldesk.accounts",
     "calldesk.callforms",
     "calldesk.telephony",
@@ -31,11 +33,15 @@ INSTALLED_APPS = [
     "calldesk.configure",
     "calldesk.dashboards",
     "calldesk.ops",
+    "calldesk.audit",
+    "calldesk.push",
+    "calldesk.vault",
 ]
 
 MIDDLEWARE = [
     "calldesk.lib.middleware.CanonicalTelephonyPathMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "calldesk.lib.middleware.FormCharsetMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -43,11 +49,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "calldesk.accounts.middleware.IdleTimeoutMiddleware",
     "calldesk.accounts.middleware.OrganizationTimezoneMiddleware",
+    "calldesk.audit.middleware.AccessAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "calldesk.lib.middleware.SecurityHeadersMiddleware",
-    # Last, so a locked-out login is answered before the view runs.
-    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "calldesk.urls"
@@ -65,28 +70,46 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # `|quoted_code` (messages' `quoted` parts as <code>) on every page without a {% load %}.
+            "builtins": ["calldesk.reports.templatetags.calldesk_text"],
         },
     },
 ]
 
 DATABASE_URL = envstr("DATABASE_URL", f"sqlite:///{VAR_DIR / 'calldesk.sqlite3'}")
 DATABASES = {"default": database_from_url(DATABASE_URL)}
+# Connections are kept between requests (per server thread): opening one costs more than most
+# requests' queries, and on SQLite closing one checkpoints the WAL (docs/serving.md, "Speed").
+DATABASES["default"]["CONN_MAX_AGE"] = envint("DB_CONN_MAX_AGE", 60)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets readers go on while one writer writes; IMMEDIATE takes the write lock at
         # BEGIN so two writers queue on the busy timeout instead of failing mid-transaction.
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        # With connections kept open, the WAL is copied back into the database by SQLite's
+        # automatic checkpoint (at a commit that finds it over 1000 pages, ~4 MB) instead of at
+        # every close; journal_size_limit truncates the WAL file after a checkpoint.
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+            "PRAGMA wal_autocheckpoint=1000; PRAGMA journal_size_limit=67108864;"
+        ),
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
 else:
-    DATABASES["default"]["CONN_MAX_AGE"] = envint("DB_CONN_MAX_AGE", 60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A kept connection is checked once per request before its first query (a SELECT 1), so a
+    # restarted database costs no request an error; DB_HEALTH_CHECKS=false saves the round trip.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = envbool("DB_HEALTH_CHECKS", True)
+    DATABASES["default"]["OPTIONS"] = {
+        # Server-side parameters let psycopg prepare a statement the 5th time a connection runs
+        # it (prepare_threshold), so PostgreSQL plans each of Calldesk's queries once per
+        # connection instead of on every execution. Off for a pooler in transaction mode
+        # (PgBouncer before 1.21), which cannot keep prepared statements.
+        "server_side_binding": envbool("DB_SERVER_SIDE_BINDING", True),
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
     "calldesk.accounts.backends.UserWithOrganizationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -110,18 +133,26 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", False)
-if envbool("BEHIND_TLS_PROXY", False):
+# HSTS: browsers use HTTPS only for this long once they saw the header over HTTPS. Start low
+# (e.g. 3600) and raise it to a year (31536000) once HTTPS works everywhere.
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = [
+    # W021 asks for HSTS preload: that invites browsers to hard-code HTTPS for the whole domain,
+    # a decision for the domain's owner (SECURE_HSTS_PRELOAD=true), not a default of this app.
+    "security.W021",
+]
+BEHIND_TLS_PROXY = envbool("BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many reverse proxies in front append to X-Forwarded-For (calldesk.lib.clientaddr); the
+# documented setup has one TLS proxy. 0: the connection's own address is the client's.
+TRUSTED_PROXIES = envint("TRUSTED_PROXIES", 1 if BEHIND_TLS_PROXY else 0)
 
-# Throttled password guessing: 5 failures for one email from one address lock it for 15 minutes.
-AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = 0.25
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_USERNAME_FORM_FIELD = "username"
-AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
-AXES_VERBOSE = False
-AXES_ENABLED = envbool("AXES_ENABLED", True)
+# Throttled password guessing (calldesk.accounts.throttle): failures for one email from one
+# address before that pair waits 15 minutes (AXES_FAILURE_LIMIT: its earlier name, still read).
+LOGIN_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", envint("AXES_FAILURE_LIMIT", 5))
 
 # Phone systems send long URLs with many mapped parameters; SPEC asks for at least 8 KB.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
@@ -148,15 +179,41 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = "calldesk.lib.privacy.CallerDataFilter"
 DEFAULT_EXCEPTION_REPORTER = "calldesk.lib.privacy.CallerDataReporter"
 
 REDIS_URL = envstr("REDIS_URL", "")
+# The key of the access audit's hashes of callers' numbers (calldesk.lib.keyed); empty: one
+# derived from SECRET_KEY. Set it to keep the audit searchable across a SECRET_KEY change.
+AUDIT_HASH_KEY = envstr("AUDIT_HASH_KEY", "")
 
+# Caller data at rest (docs/security.md). Each is URL-safe base64 of 32 bytes
+# (`calldesk crypto new-key`). CALLDESK_DATA_KEYS: the first seals, all open (rotation).
+# Unset: keys generated once into CALLDESK_KEY_FILE, which `check --deploy` warns about.
+CALLDESK_DATA_KEYS = envlist("CALLDESK_DATA_KEYS", [])
+CALLDESK_HASH_KEY = envstr("CALLDESK_HASH_KEY", "")
+CALLDESK_BACKUP_KEY = envstr("CALLDESK_BACKUP_KEY", "")
+CALLDESK_KEY_FILE = Path(envstr("CALLDESK_KEY_FILE", str(VAR_DIR / "keys.json")))
+
+# Every handler drops query strings and secret paths (calldesk.lib.privacy.PrivateLogFilter): the
+# caller's number travels in the telephony URL's query string and must never reach a log, whichever
+# server runs; the CTI path carries a token.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"private": {"()": "calldesk.lib.privacy.PrivateLogFilter"}},
+    "formatters": {
+        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"}
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["private"]},
+        # Replaces Django's own handler of the same name, which has no such filter.
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server", "filters": ["private"]},
+    },
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "WARNING")},
     "loggers": {
-        # django.request logs the path of 4xx/5xx answers; the path holds no caller data
-        # because the caller's number only ever travels in the query string.
+        # 4xx answers are warnings and 5xx errors; both name the path (the query string is filtered).
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        # `calldesk runserver`'s request lines. (granian's access log gets the same filter from the
+        # log configuration `calldesk serve` gives it.)
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
     },
 }
+# The Redis pub/sub channel that carries pushed calls between processes (calldesk.push.channel).
+PUSH_REDIS_CHANNEL = envstr("PUSH_REDIS_CHANNEL", "calldesk:push")

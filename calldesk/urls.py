@@ -1,9 +1,13 @@
+from pathlib import Path
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import include, path
 
 from calldesk.accounts import twofactor_views
 from calldesk.accounts.views import LoginView, logout_view
+from calldesk.api.site import api
+from calldesk.ops.health import healthz, readyz
 from calldesk.telephony import views as telephony_views
 
 
@@ -11,14 +15,19 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("/reports/" if request.user.is_authenticated else "/accounts/login/")
 
 
-def healthz(request: HttpRequest) -> HttpResponse:
-    """Liveness for load balancers; also the benchmark's trivial endpoint."""
-    return HttpResponse("ok", content_type="text/plain")
+FAVICON = Path(__file__).resolve().parent / "static" / "calldesk" / "favicon.ico"
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers and bookmarks ask for /favicon.ico whatever the page links; answered here, not 404."""
+    return HttpResponse(FAVICON.read_bytes(), content_type="image/x-icon")
 
 
 urlpatterns = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("accounts/login/", LoginView.as_view(), name="accounts-login"),
     path("accounts/logout/", logout_view, name="accounts-logout"),
     path("accounts/two-factor/", twofactor_views.verify, name="accounts-two-factor"),
@@ -30,4 +39,7 @@ urlpatterns = [
     path("reports/", include("calldesk.reports.urls")),
     path("configure/", include("calldesk.configure.urls")),
     path("dashboards/", include("calldesk.dashboards.urls")),
+    path("api/", api.urls),
+    path("audit/", include("calldesk.audit.urls")),
+    path("console/", include("calldesk.push.urls")),
 ]

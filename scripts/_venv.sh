@@ -35,5 +35,8 @@ ensure_venv() {
     echo "==> Installing calldesk$extras into .venv"
     .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
     .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".$extras"
+    # setuptools leaves its build notes (calldesk.egg-info) in the source tree; the installed
+    # package does not read them (its metadata is in .venv), so the tree is left as it was.
+    rm -rf calldesk.egg-info
     echo "$want$extras" > "$stamp"
 }

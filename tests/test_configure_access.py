@@ -53,6 +53,7 @@ def _call(client: Client, method: str, url: str) -> int:
     data = {
         "active": "0",
         "retire": "1",
+        "confirmed": "1",
         "name": "x",
         "parameter": "p",
         "url": "/Telephony/GetCallReport?reportVer=9991234",
@@ -129,8 +130,8 @@ def test_other_organizations_objects_are_404_for_an_admin(cast: Cast) -> None:
         f"/configure/users/{other_member}/",
     ):
         assert client.get(url).status_code == 404, url
-    assert client.post(f"/configure/users/{other_member}/active", {"active": "0"}).status_code == 404
-    assert client.post(f"/configure/forms/{other_form}/retire", {"retire": "1"}).status_code == 404
+    assert client.post(f"/configure/users/{other_member}/active", {"active": "0", "confirmed": "1"}).status_code == 404
+    assert client.post(f"/configure/forms/{other_form}/retire", {"retire": "1", "confirmed": "1"}).status_code == 404
     assert client.post(f"/configure/tokens/{other_token}/revoke").status_code == 404
     cast.specialist_b.refresh_from_db()
     assert cast.specialist_b.is_active

@@ -42,7 +42,10 @@ def _configure_everything_through_the_pages(cast: Cast) -> None:
     assert ada.post("/configure/users/new/", new_user).status_code == 302
     edit = {"name": "Kim K.", "role": "admin", "agent_id": "36"}
     assert ada.post(f"/configure/users/{cast.specialist2.public_id}/", edit).status_code == 302
-    assert ada.post(f"/configure/users/{cast.specialist.public_id}/active", {"active": "0"}).status_code == 302
+    assert (
+        ada.post(f"/configure/users/{cast.specialist.public_id}/active", {"active": "0", "confirmed": "1"}).status_code
+        == 302
+    )
 
     assert ada.post("/configure/forms/new/", {"report_ver": "7770001", "name": "Youth chat"}).status_code == 302
     youth = CallForm.objects.get(report_ver="7770001")
@@ -69,8 +72,14 @@ def _configure_everything_through_the_pages(cast: Cast) -> None:
         assert ada.post(f"/configure/forms/{youth.public_id}/mappings/", rule).status_code == 302
     change = f"/configure/forms/{youth.public_id}/mappings/change"
     assert ada.post(change, {"index": "2", "rule": "years → age", "action": "up"}).status_code == 302
-    assert ada.post(f"/configure/forms/{cast.form_b.public_id}/retire", {"retire": "1"}).status_code == 404  # not ours
-    assert ada.post(f"/configure/forms/{cast.form_a.public_id}/retire", {"retire": "1"}).status_code == 302
+    assert (
+        ada.post(f"/configure/forms/{cast.form_b.public_id}/retire", {"retire": "1", "confirmed": "1"}).status_code
+        == 404
+    )  # not ours
+    assert (
+        ada.post(f"/configure/forms/{cast.form_a.public_id}/retire", {"retire": "1", "confirmed": "1"}).status_code
+        == 302
+    )
 
 
 def test_pages_export_and_reimport_into_an_empty_installation_identically(cast: Cast, tmp_path: Path) -> None:

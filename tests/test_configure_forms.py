@@ -12,6 +12,7 @@ from calldesk.callforms.models import CallForm
 from calldesk.configure.models import AuditEntry
 from calldesk.reports.models import CallReport, Status
 from tests.cast import Cast
+from tests.pages import shown
 from tests.reporting import editor_data
 
 
@@ -179,7 +180,7 @@ def test_invalid_fields_are_explained_and_nothing_is_published(
         f"/configure/forms/{cast.form_a.public_id}/", definition_post("Crisis call", [*FORM_A_ROWS, row])
     )
     assert response.status_code == 400
-    assert message in response.content.decode()
+    assert shown(message) in response.content.decode()
     assert cast.form_a.revisions.count() == 1
 
 
@@ -206,9 +207,9 @@ def test_a_revision_that_breaks_mappings_warns(cast: Cast, ada: Client) -> None:
     content = response.content.decode()
     assert "Published revision 2" in content
     assert "This revision breaks a mapping: dnis=8886202222 → incoming_line = Youth line" in content
-    assert "the form has no field `dialled_number`" in content
+    assert shown("the form has no field `dialled_number`") in content
     mappings = ada.get(f"/configure/forms/{cast.form_a.public_id}/mappings/").content.decode()
-    assert "Broken: `Youth line` is not a choice of Incoming line" in mappings
+    assert shown("Broken: `Youth line` is not a choice of Incoming line") in mappings
 
 
 def _submit_report(client: Client, report: CallReport, values: dict[str, str]) -> None:
@@ -293,7 +294,10 @@ def test_a_retired_form_answers_404_and_keeps_its_reports(cast: Cast, ada: Clien
     url = "/Telephony/GetCallReport?reportVer=9991234&agent=34"
     specialist_client.get(url)
     report = CallReport.objects.get()
-    assert ada.post(f"/configure/forms/{cast.form_a.public_id}/retire", {"retire": "1"}).status_code == 302
+    assert (
+        ada.post(f"/configure/forms/{cast.form_a.public_id}/retire", {"retire": "1", "confirmed": "1"}).status_code
+        == 302
+    )
     assert specialist_client.get(url + "&x=1").status_code == 404
     assert specialist_client.get(f"/reports/{report.public_id}/").status_code == 200
     assert b"Retired" in ada.get("/configure/forms/").content

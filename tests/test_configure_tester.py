@@ -12,6 +12,7 @@ from calldesk.callforms.models import Mapping
 from calldesk.reports.models import CallReport
 from calldesk.telephony.models import Call
 from tests.cast import Cast
+from tests.pages import shown
 
 
 @pytest.fixture
@@ -116,7 +117,7 @@ def test_the_tester_says_why_the_agent_is_empty(cast: Cast, ada: Client) -> None
 )
 def test_the_tester_explains_urls_that_open_nothing(cast: Cast, ada: Client, url: str, message: str) -> None:
     content = _tester(ada, cast, url).content.decode()  # type: ignore[attr-defined]
-    assert message in content.replace("&#x27;", "'")
+    assert shown(message) in content.replace("&#x27;", "'")
 
 
 @pytest.mark.parametrize(
@@ -140,7 +141,7 @@ def test_the_tester_escapes_what_was_sent(cast: Cast, ada: Client) -> None:
 
 
 def test_a_retired_form_is_reported_as_the_endpoint_would(cast: Cast, ada: Client) -> None:
-    ada.post(f"/configure/forms/{cast.form_a.public_id}/retire", {"retire": "1"})
+    ada.post(f"/configure/forms/{cast.form_a.public_id}/retire", {"retire": "1", "confirmed": "1"})
     content = _tester(ada, cast, "/Telephony/GetCallReport?reportVer=9991234").content.decode()  # type: ignore[attr-defined]
     assert "the endpoint answers 404" in content
 

@@ -95,7 +95,10 @@ def test_deactivation_logs_the_user_out_at_once_and_keeps_them_out(cast: Cast, a
     sam = Client()
     assert sam.post("/accounts/login/", {"username": cast.specialist.email, "password": PASSWORD}).status_code == 302
     assert sam.get("/reports/").status_code == 200
-    assert ada.post(f"/configure/users/{cast.specialist.public_id}/active", {"active": "0"}).status_code == 302
+    assert (
+        ada.post(f"/configure/users/{cast.specialist.public_id}/active", {"active": "0", "confirmed": "1"}).status_code
+        == 302
+    )
     after = sam.get("/reports/")
     assert after.status_code == 302 and after["Location"].startswith("/accounts/login/")
     assert sam.post("/accounts/login/", {"username": cast.specialist.email, "password": PASSWORD}).status_code == 200

@@ -189,7 +189,7 @@ def test_unfinished_calls_list_own_drafts_and_supervisors_close_them(cast: Cast,
     assert str(mine.public_id) in page and str(theirs.public_id) in page
     assert "Close as abandoned" in page
     assert specialist_client.post(f"/reports/{theirs.public_id}/abandon").status_code == 404
-    assert supervisor.post(f"/reports/{theirs.public_id}/abandon").status_code == 302
+    assert supervisor.post(f"/reports/{theirs.public_id}/abandon", {"confirmed": "1"}).status_code == 302
     theirs.refresh_from_db()
     assert theirs.status == Status.ABANDONED
 

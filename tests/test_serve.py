@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import subprocess
 import sys
 import time
@@ -39,7 +40,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             "DJANGO_SETTINGS_MODULE": "calldesk.settings",  # as in production, not the test settings
             "DATABASE_URL": database_url,
             "CALLDESK_PLAIN_STATIC": "1",
-            "AXES_ENABLED": "false",
+            "SECRET_KEY": "test-serve-" + secrets.token_urlsafe(40),
         }
         # The real command line; collectstatic is skipped so tests never write to staticfiles/.
         argv = [sys.executable, "-m", "calldesk.cli", "serve", "--port", str(port), "--workers", "1"]
@@ -94,6 +95,16 @@ def test_the_access_log_names_paths_but_never_the_query_string(served: Served) -
     assert "GET /Telephony/GetCallReport HTTP/1.1" in log
     assert CALLER not in log
     assert "reportVer" not in log
+
+
+def test_the_access_log_never_holds_the_token_of_a_zammad_cti_path(served: Served) -> None:
+    secret = "cdk_SeCrEtToKeNiNtHePaTh"
+    answer = httpx.post(f"{served.url}/api/v1/cti/{secret}", data={"event": "newCall", "callId": "1"})
+    assert answer.status_code == 401
+    time.sleep(0.5)
+    log = served.log.read_text()
+    assert "POST /api/v1/cti/[token] HTTP/1.1" in log
+    assert secret not in log
 
 
 def test_serve_refuses_a_worker_count_of_zero() -> None:

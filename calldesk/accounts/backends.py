@@ -14,5 +14,9 @@ class UserWithOrganizationBackend(ModelBackend):
     on the per-request user lookup saves a query on every request."""
 
     def get_user(self, user_id: Any) -> User | None:
-        user = User.objects.select_related("organization").filter(pk=user_id).first()
-        return user if user is not None and self.user_can_authenticate(user) else None
+        try:
+            # get(), not first(): no ORDER BY to build on every request for a primary key.
+            user = User.objects.select_related("organization").get(pk=user_id)
+        except User.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None

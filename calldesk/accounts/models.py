@@ -11,6 +11,8 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 
+from calldesk.lib.emails import normalise_email
+
 
 class Organization(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -52,7 +54,7 @@ class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
     def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
-        user = self.model(email=email.strip().lower(), **extra)
+        user = self.model(email=normalise_email(email), **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -94,7 +96,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.name or self.email
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        self.email = self.email.strip().lower()
+        self.email = normalise_email(self.email)
         super().save(*args, **kwargs)
 
     @property
@@ -113,6 +115,33 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_org_admin(self) -> bool:
         return self.role == Role.ADMIN
+
+
+class LoginAttempt(models.Model):
+    """One try at the login page, for throttling (calldesk.accounts.throttle). Kept for the
+    throttle's window only; who logged in when is the access audit's record."""
+
+    class Outcome(models.TextChoices):
+        SUCCESS = "success"
+        FAILURE = "failure"
+        THROTTLED = "throttled"  # refused before the password was checked; not counted
+        UNLOCKED = "unlocked"  # an admin lifted the locks on this email
+
+    at = models.DateTimeField(db_index=True)
+    email = models.CharField(max_length=254)  # as typed, lower-case: unknown emails are throttled too
+    address = models.GenericIPAddressField()
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+
+    class Meta:
+        indexes = [
+            # Failures of one email (from one address, or any) in the window.
+            models.Index(fields=["email", "at"], name="loginattempt_email_at_idx"),
+            # Failures from one address across emails (password spraying).
+            models.Index(fields=["address", "at"], name="loginattempt_address_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.outcome} {self.email} from {self.address} at {self.at:%Y-%m-%d %H:%M:%S}"
 
 
 class TwoFactorDevice(models.Model):

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import uuid
 from functools import cached_property
+from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 
 from calldesk.accounts.models import Organization
 from calldesk.callforms.definition import Definition, MappingRule, parse_definition
@@ -20,9 +24,21 @@ class CallForm(models.Model):
     name = models.CharField(max_length=200)
     retired_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Moves on whenever a revision is published or a mapping changes (callforms.setups): every
+    # process keeps the form's current revision and rules under it, and sees the new number on its
+    # next read of the form. Only `bump_setup_version` writes it.
+    setup_version = models.PositiveIntegerField(default=0, editable=False)
 
     def __str__(self) -> str:
         return f"{self.name} ({self.report_ver})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not self._state.adding and kwargs.get("update_fields") is None:
+            # A form read before a publish must not write its older setup_version back.
+            kwargs["update_fields"] = [
+                f.name for f in self._meta.concrete_fields if not f.primary_key and f.name != "setup_version"
+            ]
+        super().save(*args, **kwargs)
 
     @property
     def is_retired(self) -> bool:
@@ -86,3 +102,19 @@ class Mapping(models.Model):
 
     def rule(self) -> MappingRule:
         return MappingRule(self.parameter, self.value, self.field_key, self.field_value)
+
+
+def bump_setup_version(form_id: int) -> None:
+    """Tell every process that the form's revision or mappings changed (in the caller's
+    transaction, so the new number and the change become visible together)."""
+    CallForm.objects.filter(pk=form_id).update(setup_version=F("setup_version") + 1)
+
+
+@receiver(post_save, sender=FormRevision)
+@receiver(post_delete, sender=FormRevision)
+@receiver(post_save, sender=Mapping)
+@receiver(post_delete, sender=Mapping)
+def _setup_changed(sender: type[models.Model], instance: FormRevision | Mapping, **kwargs: Any) -> None:
+    # Every write through the ORM, whoever makes it; bulk_create sends no signal, so
+    # callforms.services.replace_mappings bumps by itself.
+    bump_setup_version(instance.form_id)

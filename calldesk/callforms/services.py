@@ -18,7 +18,7 @@ from calldesk.callforms.definition import (
     MappingRule,
     parse_definition,
 )
-from calldesk.callforms.models import CallForm, FormRevision, Mapping
+from calldesk.callforms.models import CallForm, FormRevision, Mapping, bump_setup_version
 
 
 def check_mapping(rule: MappingRule, definition: Definition, where: str = "") -> list[str]:
@@ -83,4 +83,5 @@ def replace_mappings(form: CallForm, rules: list[MappingRule]) -> bool:
             Mapping(form=form, parameter=p, value=v, field_key=k, field_value=fv, position=i)
             for i, (p, v, k, fv) in enumerate(wanted)
         )
+        bump_setup_version(form.pk)  # bulk_create sends no post_save
     return True

@@ -69,15 +69,21 @@ def key_from_label(label: str, taken: set[str]) -> str:
 _CONTENT = ("key", "label", "help_text", "choices")
 
 
-def definition_from_rows(fields: BaseFormSet, call_types: BaseFormSet) -> dict[str, Any]:
-    """The definition document the two (valid) formsets describe, fields in their order."""
+def kept_rows(fields: BaseFormSet) -> list[Any]:
+    """The field rows that make the document, in its order: `fields[i]` of a problem is the
+    i-th of these. ordered_forms skips deleted rows; an added row left blank (only its
+    position set) is skipped too."""
     extra = set(map(id, fields.extra_forms))
-    # ordered_forms skips deleted rows; an added row left blank (only its position set) is skipped too.
-    rows = [
-        form.cleaned_data
+    return [
+        form
         for form in fields.ordered_forms
         if id(form) not in extra or any(form.cleaned_data[k].strip() for k in _CONTENT)
     ]
+
+
+def definition_from_rows(fields: BaseFormSet, call_types: BaseFormSet) -> dict[str, Any]:
+    """The definition document the two (valid) formsets describe, fields in their order."""
+    rows = [form.cleaned_data for form in kept_rows(fields)]
     taken = {row["key"].strip() for row in rows if row.get("key", "").strip()}
     document_fields: list[dict[str, Any]] = []
     for row in rows:
@@ -111,9 +117,17 @@ def definition_from_rows(fields: BaseFormSet, call_types: BaseFormSet) -> dict[s
 _PLACE = re.compile(r"^(fields|call_types)\[(\d+)\](\S*): ")
 
 
-def explain(problem: str, document: dict[str, Any]) -> str:
+def problem_row(problem: str) -> int | None:
+    """Which field of the document (0-based) a problem is about, if it is about one."""
+    match = _PLACE.match(problem)
+    return int(match.group(2)) if match and match.group(1) == "fields" else None
+
+
+def explain(problem: str, document: dict[str, Any], positions: list[int] | None = None) -> str:
     """`fields[2].choices[1].code: …` as the page names it:
-    `Field 3 (“Language”), choices line 2, code: …`."""
+    `Field 4 (“Language”), choices line 2, code: …`, where 4 is the position the page shows
+    for that row (`positions`, one per document field; removed and blank rows count there but
+    not in the document)."""
     match = _PLACE.match(problem)
     if not match:
         return re.sub(r"^call_types: ", "Call types: ", problem)
@@ -123,7 +137,8 @@ def explain(problem: str, document: dict[str, Any]) -> str:
     if index < len(items) and isinstance(items[index], dict):
         name = items[index].get("label") or items[index].get("key") or ""
     noun = "Field" if kind == "fields" else "Call type"
-    where = f"{noun} {index + 1}" + (f" (“{name}”)" if name else "")
+    number = positions[index] if kind == "fields" and positions and index < len(positions) else index + 1
+    where = f"{noun} {number}" + (f" (“{name}”)" if name else "")
     # Choices are one text box per field, so `choices[1]` reads as line 2 of that box.
     path = re.sub(r"\[(\d+)\]", lambda m: f" line {int(m.group(1)) + 1}", path)
     parts = [part.replace("_", " ") for part in path.split(".") if part]

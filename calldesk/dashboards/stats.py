@@ -16,13 +16,14 @@ from typing import Any
 
 from django.db import connections, transaction
 from django.db.models import Case, Count, DurationField, ExpressionWrapper, F, IntegerField, Q, QuerySet, Value, When
-from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Trunc
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
+from django.db.models.functions import Coalesce, Trunc
 from django.db.models.lookups import GreaterThan
 
 from calldesk.accounts.models import Organization, User
 from calldesk.callforms.definition import CHOICE_TYPES
 from calldesk.callforms.models import CallForm
+from calldesk.lib.sealed import HASHED, value_hash
 from calldesk.reports.models import CallReport, Status
 from calldesk.reports.search import FilterField, call_type_labels, day_range, report_fields
 
@@ -84,7 +85,7 @@ def build_dashboard(organization: Organization, start: date, end: date, form: Ca
         "agent": F("agent_id"),
         "wait": _wait_bucket(),
         "hour": Trunc("call_start", "hour", tzinfo=zone),
-        **{f"field_{item.key}": KeyTextTransform(item.key, "values") for item in choice_fields},
+        **{f"field_{item.key}": _choice_value(item) for item in choice_fields},
     }
     overview = ("status", "call_type", "agent", "wait")
     unsubmitted = reports.exclude(status=Status.SUBMITTED).filter(call__ended_at__isnull=False)
@@ -147,7 +148,7 @@ def count_by_sets(
     grouping = ", ".join("(" + ", ".join(columns[order.index(n)] for n in names) + ")" for names in sets)
     listed = ", ".join(columns)
     sql = (
-        f"SELECT {listed}, GROUPING({listed}), COUNT(*) FROM ({inner}) AS r({listed}) "  # noqa: S608 (built from the ORM's own SQL and fixed names)
+        f"SELECT {listed}, GROUPING({listed}), COUNT(*) FROM ({inner}) AS r({listed}) "  # noqa: S608 - the ORM's SQL and fixed names  # nosec B608
         f"GROUP BY GROUPING SETS ({grouping})"
     )
     # GROUPING() sets a bit, first column highest, for each column NOT grouped in that row.
@@ -210,12 +211,22 @@ def _per_agent(counts: dict[int | None, int], organization: Organization) -> Cha
     return _chart("agent", "Calls per agent", counts, {**names, None: "(no agent)"})
 
 
+def _choice_value(item: FilterField) -> Any:
+    value = KeyTextTransform(item.key, "values")
+    if not item.personal:
+        return value
+    # A personal choice is sealed: counted by its keyed hash (in clear in older revisions).
+    return Coalesce(KeyTextTransform(HASHED, KeyTransform(item.key, "values")), value)
+
+
 def _per_choice(item: FilterField, grouped: list[tuple[Any, ...]]) -> Chart:
     """A choice field's counts (language, incoming line, …), matched by key across revisions;
     a multi-choice report counts once for each value chosen."""
     counts: dict[str, int] = {}
+    hashed = {value_hash(item.key, label): label for label in item.choices} if item.personal else {}
     for text, n in grouped:
-        for label in _labels(text):
+        for found in _labels(text):
+            label = hashed.get(found, found)
             counts[label] = counts.get(label, 0) + n
     return _chart(f"field-{item.key}", f"Calls per {item.label.lower()}", counts, {})
 

@@ -79,3 +79,20 @@ def display_e164(e164: str) -> str:
     except phonenumbers.NumberParseException:
         return e164
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def shown_number(e164: str, region: str, sent: str = "") -> str:
+    """A number as lists show it: in national form for the organization's own region
+    (`(999) 123-4567`), in international form from elsewhere (`+44 20 7946 0958`); what was
+    sent when it could not be read as a number (the report keeps what was sent either way)."""
+    if not e164:
+        return sent
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return sent or e164
+    # By country code, not by region: a number the metadata does not know to be valid (the
+    # demo's 999 area code) is still a home number when it has the home country code.
+    if number.country_code == phonenumbers.country_code_for_region((region or "US").upper()):
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

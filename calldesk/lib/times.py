@@ -2,7 +2,9 @@
 
 Accepted without doubt: ISO-8601 (with `Z`, an offset, fractions, or no zone = the
 organization's zone), `YYYY-MM-DD HH:MM:SS`, Unix seconds (10 digits) and milliseconds
-(13 digits). Anything else is "unreadable": the caller of this module uses now and says so.
+(13 digits), and the day-month-name form of Five9's timestamps and RFC 1123
+(`Mon, 22 Sep 2008 14:01:54`, optionally with `GMT` or an offset). Anything else is
+"unreadable": the caller of this module uses now and says so.
 Pure: no Django, no database.
 """
 
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -18,14 +20,29 @@ from zoneinfo import ZoneInfo, available_timezones
 _EPOCH_MIN = datetime(2000, 1, 1, tzinfo=UTC).timestamp()
 _EPOCH_MAX = datetime(2100, 1, 1, tzinfo=UTC).timestamp()
 # A written-out year outside these is a typo, and near year 1 or 9999 the zone arithmetic
-# (and showing it in another zone) overflows.
-_YEARS = range(1900, 2200)
+# (and showing it in another zone) overflows. Every date people type (filters, report
+# fields, the call start) is held to the same years: see calldesk.lib.datefields.
+YEARS = range(1900, 2200)
+YEARS_PROBLEM = f"Enter a year from {YEARS[0]} to {YEARS[-1]}."
 _ISO = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?"
     # ` 02:00`: a `+02:00` that was not percent-encoded, so the URL made its `+` a space.
     r"(Z|[+-]\d{2}(?::?\d{2})?| \d{2}:?\d{2})?$",
     re.IGNORECASE,
 )
+# Five9's `@Call.start_timestamp@` and RFC 1123: the month is a name, so day and month cannot be swapped.
+# The weekday is not checked: the date says which day it was.
+_NAMED = re.compile(
+    r"^(?:[a-z]{3},? )?(\d{1,2})[ -]([a-z]{3})[ -](\d{4})[ T](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?"
+    r"(?: ?(GMT|UTC|Z|[+-]\d{2}:?\d{2}))?$",
+    re.IGNORECASE,
+)
+_MONTHS = {
+    name: n
+    for n, name in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1
+    )
+}
 _COMPACT_ISO = re.compile(r"^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(Z|[+-]\d{2}(?::?\d{2})?)?$", re.IGNORECASE)
 
 
@@ -54,17 +71,23 @@ def parse_time(value: str, zone: ZoneInfo) -> datetime | None:
         return None
     if value.isdigit():
         return _from_epoch(value)
-    match = _ISO.match(value) or _COMPACT_ISO.match(value)
+    match = _ISO.match(value) or _COMPACT_ISO.match(value) or _NAMED.match(value)
     if not match:
         return None
     groups = match.groups()
-    if match.re is _ISO:
+    if match.re is _NAMED:
+        day, month_name, year, hour, minute, second, fraction, offset = groups
+        if month_name.lower() not in _MONTHS:
+            return None
+        month = str(_MONTHS[month_name.lower()])
+        offset = "Z" if offset and offset.upper() in ("GMT", "UTC") else offset
+    elif match.re is _ISO:
         year, month, day, hour, minute, second, fraction, offset = groups
     else:
         year, month, day, hour, minute, second, offset = groups
         fraction = None
     micro = int((fraction or "0")[:6].ljust(6, "0"))
-    if int(year) not in _YEARS:
+    if int(year) not in YEARS:
         return None
     try:
         naive = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0), micro)
@@ -101,6 +124,11 @@ def _zone_of(offset: str | None, zone: ZoneInfo) -> tzinfo | None:
     if hours > 14 or minutes > 59:
         return None
     return timezone(sign * timedelta(hours=hours, minutes=minutes))
+
+
+def year_problem(value: date) -> str:
+    """ "" when the date (or date-time) lies in the years Calldesk reads, else the message."""
+    return "" if value.year in YEARS else YEARS_PROBLEM
 
 
 @cache

@@ -15,7 +15,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 
 from calldesk.callforms.definition import (
     MAX_LONG_TEXT,
@@ -26,7 +25,9 @@ from calldesk.callforms.definition import (
     FieldType,
     stored_number,
 )
+from calldesk.lib.emails import validate_address
 from calldesk.lib.phones import read_phone
+from calldesk.lib.times import year_problem
 
 MAX_PHONE = 200  # the length of CallReport.phone_raw
 MAX_EMAIL = 320  # RFC 3696's longest address
@@ -79,9 +80,10 @@ def check_date(text: str) -> Checked:
     if not value:
         return Checked(None)
     try:
-        return Checked(date.fromisoformat(value).isoformat())
+        parsed = date.fromisoformat(value)
     except ValueError:
         return Checked(None, "Enter a date (year-month-day).")
+    return Checked(None, year_problem(parsed)) if year_problem(parsed) else Checked(parsed.isoformat())
 
 
 def read_local_datetime(text: str, zone: ZoneInfo) -> datetime | None:
@@ -93,6 +95,9 @@ def read_local_datetime(text: str, zone: ZoneInfo) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
+        return None
+    if year_problem(parsed):
+        # Outside the years Calldesk reads, a wall-clock time may not even have a UTC instant.
         return None
     aware = parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
     return aware.astimezone(UTC)
@@ -126,7 +131,7 @@ def check_email(text: str) -> Checked:
     if len(value) > MAX_EMAIL:
         return Checked(None, f"At most {MAX_EMAIL} characters.")
     try:
-        validate_email(value)
+        validate_address(value)  # the one check of an address, Unicode allowed
     except ValidationError:
         return Checked(None, "Enter an email address, e.g. name@example.org.")
     return Checked(value)

@@ -44,7 +44,8 @@ INPUT_TYPES = {
     FieldType.DATE: "date",
     FieldType.DATETIME: "datetime-local",
     FieldType.PHONE: "tel",
-    FieldType.EMAIL: "email",
+    # Text, not type=email: browsers refuse a Unicode local part there (calldesk.lib.emails).
+    FieldType.EMAIL: "text",
 }
 
 Posted = str | list[str]
@@ -353,7 +354,7 @@ def _custom_widget(item: FieldDef, name: str, value: Posted) -> EditorField:
         return EditorField(name, item.label, "select", options=_options(choices, text or "unknown"))
     if kind == FieldType.LONG_TEXT:
         return EditorField(name, item.label, "textarea", value=text)
-    inputmode = "decimal" if kind == FieldType.NUMBER else ""
+    inputmode = {FieldType.NUMBER: "decimal", FieldType.EMAIL: "email"}.get(kind, "")
     return EditorField(name, item.label, INPUT_TYPES[kind], value=text, inputmode=inputmode)
 
 

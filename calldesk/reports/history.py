@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from calldesk.accounts.models import User
+from calldesk.lib.crypto import phone_hash
 from calldesk.reports.models import CallReport
 from calldesk.reports.services import can_view
 
@@ -26,7 +27,10 @@ def earlier_calls(user: User, report: CallReport) -> EarlierCalls:
     editor loads it), so it is itself one of the calls from its number."""
     if not report.phone_e164:
         return EarlierCalls(0, [])
-    same_number = CallReport.objects.filter(organization_id=report.organization_id, phone_e164=report.phone_e164)
+    # By the keyed hash: the number itself is sealed at rest.
+    same_number = CallReport.objects.filter(
+        organization_id=report.organization_id, phone_hash=phone_hash(report.phone_e164)
+    )
     # Counted with the report itself, then taken off: a condition on the id would make
     # PostgreSQL read every row of the number from the table, a frequent caller's thousands,
     # where the count alone is answered from report_repeat_caller_idx (an index-only scan).

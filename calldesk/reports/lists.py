@@ -19,6 +19,8 @@ from django.views.decorators.http import require_GET
 
 from calldesk.accounts.access import current_user
 from calldesk.dashboards.models import ExportRecord
+from calldesk.lib.phones import shown_number
+from calldesk.lib.querystrings import tidy_redirect, without_empty
 from calldesk.reports import exports
 from calldesk.reports.models import CallReport
 from calldesk.reports.search import ReportFilterForm, call_type_labels
@@ -29,7 +31,20 @@ PAGE_SIZE = 50
 # million reports); past this many the list says "more than 10,000" and the export counts.
 COUNT_CAP = 10_000
 EXPORT_FORMATS = {choice.value for choice in ExportRecord.Format}
+DEFAULT_SORT = "-call_start"
 SORTABLE = [("call_start", "Call start"), ("form", "Form"), ("agent", "Agent"), ("status", "Status")]
+# A page number past this is past the end of any list; bounding it keeps the row offset
+# within what the database takes (a 64-bit integer on PostgreSQL, less on SQLite).
+MAX_PAGE = 10_000_000
+
+
+def page_number(raw: str | None) -> int:
+    """The page asked for: 1 for anything that is not a whole number, at most MAX_PAGE."""
+    text = (raw or "").strip()
+    if not (text.isascii() and text.isdigit()):
+        return 1
+    # Compared as text first: int() of thousands of digits is refused (and slow).
+    return MAX_PAGE if len(text) > len(str(MAX_PAGE)) else max(1, min(int(text), MAX_PAGE))
 
 
 class CappedPaginator(Paginator):
@@ -63,16 +78,13 @@ def list_page(reports: QuerySet[CallReport], number: str | None, sort: str) -> P
     stops at the cap. Any other order sorts every match anyway, so the page's own query counts
     them as well (COUNT(*) OVER ()): exact, and without a second pass over the matches."""
     paginator = CappedPaginator(reports, PAGE_SIZE)
+    wanted = page_number(number)
     if sort.lstrip("-") == "call_start":
-        return paginator.get_page(number)
-    try:
-        wanted = max(1, int(number or 1))
-    except ValueError:
-        wanted = 1
+        return paginator.get_page(wanted)
     bottom = (wanted - 1) * PAGE_SIZE
     rows = list(reports.annotate(list_total=Window(Count("id")))[bottom : bottom + PAGE_SIZE])
     if not rows:  # past the end (or nothing matches): the paginator finds the last page
-        return paginator.get_page(number)
+        return paginator.get_page(wanted)
     paginator.exact = True
     paginator.__dict__["count"] = rows[0].list_total  # fills the cached property
     return Page(rows, wanted, paginator)
@@ -84,6 +96,9 @@ def report_list(request: HttpRequest) -> HttpResponseBase:
     user = current_user(request)
     if user.organization is None:  # e.g. an installation superuser: no organization, no reports
         raise Http404("No reports")
+    tidied = tidy_redirect(request)
+    if tidied is not None:
+        return tidied
     export = request.GET.get("export", "")
     if export and export not in EXPORT_FORMATS:
         return HttpResponse("Unknown export format: choose csv or xlsx.", status=400, content_type="text/plain")
@@ -110,12 +125,15 @@ def report_list(request: HttpRequest) -> HttpResponseBase:
     page = list_page(reports.select_related("form", "agent"), request.GET.get("page"), report_filter.sort)
     type_labels = call_type_labels(user.organization)
     page.object_list = list(page.object_list)
+    region = user.organization.phone_region
     for report in page.object_list:
         report.call_type_label = type_labels.get(report.call_type, report.call_type)  # type: ignore[attr-defined]
-    query = request.GET.copy()
+        report.phone_shown = shown_number(report.phone_e164, region, report.phone_raw)  # type: ignore[attr-defined]
+    query = without_empty(request.GET)
     query.pop("page", None)
     query.pop("export", None)
-    query["sort"] = report_filter.sort
+    if report_filter.sort != DEFAULT_SORT:
+        query["sort"] = report_filter.sort
     return render(
         request,
         "reports/list.html",
@@ -137,6 +155,8 @@ def _sort_links(query: QueryDict, current: str) -> list[tuple[str, str, str]]:
     for key, label in SORTABLE:
         changed = query.copy()
         changed["sort"] = f"-{key}" if current == key else key
+        if changed["sort"] == DEFAULT_SORT:
+            del changed["sort"]
         arrow = "↑" if current == key else "↓" if current == f"-{key}" else ""
-        links.append((label, "?" + changed.urlencode(), arrow))
+        links.append((label, "/reports/" + ("?" + changed.urlencode() if changed else ""), arrow))
     return links

@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 
 from calldesk.accounts.models import Organization
 from calldesk.callforms.models import CallForm, FormRevision
+from calldesk.lib.sealed import PersonalValuesField, PhoneHashField, SealedJSONField, SealedTextField
 from calldesk.telephony.models import Call
+
+
+def is_empty(value: Any) -> bool:
+    """None, "" and [] all mean "nothing entered". `False` (a yes/no answered No) and 0 are values."""
+    return value is None or value == "" or value == []
+
+
+def stored_values(values: dict[str, Any]) -> dict[str, Any]:
+    """A report's values as stored: an empty field has no key at all, never a JSON null, "" or [].
+    One shape for "empty" keeps every query simple on both databases: a JSON null reads as the
+    text `null` on SQLite (so a filter `nu` matched it, and charts counted it apart from "none")."""
+    return {key: value for key, value in values.items() if not is_empty(value)}
 
 
 class Status(models.TextChoices):
@@ -32,14 +46,18 @@ class CallReport(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="reports_as_agent"
     )
     call_start = models.DateTimeField()
-    phone_raw = models.CharField(max_length=200, blank=True)
-    phone_e164 = models.CharField(max_length=20, blank=True)
+    # The caller's number is sealed at rest (calldesk.lib.sealed); equality lookups (repeat
+    # callers, the phone filter) use phone_hash, a keyed hash of phone_e164 set by every save.
+    phone_raw = SealedTextField(blank=True)
+    phone_e164 = SealedTextField(blank=True)
+    phone_hash = PhoneHashField(source="phone_e164")
     call_type = models.CharField(max_length=63, blank=True)
     # Custom fields: {field_key: value} as the revision defines them.
-    values = models.JSONField(default=dict)
+    values = PersonalValuesField(default=dict)  # the fields marked personal sealed at rest
     # A draft's values that do not pass their check yet, as typed ({posted name: text}): a
-    # draft keeps everything typed and submit refuses them (SPEC §3; reports.forms).
-    unchecked = models.JSONField(default=dict, blank=True)
+    # draft keeps everything typed and submit refuses them (SPEC §3; reports.forms). Sealed:
+    # any field's typing may be the caller's (a half-typed number, a name in the wrong field).
+    unchecked = SealedJSONField(default=dict, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reports_written")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -55,7 +73,7 @@ class CallReport(models.Model):
     class Meta:
         indexes = [
             # Repeat-caller history: earlier calls of one number to one organization.
-            models.Index(fields=["organization", "phone_e164", "call_start"], name="report_repeat_caller_idx"),
+            models.Index(fields=["organization", "phone_hash", "call_start"], name="report_repeat_caller_idx"),
             # Report lists and dashboards: an organization's reports in a date range.
             models.Index(fields=["organization", "call_start"], name="report_org_start_idx"),
             # "My unfinished calls" and "My reports".
@@ -77,6 +95,10 @@ class CallReport(models.Model):
     def __str__(self) -> str:
         return f"report {self.public_id}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.values = stored_values(self.values or {})
+        super().save(*args, **kwargs)
+
     @property
     def is_draft(self) -> bool:
         return self.status == Status.DRAFT
@@ -90,14 +112,16 @@ class ReportChange(models.Model):
         CORRECTED = "corrected", "Corrected"
         CLOSED = "closed", "Closed"
         ABANDONED = "abandoned", "Closed as abandoned"
+        REOPENED = "reopened", "Reopened"
         REDACTED = "redacted", "Personal data removed"
 
     report = models.ForeignKey(CallReport, on_delete=models.CASCADE, related_name="changes")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     at = models.DateTimeField(auto_now_add=True)
     action = models.CharField(max_length=12, choices=Action.choices)
-    # {field_key: [before, after]} for the fields this change touched.
-    changes = models.JSONField(default=dict)
+    # {field_key: [before, after]} for the fields this change touched; sealed, since it holds
+    # numbers and personal values as they were.
+    changes = SealedJSONField(default=dict)
     version = models.PositiveIntegerField()
 
     class Meta:

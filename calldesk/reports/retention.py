@@ -27,7 +27,7 @@ from calldesk.telephony.models import Call
 BATCH = 500
 # Parameters that carry the caller's number (SPEC §2: `ani`); names match without case.
 CALLER_PARAMETERS = frozenset({"ani"})
-PHONE_COLUMNS = ("phone_raw", "phone_e164")
+PHONE_COLUMNS = ("phone_raw", "phone_e164")  # and phone_hash, their keyed hash
 
 
 @dataclass
@@ -99,7 +99,9 @@ def _redact_batch(
         ids = [report.pk for report in batch]
         # `update`/`bulk_update` leave `version` and `updated_at` alone: a redaction is not an edit.
         # `unchecked` holds what was typed and not yet checked (any field, the phone included).
-        CallReport.objects.filter(pk__in=ids).update(phone_raw="", phone_e164="", unchecked={}, redacted_at=now)
+        CallReport.objects.filter(pk__in=ids).update(
+            phone_raw="", phone_e164="", phone_hash="", unchecked={}, redacted_at=now
+        )
         CallReport.objects.bulk_update(blanked_values, ["values"])
         for name, redacted in calls.items():
             Call.objects.bulk_update(redacted, [name])

@@ -21,7 +21,10 @@ from django.db.models import Q, QuerySet
 from calldesk.accounts.models import Organization, User
 from calldesk.callforms.definition import CHOICE_TYPES, FieldType
 from calldesk.callforms.models import CallForm, FormRevision
+from calldesk.lib.datefields import BoundedDateField
+from calldesk.lib.crypto import phone_hash
 from calldesk.lib.phones import normalise_query
+from calldesk.lib.sealed import HASHED, value_hash
 from calldesk.reports.models import CallReport, Status
 
 FIELD_PREFIX = "f_"
@@ -118,13 +121,21 @@ class ReportFilter:
         elif self.status != ANY_STATUS:
             reports = reports.filter(status=self.status)
         if self.phone:
-            reports = reports.filter(phone_e164=self.phone)
+            reports = reports.filter(phone_hash=phone_hash(self.phone))  # the number is sealed at rest
         for key, wanted in self.values.items():
             reports = reports.filter(self._value_q(self.fields[key], wanted))
         return reports.order_by(*SORTS[self.sort])
 
     @staticmethod
     def _value_q(item: FilterField, wanted: Any) -> Q:
+        if item.personal:
+            # Sealed at rest: found exactly, by its keyed hash. Reports of revisions where the
+            # field was not personal yet hold it in clear.
+            return _sealed_q(item, wanted) | ReportFilter._plain_q(item, wanted)
+        return ReportFilter._plain_q(item, wanted)
+
+    @staticmethod
+    def _plain_q(item: FilterField, wanted: Any) -> Q:
         if item.type == FieldType.CHOICE or item.type == FieldType.YES_NO:
             return Q(**{f"values__{item.key}": wanted})
         if item.type == FieldType.MULTI_CHOICE:
@@ -157,8 +168,8 @@ class ReportFilterForm(forms.Form):
         assert user.organization is not None
         self.organization: Organization = user.organization
         forms_qs = CallForm.objects.filter(organization=self.organization).order_by("name")
-        self.fields["from"] = forms.DateField(required=False, label="From", widget=_date())
-        self.fields["to"] = forms.DateField(required=False, label="To", widget=_date())
+        self.fields["from"] = BoundedDateField(required=False, label="From", widget=_date())
+        self.fields["to"] = BoundedDateField(required=False, label="To", widget=_date())
         if user.is_supervisor:
             agents = User.objects.filter(organization=self.organization).order_by("name", "email")
             self.fields["agent"] = forms.ModelChoiceField(
@@ -227,6 +238,13 @@ class ReportFilterForm(forms.Form):
         )
 
 
+def _sealed_q(item: FilterField, wanted: Any) -> Q:
+    digest = value_hash(item.key, wanted)
+    if item.type == FieldType.MULTI_CHOICE:
+        return Q(**{f"values__{item.key}__{HASHED}__icontains": f'"{digest}"'})
+    return Q(**{f"values__{item.key}__{HASHED}": digest})
+
+
 def _date() -> forms.DateInput:
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -236,7 +254,9 @@ def _value_field(item: FilterField) -> forms.Field:
         return forms.ChoiceField(choices=_options(item.choices), required=False, label=item.label)
     if item.type == FieldType.YES_NO:
         return forms.ChoiceField(choices=_options(["yes", "no"], "Yes No".split()), required=False, label=item.label)
-    return forms.CharField(required=False, max_length=200, label=item.label, help_text="contains")
+    return forms.CharField(
+        required=False, max_length=200, label=item.label, help_text="exactly" if item.personal else "contains"
+    )
 
 
 def _options(values: Iterable[str], labels: Iterable[str] | None = None) -> list[tuple[str, str]]:

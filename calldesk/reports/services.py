@@ -15,7 +15,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from calldesk.accounts.models import User
-from calldesk.reports.models import CallReport, ReportChange, Status
+from calldesk.reports.models import CallReport, ReportChange, Status, is_empty, stored_values
 
 BUILTINS = ("agent", "call_start", "phone_raw", "phone_e164", "call_type")
 
@@ -61,26 +61,34 @@ def _jsonable(name: str, value: Any) -> Any:
     return value
 
 
+def _same(name: str, before: Any, after: Any) -> bool:
+    if name == "call_start" and before is not None and after is not None:
+        # The editor shows the call start to the second; the stored one may carry the
+        # microseconds of the moment the call came. The same second is no change.
+        return bool(before.replace(microsecond=0) == after.replace(microsecond=0))
+    return bool(before == after)
+
+
 def _diff(report: CallReport, data: dict[str, Any]) -> dict[str, list[Any]]:
     changes: dict[str, list[Any]] = {}
     for name in BUILTINS:
         if name in data:
             before = getattr(report, name)
-            if before != data[name]:
+            if not _same(name, before, data[name]):
                 changes[name] = [_jsonable(name, before), _jsonable(name, data[name])]
     for key, after in data.get("values", {}).items():
         before = report.values.get(key)
-        if (before or None) != (after or None):
-            changes[key] = [before, after]
+        if not (is_empty(before) and is_empty(after)) and before != after:
+            changes[key] = [None if is_empty(before) else before, None if is_empty(after) else after]
     return changes
 
 
 def _apply(report: CallReport, data: dict[str, Any], user: User) -> None:
     for name in BUILTINS:
-        if name in data:
+        if name in data and not _same(name, getattr(report, name), data[name]):
             setattr(report, name, data[name])
     if "values" in data:
-        report.values = {**report.values, **data["values"]}
+        report.values = {**report.values, **data["values"]}  # empties are dropped on save
     if "unchecked" in data:
         report.unchecked = data["unchecked"]
     # SPEC §2: an empty Agent field is filled with the logged-in user when the report is saved.
@@ -161,9 +169,9 @@ def autosave_draft(report: CallReport, user: User, data: dict[str, Any], base_ve
     if agent_id != report.agent_id:
         changed["agent_id"] = agent_id
     for name in ("call_start", "phone_raw", "phone_e164", "call_type"):
-        if name in data and data[name] != getattr(report, name):
+        if name in data and not _same(name, getattr(report, name), data[name]):
             changed[name] = data[name]
-    values = {**report.values, **data.get("values", {})}
+    values = stored_values({**report.values, **data.get("values", {})})
     if values != report.values:
         changed["values"] = values
     unchecked = data.get("unchecked", report.unchecked)
@@ -171,15 +179,22 @@ def autosave_draft(report: CallReport, user: User, data: dict[str, Any], base_ve
         changed["unchecked"] = unchecked
     if not changed:
         return report
+    for name, value in changed.items():
+        setattr(report, name, value)
+    # What save() would write: the personal values sealed, the number's keyed hash kept in step
+    # (QuerySet.update runs no pre_save of its own).
+    columns = {name: value for name, value in changed.items() if name != "values"}
+    if "values" in changed:
+        columns["values"] = CallReport._meta.get_field("values").pre_save(report, False)
+    if "phone_e164" in changed:
+        columns["phone_hash"] = CallReport._meta.get_field("phone_hash").pre_save(report, False)
     now = timezone.now()
     written = CallReport.objects.filter(pk=report.pk, version=base_version, status=Status.DRAFT).update(
-        **changed, version=base_version + 1, updated_at=now
+        **columns, version=base_version + 1, updated_at=now
     )
     if written == 0:
         # Saved or finished by someone else since it was read.
         raise VersionConflict(_reloaded(report))
-    for name, value in changed.items():
-        setattr(report, name, value)
     report.version = base_version + 1
     report.updated_at = now
     return report
@@ -245,5 +260,20 @@ def abandon_report(report: CallReport, user: User) -> CallReport:
         current.save(update_fields=["status", "version", "updated_at"])
         ReportChange.objects.create(
             report=current, user=user, action=ReportChange.Action.ABANDONED, version=current.version
+        )
+    return current
+
+
+def reopen_report(report: CallReport, user: User) -> CallReport:
+    """Undo `abandon_report`: the draft is open again, as it was."""
+    with transaction.atomic():
+        current = _locked(report)
+        if current.status != Status.ABANDONED:
+            raise NotEditable("Only a draft closed as abandoned can be reopened.")
+        current.status = Status.DRAFT
+        current.version += 1
+        current.save(update_fields=["status", "version", "updated_at"])
+        ReportChange.objects.create(
+            report=current, user=user, action=ReportChange.Action.REOPENED, version=current.version
         )
     return current

@@ -11,4 +11,5 @@ urlpatterns = [
     path("<uuid:public_id>/submit", views.report_submit, name="reports-submit"),
     path("<uuid:public_id>/close", views.report_close, name="reports-close"),
     path("<uuid:public_id>/abandon", views.report_abandon, name="reports-abandon"),
+    path("<uuid:public_id>/reopen", views.report_reopen, name="reports-reopen"),
 ]

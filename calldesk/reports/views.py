@@ -21,15 +21,16 @@ from django.views.decorators.http import require_GET, require_POST
 from calldesk.accounts.access import current_user
 from calldesk.accounts.models import User
 from calldesk.callforms.revision_cache import revision_definition
-from calldesk.lib.phones import display_e164
+from calldesk.lib.confirm import Confirmation, is_confirmed
+from calldesk.lib.phones import display_e164, shown_number
 from calldesk.reports.checks import REQUIRED
+from calldesk.reports.display import call_record, change_rows, report_rows
 from calldesk.reports.forms import (
     Reading,
     editor_fields,
     read_editor,
     required_problems,
     shown_from_report,
-    shown_value,
     unchecked_problems,
 )
 from calldesk.reports.history import earlier_calls
@@ -43,6 +44,7 @@ from calldesk.reports.services import (
     can_edit,
     can_view,
     close_report,
+    reopen_report,
     save_report,
     submit_report,
     visible_reports,
@@ -180,7 +182,8 @@ def _stored_editor(request: HttpRequest, report: CallReport) -> HttpResponse:
 @require_GET
 def report_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
     report = get_report(request, public_id)
-    if report.is_draft and can_edit(current_user(request), report):
+    user = current_user(request)
+    if report.is_draft and can_edit(user, report):
         return _stored_editor(request, report)
     return render(
         request,
@@ -188,7 +191,9 @@ def report_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
         {
             "report": report,
             "rows": report_rows(report),
-            "can_edit": can_edit(current_user(request), report),
+            "can_edit": can_edit(user, report),
+            # The raw parameters are caller data: admins only, to set up mappings.
+            "call_record": call_record(report) if user.is_org_admin else None,
             "history": [
                 (change, change_rows(report, change.changes)) for change in report.changes.select_related("user")
             ],
@@ -331,44 +336,6 @@ def _refused(request: HttpRequest, report: CallReport, message: str) -> HttpResp
     return redirect(f"/reports/{report.public_id}/")
 
 
-def report_rows(report: CallReport) -> list[tuple[str, Any]]:
-    """Label and shown value of every field, as the report's own revision defines them."""
-    zone = report.organization.zone
-    rows: list[tuple[str, Any]] = [
-        ("Agent", report.agent.display_name if report.agent else ""),
-        ("Call start", report.call_start.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")),
-        ("Phone", report.phone_raw),
-        ("Call type", _call_type_label(report)),
-    ]
-    for item in report.revision.definition.fields:
-        rows.append((item.label, shown_value(report.values.get(item.key))))
-    return rows
-
-
-BUILTIN_LABELS = {
-    "agent": "Agent",
-    "call_start": "Call start",
-    "phone_raw": "Phone",
-    "phone_e164": "Phone (E.164)",
-    "call_type": "Call type",
-}
-
-
-def change_rows(report: CallReport, changes: dict[str, list[Any]]) -> list[tuple[str, Any, Any]]:
-    """A history entry's changes as (label, before, after), labelled by the report's revision."""
-    definition = report.revision.definition
-    rows = []
-    for key, (before, after) in changes.items():
-        field = definition.field(key)
-        rows.append((BUILTIN_LABELS.get(key) or (field.label if field else key), before, after))
-    return rows
-
-
-def _call_type_label(report: CallReport) -> str:
-    found = report.revision.definition.call_type(report.call_type)
-    return found.label if found else report.call_type
-
-
 @login_required
 @require_GET
 def unfinished_list(request: HttpRequest) -> HttpResponse:
@@ -380,6 +347,10 @@ def unfinished_list(request: HttpRequest) -> HttpResponse:
         .order_by("-created_at")
     )
     page = Paginator(drafts, 50).get_page(request.GET.get("page"))
+    region = user.organization.phone_region if user.organization is not None else ""
+    page.object_list = list(page.object_list)
+    for report in page.object_list:
+        report.phone_shown = shown_number(report.phone_e164, region, report.phone_raw)  # type: ignore[attr-defined]
     return render(request, "reports/unfinished.html", {"page": page})
 
 
@@ -414,9 +385,39 @@ def report_abandon(request: HttpRequest, public_id: UUID) -> HttpResponse:
     user = current_user(request)
     if not user.is_supervisor:
         raise Http404("No such report")
+    if report.is_draft and not is_confirmed(request):
+        author = report.author.display_name
+        return Confirmation(
+            title="Close this draft as abandoned?",
+            consequences=[
+                f"The draft {author} opened {report.created_at.astimezone(report.organization.zone):%Y-%m-%d %H:%M}"
+                " leaves the unfinished calls and nobody can finish it.",
+                "What was typed stays; the call counts as a call without a report on the dashboards.",
+            ],
+            action=f"/reports/{report.public_id}/abandon",
+            button="Close as abandoned",
+            cancel="/reports/unfinished/",
+            undo="You can undo this: the report's page has “Reopen as a draft”.",
+        ).response(request)
     try:
         abandon_report(report, user)
     except NotEditable as exc:
         return _refused(request, report, str(exc))
-    messages.success(request, "The draft was closed as abandoned.")
+    messages.success(request, "The draft was closed as abandoned. “Reopen as a draft” on its page undoes this.")
     return redirect("/reports/unfinished/")
+
+
+@require_POST
+@editor_login_required
+def report_reopen(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """Undo "close as abandoned" (supervisors): the draft is back among the unfinished calls."""
+    report = get_report(request, public_id)
+    user = current_user(request)
+    if not user.is_supervisor:
+        raise Http404("No such report")
+    try:
+        reopen_report(report, user)
+    except NotEditable as exc:
+        return _refused(request, report, str(exc))
+    messages.success(request, "The draft is open again among the unfinished calls.")
+    return redirect(f"/reports/{report.public_id}/")

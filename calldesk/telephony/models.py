@@ -9,6 +9,11 @@ from django.db import models
 
 from calldesk.accounts.models import Organization
 from calldesk.callforms.models import CallForm, FormRevision
+from calldesk.lib.sealed import SealedJSONField
+
+# Zammad allows 250 characters; a longer ID is refused, never cut (two IDs could then collide).
+EXTERNAL_ID_MAX = 250
+END_REASON_MAX = 40
 
 
 class CallSource(models.TextChoices):
@@ -26,22 +31,24 @@ class Call(models.Model):
     )
     source = models.CharField(max_length=8, choices=CallSource.choices, default=CallSource.URL)
     received_at = models.DateTimeField(auto_now_add=True)
+    # What the phone system sent is caller data: sealed at rest (calldesk.lib.sealed).
     # Every parameter as sent, in order: [[name, value], ...]. Admins read it to configure mappings.
-    params = models.JSONField(default=list)
+    params = SealedJSONField(default=list)
     # Parameters no mapping knows: [[name, value], ...].
-    unmapped = models.JSONField(default=list)
+    unmapped = SealedJSONField(default=list)
     # Sentences shown on the form and kept here: what could not be used, and why.
-    notices = models.JSONField(default=list)
+    notices = SealedJSONField(default=list)
     # The field values the mappings resolved: {field_key: value}.
-    resolved = models.JSONField(default=dict)
+    resolved = SealedJSONField(default=dict)
     # Same user + same parameters within 15 minutes reopens the same draft (SPEC §2).
     fingerprint = models.CharField(max_length=64)
-    # The phone system's own call ID, for the hang-up notice of the API.
-    external_id = models.CharField(max_length=200, blank=True)
+    # The phone system's own call ID (`callId`): one call per ID and organization, however often
+    # a phone system retries; hang-ups and Zammad's CTI events find the call by it.
+    external_id = models.CharField(max_length=EXTERNAL_ID_MAX, blank=True)
     # Ringing until answered (answered_at), talking until ended (ended_at); ended never goes back.
     answered_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
-    end_reason = models.CharField(max_length=40, blank=True)
+    end_reason = models.CharField(max_length=END_REASON_MAX, blank=True)
 
     class Meta:
         indexes = [
@@ -50,6 +57,41 @@ class Call(models.Model):
             # The hang-up API finds a call by the phone system's ID.
             models.Index(fields=["organization", "external_id"], name="call_external_idx"),
         ]
+        constraints = [
+            # One call, one draft per callId, also when a phone system posts the same call from
+            # several threads at once: the second insert fails and reads the first's call.
+            models.UniqueConstraint(
+                fields=["organization", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="call_external_id_unique",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"call {self.public_id}"
+
+    @property
+    def state(self) -> str:
+        if self.ended_at is not None:
+            return "ended"
+        return "talking" if self.answered_at is not None else "ringing"
+
+
+class PendingHangup(models.Model):
+    """A hang-up that arrived before its call (SPEC §6): kept, and applied when the call with
+    this callId is recorded."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="pending_hangups")
+    external_id = models.CharField(max_length=EXTERNAL_ID_MAX)
+    ended_at = models.DateTimeField()
+    end_reason = models.CharField(max_length=END_REASON_MAX, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            # The first hang-up counts; a repeated one changes nothing.
+            models.UniqueConstraint(fields=["organization", "external_id"], name="pending_hangup_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"pending hang-up {self.external_id}"

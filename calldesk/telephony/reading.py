@@ -7,7 +7,6 @@ the admins' URL tester all read a call through it.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -15,7 +14,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 
 from calldesk.callforms.definition import (
     MAX_LONG_TEXT,
@@ -29,6 +27,8 @@ from calldesk.callforms.definition import (
     MappingRule,
     stored_number,
 )
+from calldesk.lib.emails import normalise_email, validate_address
+from calldesk.lib.crypto import keyed_hash
 from calldesk.lib.times import parse_time
 
 
@@ -74,7 +74,9 @@ def read_params(pairs: list[tuple[str, str]]) -> Params:
 def fingerprint(params: Params) -> str:
     """The same URL, whatever the order or case of its parameter names."""
     canonical = sorted((name.strip().lower(), value) for name, value in params.pairs)
-    return hashlib.sha256(repr(canonical).encode()).hexdigest()
+    # Keyed: a plain hash of parameters that include the caller's number could be reversed
+    # by trying every number.
+    return keyed_hash("call", repr(canonical))
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,7 @@ def match_agent(sent: str, candidates: list[AgentCandidate]) -> AgentMatch:
     if not value:
         return AgentMatch(None, "")
     if looks_like_email(value):
-        found = [c for c in candidates if c.email.casefold() == value.casefold()]
+        found = [c for c in candidates if normalise_email(c.email) == normalise_email(value)]
     else:
         found = [c for c in candidates if c.agent_id == value]
     if len(found) == 1:
@@ -225,9 +227,9 @@ def place_value(target: FieldDef, text: str, current: Any, zone: ZoneInfo) -> tu
 
 
 def _is_email(text: str) -> bool:
-    """Django's own check, the one the editor's email field makes."""
+    """The one check of an address (calldesk.lib.emails), Unicode allowed."""
     try:
-        validate_email(text)
+        validate_address(text)
     except ValidationError:
         return False
     return True

@@ -6,20 +6,23 @@ writes the call and its draft. Views, the API and commands call these, never the
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from calldesk.accounts.models import Organization, User
 from calldesk.callforms.models import CallForm, FormRevision
+from calldesk.callforms.setups import form_setup
+from calldesk.lib.emails import normalise_email
 from calldesk.lib.phones import PhoneReading, read_phone
 from calldesk.lib.times import read_call_start
 from calldesk.reports.models import CallReport, ReportChange, Status
-from calldesk.telephony.models import Call, CallSource
+from calldesk.telephony.models import EXTERNAL_ID_MAX, Call, CallSource, PendingHangup
 from calldesk.telephony.reading import (
     AgentCandidate,
     Placement,
@@ -66,14 +69,12 @@ def read_call(organization: Organization, pairs: list[tuple[str, str]], now: dat
     report_ver = params.get("reportver")
     if not report_ver:
         raise MissingReportVer("The parameter reportVer is missing: it names the call report form to open.")
-    form = (
-        CallForm.objects.filter(organization=organization, report_ver=report_ver, retired_at__isnull=True)
-        .select_related("organization")
-        .first()
-    )
-    if form is None:
-        raise UnknownForm(report_ver)
-    revision = form.current_revision()
+    try:  # report_ver is unique: get() needs no ORDER BY
+        form = CallForm.objects.get(organization=organization, report_ver=report_ver, retired_at__isnull=True)
+    except CallForm.DoesNotExist:
+        raise UnknownForm(report_ver) from None
+    form.organization = organization  # the caller's, already loaded: no join
+    revision, rules = form_setup(form)
     zone = organization.zone
     notices: list[str] = list(params.warnings)
 
@@ -88,7 +89,6 @@ def read_call(organization: Organization, pairs: list[tuple[str, str]], now: dat
     if phone.problem:
         notices.append(phone.problem)
 
-    rules = [mapping.rule() for mapping in form.mappings.all()]
     mapped = apply_mappings(params.others(), rules, revision.definition, zone)
     notices.extend(mapped.notices)
     return CallReading(
@@ -104,7 +104,7 @@ def read_call(organization: Organization, pairs: list[tuple[str, str]], now: dat
         notices=notices,
         pairs=params.pairs,
         fingerprint=fingerprint(params),
-        external_id=params.get("callid")[:200],
+        external_id=params.get("callid")[:EXTERNAL_ID_MAX],
     )
 
 
@@ -113,7 +113,8 @@ def find_agent(organization: Organization, sent: str, notices: list[str]) -> Use
         return None
     users = User.objects.filter(organization=organization, is_active=True)
     value = sent.strip()
-    lookup = Q(email__iexact=value) if looks_like_email(value) else Q(agent_id=value)
+    # Emails are stored normalised; an exact match also folds letters SQLite's LIKE would not (É).
+    lookup = Q(email=normalise_email(value)) if looks_like_email(value) else Q(agent_id=value)
     candidates = {u.pk: u for u in users.filter(lookup)[:5]}
     match = match_agent(value, [AgentCandidate(u.pk, u.email, u.agent_id) for u in candidates.values()])
     if match.problem:
@@ -125,68 +126,112 @@ def find_agent(organization: Organization, sent: str, notices: list[str]) -> Use
 class OpenedCall:
     call: Call
     report: CallReport
-    reused: bool  # the same URL within 15 minutes: the existing draft
+    reused: bool  # the same URL within 15 minutes, or a callId already recorded: the existing draft
 
 
-def open_call(
-    user: User,
-    pairs: list[tuple[str, str]],
-    source: CallSource = CallSource.URL,
-    organization: Organization | None = None,
-) -> OpenedCall:
-    """Record the call and open its draft, or reopen the draft of the same URL within 15 minutes.
-
-    `organization` is given for API calls (a token, no logged-in person); `user` then is
-    the report's author of record.
-    """
-    org = organization or user.organization
+def open_call(user: User, pairs: list[tuple[str, str]]) -> OpenedCall:
+    """The telephony URL: record the call and open its draft for the logged-in `user`, or reopen
+    the draft of the same URL within 15 minutes, or of the same callId (SPEC §2, §6)."""
+    org = user.organization
     assert org is not None, "a user without an organization cannot open calls"
     now = timezone.now()
     reading = read_call(org, pairs, now)
     with transaction.atomic():
         # One lock per user serialises a double-click: the second request sees the first's draft.
-        User.objects.select_for_update().filter(pk=user.pk).first()
-        if source == CallSource.URL:
-            previous = (
-                Call.objects.filter(
-                    opened_by=user,
-                    fingerprint=reading.fingerprint,
-                    received_at__gte=now - REOPEN_WINDOW,
-                    report__status=Status.DRAFT,
-                )
-                .select_related("report")
-                .order_by("-received_at")
-                .first()
+        # SQLite's transactions already take the database's one write lock at BEGIN (IMMEDIATE).
+        if connection.features.has_select_for_update:
+            User.objects.select_for_update().filter(pk=user.pk).first()
+        # Nearly always nothing: look for the id alone, load the call and draft only if found.
+        previous_id = (
+            Call.objects.filter(
+                opened_by=user,
+                fingerprint=reading.fingerprint,
+                received_at__gte=now - REOPEN_WINDOW,
+                report__status=Status.DRAFT,
             )
-            if previous is not None:
-                return OpenedCall(previous, previous.report, reused=True)
-        call = Call.objects.create(
-            organization=org,
-            form=reading.form,
-            revision=reading.revision,
-            opened_by=user if source == CallSource.URL else None,
-            source=source,
-            params=[list(pair) for pair in reading.pairs],
-            unmapped=[list(pair) for pair in reading.unmapped],
-            notices=reading.notices,
-            resolved=reading.values,
-            fingerprint=reading.fingerprint,
-            external_id=reading.external_id,
+            .order_by("-received_at")
+            .values_list("pk", flat=True)
+            .first()
         )
-        report = CallReport.objects.create(
-            organization=org,
-            form=reading.form,
-            revision=reading.revision,
-            call=call,
-            agent=reading.agent,
-            call_start=reading.call_start,
-            # A withheld or junk number leaves Phone empty (the notice says why), so it never
-            # blocks the specialist's submit as "not a phone number".
-            phone_raw=reading.phone.raw[:200] if reading.phone.ok else "",
-            phone_e164=reading.phone.e164,
-            call_type=reading.revision.definition.default_call_type.key,
-            values=reading.values,
-            author=reading.agent if source == CallSource.API and reading.agent else user,
-        )
-        ReportChange.objects.create(report=report, user=user, action=ReportChange.Action.CREATED, version=1)
+        if previous_id is not None:
+            previous = Call.objects.select_related("report").get(pk=previous_id)
+            return OpenedCall(previous, previous.report, reused=True)
+        call, created = record(org, reading, CallSource.URL, opened_by=user)
+        existing = None if created else CallReport.objects.filter(call=call).first()
+        if existing is not None:
+            return OpenedCall(call, existing, reused=True)
+        # A new call, or one the API recorded without a draft (nobody was resolved as its agent).
+        report = start_draft(call, reading, author=user, agent=reading.agent, by=user)
     return OpenedCall(call, report, reused=False)
+
+
+def record(
+    org: Organization, reading: CallReading, source: CallSource, opened_by: User | None = None
+) -> tuple[Call, bool]:
+    """The call `reading` describes, and whether it was recorded now: a callId this organization
+    already has is that call. Call inside a transaction (the draft is written in the same one)."""
+    if reading.external_id:
+        # Calls and hang-ups with a callId take turns per organization, so a hang-up that arrives
+        # while its call is being recorded either finds the call or is found by it.
+        Organization.objects.select_for_update().filter(pk=org.pk).first()
+        known = Call.objects.filter(organization=org, external_id=reading.external_id).first()
+        if known is not None:
+            return known, False
+    try:
+        # A savepoint: should another request record the same callId regardless (a caller that
+        # did not take the lock), the unique constraint refuses this insert and the transaction
+        # goes on with theirs. Without a callId nothing can collide: no savepoint, two queries less.
+        with transaction.atomic() if reading.external_id else nullcontext():
+            call = Call.objects.create(
+                organization=org,
+                form=reading.form,
+                revision=reading.revision,
+                opened_by=opened_by,
+                source=source,
+                params=[list(pair) for pair in reading.pairs],
+                unmapped=[list(pair) for pair in reading.unmapped],
+                notices=reading.notices,
+                resolved=reading.values,
+                fingerprint=reading.fingerprint,
+                external_id=reading.external_id,
+            )
+    except IntegrityError:
+        if not reading.external_id:
+            raise
+        return Call.objects.get(organization=org, external_id=reading.external_id), False
+    _join_pending_hangup(call)
+    return call, True
+
+
+def _join_pending_hangup(call: Call) -> None:
+    """A hang-up that came before its call ends the call now (SPEC §6)."""
+    if not call.external_id:
+        return
+    pending = PendingHangup.objects.filter(organization_id=call.organization_id, external_id=call.external_id).first()
+    if pending is None:
+        return
+    call.ended_at = pending.ended_at
+    call.end_reason = pending.end_reason
+    call.save(update_fields=["ended_at", "end_reason"])
+    pending.delete()
+
+
+def start_draft(call: Call, reading: CallReading, author: User, agent: User | None, by: User) -> CallReport:
+    """The draft report of `call`, pre-filled from `reading`."""
+    report = CallReport.objects.create(
+        organization_id=call.organization_id,
+        form=reading.form,
+        revision=reading.revision,
+        call=call,
+        agent=agent,
+        call_start=reading.call_start,
+        # A withheld or junk number leaves Phone empty (the notice says why), so it never
+        # blocks the specialist's submit as "not a phone number".
+        phone_raw=reading.phone.raw[:200] if reading.phone.ok else "",
+        phone_e164=reading.phone.e164,
+        call_type=reading.revision.definition.default_call_type.key,
+        values=reading.values,
+        author=author,
+    )
+    ReportChange.objects.create(report=report, user=by, action=ReportChange.Action.CREATED, version=1)
+    return report

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
 from django.db.models import Count, Max
+from django.forms import BaseFormSet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -16,9 +19,17 @@ from calldesk.accounts.models import User
 from calldesk.callforms.definition import DefinitionError
 from calldesk.callforms.models import CallForm
 from calldesk.configure import services
-from calldesk.configure.editor import call_type_rows, definition_from_rows, explain, field_rows
+from calldesk.configure.editor import (
+    call_type_rows,
+    definition_from_rows,
+    explain,
+    field_rows,
+    kept_rows,
+    problem_row,
+)
 from calldesk.configure.forms import CallTypeFormSet, FieldRowFormSet, FormNameForm, NewCallForm
 from calldesk.configure.views.common import admin_org, org_form
+from calldesk.lib.confirm import Confirmation, is_confirmed
 from calldesk.reports.forms import editor_fields, local_input
 
 
@@ -63,7 +74,7 @@ def form_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
                     current_user(request), callform, document, name_form.cleaned_data["name"]
                 )
             except DefinitionError as error:
-                problems = [explain(p, document) for p in error.problems]
+                problems = _mark_rows(fields, document, error.problems)
             else:
                 if published.revision is None:
                     messages.info(request, "Nothing changed in the fields; no new revision.")
@@ -89,6 +100,21 @@ def form_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
         "problems": problems,
     }
     return render(request, "configure/form_edit.html", context, status=status)
+
+
+def _mark_rows(fields: BaseFormSet, document: dict[str, Any], problems: list[str]) -> list[str]:
+    """Problems named by the position each row shows, and each row told its own problems
+    (the page marks it), since removed and blank rows are not in the document."""
+    rows = kept_rows(fields)
+    positions = [row.cleaned_data.get("ORDER") or fields.forms.index(row) + 1 for row in rows]
+    explained = []
+    for problem in problems:
+        text = explain(problem, document, positions)
+        explained.append(text)
+        index = problem_row(problem)
+        if index is not None and index < len(rows):
+            rows[index].definition_problems = [*getattr(rows[index], "definition_problems", []), text]
+    return explained
 
 
 @admin_required
@@ -137,9 +163,39 @@ def form_preview(request: HttpRequest, public_id: UUID) -> HttpResponse:
 def form_retire(request: HttpRequest, public_id: UUID) -> HttpResponse:
     callform = org_form(request, public_id)
     retire = request.POST.get("retire") == "1"
+    if retire and not callform.is_retired and not is_confirmed(request):
+        return _retire_confirmation(callform).response(request)
     services.set_retired(current_user(request), callform, retire)
     if retire:
-        messages.success(request, f"Form {callform.report_ver} is retired: its URL now answers “not found”.")
+        messages.success(
+            request,
+            f"Form {callform.report_ver} is retired: phone pops of it now answer 404 (not found). "
+            "“Open it to calls again” below undoes this.",
+        )
     else:
         messages.success(request, f"Form {callform.report_ver} is open to calls again.")
     return redirect("configure-form-edit", public_id=callform.public_id)
+
+
+def _retire_confirmation(callform: CallForm) -> Confirmation:
+    since = timezone.now() - timedelta(days=30)
+    recent = callform.calls.filter(received_at__gte=since).count()
+    drafts = callform.reports.filter(status="draft").count()
+    consequences = [
+        f"Every phone pop of reportVer {callform.report_ver} will answer 404 (not found): specialists whose "
+        "phone system opens this form's URL get no report to write until it is opened again or their phone "
+        "system is set to another form.",
+        f"In the last 30 days {recent} call{'s' if recent != 1 else ''} came through this form's URL.",
+        "Its reports stay, can still be read, corrected and exported.",
+    ]
+    if drafts:
+        consequences.append(f"{drafts} unfinished draft{'s' if drafts != 1 else ''} of it can still be finished.")
+    return Confirmation(
+        title=f"Retire form {callform.report_ver} ({callform.name})?",
+        consequences=consequences,
+        action=f"/configure/forms/{callform.public_id}/retire",
+        button="Retire the form",
+        cancel=f"/configure/forms/{callform.public_id}/",
+        fields={"retire": "1"},
+        undo="You can undo this: a retired form's page has “Open it to calls again”.",
+    )

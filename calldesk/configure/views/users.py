@@ -9,12 +9,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from calldesk.accounts import twofactor
+from calldesk.accounts import throttle, twofactor
 from calldesk.accounts.access import admin_required, current_user
 from calldesk.accounts.models import User
 from calldesk.configure import services
 from calldesk.configure.forms import UserCreateForm, UserEditForm
 from calldesk.configure.views.common import admin_org, org_member
+from calldesk.lib.confirm import Confirmation, is_confirmed
 
 
 @admin_required
@@ -64,6 +65,7 @@ def user_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
         "member": member,
         "sharing": sharing,
         "is_self": member.pk == acting.pk,
+        "failed_logins": throttle.failures(member.email),
         "two_factor": twofactor.confirmed_device(member),
     }
     return render(request, "configure/user_edit.html", context, status=400 if form.errors else 200)
@@ -77,12 +79,38 @@ def user_active(request: HttpRequest, public_id: UUID) -> HttpResponse:
     active = request.POST.get("active") == "1"
     if member.pk == acting.pk:
         messages.error(request, "You cannot deactivate yourself; ask another admin.")
+    elif not active and member.is_active and not is_confirmed(request):
+        return Confirmation(
+            title=f"Deactivate {member.display_name}?",
+            consequences=[
+                f"{member.display_name} ({member.email}) is logged out at once and cannot log in again.",
+                "Phone pops naming them as agent leave the Agent field empty.",
+                "Their reports stay, with their name on them.",
+            ],
+            action=f"/configure/users/{member.public_id}/active",
+            button="Deactivate",
+            cancel="/configure/users/",
+            fields={"active": "0"},
+            undo="You can undo this: “Reactivate” on the Users page lets them log in again.",
+        ).response(request)
     else:
         services.set_member_active(acting, member, active)
         messages.success(
-            request, f"{member.email} {'can log in again' if active else 'is deactivated and logged out'}."
+            request,
+            f"{member.email} can log in again."
+            if active
+            else f"{member.email} is deactivated and logged out. “Reactivate” below undoes this.",
         )
     return redirect("configure-users")
+
+
+@admin_required
+@require_POST
+def user_unlock(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    member = org_member(request, public_id)
+    services.unlock_member(current_user(request), member)
+    messages.success(request, f"{member.email} can log in again at once; earlier failed logins are forgotten.")
+    return redirect(f"/configure/users/{member.public_id}/")
 
 
 @admin_required

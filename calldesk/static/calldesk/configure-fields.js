@@ -12,6 +12,8 @@
     for (var i = 0; i < all.length; i++) {
       var order = all[i].querySelector("input[name$='-ORDER']");
       if (order) order.value = String(i + 1);
+      var number = all[i].querySelector("[data-row-number]");
+      if (number) number.textContent = String(i + 1);
     }
   }
 

@@ -1,0 +1,46 @@
+"""Who is calling the API: an organization's token (SPEC §6).
+
+`Authorization: Bearer cdk_…`, or a `token` field of a form-encoded body for phone systems
+that cannot set headers. Never in a query string: addresses end up in logs and histories.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja.security import HttpBearer
+
+from calldesk.accounts.models import Role, User
+from calldesk.api.bodies import TOKEN_FIELD, ApiError, body_fields, is_form
+from calldesk.configure.models import ApiToken
+from calldesk.configure.tokens import authenticate_token
+
+
+class TokenAuth(HttpBearer):
+    def __call__(self, request: HttpRequest) -> ApiToken | None:
+        if TOKEN_FIELD in request.GET:
+            raise ApiError(
+                401, "A token in the address is refused: send it in the Authorization header or a form field."
+            )
+        header = request.headers.get("Authorization", "")
+        if header:
+            scheme, _, raw = header.partition(" ")
+            return self.authenticate(request, raw) if scheme.lower() == "bearer" else None
+        if is_form(request):
+            sent = body_fields(request).get(TOKEN_FIELD)
+            return self.authenticate(request, sent) if isinstance(sent, str) else None
+        return None
+
+    def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
+        return authenticate_token(token)
+
+
+def token_reader(token: ApiToken) -> User:
+    """Whom a token reads as: its organization's reports, all of them, like a supervisor. Never
+    saved; it only scopes the report list's filters and `visible_reports`."""
+    return User(organization=token.organization, role=Role.SUPERVISOR, is_active=True)
+
+
+def token_of(request: HttpRequest) -> ApiToken:
+    token = getattr(request, "auth", None)
+    assert isinstance(token, ApiToken), "endpoints behind TokenAuth only"
+    return token

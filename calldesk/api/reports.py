@@ -1,0 +1,106 @@
+"""`/api/reports`: the organization's reports, with the report list's filters (SPEC §4, §6)."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from uuid import UUID
+
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest
+from ninja import Query, Router
+
+from calldesk.api.auth import token_of, token_reader
+from calldesk.api.bodies import ApiError
+from calldesk.api.schemas import READ_ERRORS, ReportOut, ReportPageOut, ReportQuery
+from calldesk.reports.models import CallReport
+from calldesk.reports.search import ReportFilterForm
+from calldesk.reports.services import visible_reports
+
+router = Router(tags=["reports"])
+
+
+@router.get("", response={200: ReportPageOut, **READ_ERRORS}, summary="The organization's reports, filtered")
+def list_reports(request: HttpRequest, query: Query[ReportQuery]) -> ReportPageOut:
+    """The filters of the report list (`from`, `to`, `agent`, `form`, `call_type`, `status`,
+    `phone`, `f_<field key>`), newest call first, a page at a time: pass `next` as `cursor`."""
+    reader = token_reader(token_of(request))
+    form = ReportFilterForm(reader, request.GET)
+    if not form.is_valid():
+        errors = {name: str(messages[0]) for name, messages in form.errors.items()}
+        raise ApiError(422, "Some filters are not valid; see errors.", errors)
+    assert reader.organization is not None
+    reports = form.result().apply(visible_reports(reader), reader.organization.zone)
+    newest_first = query.sort == "-call_start"
+    if query.cursor:
+        reports = reports.filter(_after(query.cursor, newest_first))
+    rows = list(_with_relations(reports)[: query.limit + 1])
+    more = len(rows) > query.limit
+    rows = rows[: query.limit]
+    return ReportPageOut(
+        items=[report_out(report) for report in rows], next=_cursor(rows[-1]) if more and rows else None
+    )
+
+
+@router.get("/{report_id}", response={200: ReportOut, **READ_ERRORS}, summary="One report")
+def get_report(request: HttpRequest, report_id: str) -> ReportOut:
+    org = token_of(request).organization
+    try:
+        public_id = UUID(report_id)
+    except ValueError:
+        raise Http404("No such report.") from None
+    report = _with_relations(CallReport.objects.filter(organization=org, public_id=public_id)).first()
+    if report is None:
+        raise Http404("No such report.")
+    return report_out(report)
+
+
+def _with_relations(reports: QuerySet[CallReport]) -> QuerySet[CallReport]:
+    return reports.select_related("form", "revision", "agent", "author", "call")
+
+
+def _cursor(report: CallReport) -> str:
+    return base64.urlsafe_b64encode(f"{report.call_start.isoformat()}|{report.pk}".encode()).decode()
+
+
+def _after(cursor: str, newest_first: bool) -> Q:
+    try:
+        start_text, _, pk_text = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        start, pk = datetime.fromisoformat(start_text), int(pk_text)
+    except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors
+        raise ApiError(422, "The cursor is not one this API gave.", {"cursor": "not a cursor of this list"}) from None
+    if start.tzinfo is None:
+        raise ApiError(422, "The cursor is not one this API gave.", {"cursor": "not a cursor of this list"})
+    if newest_first:
+        return Q(call_start__lt=start) | Q(call_start=start, id__lt=pk)
+    return Q(call_start__gt=start) | Q(call_start=start, id__gt=pk)
+
+
+def _person(user: object) -> dict[str, str] | None:
+    if user is None:
+        return None
+    return {"email": user.email, "name": user.name, "agentId": user.agent_id}  # type: ignore[attr-defined]
+
+
+def report_out(report: CallReport) -> ReportOut:
+    return ReportOut.model_validate(
+        {
+            "id": report.public_id,
+            "reportVer": report.form.report_ver,
+            "formName": report.form.name,
+            "revision": report.revision.number,
+            "status": report.status,
+            "callType": report.call_type,
+            "agent": _person(report.agent),
+            "author": _person(report.author),
+            "callStart": report.call_start,
+            "phone": report.phone_raw,
+            "phoneE164": report.phone_e164,
+            "values": report.values,
+            "createdAt": report.created_at,
+            "updatedAt": report.updated_at,
+            "submittedAt": report.submitted_at,
+            "version": report.version,
+            "call": {"id": report.call.public_id, "callId": report.call.external_id} if report.call else None,
+        }
+    )

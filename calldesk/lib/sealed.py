@@ -1,0 +1,180 @@
+"""Model fields that keep caller data sealed in the database (calldesk.lib.crypto) while the
+code around them reads and writes plain values.
+
+- `SealedTextField`: a string (a phone number). "" stays "" so "no number" can be asked in SQL;
+  any other comparison is refused, since a sealed value never equals another: compare a keyed
+  hash column instead (`CallReport.phone_hash`).
+- `SealedJSONField`: any JSON value (a call's parameters, a history entry), sealed as a whole.
+- `PersonalValuesField`: a report's field values, a JSON object where only the fields the
+  report's revision marks personal are sealed, each beside a keyed hash of its value, so the
+  other fields stay queryable (filters, dashboards) and a personal one matches exactly.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.exceptions import FieldError
+from django.db import models
+from django.db.models.lookups import Exact, IsNull, Lookup
+
+from calldesk.lib.crypto import HASH_HEX, keyed_hash, phone_hash, seal, unseal
+
+# An empty list or object says nothing about a caller: kept as it is, so the many empty ones
+# (a call with no unmapped parameter, a history entry with no change) cost no sealing.
+EMPTY_JSON = ("[]", "{}")
+SEALED = "cd"  # {"cd": sealed JSON of the value, "h": keyed hash(es)} in a report's values
+HASHED = "h"
+
+
+class _EmptyOnlyExact(Exact):
+    def get_prep_lookup(self) -> Any:
+        if self.rhs not in ("", None) and not hasattr(self.rhs, "resolve_expression"):
+            column = getattr(getattr(self.lhs, "target", None), "name", "this column")
+            raise FieldError(f"{column} is sealed at rest: compare its keyed hash instead")
+        return super().get_prep_lookup()
+
+
+class _SealedField(models.Field):  # type: ignore[type-arg]
+    def get_internal_type(self) -> str:
+        return "TextField"
+
+    def get_lookup(self, lookup_name: str) -> type[Lookup] | None:  # type: ignore[override]
+        if lookup_name == "exact":
+            return _EmptyOnlyExact
+        if lookup_name == "isnull":
+            return IsNull
+        return None
+
+
+class SealedTextField(_SealedField):
+    description = "Text sealed at rest"
+
+    def from_db_value(self, value: str | None, expression: Any, connection: Any) -> str | None:
+        return None if value is None else unseal(value)
+
+    def to_python(self, value: Any) -> str | None:
+        return value if value is None or isinstance(value, str) else str(value)
+
+    def get_prep_value(self, value: Any) -> str | None:
+        value = super().get_prep_value(value)
+        if value is None or value == "":
+            return value
+        return seal(str(value))
+
+
+class SealedJSONField(_SealedField):
+    description = "JSON sealed at rest"
+
+    def from_db_value(self, value: str | None, expression: Any, connection: Any) -> Any:
+        # Plaintext JSON (a row from before encryption) reads the same way.
+        return None if value is None else json.loads(unseal(value))
+
+    def get_prep_value(self, value: Any) -> str | None:
+        value = super().get_prep_value(value)
+        if value is None:
+            return None
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        return text if text in EMPTY_JSON else seal(text)
+
+
+# Revisions are never edited (callforms.models), so their personal keys can be kept per process.
+_personal: dict[int, frozenset[str]] = {}
+
+
+def forget_personal_keys() -> None:
+    """Tests roll back revisions, and SQLite may reuse their ids."""
+    _personal.clear()
+
+
+def personal_keys(revision: Any) -> frozenset[str]:
+    """The keys a revision marks personal, read from its stored definition (so that a
+    migration's historical model gives the same answer)."""
+    keys = frozenset(item["key"] for item in (revision.definition_json or {}).get("fields", []) if item.get("personal"))
+    _personal[revision.pk] = keys
+    return keys
+
+
+def _report_personal_keys(report: Any) -> frozenset[str]:
+    loaded = report._state.fields_cache.get("revision")
+    if loaded is not None:
+        return personal_keys(loaded)
+    keys = _personal.get(report.revision_id)
+    return keys if keys is not None else personal_keys(report.revision)
+
+
+def _normal(value: Any) -> str:
+    return value.strip().casefold() if isinstance(value, str) else json.dumps(value)
+
+
+def value_hash(key: str, value: Any) -> str | list[str]:
+    """The keyed hash a personal field's value is found by (exactly, ignoring case and the
+    spaces around it); one per item for a list (a multiple choice)."""
+    if isinstance(value, list):
+        return [keyed_hash("value:" + key, _normal(item)) for item in value]
+    return keyed_hash("value:" + key, _normal(value))
+
+
+def is_sealed_value(value: Any) -> bool:
+    return isinstance(value, dict) and SEALED in value and HASHED in value
+
+
+def seal_values(values: Any, personal: frozenset[str]) -> Any:
+    if not isinstance(values, dict) or not personal:
+        return values
+    return {
+        key: (
+            {SEALED: seal(json.dumps(value, ensure_ascii=False)), HASHED: value_hash(key, value)}
+            if key in personal and value not in (None, "", []) and not is_sealed_value(value)
+            else value
+        )
+        for key, value in values.items()
+    }
+
+
+def open_values(values: Any) -> Any:
+    if is_sealed_value(values):  # one key of the values (`values_list("values__key")`)
+        return json.loads(unseal(values[SEALED]))
+    if not isinstance(values, dict):
+        return values
+    return {
+        key: json.loads(unseal(value[SEALED])) if is_sealed_value(value) else value for key, value in values.items()
+    }
+
+
+class PersonalValuesField(models.JSONField):  # type: ignore[type-arg]
+    """A report's `values`: the model must have a `revision` (FormRevision) foreign key."""
+
+    description = "Field values, the personal ones sealed at rest"
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        return open_values(super().from_db_value(value, expression, connection))
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> Any:
+        # Only here is the report (its revision) known. `QuerySet.update` and `bulk_update`
+        # skip pre_save: they must not write personal values (retention only removes them).
+        values = getattr(model_instance, self.attname)
+        return seal_values(values, _report_personal_keys(model_instance))
+
+
+class PhoneHashField(models.CharField):  # type: ignore[type-arg]
+    """The keyed hash of another field's E.164 number, kept up to date by every save (not by
+    `QuerySet.update`, which must set it itself)."""
+
+    def __init__(self, *args: Any, source: str = "phone_e164", **kwargs: Any) -> None:
+        self.source = source
+        kwargs.setdefault("max_length", HASH_HEX)
+        kwargs.setdefault("blank", True)
+        kwargs.setdefault("editable", False)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["source"] = self.source
+        return name, path, args, kwargs
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> str:
+        value = phone_hash(getattr(model_instance, self.source) or "")
+        setattr(model_instance, self.attname, value)
+        return value

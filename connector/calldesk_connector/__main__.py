@@ -1,0 +1,3 @@
+from calldesk_connector.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,35 @@
+"""Where calls go: a browser tab on this computer, or Calldesk's API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from calldesk_connector.events import Event
+
+SENT = "sent"
+RETRY = "retry"  # Calldesk cannot be reached now: keep it and try again
+REJECTED = "rejected"  # Calldesk refused it for good: keep it aside, do not retry
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str
+    note: str  # for the log: never caller data
+
+
+class Sink(Protocol):
+    def deliver(self, event: Event) -> Outcome: ...
+
+
+def make_sink(settings: object) -> Sink:
+    from calldesk_connector.settings import Settings
+
+    assert isinstance(settings, Settings)
+    if settings.sink == "api":
+        from calldesk_connector.sinks.api import ApiSink
+
+        return ApiSink(settings.url, settings.token)
+    from calldesk_connector.sinks.browser import BrowserSink
+
+    return BrowserSink(settings.url, settings.browser_command)

@@ -1,0 +1,113 @@
+"""Reading: GET /api/reports, /api/reports/{id}, /api/calls/{id}, /api/forms/{reportVer} (SPEC §6)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.test import Client
+
+from calldesk.reports.models import CallReport, Status
+from tests.apicast import bearer, other_org_token, post_json, token_for
+from tests.cast import Cast
+
+
+@pytest.fixture
+def token(cast: Cast) -> str:
+    return token_for(cast.admin)
+
+
+def _get(path: str, token: str) -> object:
+    return Client().get(path, **bearer(token))
+
+
+def _reports(cast: Cast, token: str, count: int) -> list[CallReport]:
+    """`count` submitted reports, one a day apart, the newest first in the answer."""
+    made = []
+    for day in range(count):
+        post_json("/api/calls", {"reportVer": "9991234", "agent": "34", "callId": f"r-{day}"}, token)
+        report = CallReport.objects.order_by("-id").first()
+        assert report is not None
+        report.status = Status.SUBMITTED
+        report.submitted_at = datetime(2026, 3, 1, tzinfo=UTC)
+        report.call_start = datetime(2026, 3, 1, 15, tzinfo=UTC) + timedelta(days=day)
+        report.save()
+        made.append(report)
+    return made
+
+
+def test_reports_come_newest_first_a_page_at_a_time_until_the_cursor_runs_out(cast: Cast, token: str) -> None:
+    made = _reports(cast, token, 5)
+    seen: list[str] = []
+    page = _get("/api/reports?limit=2", token).json()
+    pages = 1
+    while True:
+        seen += [item["id"] for item in page["items"]]
+        if page["next"] is None:
+            break
+        page = _get(f"/api/reports?limit=2&cursor={page['next']}", token).json()
+        pages += 1
+    assert pages == 3
+    assert seen == [str(report.public_id) for report in reversed(made)]
+
+
+def test_reports_take_the_lists_filters(cast: Cast, token: str) -> None:
+    _reports(cast, token, 4)
+    body = _get("/api/reports?from=2026-03-02&to=2026-03-03", token).json()
+    assert [item["callStart"] for item in body["items"]] == ["2026-03-03T15:00:00Z", "2026-03-02T15:00:00Z"]
+    assert _get("/api/reports?status=draft", token).json()["items"] == []
+    oldest = _get("/api/reports?sort=call_start&limit=1", token).json()["items"][0]
+    assert oldest["callStart"] == "2026-03-01T15:00:00Z"
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("from=yesterday", "from"),
+        ("from=2026-03-05&to=2026-03-01", "to"),
+        ("status=lost", "status"),
+        ("cursor=bm90LWEtY3Vyc29y", "cursor"),
+        ("limit=0", "limit"),
+        ("sort=agent", "sort"),
+    ],
+)
+def test_bad_filters_get_a_message_for_the_field(cast: Cast, token: str, query: str, field: str) -> None:
+    response = _get(f"/api/reports?{query}", token)
+    assert response.status_code == 422 and field in response.json()["errors"]
+
+
+def test_a_report_reads_back_with_its_fields_and_call(cast: Cast, token: str) -> None:
+    call = post_json("/api/calls", {"reportVer": "9991234", "agent": "34", "language": "112211", "callId": "x1"}, token)
+    report_id = call.json()["draft"]["id"]
+    body = _get(f"/api/reports/{report_id}", token).json()
+    assert body["values"] == {"language": "Spanish"} and body["status"] == "draft"
+    assert body["call"] == {"id": call.json()["id"], "callId": "x1"}
+    assert body["agent"]["email"] == "sam@lifeline.example" and body["reportVer"] == "9991234"
+
+
+def test_another_organizations_reports_and_calls_are_not_found(cast: Cast, token: str) -> None:
+    call = post_json("/api/calls", {"reportVer": "9991234", "agent": "34"}, token).json()
+    theirs = other_org_token(cast)
+    assert _get(f"/api/reports/{call['draft']['id']}", theirs).status_code == 404
+    assert _get(f"/api/calls/{call['id']}", theirs).status_code == 404
+    assert _get("/api/reports?status=any", theirs).json()["items"] == []
+    assert _get("/api/reports/not-a-uuid", token).status_code == 404
+
+
+def test_a_form_reads_with_its_fields_choices_and_call_types(cast: Cast, token: str) -> None:
+    body = _get("/api/forms/9991234", token).json()
+    assert body["reportVer"] == "9991234" and body["name"] == "Crisis call" and body["revision"] == 1
+    language = next(item for item in body["fields"] if item["key"] == "language")
+    assert language["choices"] == [{"label": "English", "code": "112210"}, {"label": "Spanish", "code": "112211"}]
+    assert body["callTypes"] and all({"key", "label", "data"} <= set(kind) for kind in body["callTypes"])
+
+
+def test_another_organizations_form_is_not_found_like_an_unknown_one(cast: Cast, token: str) -> None:
+    theirs = _get("/api/forms/5550001", token)
+    unknown = _get("/api/forms/0000000", token)
+    assert theirs.status_code == unknown.status_code == 404 and theirs.json() == unknown.json()
+
+
+def test_reading_endpoints_refuse_post(cast: Cast, token: str) -> None:
+    assert post_json("/api/forms/9991234", {}, token).status_code == 405
+    assert post_json("/api/reports", {}, token).status_code == 405
