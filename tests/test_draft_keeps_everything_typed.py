@@ -193,3 +193,23 @@ def test_retention_blanks_kept_values_too(cast: Cast, specialist_client: Client,
     report.refresh_from_db()
     assert report.unchecked == {}
     assert report.redacted_at is not None
+
+
+def test_kept_values_and_autosaved_personal_values_are_sealed_at_rest(
+    specialist_client: Client, report: CallReport
+) -> None:
+    from calldesk.lib.crypto import phone_hash
+    from tests.test_encryption_at_rest import raw_dump
+
+    typed = "Ximena Okonkwo 555-01x7"
+    response = save(specialist_client, report, f_callback=typed, f_summary="Birchwood Lane", phone="646 555 0123")
+    assert response.status_code == 200
+    dump = raw_dump().lower()
+    for secret in ("ximena", "okonkwo", "birchwood", "6465550123", "646 555 0123"):
+        assert secret not in dump, secret
+    report.refresh_from_db()
+    assert report.unchecked == {"f_callback": typed}
+    assert report.values["summary"] == "Birchwood Lane"
+    # The number's keyed hash moved with it: the caller's earlier calls are found by it.
+    assert report.phone_e164 == "+16465550123"
+    assert report.phone_hash == phone_hash("+16465550123")
