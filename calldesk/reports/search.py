@@ -21,8 +21,8 @@ from django.db.models import Q, QuerySet
 from calldesk.accounts.models import Organization, User
 from calldesk.callforms.definition import CHOICE_TYPES, FieldType
 from calldesk.callforms.models import CallForm, FormRevision
-from calldesk.lib.datefields import BoundedDateField
 from calldesk.lib.crypto import phone_hash
+from calldesk.lib.datefields import BoundedDateField
 from calldesk.lib.phones import normalise_query
 from calldesk.lib.sealed import HASHED, value_hash
 from calldesk.reports.models import CallReport, Status

@@ -27,8 +27,8 @@ from calldesk.callforms.definition import (
     MappingRule,
     stored_number,
 )
-from calldesk.lib.emails import normalise_email, validate_address
 from calldesk.lib.crypto import keyed_hash
+from calldesk.lib.emails import normalise_email, validate_address
 from calldesk.lib.times import parse_time
 
 
