@@ -2,6 +2,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import include, path
 
+from calldesk.accounts import twofactor_views
 from calldesk.accounts.views import LoginView, logout_view
 from calldesk.api.site import api
 from calldesk.telephony import views as telephony_views
@@ -21,6 +22,9 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("accounts/login/", LoginView.as_view(), name="accounts-login"),
     path("accounts/logout/", logout_view, name="accounts-logout"),
+    path("accounts/two-factor/", twofactor_views.verify, name="accounts-two-factor"),
+    path("accounts/two-factor/setup/", twofactor_views.setup, name="accounts-two-factor-setup"),
+    path("accounts/security/", twofactor_views.security, name="accounts-security"),
     # Matched for any spelling of the path by CanonicalTelephonyPathMiddleware.
     path("Telephony/GetCallReport", telephony_views.get_call_report, name="telephony-get-call-report"),
     path("Telephony/resume/<str:token>", telephony_views.resume, name="telephony-resume"),

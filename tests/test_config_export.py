@@ -92,6 +92,7 @@ def test_the_export_holds_every_setting_of_the_format(cast: Cast) -> None:
         "phone_region": "US",
         "idle_timeout_minutes": 30,
         "retention_days": None,
+        "two_factor_roles": ["supervisor", "admin"],
     }
     sam = next(user for user in org["users"] if user["email"] == "sam@lifeline.example")
     assert sam["agent_id"] == "34" and sam["role"] == "specialist" and sam["active"] is True

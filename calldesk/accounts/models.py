@@ -21,6 +21,8 @@ class Organization(models.Model):
     idle_timeout_minutes = models.PositiveIntegerField(default=30)
     # How long callers' personal data is kept, in days; None keeps it.
     retention_days = models.PositiveIntegerField(null=True, blank=True)
+    # Roles that must sign in with a second factor, comma-separated (see Organization.roles_requiring_two_factor).
+    two_factor_roles = models.CharField(max_length=64, default="supervisor,admin", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -29,6 +31,15 @@ class Organization(models.Model):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)
+
+    @property
+    def roles_requiring_two_factor(self) -> list[str]:
+        return [role for role in self.two_factor_roles.split(",") if role]
+
+    @staticmethod
+    def two_factor_roles_text(roles: list[str]) -> str:
+        """The stored form of `two_factor_roles`: known roles, in role order, comma-separated."""
+        return ",".join(role for role in Role.values if role in roles)
 
 
 class Role(models.TextChoices):
@@ -102,3 +113,32 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_org_admin(self) -> bool:
         return self.role == Role.ADMIN
+
+
+class TwoFactorDevice(models.Model):
+    """A user's authenticator app: the shared TOTP secret, confirmed once a code from it was typed."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="two_factor")
+    secret = models.CharField(max_length=64)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    # The last time step whose code was accepted: a code is good once only, even within its 30 s.
+    last_step = models.BigIntegerField(default=-1)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"two-factor of {self.user}"
+
+
+class RecoveryCode(models.Model):
+    """One single-use code for signing in without the phone. Only its hash is kept."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    # SHA-256 of the code: the codes are long random strings, so a fast hash is enough.
+    code_hash = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "code_hash"], name="recovery_code_user_idx")]
+
+    def __str__(self) -> str:
+        return f"recovery code of {self.user}"

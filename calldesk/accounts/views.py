@@ -8,7 +8,9 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from calldesk.accounts import twofactor, twofactor_views
 from calldesk.accounts.middleware import LAST_ACTIVITY
+from calldesk.accounts.models import User
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -43,6 +45,10 @@ class LoginView(auth_views.LoginView):
         return safe_next(self.request.POST.get("next") or self.request.GET.get("next"))
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        user = form.get_user()
+        if isinstance(user, User) and twofactor.needs_second_step(user):
+            # The password was right; the login happens only after the code (twofactor_views).
+            return twofactor_views.begin(self.request, user, user.backend, self.get_success_url())
         response = super().form_valid(form)
         self.request.session[LAST_ACTIVITY] = time.time()
         return response

@@ -35,6 +35,7 @@ def _organization(org: Organization) -> dict[str, Any]:
         "phone_region": org.phone_region,
         "idle_timeout_minutes": org.idle_timeout_minutes,
         "retention_days": org.retention_days,
+        "two_factor_roles": org.roles_requiring_two_factor,
         "users": [
             {
                 "email": user.email,

@@ -28,7 +28,17 @@ from calldesk.lib.times import time_zone_names
 FORMAT_VERSION = 1
 MISSING: Any = object()  # a setting left out of the file: keep what is there (or the default when new)
 
-ORG_KEYS = ("slug", "name", "time_zone", "phone_region", "idle_timeout_minutes", "retention_days", "users", "forms")
+ORG_KEYS = (
+    "slug",
+    "name",
+    "time_zone",
+    "phone_region",
+    "idle_timeout_minutes",
+    "retention_days",
+    "two_factor_roles",
+    "users",
+    "forms",
+)
 USER_KEYS = ("email", "name", "role", "agent_id", "active", "password", "password_hash")
 FORM_KEYS = ("report_ver", "name", "retired", "fields", "call_types", "mappings")
 MAPPING_KEYS = ("parameter", "value", "field", "field_value")
@@ -187,6 +197,7 @@ def _organization(check: _Checker, item: Any, place: str) -> OrganizationPlan | 
     values["phone_region"] = region
     values["idle_timeout_minutes"] = check.count(raw, "idle_timeout_minutes", place)
     values["retention_days"] = check.count(raw, "retention_days", place, nullable=True)
+    values["two_factor_roles"] = _two_factor_roles(check, raw, place)
     plan = OrganizationPlan(place, slug if slug is not MISSING else "", _given(values))
     for index, user in enumerate(check.items(raw, "users", place)):
         if (user_plan := _user(check, user, f"{place}.users[{index}]", plan.slug)) is not None:
@@ -195,6 +206,21 @@ def _organization(check: _Checker, item: Any, place: str) -> OrganizationPlan | 
         if (form_plan := _form(check, form, f"{place}.forms[{index}]", plan.slug)) is not None:
             plan.forms.append(form_plan)
     return plan
+
+
+def _two_factor_roles(check: _Checker, raw: dict[str, Any], place: str) -> Any:
+    """A list of roles (e.g. `[supervisor, admin]`; `[]` for none), stored as Organization stores it."""
+    if "two_factor_roles" not in raw:
+        return MISSING
+    roles = raw["two_factor_roles"]
+    if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
+        check.problem(f"{place}.two_factor_roles", f"must be a list of roles ({', '.join(Role.values)})")
+        return MISSING
+    unknown = [role for role in roles if role not in Role.values]
+    if unknown:
+        check.problem(f"{place}.two_factor_roles", f"`{unknown[0]}` is not one of {', '.join(Role.values)}")
+        return MISSING
+    return Organization.two_factor_roles_text(roles)
 
 
 def _given(values: dict[str, Any]) -> dict[str, Any]:

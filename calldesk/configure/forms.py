@@ -10,7 +10,7 @@ import phonenumbers
 from django import forms
 from django.contrib.auth.password_validation import validate_password
 
-from calldesk.accounts.models import Role, User
+from calldesk.accounts.models import Organization, Role, User
 from calldesk.callforms.definition import FieldType
 from calldesk.callforms.models import CallForm
 from calldesk.lib.times import time_zone_names
@@ -203,10 +203,25 @@ class OrganizationSettingsForm(forms.Form):
         help_text="Empty: keep it. After this, phone numbers and personal fields are blanked.",
     )
 
+    two_factor_roles = forms.MultipleChoiceField(
+        choices=Role.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Two-factor sign-in required for",
+        help_text="People in these roles sign in with a code from their phone as well as their password; "
+        "they set it up at their next sign-in.",
+    )
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        initial = kwargs.get("initial") or {}
+        if isinstance(initial.get("two_factor_roles"), str):
+            initial["two_factor_roles"] = [r for r in initial["two_factor_roles"].split(",") if r]
         super().__init__(*args, **kwargs)
         self.fields["time_zone"].choices = _zone_choices()  # type: ignore[attr-defined]
         self.fields["phone_region"].choices = _region_choices()  # type: ignore[attr-defined]
+
+    def clean_two_factor_roles(self) -> str:
+        return Organization.two_factor_roles_text(self.cleaned_data["two_factor_roles"])
 
 
 class TokenForm(forms.Form):

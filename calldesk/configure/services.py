@@ -12,6 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from calldesk.accounts import twofactor
 from calldesk.accounts.models import Organization, User
 from calldesk.callforms.definition import DEFAULT_CALL_TYPES, parse_definition
 from calldesk.callforms.models import CallForm, FormRevision, Mapping
@@ -178,7 +179,7 @@ def set_member_active(user: User, member: User, active: bool) -> None:
     record(_org(user), user, "user.reactivate" if active else "user.deactivate", member.email)
 
 
-SETTINGS_FIELDS = ("name", "time_zone", "phone_region", "idle_timeout_minutes", "retention_days")
+SETTINGS_FIELDS = ("name", "time_zone", "phone_region", "idle_timeout_minutes", "retention_days", "two_factor_roles")
 
 
 def update_settings(user: User, values: dict[str, Any]) -> bool:
@@ -202,3 +203,12 @@ def shared_agent_ids(organization: Organization) -> dict[str, list[User]]:
     for member in User.objects.filter(organization=organization, is_active=True).exclude(agent_id="").order_by("name"):
         holders.setdefault(member.agent_id, []).append(member)
     return {agent_id: users for agent_id, users in holders.items() if len(users) > 1}
+
+
+def reset_member_two_factor(user: User, member: User) -> bool:
+    """An admin's reset for a member who lost their phone: they enrol again at next sign-in."""
+    with transaction.atomic():
+        removed = twofactor.reset(member)
+        if removed:
+            record(_org(user), user, "user.two_factor_reset", member.email)
+    return removed

@@ -19,6 +19,9 @@ urlpatterns = [
     path("users/new/", users.user_new, name="configure-user-new"),
     path("users/<uuid:public_id>/", users.user_edit, name="configure-user-edit"),
     path("users/<uuid:public_id>/active", users.user_active, name="configure-user-active"),
+    path(
+        "users/<uuid:public_id>/two-factor-reset", users.user_two_factor_reset, name="configure-user-two-factor-reset"
+    ),
     path("settings/", organization.organization_settings, name="configure-settings"),
     path("tokens/", organization.token_list, name="configure-tokens"),
     path("tokens/<uuid:public_id>/revoke", organization.token_revoke, name="configure-token-revoke"),

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from calldesk.accounts import twofactor
 from calldesk.accounts.access import admin_required, current_user
 from calldesk.accounts.models import User
 from calldesk.configure import services
@@ -58,7 +59,13 @@ def user_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
                 pk=member.pk
             )
         )
-    context = {"form": form, "member": member, "sharing": sharing, "is_self": member.pk == acting.pk}
+    context = {
+        "form": form,
+        "member": member,
+        "sharing": sharing,
+        "is_self": member.pk == acting.pk,
+        "two_factor": twofactor.confirmed_device(member),
+    }
     return render(request, "configure/user_edit.html", context, status=400 if form.errors else 200)
 
 
@@ -76,3 +83,14 @@ def user_active(request: HttpRequest, public_id: UUID) -> HttpResponse:
             request, f"{member.email} {'can log in again' if active else 'is deactivated and logged out'}."
         )
     return redirect("configure-users")
+
+
+@admin_required
+@require_POST
+def user_two_factor_reset(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    member = org_member(request, public_id)
+    if services.reset_member_two_factor(current_user(request), member):
+        messages.success(request, f"{member.email} sets up two-factor sign-in again at their next sign-in.")
+    else:
+        messages.info(request, f"{member.email} had no two-factor sign-in to reset.")
+    return redirect("configure-user-edit", public_id=member.public_id)
