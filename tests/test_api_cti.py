@@ -203,3 +203,8 @@ def test_the_token_in_the_path_never_reaches_djangos_request_log(cast: Cast, tok
     written = stream.getvalue()
     assert "/api/v1/cti/[token]" in written
     assert "SeCrEt" not in written and token not in written
+
+
+def test_get_is_not_an_event(cast: Cast, token: str) -> None:
+    assert Client().get(f"/api/v1/cti/{token}?event=newCall&callId=1").status_code == 405
+    assert not Call.objects.exists()
