@@ -72,7 +72,7 @@ def answer_call(call: Call, user: User | None, now: datetime | None = None) -> C
         if user is not None:
             if report is None:
                 report = _draft_from_record(locked, user)
-                changed = report is not None
+                changed = changed or report is not None
             elif report.status == Status.DRAFT and report.version == 1 and report.author_id != user.pk:
                 report.author = user
                 report.agent = user
