@@ -23,6 +23,7 @@ import io
 import json
 import os
 import random
+import secrets
 import signal
 import socket
 import subprocess
@@ -102,6 +103,7 @@ class Server:
         self.port = free_port()
         self.log = log
         self.env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "calldesk.settings"}
+        self.env.setdefault("SECRET_KEY", "bench-" + secrets.token_urlsafe(40))  # serve refuses the public one
         if command:  # another server, for comparisons (docs/serving.md); static collected first
             subprocess.run(
                 [sys.executable, "-m", "calldesk.cli", "collectstatic", "--noinput", "-v0"],

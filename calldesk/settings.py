@@ -11,8 +11,10 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(envstr("CALLDESK_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = envbool("DEBUG", False)
-# The fallback key is only for a local, single-machine start; production must set SECRET_KEY.
-SECRET_KEY = envstr("SECRET_KEY", "calldesk-local-only-insecure-key-change-me")
+# The fallback key is public (it is in this file): only for tests and `runserver`. `calldesk
+# serve` refuses it unless DEBUG is on; scripts/run.sh makes a local key under var/.
+PUBLIC_SECRET_KEY = "calldesk-local-only-insecure-key-change-me"
+SECRET_KEY = envstr("SECRET_KEY", "") or PUBLIC_SECRET_KEY
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
 
@@ -22,7 +24,6 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "axes",
     "ninja",  # the API docs page's templates and Swagger UI's files, served by whitenoise
     "calldesk.accounts",
     "calldesk.callforms",
@@ -32,11 +33,14 @@ INSTALLED_APPS = [
     "calldesk.configure",
     "calldesk.dashboards",
     "calldesk.ops",
+    "calldesk.audit",
+    "calldesk.push",
 ]
 
 MIDDLEWARE = [
     "calldesk.lib.middleware.CanonicalTelephonyPathMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "calldesk.lib.middleware.FormCharsetMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -44,11 +48,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "calldesk.accounts.middleware.IdleTimeoutMiddleware",
     "calldesk.accounts.middleware.OrganizationTimezoneMiddleware",
+    "calldesk.audit.middleware.AccessAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "calldesk.lib.middleware.SecurityHeadersMiddleware",
-    # Last, so a locked-out login is answered before the view runs.
-    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "calldesk.urls"
@@ -87,7 +90,6 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
     "calldesk.accounts.backends.UserWithOrganizationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -111,18 +113,26 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", False)
-if envbool("BEHIND_TLS_PROXY", False):
+# HSTS: browsers use HTTPS only for this long once they saw the header over HTTPS. Start low
+# (e.g. 3600) and raise it to a year (31536000) once HTTPS works everywhere.
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = [
+    # W021 asks for HSTS preload: that invites browsers to hard-code HTTPS for the whole domain,
+    # a decision for the domain's owner (SECURE_HSTS_PRELOAD=true), not a default of this app.
+    "security.W021",
+]
+BEHIND_TLS_PROXY = envbool("BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many reverse proxies in front append to X-Forwarded-For (calldesk.lib.clientaddr); the
+# documented setup has one TLS proxy. 0: the connection's own address is the client's.
+TRUSTED_PROXIES = envint("TRUSTED_PROXIES", 1 if BEHIND_TLS_PROXY else 0)
 
-# Throttled password guessing: 5 failures for one email from one address lock it for 15 minutes.
-AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = 0.25
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_USERNAME_FORM_FIELD = "username"
-AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
-AXES_VERBOSE = False
-AXES_ENABLED = envbool("AXES_ENABLED", True)
+# Throttled password guessing (calldesk.accounts.throttle): failures for one email from one
+# address before that pair waits 15 minutes (AXES_FAILURE_LIMIT: its earlier name, still read).
+LOGIN_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", envint("AXES_FAILURE_LIMIT", 5))
 
 # Phone systems send long URLs with many mapped parameters; SPEC asks for at least 8 KB.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
@@ -149,6 +159,9 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = "calldesk.lib.privacy.CallerDataFilter"
 DEFAULT_EXCEPTION_REPORTER = "calldesk.lib.privacy.CallerDataReporter"
 
 REDIS_URL = envstr("REDIS_URL", "")
+# The key of the access audit's hashes of callers' numbers (calldesk.lib.keyed); empty: one
+# derived from SECRET_KEY. Set it to keep the audit searchable across a SECRET_KEY change.
+AUDIT_HASH_KEY = envstr("AUDIT_HASH_KEY", "")
 
 LOGGING = {
     "version": 1,
@@ -163,3 +176,5 @@ LOGGING = {
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },
 }
+# The Redis pub/sub channel that carries pushed calls between processes (calldesk.push.channel).
+PUSH_REDIS_CHANNEL = envstr("PUSH_REDIS_CHANNEL", "calldesk:push")

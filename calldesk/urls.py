@@ -5,6 +5,7 @@ from django.urls import include, path
 from calldesk.accounts import twofactor_views
 from calldesk.accounts.views import LoginView, logout_view
 from calldesk.api.site import api
+from calldesk.ops.health import healthz, readyz
 from calldesk.telephony import views as telephony_views
 
 
@@ -12,14 +13,10 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("/reports/" if request.user.is_authenticated else "/accounts/login/")
 
 
-def healthz(request: HttpRequest) -> HttpResponse:
-    """Liveness for load balancers; also the benchmark's trivial endpoint."""
-    return HttpResponse("ok", content_type="text/plain")
-
-
 urlpatterns = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("accounts/login/", LoginView.as_view(), name="accounts-login"),
     path("accounts/logout/", logout_view, name="accounts-logout"),
     path("accounts/two-factor/", twofactor_views.verify, name="accounts-two-factor"),
@@ -32,4 +29,6 @@ urlpatterns = [
     path("configure/", include("calldesk.configure.urls")),
     path("dashboards/", include("calldesk.dashboards.urls")),
     path("api/", api.urls),
+    path("audit/", include("calldesk.audit.urls")),
+    path("console/", include("calldesk.push.urls")),
 ]

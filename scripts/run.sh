@@ -8,6 +8,14 @@ source scripts/_venv.sh
 
 ensure_venv ""
 mkdir -p var
+if [ -z "${SECRET_KEY:-}" ]; then
+    # `calldesk serve` refuses the public default key: make this machine's own, once.
+    if [ ! -s var/secret_key ]; then
+        (umask 077 && .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))' > var/secret_key)
+    fi
+    SECRET_KEY="$(cat var/secret_key)"
+    export SECRET_KEY
+fi
 echo "==> Migrating the database"
 .venv/bin/calldesk migrate --noinput --verbosity 0
 echo "==> Loading the demo organization"

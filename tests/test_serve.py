@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import subprocess
 import sys
 import time
@@ -39,7 +40,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             "DJANGO_SETTINGS_MODULE": "calldesk.settings",  # as in production, not the test settings
             "DATABASE_URL": database_url,
             "CALLDESK_PLAIN_STATIC": "1",
-            "AXES_ENABLED": "false",
+            "SECRET_KEY": "test-serve-" + secrets.token_urlsafe(40),
         }
         # The real command line; collectstatic is skipped so tests never write to staticfiles/.
         argv = [sys.executable, "-m", "calldesk.cli", "serve", "--port", str(port), "--workers", "1"]

@@ -7,7 +7,7 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponseBase
 
 from calldesk.accounts.models import User
 
@@ -18,7 +18,7 @@ def current_user(request: HttpRequest) -> User:
     return user
 
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def role_required(check: Callable[[User], bool]) -> Callable[[View], View]:
@@ -28,7 +28,7 @@ def role_required(check: Callable[[User], bool]) -> Callable[[View], View]:
     def decorator(view: View) -> View:
         @login_required
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             user = current_user(request)
             if user.organization_id is None or not check(user):
                 raise Http404("Not found")

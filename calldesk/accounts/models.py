@@ -115,6 +115,33 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.role == Role.ADMIN
 
 
+class LoginAttempt(models.Model):
+    """One try at the login page, for throttling (calldesk.accounts.throttle). Kept for the
+    throttle's window only; who logged in when is the access audit's record."""
+
+    class Outcome(models.TextChoices):
+        SUCCESS = "success"
+        FAILURE = "failure"
+        THROTTLED = "throttled"  # refused before the password was checked; not counted
+        UNLOCKED = "unlocked"  # an admin lifted the locks on this email
+
+    at = models.DateTimeField(db_index=True)
+    email = models.CharField(max_length=254)  # as typed, lower-case: unknown emails are throttled too
+    address = models.GenericIPAddressField()
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+
+    class Meta:
+        indexes = [
+            # Failures of one email (from one address, or any) in the window.
+            models.Index(fields=["email", "at"], name="loginattempt_email_at_idx"),
+            # Failures from one address across emails (password spraying).
+            models.Index(fields=["address", "at"], name="loginattempt_address_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.outcome} {self.email} from {self.address} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
 class TwoFactorDevice(models.Model):
     """A user's authenticator app: the shared TOTP secret, confirmed once a code from it was typed."""
 

@@ -1,16 +1,19 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from django import forms
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from calldesk.accounts import twofactor, twofactor_views
+from calldesk.accounts import throttle, twofactor, twofactor_views
 from calldesk.accounts.middleware import LAST_ACTIVITY
 from calldesk.accounts.models import User
+from calldesk.lib.clientaddr import client_address
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -44,14 +47,31 @@ class LoginView(auth_views.LoginView):
         # `request` only to match django-stubs' signature; Django calls this without it.
         return safe_next(self.request.POST.get("next") or self.request.GET.get("next"))
 
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # Checked before the password is: a refused try learns nothing about it.
+        email = throttle.normalise_email(request.POST.get("username", ""))
+        address = client_address(request)
+        verdict = throttle.check(email, address)
+        if not verdict.allowed:
+            throttle.note(email, address, throttle.Outcome.THROTTLED)
+            throttle.login_refused.send(sender=type(self), email=email, request=request)
+            return render(request, "accounts/locked_out.html", {"minutes": verdict.minutes}, status=429)
+        return super().post(request, *args, **kwargs)
+
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         user = form.get_user()
         if isinstance(user, User) and twofactor.needs_second_step(user):
             # The password was right; the login happens only after the code (twofactor_views).
+            # The throttle counts it a success then (accounts.signals, on user_logged_in).
             return twofactor_views.begin(self.request, user, user.backend, self.get_success_url())
         response = super().form_valid(form)
         self.request.session[LAST_ACTIVITY] = time.time()
         return response
+
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
+        email = throttle.normalise_email(self.request.POST.get("username", ""))
+        throttle.note(email, client_address(self.request), throttle.Outcome.FAILURE)
+        return super().form_invalid(form)
 
 
 def logout_view(request: HttpRequest) -> HttpResponse:

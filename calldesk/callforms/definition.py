@@ -13,6 +13,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from calldesk.lib import limits
+
 
 class FieldType(StrEnum):
     TEXT = "text"
@@ -160,6 +162,11 @@ def parse_definition(data: Any, where: str = "") -> Definition:
     if not isinstance(raw_fields, list):
         problems.append(f"{at}fields: must be a list")
         raw_fields = []
+    if len(raw_fields) > limits.MAX_FIELDS:
+        # Checked before reading them: a form of 20,000 fields would only list 20,000 problems.
+        raise DefinitionError(
+            [f"{at}fields: a form has at most {limits.MAX_FIELDS} fields ({len(raw_fields):,} given)"]
+        )
     fields: list[FieldDef] = []
     seen: set[str] = set()
     for index, raw in enumerate(raw_fields):
@@ -171,6 +178,11 @@ def parse_definition(data: Any, where: str = "") -> Definition:
             problems.append(f"{place}.key: `{parsed.key}` is used twice")
         seen.add(parsed.key)
         fields.append(parsed)
+    choices = sum(len(item.choices) for item in fields)
+    if choices > limits.MAX_CHOICES_PER_FORM:
+        problems.append(
+            f"{at}fields: a form has at most {limits.MAX_CHOICES_PER_FORM:,} choices in all ({choices:,} given)"
+        )
     call_types = _parse_call_types(data.get("call_types", DEFAULT_CALL_TYPES), f"{at}call_types", problems)
     unknown = set(data) - {"fields", "call_types"}
     for key in sorted(unknown):
@@ -180,7 +192,9 @@ def parse_definition(data: Any, where: str = "") -> Definition:
     return Definition(tuple(fields), tuple(call_types))
 
 
-def _text(raw: dict[str, Any], key: str, place: str, problems: list[str], required: bool = True) -> str:
+def _text(
+    raw: dict[str, Any], key: str, place: str, problems: list[str], required: bool = True, limit: int = 200
+) -> str:
     value = raw.get(key, "")
     if value is None:
         value = ""
@@ -191,6 +205,9 @@ def _text(raw: dict[str, Any], key: str, place: str, problems: list[str], requir
         return ""
     if required and not value.strip():
         problems.append(f"{place}.{key}: is required")
+    if problem := limits.text_problem(value.strip(), limit):
+        problems.append(f"{place}.{key}: {problem}")
+        return ""
     return value.strip()
 
 
@@ -212,7 +229,7 @@ def _parse_field(raw: Any, place: str, problems: list[str]) -> FieldDef | None:
         problems.append(f"{place}.key: `{key}` must be lower-case letters, digits and _ , starting with a letter")
     if key in BUILTIN_KEYS:
         problems.append(f"{place}.key: `{key}` is a built-in field")
-    label = _text(raw, "label", place, problems)
+    label = _text(raw, "label", place, problems, limit=limits.MAX_FIELD_LABEL)
     type_name = _text(raw, "type", place, problems)
     try:
         type_ = FieldType(type_name)
@@ -228,7 +245,7 @@ def _parse_field(raw: Any, place: str, problems: list[str]) -> FieldDef | None:
         problems.append(f"{place}.{extra}: unknown setting")
     required = _flag(raw, "required", place, problems)
     personal = _flag(raw, "personal", place, problems)
-    help_text = _text(raw, "help_text", place, problems, required=False)
+    help_text = _text(raw, "help_text", place, problems, required=False, limit=limits.MAX_HELP_TEXT)
     if len(problems) > before:
         return None
     return FieldDef(key, label, type_, required, help_text, personal, tuple(choices))
@@ -237,6 +254,9 @@ def _parse_field(raw: Any, place: str, problems: list[str]) -> FieldDef | None:
 def _parse_choices(raw: Any, place: str, problems: list[str]) -> list[Choice]:
     if not isinstance(raw, list):
         problems.append(f"{place}: must be a list")
+        return []
+    if len(raw) > limits.MAX_CHOICES_PER_FIELD:
+        problems.append(f"{place}: a field has at most {limits.MAX_CHOICES_PER_FIELD} choices ({len(raw):,} given)")
         return []
     choices: list[Choice] = []
     labels: set[str] = set()
@@ -248,8 +268,8 @@ def _parse_choices(raw: Any, place: str, problems: list[str]) -> list[Choice]:
         if not isinstance(item, dict):
             problems.append(f"{where}: must be a label or a mapping with label and code")
             continue
-        label = _text(item, "label", where, problems)
-        code = _text(item, "code", where, problems, required=False)
+        label = _text(item, "label", where, problems, limit=limits.MAX_CHOICE_LABEL)
+        code = _text(item, "code", where, problems, required=False, limit=limits.MAX_CHOICE_CODE)
         if label.casefold() in labels:
             problems.append(f"{where}.label: `{label}` is used twice")
         if code and code in codes:
@@ -265,6 +285,9 @@ def _parse_call_types(raw: Any, place: str, problems: list[str]) -> list[CallTyp
     if not isinstance(raw, list) or not raw:
         problems.append(f"{place}: must be a non-empty list")
         return []
+    if len(raw) > limits.MAX_CALL_TYPES:
+        problems.append(f"{place}: a form has at most {limits.MAX_CALL_TYPES} call types ({len(raw):,} given)")
+        return []
     result: list[CallType] = []
     keys: set[str] = set()
     for index, item in enumerate(raw):
@@ -278,7 +301,7 @@ def _parse_call_types(raw: Any, place: str, problems: list[str]) -> list[CallTyp
         if key in keys:
             problems.append(f"{where}.key: `{key}` is used twice")
         keys.add(key)
-        label = _text(item, "label", where, problems)
+        label = _text(item, "label", where, problems, limit=limits.MAX_CALL_TYPE_LABEL)
         data = item.get("data", True)
         if not isinstance(data, bool):
             problems.append(f"{where}.data: must be true or false")

@@ -1,6 +1,9 @@
 """Reading and writing the configuration document as YAML or JSON text.
 
-Syntax errors become problems with a line number, like every other problem of the file.
+Syntax errors become problems with a line number, like every other problem of the file. The
+document is bounded before it is built (calldesk.lib.limits): its size in bytes, and for YAML
+its depth and number of nodes while the parser composes them, so neither a deeply nested nor a
+huge file can exhaust the stack or the memory; JSON, parsed in C, is checked right after.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ import re
 from typing import Any
 
 import yaml
+
+from calldesk.lib import limits
 
 
 class ConfigError(Exception):
@@ -27,6 +32,11 @@ class _StrictLoader(yaml.SafeLoader):
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
     seen: set[Any] = set()
     for key_node, _value in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            # `? [a, b]` (a "complex key"): a list or mapping cannot be a setting's name.
+            raise yaml.constructor.ConstructorError(
+                None, None, "a key must be a plain name, not a list or mapping", key_node.start_mark
+            )
         key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
         if isinstance(key, str | int | float | bool) and key in seen:
             raise yaml.constructor.ConstructorError(
@@ -48,7 +58,74 @@ _StrictLoader.yaml_implicit_resolvers = {
     first: [(tag, pattern) for tag, pattern in resolvers if tag not in (_INT_TAG, _FLOAT_TAG)]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-_StrictLoader.add_implicit_resolver(_INT_TAG, re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$"), list("-+0123456789"))
+# Longer numbers than any setting takes stay text too (then a setting that wants a number
+# says so): Python refuses to read an integer of more than 4,300 digits, and PostgreSQL one
+# past 64 bits.
+_StrictLoader.add_implicit_resolver(_INT_TAG, re.compile(r"^[-+]?(?:0|[1-9][0-9]{0,17})$"), list("-+0123456789"))
+
+
+def _json_int(digits: str) -> int | str:
+    return int(digits) if len(digits.lstrip("-")) <= 18 else digits
+
+
+class _BoundedLoader(_StrictLoader):
+    """Counts nodes and depth as the composer builds them and stops at the limits, with the
+    place. An alias counts as the nodes it repeats, so a few lines of aliases cannot stand
+    for millions of values ("billion laughs")."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.depth = 0
+        self.nodes = 0
+        self.anchor_sizes: dict[str, int] = {}
+
+    def _count(self, nodes: int, mark: Any) -> None:
+        self.nodes += nodes
+        if self.nodes > limits.MAX_DOCUMENT_NODES:
+            raise yaml.composer.ComposerError(
+                None, None, f"the document has more than {limits.MAX_DOCUMENT_NODES:,} values", mark
+            )
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, yaml.AliasEvent):
+            self._count(self.anchor_sizes.get(event.anchor or "", 1), event.start_mark)
+            return super().compose_node(parent, index)  # type: ignore[no-untyped-call,no-any-return]
+        self.depth += 1
+        if self.depth > limits.MAX_DOCUMENT_DEPTH:
+            raise yaml.composer.ComposerError(
+                None, None, f"nested more than {limits.MAX_DOCUMENT_DEPTH} levels deep", event.start_mark
+            )
+        before = self.nodes
+        self._count(1, event.start_mark)
+        node = super().compose_node(parent, index)  # type: ignore[no-untyped-call]
+        self.depth -= 1
+        anchor = getattr(event, "anchor", None)
+        if anchor:
+            self.anchor_sizes[anchor] = self.nodes - before
+        return node  # type: ignore[no-any-return]
+
+
+def _json_bounds_problem(document: Any) -> str:
+    """The first limit a parsed JSON document goes past, or ""."""
+    nodes = 0
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        nodes += 1
+        if nodes > limits.MAX_DOCUMENT_NODES:
+            return f"the document has more than {limits.MAX_DOCUMENT_NODES:,} values"
+        if depth > limits.MAX_DOCUMENT_DEPTH:
+            return f"nested more than {limits.MAX_DOCUMENT_DEPTH} levels deep"
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        stack.extend((child, depth + 1) for child in children)
+    return ""
+
+
+def size_problem(size: int) -> str:
+    if size > limits.MAX_DOCUMENT_BYTES:
+        return f"the file is larger than {limits.MAX_DOCUMENT_BYTES // (1024 * 1024)} MB"
+    return ""
 
 
 def is_json(text: str, filename: str = "") -> bool:
@@ -63,18 +140,32 @@ def is_json(text: str, filename: str = "") -> bool:
 
 def load_text(text: str, filename: str = "") -> Any:
     """Parse the document (see `is_json` for how JSON is told from YAML)."""
+    if problem := size_problem(len(text.encode("utf-8", "surrogatepass"))):
+        raise ConfigError([problem])
     if is_json(text, filename):
         try:
-            return json.loads(text)
+            document = json.loads(text, parse_int=_json_int)
         except json.JSONDecodeError as error:
             raise ConfigError([f"line {error.lineno}, column {error.colno}: {error.msg}"]) from None
+        except RecursionError:
+            raise ConfigError([f"the document is nested more than {limits.MAX_DOCUMENT_DEPTH} levels deep"]) from None
+        if problem := _json_bounds_problem(document):
+            raise ConfigError([problem])
+        return document
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 -- _StrictLoader is a SafeLoader
+        return yaml.load(text, Loader=_BoundedLoader)  # noqa: S506 - _BoundedLoader is a SafeLoader  # nosec B506
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "the file"
         problem = error.problem or error.context or "is not valid YAML"
         raise ConfigError([f"{where}: {problem}"]) from None
+    except yaml.reader.ReaderError as error:  # a control character, e.g. NUL
+        line = text.count("\n", 0, error.position) + 1
+        column = error.position - (text.rfind("\n", 0, error.position) + 1) + 1
+        character = f"#x{error.character:04x}" if isinstance(error.character, int) else repr(error.character)
+        raise ConfigError(
+            [f"line {line}, column {column}: the character {character} is not allowed in a YAML file"]
+        ) from None
     except yaml.YAMLError as error:
         raise ConfigError([f"the file is not valid YAML: {error}"]) from None
 

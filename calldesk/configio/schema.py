@@ -23,6 +23,7 @@ from calldesk.callforms.definition import DefinitionError, parse_definition
 from calldesk.callforms.models import CallForm, Mapping
 from calldesk.callforms.services import MappingRule, check_mapping
 from calldesk.configio.document import ConfigError
+from calldesk.lib import limits
 from calldesk.lib.times import time_zone_names
 
 FORMAT_VERSION = 1
@@ -129,8 +130,9 @@ class _Checker:
         value = value.strip()
         if required and not value:
             self.problem(f"{place}.{key}", "is required")
-        if limit is not None and len(value) > limit:
-            self.problem(f"{place}.{key}", f"is longer than {limit} characters")
+        if problem := limits.text_problem(value, limit or limits.MAX_SETTING_TEXT):
+            self.problem(f"{place}.{key}", problem)
+            return MISSING
         return value
 
     def flag(self, raw: dict[str, Any], key: str, place: str) -> Any:
@@ -141,14 +143,17 @@ class _Checker:
             return MISSING
         return raw[key]
 
-    def count(self, raw: dict[str, Any], key: str, place: str, nullable: bool = False) -> Any:
+    def count(self, raw: dict[str, Any], key: str, place: str, bounds: tuple[int, int], nullable: bool = False) -> Any:
         if key not in raw:
             return MISSING
         value = raw[key]
         if value is None and nullable:
             return None
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            self.problem(f"{place}.{key}", "must be a whole number of at least 1" + (" or null" if nullable else ""))
+        if isinstance(value, bool) or not isinstance(value, int) or limits.range_problem(value, bounds):
+            low, high = bounds
+            self.problem(
+                f"{place}.{key}", f"must be a whole number from {low:,} to {high:,}" + (" or null" if nullable else "")
+            )
             return MISSING
         return value
 
@@ -195,8 +200,8 @@ def _organization(check: _Checker, item: Any, place: str) -> OrganizationPlan | 
         if region not in phonenumbers.SUPPORTED_REGIONS:
             check.problem(f"{place}.phone_region", f"`{region}` is not a phone region (e.g. US, GB)")
     values["phone_region"] = region
-    values["idle_timeout_minutes"] = check.count(raw, "idle_timeout_minutes", place)
-    values["retention_days"] = check.count(raw, "retention_days", place, nullable=True)
+    values["idle_timeout_minutes"] = check.count(raw, "idle_timeout_minutes", place, limits.IDLE_TIMEOUT_MINUTES)
+    values["retention_days"] = check.count(raw, "retention_days", place, limits.RETENTION_DAYS, nullable=True)
     values["two_factor_roles"] = _two_factor_roles(check, raw, place)
     plan = OrganizationPlan(place, slug if slug is not MISSING else "", _given(values))
     for index, user in enumerate(check.items(raw, "users", place)):
@@ -299,7 +304,11 @@ def _form(check: _Checker, item: Any, place: str, org_slug: str) -> FormPlan | N
         check.problems.extend(error.problems)
     rules: list[MappingRule] = []
     seen: dict[tuple[str, str, str], int] = {}
-    for index, entry in enumerate(check.items(raw, "mappings", place)):
+    entries = check.items(raw, "mappings", place)
+    if len(entries) > limits.MAX_MAPPINGS_PER_FORM:
+        check.problem(f"{place}.mappings", f"a form has at most {limits.MAX_MAPPINGS_PER_FORM} mappings")
+        entries = []
+    for index, entry in enumerate(entries):
         where = f"{place}.mappings[{index}]"
         mapping = check.mapping(entry, where, MAPPING_KEYS)
         if mapping is None:

@@ -13,6 +13,7 @@ from django.contrib.auth.password_validation import validate_password
 from calldesk.accounts.models import Organization, Role, User
 from calldesk.callforms.definition import FieldType
 from calldesk.callforms.models import CallForm
+from calldesk.lib import limits
 from calldesk.lib.times import time_zone_names
 
 REPORT_VER_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -57,13 +58,15 @@ class FieldRowForm(forms.Form):
     """One field of the definition as one row of the editor."""
 
     key = forms.CharField(max_length=63, required=False, help_text="Left empty: made from the label.")
-    label = forms.CharField(max_length=200, required=False)
+    label = forms.CharField(max_length=limits.MAX_FIELD_LABEL, required=False)
     type = forms.ChoiceField(choices=FIELD_TYPE_CHOICES, initial=FieldType.TEXT.value)
     required = forms.BooleanField(required=False)
     personal = forms.BooleanField(required=False)
-    help_text = forms.CharField(max_length=500, required=False)
+    help_text = forms.CharField(max_length=limits.MAX_HELP_TEXT, required=False)
     choices = forms.CharField(
         required=False,
+        # Room for the most choices a field may have, each with the longest label and code.
+        max_length=limits.MAX_CHOICES_PER_FIELD * (limits.MAX_CHOICE_LABEL + limits.MAX_CHOICE_CODE + 4),
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Spanish = 112211"}),
         help_text="One per line: Label = code (the code is optional).",
     )
@@ -71,19 +74,26 @@ class FieldRowForm(forms.Form):
 
 class CallTypeRowForm(forms.Form):
     key = forms.CharField(max_length=63, required=False)
-    label = forms.CharField(max_length=100, required=False)
+    label = forms.CharField(max_length=limits.MAX_CALL_TYPE_LABEL, required=False)
     full_report = forms.BooleanField(required=False, label="Full report", initial=True)
 
 
 # absolute_max: a post claiming more rows builds no more forms than that (Django's default
 # allows 1,000 more, and building and showing them takes seconds) and is refused as too many.
-MAX_FIELDS = 200
-MAX_CALL_TYPES = 50
 FieldRowFormSet = forms.formset_factory(
-    FieldRowForm, extra=1, can_order=True, can_delete=True, max_num=MAX_FIELDS, absolute_max=MAX_FIELDS
+    FieldRowForm,
+    extra=1,
+    can_order=True,
+    can_delete=True,
+    max_num=limits.MAX_FIELDS,
+    absolute_max=limits.MAX_FIELDS,
 )
 CallTypeFormSet = forms.formset_factory(
-    CallTypeRowForm, extra=1, can_delete=True, max_num=MAX_CALL_TYPES, absolute_max=MAX_CALL_TYPES
+    CallTypeRowForm,
+    extra=1,
+    can_delete=True,
+    max_num=limits.MAX_CALL_TYPES,
+    absolute_max=limits.MAX_CALL_TYPES,
 )
 
 
@@ -193,11 +203,14 @@ class OrganizationSettingsForm(forms.Form):
         label="Default phone region", help_text="Numbers without a country code are read as numbers of this region."
     )
     idle_timeout_minutes = forms.IntegerField(
-        min_value=1, max_value=24 * 60, label="Idle timeout (minutes)", help_text="A session unused this long logs out."
+        min_value=limits.IDLE_TIMEOUT_MINUTES[0],
+        max_value=limits.IDLE_TIMEOUT_MINUTES[1],
+        label="Idle timeout (minutes)",
+        help_text="A session unused this long logs out.",
     )
     retention_days = forms.IntegerField(
-        min_value=1,
-        max_value=36500,
+        min_value=limits.RETENTION_DAYS[0],
+        max_value=limits.RETENTION_DAYS[1],
         required=False,
         label="Keep callers' personal data (days)",
         help_text="Empty: keep it. After this, phone numbers and personal fields are blanked.",

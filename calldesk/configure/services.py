@@ -12,7 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from calldesk.accounts import twofactor
+from calldesk.accounts import throttle, twofactor
 from calldesk.accounts.models import Organization, User
 from calldesk.callforms.definition import DEFAULT_CALL_TYPES, parse_definition
 from calldesk.callforms.models import CallForm, FormRevision, Mapping
@@ -25,6 +25,7 @@ from calldesk.callforms.services import (
     replace_mappings,
 )
 from calldesk.configure.audit import record
+from calldesk.lib import limits
 
 
 def _org(user: User) -> Organization:
@@ -100,6 +101,8 @@ def add_mapping(user: User, form: CallForm, rule: MappingRule) -> None:
     same = (rule.parameter.strip().lower(), rule.value.strip(), rule.field_key)
     if any((r.parameter, r.value, r.field_key) == same for r in rules):
         problems.append("This form has a rule for this parameter, value and field already; remove it first.")
+    if len(rules) >= limits.MAX_MAPPINGS_PER_FORM:
+        problems.append(f"A form has at most {limits.MAX_MAPPINGS_PER_FORM} mappings; remove one first.")
     if problems:
         raise MappingRefused(problems)
     with transaction.atomic():
@@ -177,6 +180,12 @@ def set_member_active(user: User, member: User, active: bool) -> None:
     member.is_active = active
     member.save(update_fields=["is_active"])
     record(_org(user), user, "user.reactivate" if active else "user.deactivate", member.email)
+
+
+def unlock_member(user: User, member: User) -> None:
+    """Lift the login throttle's locks on the member's email (calldesk.accounts.throttle)."""
+    throttle.unlock(member.email)
+    record(_org(user), user, "user.unlock", member.email)
 
 
 SETTINGS_FIELDS = ("name", "time_zone", "phone_region", "idle_timeout_minutes", "retention_days", "two_factor_roles")

@@ -68,6 +68,7 @@ def authenticate_token(raw: str) -> ApiToken | None:
     # admins only need to see that a token is in use.
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_STEP:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
+        # save(), not update(): the access audit records token use from this save's signal.
+        token.save(update_fields=["last_used_at"])
     return token

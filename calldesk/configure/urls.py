@@ -19,6 +19,7 @@ urlpatterns = [
     path("users/new/", users.user_new, name="configure-user-new"),
     path("users/<uuid:public_id>/", users.user_edit, name="configure-user-edit"),
     path("users/<uuid:public_id>/active", users.user_active, name="configure-user-active"),
+    path("users/<uuid:public_id>/unlock", users.user_unlock, name="configure-user-unlock"),
     path(
         "users/<uuid:public_id>/two-factor-reset", users.user_two_factor_reset, name="configure-user-two-factor-reset"
     ),

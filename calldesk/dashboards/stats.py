@@ -198,7 +198,7 @@ def count_by_sets(
     grouping = ", ".join("(" + ", ".join(columns[order.index(n)] for n in names) + ")" for names in sets)
     listed = ", ".join(columns)
     sql = (
-        f"SELECT {listed}, GROUPING({listed}), COUNT(*) FROM ({inner}) AS r({listed}) "  # noqa: S608 (built from the ORM's own SQL and fixed names)
+        f"SELECT {listed}, GROUPING({listed}), COUNT(*) FROM ({inner}) AS r({listed}) "  # noqa: S608 - the ORM's SQL and fixed names  # nosec B608
         f"GROUP BY GROUPING SETS ({grouping})"
     )
     # GROUPING() sets a bit, first column highest, for each column NOT grouped in that row.

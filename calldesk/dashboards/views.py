@@ -16,6 +16,7 @@ from calldesk.accounts.models import Organization
 from calldesk.callforms.models import CallForm
 from calldesk.dashboards.models import ExportRecord, RetentionRun
 from calldesk.dashboards.stats import build_dashboard
+from calldesk.lib.datefields import BoundedDateField
 
 DEFAULT_DAYS = 30
 RECENT_EXPORTS = 10
@@ -28,8 +29,8 @@ class DashboardFilterForm(forms.Form):
         super().__init__(data)
         today = timezone.localdate(timezone=organization.zone)
         date_input = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-        self.fields["from"] = forms.DateField(required=False, label="From", widget=date_input)
-        self.fields["to"] = forms.DateField(required=False, label="To", widget=date_input)
+        self.fields["from"] = BoundedDateField(required=False, label="From", widget=date_input)
+        self.fields["to"] = BoundedDateField(required=False, label="To", widget=date_input)
         self.fields["form"] = forms.ModelChoiceField(
             CallForm.objects.filter(organization=organization).order_by("name"),
             required=False,

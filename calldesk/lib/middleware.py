@@ -1,10 +1,10 @@
-"""Site-wide HTTP behaviour: the telephony path's spelling and security headers."""
+"""Site-wide HTTP behaviour: the telephony path's spelling, form charsets and security headers."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
 TELEPHONY_PATH = "/Telephony/GetCallReport"
 
@@ -27,6 +27,28 @@ class CanonicalTelephonyPathMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path_info.rstrip("/").lower() == TELEPHONY_PATH.lower():
             request.path_info = TELEPHONY_PATH
+        return self.get_response(request)
+
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+FORM_CHARSETS = ("", "utf-8", "utf8")
+
+
+class FormCharsetMiddleware:
+    """Forms are read as UTF-8. Any other declared charset is refused here with a 400 that
+    says so: left to Django, the CSRF check's reading of the form raises, and the error page
+    (which checks CSRF again) raises once more, so the answer was an empty 500."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.content_type in FORM_TYPES:
+            charset = (request.content_params or {}).get("charset", "").strip().lower()
+            if charset not in FORM_CHARSETS:
+                return HttpResponseBadRequest(
+                    "Forms must be sent in UTF-8 (charset=utf-8).", content_type="text/plain; charset=utf-8"
+                )
         return self.get_response(request)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -18,8 +18,10 @@ from zoneinfo import ZoneInfo, available_timezones
 _EPOCH_MIN = datetime(2000, 1, 1, tzinfo=UTC).timestamp()
 _EPOCH_MAX = datetime(2100, 1, 1, tzinfo=UTC).timestamp()
 # A written-out year outside these is a typo, and near year 1 or 9999 the zone arithmetic
-# (and showing it in another zone) overflows.
-_YEARS = range(1900, 2200)
+# (and showing it in another zone) overflows. Every date people type (filters, report
+# fields, the call start) is held to the same years: see calldesk.lib.datefields.
+YEARS = range(1900, 2200)
+YEARS_PROBLEM = f"Enter a year from {YEARS[0]} to {YEARS[-1]}."
 _ISO = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?"
     # ` 02:00`: a `+02:00` that was not percent-encoded, so the URL made its `+` a space.
@@ -64,7 +66,7 @@ def parse_time(value: str, zone: ZoneInfo) -> datetime | None:
         year, month, day, hour, minute, second, offset = groups
         fraction = None
     micro = int((fraction or "0")[:6].ljust(6, "0"))
-    if int(year) not in _YEARS:
+    if int(year) not in YEARS:
         return None
     try:
         naive = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0), micro)
@@ -101,6 +103,11 @@ def _zone_of(offset: str | None, zone: ZoneInfo) -> tzinfo | None:
     if hours > 14 or minutes > 59:
         return None
     return timezone(sign * timedelta(hours=hours, minutes=minutes))
+
+
+def year_problem(value: date) -> str:
+    """ "" when the date (or date-time) lies in the years Calldesk reads, else the message."""
+    return "" if value.year in YEARS else YEARS_PROBLEM
 
 
 @cache

@@ -9,6 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.db import transaction
+
+from calldesk.push.channel import get_channel
+from calldesk.push.events import call_state
+from calldesk.push.models import PushEvent
+from calldesk.reports.models import CallReport
+
 if TYPE_CHECKING:
     from calldesk.accounts.models import User
     from calldesk.telephony.models import Call
@@ -22,5 +29,16 @@ def publish_call(call: Call, *, pop_for: User | None = None) -> None:
     organization always see the change. Safe to call inside a transaction: the event is sent
     only once the transaction commits.
     """
-    # Filled in by the push channel (calldesk/push/); until then, no console listens.
-    return None
+    if pop_for is not None and pop_for.organization_id != call.organization_id:
+        raise ValueError("a call is only ever pushed to its own organization's people")
+    report = CallReport.objects.filter(call=call).only("agent_id").first()
+    event = PushEvent.objects.create(
+        organization_id=call.organization_id,
+        call=call,
+        state=call_state(call),
+        pop_for=pop_for,
+        agent_id=report.agent_id if report is not None else None,
+    )
+    # The row is written with the caller's transaction (a rolled-back call leaves no event);
+    # the channel is told only after it commits, so no console sees a call that never was.
+    transaction.on_commit(lambda: get_channel().announce(event.pk))

@@ -24,6 +24,7 @@ from calldesk.callforms.definition import (
     FieldType,
     stored_number,
 )
+from calldesk.lib.datefields import BoundedDateField, BoundedDateTimeField
 from calldesk.lib.phones import read_phone
 
 PREFIX = "f_"
@@ -70,9 +71,9 @@ def build_field(item: FieldDef, zone: ZoneInfo, region: str) -> forms.Field:
             choices=[(c.label, c.label) for c in item.choices], widget=forms.CheckboxSelectMultiple, **common
         )
     if kind == FieldType.DATE:
-        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **common)
+        return BoundedDateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **common)
     if kind == FieldType.DATETIME:
-        return forms.DateTimeField(widget=DateTimeLocalInput(), input_formats=INPUT_FORMATS, **common)
+        return BoundedDateTimeField(widget=DateTimeLocalInput(), input_formats=INPUT_FORMATS, **common)
     if kind == FieldType.PHONE:
         return PhoneField(region, **common)
     return forms.EmailField(**common)
@@ -123,7 +124,7 @@ class ReportForm(forms.Form):
     agent = forms.ModelChoiceField(
         queryset=User.objects.none(), required=False, label="Agent", to_field_name="public_id"
     )
-    call_start = forms.DateTimeField(label="Call start", widget=DateTimeLocalInput(), input_formats=INPUT_FORMATS)
+    call_start = BoundedDateTimeField(label="Call start", widget=DateTimeLocalInput(), input_formats=INPUT_FORMATS)
     phone = forms.CharField(label="Phone", max_length=200, required=False)
     call_type = forms.ChoiceField(label="Call type")
 

@@ -30,6 +30,18 @@ PAGE_SIZE = 50
 COUNT_CAP = 10_000
 EXPORT_FORMATS = {choice.value for choice in ExportRecord.Format}
 SORTABLE = [("call_start", "Call start"), ("form", "Form"), ("agent", "Agent"), ("status", "Status")]
+# A page number past this is past the end of any list; bounding it keeps the row offset
+# within what the database takes (a 64-bit integer on PostgreSQL, less on SQLite).
+MAX_PAGE = 10_000_000
+
+
+def page_number(raw: str | None) -> int:
+    """The page asked for: 1 for anything that is not a whole number, at most MAX_PAGE."""
+    text = (raw or "").strip()
+    if not (text.isascii() and text.isdigit()):
+        return 1
+    # Compared as text first: int() of thousands of digits is refused (and slow).
+    return MAX_PAGE if len(text) > len(str(MAX_PAGE)) else max(1, min(int(text), MAX_PAGE))
 
 
 class CappedPaginator(Paginator):
@@ -63,16 +75,13 @@ def list_page(reports: QuerySet[CallReport], number: str | None, sort: str) -> P
     stops at the cap. Any other order sorts every match anyway, so the page's own query counts
     them as well (COUNT(*) OVER ()): exact, and without a second pass over the matches."""
     paginator = CappedPaginator(reports, PAGE_SIZE)
+    wanted = page_number(number)
     if sort.lstrip("-") == "call_start":
-        return paginator.get_page(number)
-    try:
-        wanted = max(1, int(number or 1))
-    except ValueError:
-        wanted = 1
+        return paginator.get_page(wanted)
     bottom = (wanted - 1) * PAGE_SIZE
     rows = list(reports.annotate(list_total=Window(Count("id")))[bottom : bottom + PAGE_SIZE])
     if not rows:  # past the end (or nothing matches): the paginator finds the last page
-        return paginator.get_page(number)
+        return paginator.get_page(wanted)
     paginator.exact = True
     paginator.__dict__["count"] = rows[0].list_total  # fills the cached property
     return Page(rows, wanted, paginator)

@@ -21,6 +21,7 @@ from django.db.models import Q, QuerySet
 from calldesk.accounts.models import Organization, User
 from calldesk.callforms.definition import CHOICE_TYPES, FieldType
 from calldesk.callforms.models import CallForm, FormRevision
+from calldesk.lib.datefields import BoundedDateField
 from calldesk.lib.phones import normalise_query
 from calldesk.reports.models import CallReport, Status
 
@@ -157,8 +158,8 @@ class ReportFilterForm(forms.Form):
         assert user.organization is not None
         self.organization: Organization = user.organization
         forms_qs = CallForm.objects.filter(organization=self.organization).order_by("name")
-        self.fields["from"] = forms.DateField(required=False, label="From", widget=_date())
-        self.fields["to"] = forms.DateField(required=False, label="To", widget=_date())
+        self.fields["from"] = BoundedDateField(required=False, label="From", widget=_date())
+        self.fields["to"] = BoundedDateField(required=False, label="To", widget=_date())
         if user.is_supervisor:
             agents = User.objects.filter(organization=self.organization).order_by("name", "email")
             self.fields["agent"] = forms.ModelChoiceField(

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import secrets
+import time
+from typing import Any
 from urllib.parse import parse_qsl, quote
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.contrib.sessions.backends.base import SessionBase
 from django.core.handlers.wsgi import WSGIRequest, get_bytes_from_wsgi
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -18,9 +21,33 @@ from calldesk.telephony.reading import read_params
 from calldesk.telephony.services import MissingReportVer, UnknownForm, open_call
 
 # Calls that arrived before login wait in the session (server-side), not in the address
-# bar, so the caller's number never shows in the login page's URL or an access log.
+# bar, so the caller's number never shows in the login page's URL or an access log. They wait
+# PENDING_SECONDS at most: a logged-out session holding one expires then (and `calldesk
+# maintenance` deletes it), and a call not resumed by then is dropped at the next look.
 PENDING_KEY = "calldesk_pending_calls"
 MAX_PENDING = 20
+PENDING_SECONDS = 15 * 60
+
+
+def waiting_calls(session: SessionBase) -> dict[str, dict[str, Any]]:
+    """The session's waiting calls that are still in time (token → {"at", "pairs"})."""
+    now = time.time()
+    pending = session.get(PENDING_KEY, {})
+    fresh = {
+        token: entry
+        for token, entry in pending.items()
+        if isinstance(entry, dict) and now - entry.get("at", 0) < PENDING_SECONDS
+    }
+    if fresh != pending:
+        _store(session, fresh)
+    return fresh
+
+
+def _store(session: SessionBase, pending: dict[str, dict[str, Any]]) -> None:
+    if pending:
+        session[PENDING_KEY] = pending
+    else:
+        session.pop(PENDING_KEY, None)
 
 
 def request_pairs(request: HttpRequest) -> list[tuple[str, str]]:
@@ -87,10 +114,11 @@ def get_call_report(request: HttpRequest) -> HttpResponse:
         return _missing_report_ver(request)
     if not request.user.is_authenticated:
         token = secrets.token_urlsafe(16)
-        pending = request.session.get(PENDING_KEY, {})
-        pending = dict(list(pending.items())[-(MAX_PENDING - 1) :])
-        pending[token] = pairs
-        request.session[PENDING_KEY] = pending
+        pending = dict(list(waiting_calls(request.session).items())[-(MAX_PENDING - 1) :])
+        pending[token] = {"at": time.time(), "pairs": pairs}
+        _store(request.session, pending)
+        # The whole logged-out session lasts no longer than its waiting call (login resets it).
+        request.session.set_expiry(PENDING_SECONDS)
         return HttpResponseRedirect("/accounts/login/?next=" + quote(f"/Telephony/resume/{token}"))
     return _open(request, pairs)
 
@@ -98,10 +126,10 @@ def get_call_report(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET"])
 def resume(request: HttpRequest, token: str) -> HttpResponse:
-    pending = request.session.get(PENDING_KEY, {})
-    pairs = pending.pop(token, None)
-    request.session[PENDING_KEY] = pending
-    if pairs is None:
+    pending = waiting_calls(request.session)
+    entry = pending.pop(token, None)
+    _store(request.session, pending)
+    if entry is None:
         return _error(
             request,
             404,
@@ -109,7 +137,7 @@ def resume(request: HttpRequest, token: str) -> HttpResponse:
             "The call that sent you to the login page was already opened, or your session ended. "
             "Check your unfinished calls.",
         )
-    return _open(request, [tuple(pair) for pair in pairs])
+    return _open(request, [tuple(pair) for pair in entry["pairs"]])
 
 
 def _open(request: HttpRequest, pairs: list[tuple[str, str]]) -> HttpResponse:

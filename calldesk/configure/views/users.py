@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from calldesk.accounts import twofactor
+from calldesk.accounts import throttle, twofactor
 from calldesk.accounts.access import admin_required, current_user
 from calldesk.accounts.models import User
 from calldesk.configure import services
@@ -64,6 +64,7 @@ def user_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
         "member": member,
         "sharing": sharing,
         "is_self": member.pk == acting.pk,
+        "failed_logins": throttle.failures(member.email),
         "two_factor": twofactor.confirmed_device(member),
     }
     return render(request, "configure/user_edit.html", context, status=400 if form.errors else 200)
@@ -83,6 +84,15 @@ def user_active(request: HttpRequest, public_id: UUID) -> HttpResponse:
             request, f"{member.email} {'can log in again' if active else 'is deactivated and logged out'}."
         )
     return redirect("configure-users")
+
+
+@admin_required
+@require_POST
+def user_unlock(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    member = org_member(request, public_id)
+    services.unlock_member(current_user(request), member)
+    messages.success(request, f"{member.email} can log in again at once; earlier failed logins are forgotten.")
+    return redirect(f"/configure/users/{member.public_id}/")
 
 
 @admin_required

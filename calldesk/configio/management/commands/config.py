@@ -9,9 +9,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import IntegrityError
 
-from calldesk.configio.document import ConfigError, dump_text, is_json
+from calldesk.configio.document import ConfigError, dump_text, is_json, size_problem
 from calldesk.configio.exporter import UnknownOrganization, export_document
 from calldesk.configio.importer import import_text
+from calldesk.lib.limits import MAX_DOCUMENT_BYTES
 
 
 class Command(BaseCommand):
@@ -33,14 +34,20 @@ class Command(BaseCommand):
             self._export(options["organization"], options["output"], options["format"])
 
     def _import(self, filename: str) -> None:
-        if filename == "-":
-            text = sys.stdin.read()
-            filename = ""
-        else:
-            try:
-                text = Path(filename).read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as error:
-                raise CommandError(f"cannot read {filename}: {error}") from None
+        # Read at most one byte past the limit: a huge file is refused before it is in memory.
+        shown = "standard input" if filename == "-" else filename
+        try:
+            if filename == "-":
+                data = sys.stdin.buffer.read(MAX_DOCUMENT_BYTES + 1)
+            else:
+                with Path(filename).open("rb") as file:
+                    data = file.read(MAX_DOCUMENT_BYTES + 1)
+            if problem := size_problem(len(data)):
+                raise CommandError(f"{shown} was not imported: {problem}; nothing was changed.")
+            text = data.decode("utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise CommandError(f"cannot read {shown}: {error}") from None
+        filename = "" if filename == "-" else filename
         try:
             summary = import_text(text, filename)
         except ConfigError as error:

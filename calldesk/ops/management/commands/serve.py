@@ -1,6 +1,7 @@
 """`calldesk serve`: collect static files, then hand the process over to granian.
 
-Why granian serving WSGI, how many threads, and the figures behind it: docs/serving.md.
+Why granian serving calldesk.asgi (pages on threads, the console's push on the event loop), how
+many threads, and the figures behind it: docs/serving.md.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from calldesk.lib.envconf import envint, envstr
+from calldesk.ops.deploy import secret_key_problem
 
 # Threads per worker that run Django views (docs/serving.md has the measurements). PostgreSQL:
 # threads overlap one request's query round trips with another's Python work; each holds its own
@@ -42,9 +44,14 @@ ACCESS_LOG_FORMAT = '[%(time)s] %(addr)s "%(method)s %(path)s %(protocol)s" %(st
 # lowers it cannot break long URLs; 64 KB leaves room for cookies on top of a long URL.
 HTTP1_BUFFER_SIZE = 64 * 1024
 
+# Requests in progress per worker that granian allows (an open console is one for as long as it
+# stays open). Pages are bounded by their thread pool, not by this; its default (backlog /
+# workers, 512) would refuse the 513th console of a worker.
+ASGI_BACKPRESSURE = 8192
+
 
 def granian_argv(
-    *, host: str, port: int, workers: int, threads: int, access_log: bool, interface: str = "wsgi"
+    *, host: str, port: int, workers: int, threads: int, access_log: bool, interface: str = "asgi"
 ) -> list[str]:
     """The granian command line `calldesk serve` runs (also used by bench/screenpop.py)."""
     target = "calldesk.wsgi:application" if interface == "wsgi" else "calldesk.asgi:application"
@@ -72,6 +79,8 @@ def granian_argv(
         "--log-level",
         "warning",
     ]
+    if interface == "asgi":
+        argv += ["--backpressure", str(ASGI_BACKPRESSURE), "--backlog", str(ASGI_BACKPRESSURE)]
     if interface == "wsgi":
         # The threads bound the requests running at once. No --backpressure: granian counts it per
         # open connection, not per request, so browsers' idle keep-alive connections would use it
@@ -136,8 +145,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--interface",
             choices=["wsgi", "asgi"],
-            default="wsgi",
-            help="wsgi (default: fastest for Django's sync views) or asgi (see docs/serving.md)",
+            default="asgi",
+            help="asgi (default: pages on --threads threads, the live console on the event loop) or "
+            "wsgi (pages only: the console gets no live push; see docs/serving.md)",
+        )
+        parser.add_argument(
+            "--pages",
+            choices=["threads", "django-asgi"],
+            default="threads",
+            help="with asgi: run pages on a thread pool (default) or on Django's ASGI handler (for measuring)",
         )
         parser.add_argument(
             "--access-log", action="store_true", help="log each request (path and status; never the query string)"
@@ -150,6 +166,8 @@ class Command(BaseCommand):
         for name in ("port", "workers", "threads"):
             if options[name] < 1 or (name == "port" and options[name] > 65535):
                 raise CommandError(f"--{name} must be a positive number (got {options[name]})")
+        if problem := secret_key_problem():
+            raise CommandError(problem)
         if not options["skip_collectstatic"]:
             # whitenoise's manifest storage serves only collected files; a fresh checkout has none.
             call_command("collectstatic", interactive=False, verbosity=0)
@@ -161,10 +179,13 @@ class Command(BaseCommand):
             access_log=options["access_log"],
             interface=options["interface"],
         )
+        # Read by calldesk/asgi.py in each worker (granian passes no arguments to the application).
+        os.environ["WEB_THREADS"] = str(options["threads"])
+        os.environ["CALLDESK_PAGES"] = options["pages"]
         self.stdout.write(
             f"Calldesk on http://{options['host']}:{options['port']}/ "
             f"({options['workers']} workers x {options['threads']} threads, granian {options['interface'].upper()})"
         )
         self.stdout.flush()
         # exec, not a child process: signals from a terminal or a supervisor reach granian directly.
-        os.execv(sys.executable, argv)  # noqa: S606 - argv is built above, not from a shell string
+        os.execv(sys.executable, argv)  # noqa: S606 - argv is built above, no shell  # nosec B606

@@ -1,0 +1,133 @@
+"""`/audit/`: the organization's access log for its admins, filtered by who, what, when,
+report and phone number, and downloadable as CSV (`?export=csv`)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+from django import forms
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from calldesk.accounts.access import admin_required, current_user
+from calldesk.accounts.models import Organization, User
+from calldesk.audit.models import AccessEvent
+from calldesk.lib.datefields import BoundedDateField
+from calldesk.lib.keyed import phone_digest
+from calldesk.lib.phones import normalise_query
+from calldesk.reports.exports import neutralise
+from calldesk.reports.lists import page_number
+from calldesk.reports.search import day_range
+
+PAGE_SIZE = 100
+CSV_COLUMNS = ["when", "who", "action", "report", "by phone number", "address", "details"]
+
+
+class AccessFilterForm(forms.Form):
+    def __init__(self, organization: Organization, data: Any = None) -> None:
+        super().__init__(data)
+        self.organization = organization
+        date_input = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        self.fields["user"] = forms.ModelChoiceField(
+            User.objects.filter(organization=organization).order_by("name", "email"),
+            required=False,
+            to_field_name="public_id",
+            empty_label="Anyone",
+            label="Who",
+        )
+        self.fields["action"] = forms.ChoiceField(
+            choices=[("", "Anything"), *AccessEvent.Action.choices], required=False, label="What"
+        )
+        self.fields["from"] = BoundedDateField(required=False, label="From", widget=date_input)
+        self.fields["to"] = BoundedDateField(required=False, label="To", widget=date_input)
+        self.fields["report"] = forms.UUIDField(required=False, label="Report id")
+        self.fields["phone"] = forms.CharField(
+            required=False, max_length=60, label="Phone number", help_text="Searches and exports by this number."
+        )
+
+    def clean_phone(self) -> str:
+        typed: str = self.cleaned_data["phone"].strip()
+        if not typed:
+            return ""
+        e164 = normalise_query(typed, self.organization.phone_region)
+        if not e164:
+            raise forms.ValidationError("Enter a whole phone number, e.g. 999-123-4567.")
+        return e164
+
+    def events(self) -> QuerySet[AccessEvent]:
+        data = self.cleaned_data
+        events = AccessEvent.objects.filter(organization=self.organization)
+        if data.get("user"):
+            events = events.filter(user=data["user"])
+        if data.get("action"):
+            events = events.filter(action=data["action"])
+        start: date | None = data.get("from")
+        end: date | None = data.get("to")
+        lower, upper = day_range(start, end, self.organization.zone)
+        if lower:
+            events = events.filter(at__gte=lower)
+        if upper:
+            events = events.filter(at__lt=upper)
+        if data.get("report"):
+            events = events.filter(report=data["report"])
+        if data.get("phone"):
+            events = events.filter(phone_digest=phone_digest(data["phone"]))
+        return events.order_by("-at", "-id")
+
+
+@admin_required
+@require_GET
+def audit_list(request: HttpRequest) -> HttpResponseBase:
+    organization = current_user(request).organization
+    assert organization is not None
+    form = AccessFilterForm(organization, request.GET)
+    if not form.is_valid():
+        if request.GET.get("export"):
+            return HttpResponse(
+                "The filter has errors; fix them on the page first.", status=400, content_type="text/plain"
+            )
+        return render(request, "audit/access_log.html", {"form": form, "page": None}, status=400)
+    events = form.events()
+    if request.GET.get("export") == "csv":
+        return _csv(events, organization)
+    page = Paginator(events, PAGE_SIZE).get_page(page_number(request.GET.get("page")))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "audit/access_log.html", {"form": form, "page": page, "query": query.urlencode()})
+
+
+def _csv(events: QuerySet[AccessEvent], organization: Organization) -> StreamingHttpResponse:
+    zone = organization.zone
+
+    def lines() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(CSV_COLUMNS)
+        for event in events.iterator(chunk_size=500):
+            writer.writerow(
+                [
+                    event.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z"),
+                    neutralise(event.actor),
+                    event.get_action_display(),
+                    str(event.report or ""),
+                    "yes" if event.phone_digest else "",
+                    event.address or "",
+                    neutralise(" ".join(f"{key}={value}" for key, value in event.details.items())),
+                ]
+            )
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+
+    stamp = timezone.localtime(timezone=zone).strftime("%Y%m%d-%H%M")
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="access-log-{stamp}.csv"'
+    return response

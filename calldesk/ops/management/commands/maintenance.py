@@ -1,0 +1,31 @@
+"""`calldesk maintenance`: the nightly clean-up, one command for a timer (README, "Nightly").
+
+It deletes expired sessions (a logged-out session holding a waiting call expires after
+15 minutes; Django never deletes expired sessions by itself), forgets login attempts older
+than the throttle needs, and runs `calldesk retention`. Safe to re-run or run twice at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.sessions.models import Session
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+from django.utils import timezone
+
+from calldesk.accounts import throttle
+
+
+class Command(BaseCommand):
+    help = "Nightly clean-up: delete expired sessions and old login attempts, then run retention."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--skip-retention", action="store_true", help="do not run `calldesk retention`")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        sessions, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
+        attempts = throttle.forget_old()
+        self.stdout.write(f"{sessions} expired sessions and {attempts} old login attempts deleted.")
+        if not options["skip_retention"]:
+            call_command("retention", stdout=self.stdout, stderr=self.stderr)

@@ -1,0 +1,168 @@
+"""How a pushed call travels from the process that recorded it to the processes holding consoles.
+
+One small interface, two channels:
+
+- `DatabaseChannel` (the default): the event's row is the message. Each serving process polls the
+  push log once every `POLL_SECONDS` (one indexed query per process, however many consoles it
+  holds), which crosses the worker processes of one `calldesk serve` with nothing else to start.
+- `RedisChannel` (when `REDIS_URL` is set): the event's id is published on a Redis channel the
+  moment its transaction commits; every process on every machine subscribes once.
+
+Either way the console's content is read from the database (events.py), so Redis never carries
+caller data, and catch-up after a reconnect reads the same push log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
+from typing import Protocol, TypeVar
+
+import redis
+import redis.asyncio as aioredis
+from django.conf import settings
+from django.db import close_old_connections
+
+from calldesk.push import events
+from calldesk.push.events import Pushed
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Deliver = Callable[[list[Pushed]], Awaitable[None]]
+
+# 25 ms keeps a push well under the 100 ms target; one indexed query 40 times a second per
+# process costs well under 1 % of a core (docs/serving.md).
+POLL_SECONDS = 0.025
+# An id that is missing while later ones are visible may belong to a transaction that has not
+# committed yet (PostgreSQL hands out ids before commit); it is waited for this long, then
+# taken as rolled back.
+GAP_SECONDS = 5.0
+PRUNE_EVERY_SECONDS = 600.0
+
+
+class Channel(Protocol):
+    def announce(self, event_id: int) -> None:
+        """Called once the event's transaction has committed (synchronous code)."""
+
+    async def listen(self, deliver: Deliver, ready: asyncio.Event) -> None:
+        """Runs for the life of a serving process, handing every new event to `deliver`; sets
+        `ready` once every event committed from then on will be delivered."""
+
+
+# The push's database reads (polls, catch-up, a console's login check) run on these threads, never
+# on the pages' threads; two bound the database connections the push holds per process.
+_reads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="calldesk-push")
+
+
+async def read(function: Callable[..., T], *args: object) -> T:
+    """Runs synchronous ORM code for the event loop."""
+
+    def run() -> T:
+        close_old_connections()  # a connection dropped by the database is replaced, not reused
+        return function(*args)
+
+    return await asyncio.get_running_loop().run_in_executor(_reads, run)
+
+
+class DatabaseChannel:
+    def __init__(self, poll_seconds: float = POLL_SECONDS) -> None:
+        self.poll_seconds = poll_seconds
+        self.low = 0  # every event up to this id has been handled
+        self.seen: set[int] = set()  # handled ids above `low`
+        self.gap_since: dict[int, float] = {}
+
+    def announce(self, event_id: int) -> None:
+        # Nothing to send: the committed row is what the pollers find.
+        return None
+
+    async def listen(self, deliver: Deliver, ready: asyncio.Event) -> None:
+        while True:
+            try:
+                self.low = await read(events.latest_event_id)
+                break
+            except Exception:  # the database is not there yet: consoles wait (and are told so)
+                logger.exception("push: reading the push log failed; retrying")
+                await asyncio.sleep(1)
+        ready.set()
+        last_prune = 0.0
+        while True:
+            try:
+                found = await read(events.events_after, self.low)
+                new = [event for event in found if event.id not in self.seen]
+                if new:
+                    await deliver(new)
+                self._advance([event.id for event in found])
+                if time.monotonic() - last_prune > PRUNE_EVERY_SECONDS:
+                    last_prune = time.monotonic()
+                    await read(events.prune)
+            except Exception:  # the database is away for a moment: keep polling, never die
+                logger.exception("push: reading the push log failed; retrying")
+                await asyncio.sleep(1)
+            await asyncio.sleep(self.poll_seconds)
+
+    def _advance(self, ids: list[int]) -> None:
+        self.seen.update(ids)
+        now = time.monotonic()
+        while self.seen:
+            following = self.low + 1
+            if following in self.seen:
+                self.seen.discard(following)
+                self.low = following
+                self.gap_since.pop(following, None)
+            elif now - self.gap_since.setdefault(following, now) > GAP_SECONDS:
+                self.gap_since.pop(following)
+                self.low = following
+            else:
+                break
+
+
+class RedisChannel:
+    def __init__(self, url: str, name: str) -> None:
+        self.url = url
+        self.name = name
+
+    def announce(self, event_id: int) -> None:
+        try:
+            _sync_redis(self.url).publish(self.name, str(event_id))
+        except Exception:
+            # The call is recorded; a console that missed the push catches up when it reconnects.
+            logger.exception("push: publishing to Redis failed")
+
+    async def listen(self, deliver: Deliver, ready: asyncio.Event) -> None:
+        while True:
+            client = aioredis.from_url(self.url)
+            try:
+                async with client.pubsub() as pubsub:
+                    await pubsub.subscribe(self.name)
+                    async for message in pubsub.listen():
+                        if message["type"] == "subscribe":
+                            ready.set()  # Redis confirmed: every later publish reaches us
+                        if message["type"] != "message":
+                            continue
+                        ids = [int(message["data"])]
+                        found = await read(events.events_by_id, ids)
+                        if found:
+                            await deliver(found)
+            except Exception:
+                logger.exception("push: the Redis subscription failed; resubscribing")
+                await asyncio.sleep(1)
+            finally:
+                await client.aclose()
+
+
+@cache
+def _sync_redis(url: str) -> redis.Redis:
+    """One connection pool per process for publishing (redis-py's pool is thread-safe)."""
+    return redis.Redis.from_url(url)
+
+
+@cache
+def get_channel() -> Channel:
+    if settings.REDIS_URL:
+        return RedisChannel(settings.REDIS_URL, settings.PUSH_REDIS_CHANNEL)
+    return DatabaseChannel()

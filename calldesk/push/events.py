@@ -1,0 +1,152 @@
+"""Who sees a pushed call, and what their console is sent: one place for both.
+
+Synchronous ORM code; the stream and the channels (async) call it through `channel.read`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+
+from calldesk.accounts.models import User
+from calldesk.push.models import CallState, PushEvent
+from calldesk.reports.models import CallReport
+from calldesk.telephony.models import Call
+
+# Catch-up reaches back this far; older events are deleted (they only ever served catch-up).
+KEEP_EVENTS = timedelta(hours=24)
+# At most this many events are replayed on one reconnect.
+CATCH_UP_LIMIT = 500
+# The parameters that name the line the caller dialled, by phone system (first one sent wins).
+LINE_PARAMETERS = ("dnis", "line", "to", "called", "callednumber", "dialednumber", "queue")
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """A console's owner, as the stream knows them (no ORM object crosses into async code)."""
+
+    user_id: int
+    organization_id: int
+    is_supervisor: bool
+
+    @classmethod
+    def of(cls, user: User) -> Viewer:
+        assert user.organization_id is not None
+        return cls(user_id=user.pk, organization_id=user.organization_id, is_supervisor=user.is_supervisor)
+
+
+@dataclass(frozen=True)
+class Pushed:
+    """One event, ready to send: routing plus the JSON the consoles read."""
+
+    id: int
+    organization_id: int
+    pop_for_id: int | None
+    agent_id: int | None
+    data: dict[str, Any]
+
+    def visible_to(self, viewer: Viewer) -> bool:
+        if self.organization_id != viewer.organization_id:
+            return False
+        return viewer.is_supervisor or viewer.user_id in (self.pop_for_id, self.agent_id)
+
+    # Each event is encoded once per variant (popping or not), not once per open console.
+    encoded: dict[bool, bytes] = field(default_factory=dict, compare=False, repr=False)
+
+    def message(self, viewer: Viewer) -> bytes:
+        """The server-sent event for `viewer`'s console."""
+        pop = self.pop_for_id == viewer.user_id
+        if pop not in self.encoded:
+            body = json.dumps({**self.data, "pop": pop}, separators=(",", ":"))
+            self.encoded[pop] = f"id: {self.id}\nevent: call\ndata: {body}\n\n".encode()
+        return self.encoded[pop]
+
+
+def call_state(call: Call) -> CallState:
+    if call.ended_at is not None:
+        return CallState.ENDED
+    return CallState.TALKING if call.answered_at is not None else CallState.RINGING
+
+
+def visible_events(viewer: Viewer) -> Q:
+    """The events `viewer` may receive, as a filter (the SQL twin of `Pushed.visible_to`)."""
+    mine = Q(organization_id=viewer.organization_id)
+    if viewer.is_supervisor:
+        return mine
+    return mine & (Q(pop_for_id=viewer.user_id) | Q(agent_id=viewer.user_id))
+
+
+def line_of(call: Call) -> str:
+    sent = {str(name).strip().lower(): str(value) for name, value in reversed(call.params)}
+    return next((sent[name] for name in LINE_PARAMETERS if sent.get(name, "").strip()), "")
+
+
+def describe(call: Call, report: CallReport | None, state: str) -> dict[str, Any]:
+    """What a console shows of a call: who, which line, since when, its draft."""
+    agent = report.agent if report is not None else None
+    return {
+        "call": str(call.public_id),
+        "state": state,
+        "caller": (report.phone_raw or report.phone_e164) if report is not None else "",
+        "line": line_of(call),
+        "form": call.form.name,
+        "receivedAt": call.received_at.isoformat(),
+        "agent": agent.display_name if agent is not None else "",
+        "unassigned": agent is None,
+        "editor": f"/reports/{report.public_id}/edit/" if report is not None and report.is_draft else "",
+    }
+
+
+def report_of(call: Call) -> CallReport | None:
+    try:
+        return call.report
+    except CallReport.DoesNotExist:
+        return None
+
+
+def load(events: list[PushEvent]) -> list[Pushed]:
+    return [
+        Pushed(
+            id=event.pk,
+            organization_id=event.organization_id,
+            pop_for_id=event.pop_for_id,
+            agent_id=event.agent_id,
+            data=describe(event.call, report_of(event.call), event.state),
+        )
+        for event in events
+    ]
+
+
+def _with_calls() -> Any:
+    return PushEvent.objects.select_related("call__form", "call__report__agent").order_by("id")
+
+
+def events_after(last_id: int, *, limit: int = CATCH_UP_LIMIT) -> list[Pushed]:
+    """Every organization's events after `last_id` (the database channel's poll)."""
+    return load(list(_with_calls().filter(id__gt=last_id)[:limit]))
+
+
+def events_by_id(ids: list[int]) -> list[Pushed]:
+    return load(list(_with_calls().filter(id__in=ids)))
+
+
+def catch_up(viewer: Viewer, last_id: int) -> list[Pushed]:
+    """What `viewer`'s console missed after event `last_id` (at most the last 24 hours)."""
+    since = timezone.now() - KEEP_EVENTS
+    found = _with_calls().filter(visible_events(viewer), id__gt=last_id, created_at__gte=since)
+    return load(list(found[:CATCH_UP_LIMIT]))
+
+
+def latest_event_id() -> int:
+    last = PushEvent.objects.order_by("-id").values_list("id", flat=True).first()
+    return last or 0
+
+
+def prune() -> int:
+    deleted, _ = PushEvent.objects.filter(created_at__lt=timezone.now() - KEEP_EVENTS).delete()
+    return deleted

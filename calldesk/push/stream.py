@@ -1,0 +1,165 @@
+"""`GET /console/events`: the console's server-sent event stream, as a plain ASGI application.
+
+It runs on the serving process's event loop, so an open console costs a coroutine and a socket,
+never one of the threads that run pages (docs/serving.md). It reads the session cookie itself
+(the same session, the same idle timeout as the pages) and sends:
+
+- the events the console missed after `Last-Event-ID` (or `?after=`, the id the console page
+  was rendered at), from the push log;
+- then every new event for this viewer as it happens, and a comment every `HEARTBEAT_SECONDS`.
+
+The stream ends after `STREAM_SECONDS`; the browser reconnects with `Last-Event-ID`, and the
+session is checked again (a logged-out or timed-out console stops receiving within that time).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from http.cookies import SimpleCookie
+from types import SimpleNamespace
+from typing import Any
+from urllib.parse import parse_qs
+
+from django.conf import settings
+from django.contrib.auth import get_user
+from django.http.request import split_domain_port, validate_host
+
+from calldesk.accounts.middleware import LAST_ACTIVITY
+from calldesk.lib.middleware import CONTENT_SECURITY_POLICY
+from calldesk.push import events
+from calldesk.push.channel import read
+from calldesk.push.events import Viewer
+from calldesk.push.hub import hub
+
+STREAM_PATH = "/console/events"
+HEARTBEAT_SECONDS = 15.0
+STREAM_SECONDS = 300.0
+# How long the browser waits before reconnecting (the `retry:` field).
+RETRY_MS = 1000
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+def _viewer_from_cookie(session_key: str) -> Viewer | None:
+    """The logged-in, not idle-timed-out user of this session, or None (synchronous ORM)."""
+    from importlib import import_module
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    user = get_user(SimpleNamespace(session=store))  # type: ignore[arg-type]
+    if not user.is_authenticated or user.organization_id is None:
+        return None
+    last = store.get(LAST_ACTIVITY)
+    minutes = user.organization.idle_timeout_minutes if user.organization is not None else 30
+    if last is not None and time.time() - float(last) > minutes * 60:
+        return None  # the pages would log this session out: the console stops too
+    return Viewer.of(user)
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return bytes(value).decode("latin-1")
+    return ""
+
+
+def _last_event_id(scope: Scope) -> int | None:
+    sent = _header(scope, b"last-event-id") or parse_qs(scope.get("query_string", b"").decode()).get("after", [""])[0]
+    return int(sent) if sent.isdigit() and len(sent) < 19 else None
+
+
+async def _answer(send: Send, status: int, text: str) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"cache-control", b"no-store")],
+        }
+    )
+    await send({"type": "http.response.body", "body": text.encode()})
+
+
+async def stream(scope: Scope, receive: Receive, send: Send) -> None:
+    host, _ = split_domain_port(_header(scope, b"host"))
+    if not validate_host(host, settings.ALLOWED_HOSTS):
+        return await _answer(send, 400, "Bad request (unknown host).")
+    if scope["method"] != "GET":
+        return await _answer(send, 405, "Only GET.")
+    cookie = SimpleCookie(_header(scope, b"cookie"))
+    session = cookie.get(settings.SESSION_COOKIE_NAME)
+    viewer = await read(_viewer_from_cookie, session.value) if session else None
+    if viewer is None:
+        return await _answer(send, 401, "Log in to receive calls.")
+
+    console = hub()
+    try:
+        subscription = await console.subscribe(viewer)
+    except TimeoutError:
+        return await _answer(send, 503, "Live calls are not available right now; the console will try again.")
+    disconnected = asyncio.ensure_future(_until_disconnect(receive))
+    try:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-type", b"text/event-stream; charset=utf-8"),
+                    (b"cache-control", b"no-store"),
+                    (b"x-accel-buffering", b"no"),  # nginx: pass each event on at once
+                    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": f"retry: {RETRY_MS}\n\n".encode(), "more_body": True})
+        last = _last_event_id(scope)
+        if last is None:
+            last = await read(events.latest_event_id)
+        missed = await read(events.catch_up, viewer, last)
+        replayed = {event.id for event in missed}
+        for event in missed:
+            await send({"type": "http.response.body", "body": event.message(viewer), "more_body": True})
+        await _relay(subscription.queue, subscription.overflowed, disconnected, send, viewer, replayed)
+        if not disconnected.done():
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+    except OSError:
+        pass  # the browser went away mid-send
+    finally:
+        console.unsubscribe(subscription)
+        disconnected.cancel()
+
+
+async def _relay(
+    queue: asyncio.Queue[events.Pushed],
+    overflowed: asyncio.Event,
+    disconnected: asyncio.Future[None],
+    send: Send,
+    viewer: Viewer,
+    replayed: set[int],
+) -> None:
+    ends = time.monotonic() + STREAM_SECONDS
+    while not disconnected.done() and not overflowed.is_set():
+        left = ends - time.monotonic()
+        if left <= 0:
+            return
+        waiting = asyncio.ensure_future(queue.get())
+        either: set[asyncio.Future[Any]] = {waiting, disconnected}
+        done, _ = await asyncio.wait(
+            either, timeout=min(HEARTBEAT_SECONDS, left), return_when=asyncio.FIRST_COMPLETED
+        )
+        if waiting in done:
+            event = waiting.result()
+            if event.id not in replayed:
+                await send({"type": "http.response.body", "body": event.message(viewer), "more_body": True})
+        else:
+            waiting.cancel()
+            if not disconnected.done():
+                await send({"type": "http.response.body", "body": b": still here\n\n", "more_body": True})
+
+
+async def _until_disconnect(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass

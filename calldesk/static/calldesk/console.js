@@ -1,0 +1,172 @@
+// The live console (SPEC §6): receives the calls pushed to this user over server-sent events,
+// shows them, opens each pushed draft in the report window, shows the supervisors' board.
+// Everything from the server is shown with textContent: caller data is never markup.
+(function () {
+  "use strict";
+  var root = document.getElementById("console");
+  if (!root) return;
+  var connection = document.getElementById("console-connection");
+  var calls = document.getElementById("console-calls");
+  var empty = document.getElementById("console-empty");
+  var windowButton = document.getElementById("console-open-window");
+  var windowState = document.getElementById("console-window-state");
+  var board = document.getElementById("console-board");
+  var lastId = root.dataset.after || "0";
+  var source = null;
+  var retryDelay = 1000;
+  var reportWindow = null;
+  var seen = {};
+
+  function setConnection(state, text) {
+    connection.dataset.state = state;
+    connection.textContent = text;
+  }
+
+  function ago(iso) {
+    var seconds = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+    if (seconds < 60) return seconds + " s ago";
+    if (seconds < 3600) return Math.floor(seconds / 60) + " min ago";
+    return Math.floor(seconds / 3600) + " h " + Math.floor((seconds % 3600) / 60) + " min ago";
+  }
+
+  function span(className, text) {
+    var element = document.createElement("span");
+    element.className = className;
+    element.textContent = text;
+    return element;
+  }
+
+  // Only a draft address of this site is ever followed.
+  function editorOf(call) {
+    return /^\/reports\/[0-9a-f-]+\/edit\/$/.test(call.editor || "") ? call.editor : "";
+  }
+
+  function item(call) {
+    var li = document.createElement("li");
+    li.dataset.call = call.call;
+    li.dataset.state = call.state;
+    li.appendChild(span("call-who", call.caller || "Unknown caller"));
+    li.appendChild(span("call-line", call.line ? "on " + call.line : call.form));
+    var when = span("call-ago", ago(call.receivedAt));
+    when.dataset.at = call.receivedAt;
+    li.appendChild(when);
+    if (call.agent) li.appendChild(span("call-agent", call.agent));
+    li.appendChild(span("call-state", call.state)).dataset.state = call.state;
+    var editor = editorOf(call);
+    if (editor) {
+      var link = document.createElement("a");
+      link.href = editor;
+      link.target = "calldesk-report";
+      link.className = "call-open";
+      link.textContent = "Open the report";
+      li.appendChild(link);
+    }
+    return li;
+  }
+
+  function place(list, li) {
+    var old = list.querySelector('li[data-call="' + li.dataset.call + '"]');
+    if (old) list.replaceChild(li, old);
+    else list.insertBefore(li, list.firstChild);
+  }
+
+  function showOnBoard(call) {
+    if (!board) return;
+    board.querySelectorAll('li[data-call="' + call.call + '"]').forEach(function (old) { old.remove(); });
+    if (call.state === "ended") return;
+    var column = call.unassigned ? "unassigned" : call.state;
+    var list = board.querySelector('ul[data-column="' + column + '"]');
+    if (list) place(list, item(call));
+  }
+
+  function popUp(call) {
+    var li = item(call);
+    li.classList.add("fresh");
+    place(calls, li);
+    empty.hidden = true;
+    var editor = editorOf(call);
+    if (!editor || call.state === "ended") return;
+    if (reportWindow && !reportWindow.closed) {
+      // The window was opened by a click, so setting its address is never blocked.
+      reportWindow.location.href = editor;
+    }
+    if (document.hidden && window.Notification && Notification.permission === "granted") {
+      var note = new Notification("Call " + (call.caller || "from an unknown number"), {
+        body: call.line ? "On " + call.line : call.form,
+        tag: call.call,
+      });
+      note.onclick = function () {
+        window.focus();
+        if (reportWindow && !reportWindow.closed) reportWindow.focus();
+        else window.open(editor, "calldesk-report");
+        note.close();
+      };
+    }
+  }
+
+  function received(event) {
+    lastId = event.lastEventId || lastId;
+    var call = JSON.parse(event.data);
+    var key = event.lastEventId;
+    if (seen[key]) return;
+    seen[key] = true;
+    if (call.pop) popUp(call);
+    else if (calls.querySelector('li[data-call="' + call.call + '"]')) place(calls, item(call));
+    showOnBoard(call);
+  }
+
+  function connect() {
+    setConnection(source ? "reconnecting" : "connecting", source ? "Reconnecting…" : "Connecting…");
+    source = new EventSource(root.dataset.stream + "?after=" + encodeURIComponent(lastId));
+    source.addEventListener("open", function () {
+      retryDelay = 1000;
+      setConnection("connected", "Connected: calls arrive live");
+    });
+    source.addEventListener("call", received);
+    source.addEventListener("error", function () {
+      if (source.readyState === EventSource.CONNECTING) {
+        setConnection("reconnecting", "Disconnected: reconnecting…");
+        return;
+      }
+      // The browser gave up (the server refused the stream): find out why, then try again.
+      source.close();
+      fetch(root.dataset.status, { headers: { "X-Calldesk-Background": "1" }, credentials: "same-origin" })
+        .then(function (answer) {
+          if (answer.status === 401) {
+            setConnection("loggedout", "Logged out: log in again to receive calls");
+            return;
+          }
+          setConnection("reconnecting", "Disconnected: reconnecting…");
+          setTimeout(connect, retryDelay);
+          retryDelay = Math.min(retryDelay * 2, 30000);
+        })
+        .catch(function () {
+          setConnection("reconnecting", "Disconnected: reconnecting…");
+          setTimeout(connect, retryDelay);
+          retryDelay = Math.min(retryDelay * 2, 30000);
+        });
+    });
+  }
+
+  windowButton.addEventListener("click", function () {
+    reportWindow = window.open(root.dataset.window, "calldesk-report");
+    windowState.dataset.state = reportWindow ? "open" : "closed";
+    windowState.textContent = reportWindow
+      ? "The report window is open: calls sent to you open there."
+      : "The browser did not open the window: allow pop-ups for this site.";
+    if (window.Notification && Notification.permission === "default") Notification.requestPermission();
+  });
+
+  setInterval(function () {
+    document.querySelectorAll(".call-ago").forEach(function (when) { when.textContent = ago(when.dataset.at); });
+    if (reportWindow && reportWindow.closed && windowState.dataset.state === "open") {
+      windowState.dataset.state = "closed";
+      windowState.textContent = "The report window was closed: open it again to have calls open there.";
+    }
+  }, 5000);
+
+  if (board) {
+    JSON.parse(document.getElementById("console-board-calls").textContent).forEach(showOnBoard);
+  }
+  connect();
+})();

@@ -1,0 +1,207 @@
+"""Real `calldesk serve` processes on one database, and pushes made by a separate process, for
+the tests of the live console across processes (tests/test_push_stream.py, tests/browser/)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.server_process import ROOT, free_port
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+# The cast, in an organization that lets supervisors sign in with a password alone (two-factor
+# sign-in has its own tests; these log in through the real login form).
+CAST_SCRIPT = (
+    "from tests.cast import make_cast; from calldesk.accounts.models import Organization; "
+    "make_cast(); Organization.objects.update(two_factor_roles='')"
+)
+
+# Records a call the way the API does (open_call with the agent resolved) and pushes it.
+PUSH_SCRIPT = """
+import json, sys
+from django.utils import timezone
+from calldesk.accounts.models import User
+from calldesk.callforms.models import CallForm
+from calldesk.push.services import publish_call
+from calldesk.telephony.models import Call, CallSource
+from calldesk.telephony.services import open_call
+print("ready", flush=True)
+for line in sys.stdin:
+    order = json.loads(line)
+    if order.get("state"):
+        call = Call.objects.get(public_id=order["call"])
+        now = timezone.now()
+        if order["state"] == "talking":
+            call.answered_at = now
+        else:
+            call.ended_at = now
+        call.save(update_fields=["answered_at", "ended_at"])
+        publish_call(call)
+        print(json.dumps({"call": order["call"]}), flush=True)
+        continue
+    form = CallForm.objects.get(report_ver=order["form"])
+    pairs = [("reportVer", order["form"]), ("ani", order["ani"]), ("dnis", order.get("dnis", ""))]
+    if order.get("agent"):
+        pairs.append(("agent", order["agent"]))
+    author = User.objects.filter(organization=form.organization).order_by("pk").first()
+    opened = open_call(author, pairs, source=CallSource.API, organization=form.organization)
+    agent = opened.report.agent
+    publish_call(opened.call, pop_for=agent)
+    print(json.dumps({"call": str(opened.call.public_id), "report": str(opened.report.public_id)}), flush=True)
+"""
+
+
+def environment(database_url: str, redis_channel: str | None) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "calldesk.settings",  # as in production, not the test settings
+        "DATABASE_URL": database_url,
+        "CALLDESK_PLAIN_STATIC": "1",
+        "AXES_ENABLED": "false",
+        "REDIS_URL": "",
+    }
+    if redis_channel is not None:
+        env["REDIS_URL"] = REDIS_URL
+        env["PUSH_REDIS_CHANNEL"] = redis_channel
+    return env
+
+
+def unique_channel() -> str:
+    return f"calldesk-test:push:{uuid.uuid4().hex[:12]}"
+
+
+def run_cli(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "calldesk.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+class Pusher:
+    """A separate process on the same database that records and pushes calls, as a phone
+    system's post to another server would, one order at a time (kept running: starting Django
+    for every call would make the tests slow)."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "calldesk.cli", "shell", "-c", PUSH_SCRIPT],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        while self.process.stdout.readline().strip() != "ready":  # the shell may print a line first
+            assert self.process.poll() is None, "the pushing process failed to start"
+
+    def push(self, order: dict[str, str]) -> dict[str, str]:
+        """{"form", "ani", "agent", "dnis"} records a new call and answers {"call", "report"};
+        {"call", "state"} moves a call to "talking" or "ended"."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(json.dumps(order) + "\n")
+        self.process.stdin.flush()
+        answer = self.process.stdout.readline()
+        assert answer, "the pushing process died"
+        return dict(json.loads(answer))
+
+    def stop(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait(20)
+
+
+class Serve:
+    """`calldesk serve` in a child process, as an operator starts it."""
+
+    def __init__(self, env: dict[str, str], log: Path, workers: int = 2) -> None:
+        self.env = env
+        self.log = log
+        self.workers = workers
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        argv = [sys.executable, "-m", "calldesk.cli", "serve", "--port", str(self.port)]
+        argv += ["--workers", str(self.workers), "--access-log", "--skip-collectstatic"]
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                argv, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            assert self.process.poll() is None, self.log.read_text()[-3000:]
+            assert time.monotonic() < deadline, "the server did not start within 60 s"
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, 15)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, 9)
+                self.process.wait(5)
+
+
+class EventReader:
+    """A console's stream read by a plain HTTP client in a thread: the events it received."""
+
+    def __init__(self, client: httpx.Client, headers: dict[str, str] | None = None) -> None:
+        self.client = client
+        self.headers = headers or {}
+        self.events: list[dict[str, Any]] = []
+        self.status: int | None = None
+        self.opened = threading.Event()
+        self.stopped = False
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+        assert self.opened.wait(20), "the stream did not answer"
+
+    def _read(self) -> None:
+        try:
+            with self.client.stream("GET", "/console/events", headers=self.headers, timeout=None) as answer:
+                self.status = answer.status_code
+                self.opened.set()
+                event: dict[str, Any] = {}
+                for line in answer.iter_lines():
+                    if self.stopped:
+                        return
+                    if line.startswith("id: "):
+                        event["id"] = int(line[4:])
+                    elif line.startswith("data: "):
+                        event.update(json.loads(line[6:]))
+                    elif line == "" and event:
+                        self.events.append(event)
+                        event = {}
+        except httpx.HTTPError:
+            self.opened.set()
+
+    def wait_for(self, predicate: Callable[[list[dict[str, Any]]], bool], timeout: float = 20) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while not predicate(self.events):
+            assert time.monotonic() < deadline, f"not received within {timeout} s; got {self.events}"
+            time.sleep(0.05)
+        return self.events
+
+    def close(self) -> None:
+        self.stopped = True
+        self.client.close()

@@ -1,0 +1,160 @@
+"""The console's event stream (/console/events) across real processes: two `calldesk serve` on one
+database, calls pushed by a third process, through the database channel and through Redis."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.cast import PASSWORD
+from tests.push_servers import CAST_SCRIPT, EventReader, Pusher, Serve, environment, run_cli, unique_channel
+from tests.server_process import login, scratch_database
+
+pytestmark = pytest.mark.slow
+
+SPECIALIST = "sam@lifeline.example"
+SPECIALIST2 = "kim@lifeline.example"
+SUPERVISOR = "sue@lifeline.example"
+OTHER_ORG = "bea@other.example"
+
+
+@dataclass
+class Pair:
+    pusher: Pusher
+    posting: Serve  # where the call is recorded (until POST /api/calls: a separate process)
+    console: Serve  # where the consoles are connected
+    logs: list[Path]
+
+    def reader(self, email: str, headers: dict[str, str] | None = None) -> EventReader:
+        client = httpx.Client(base_url=self.console.url, timeout=10)
+        login(client, email, PASSWORD)
+        reader = EventReader(client, headers)
+        assert reader.status == 200
+        return reader
+
+    def push(self, ani: str, agent: str = SPECIALIST) -> dict[str, str]:
+        return self.pusher.push({"form": "9991234", "ani": ani, "agent": agent, "dnis": "8886201111"})
+
+
+@pytest.fixture(scope="module", params=["database", "redis"])
+def pair(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    channel = unique_channel() if request.param == "redis" else None
+    folder = tmp_path_factory.mktemp(f"push-{request.param}")
+    with scratch_database() as database_url:
+        env = environment(database_url, channel)
+        run_cli(env, "migrate", "-v0")
+        run_cli(env, "shell", "-c", CAST_SCRIPT)
+        servers = [Serve(env, folder / "a.log"), Serve(env, folder / "b.log")]
+        pusher = Pusher(env)
+        try:
+            for server in servers:
+                server.start()
+            yield Pair(pusher, servers[0], servers[1], [server.log for server in servers])
+        finally:
+            pusher.stop()
+            for server in servers:
+                server.stop()
+
+
+def test_a_call_pushed_by_another_process_reaches_the_agents_open_stream(pair: Pair) -> None:
+    reader = pair.reader(SPECIALIST)
+    try:
+        pushed = pair.push("9995550101")
+        (event,) = reader.wait_for(lambda events: any(e["call"] == pushed["call"] for e in events))
+        assert event["pop"] is True
+        assert event["caller"] == "9995550101"
+        assert event["line"] == "8886201111"
+        assert event["state"] == "ringing"
+        assert event["editor"] == f"/reports/{pushed['report']}/edit/"
+    finally:
+        reader.close()
+
+
+def test_other_specialists_and_other_organizations_never_receive_it(pair: Pair) -> None:
+    readers = {email: pair.reader(email) for email in (SPECIALIST, SPECIALIST2, SUPERVISOR, OTHER_ORG)}
+    try:
+        pushed = pair.push("9995550102")
+        readers[SPECIALIST].wait_for(lambda events: any(e["call"] == pushed["call"] for e in events))
+        supervisor = readers[SUPERVISOR].wait_for(lambda events: any(e["call"] == pushed["call"] for e in events))
+        assert [e["pop"] for e in supervisor if e["call"] == pushed["call"]] == [False]  # sees it, no pop
+        time.sleep(1)  # a wrongly routed event would have arrived by now, as the others' did
+        assert readers[SPECIALIST2].events == []
+        assert readers[OTHER_ORG].events == []
+    finally:
+        for reader in readers.values():
+            reader.close()
+
+
+def test_a_stream_reopened_with_last_event_id_gets_every_call_it_missed(pair: Pair) -> None:
+    reader = pair.reader(SPECIALIST)
+    first = pair.push("9995550103")
+    seen = reader.wait_for(lambda events: any(e["call"] == first["call"] for e in events))
+    last_id = seen[-1]["id"]
+    reader.close()
+    missed = [pair.push("9995550104"), pair.push("9995550105")]
+    again = pair.reader(SPECIALIST, {"Last-Event-ID": str(last_id)})
+    try:
+        events = again.wait_for(lambda events: len(events) >= 2)
+        assert [e["call"] for e in events] == [call["call"] for call in missed]
+        assert [e["caller"] for e in events] == ["9995550104", "9995550105"]
+    finally:
+        again.close()
+
+
+def test_a_state_change_reaches_the_supervisor(pair: Pair) -> None:
+    reader = pair.reader(SUPERVISOR)
+    try:
+        pushed = pair.push("9995550106")
+        pair.pusher.push({"call": pushed["call"], "state": "talking"})
+        events = reader.wait_for(lambda events: any(e["state"] == "talking" for e in events))
+        assert [e["state"] for e in events if e["call"] == pushed["call"]] == ["ringing", "talking"]
+    finally:
+        reader.close()
+
+
+def test_caller_numbers_never_reach_the_servers_logs(pair: Pair) -> None:
+    reader = pair.reader(SPECIALIST)
+    try:
+        pushed = pair.push("9995550199")
+        reader.wait_for(lambda events: any(e["call"] == pushed["call"] for e in events))
+    finally:
+        reader.close()
+    time.sleep(0.5)
+    for log in pair.logs:
+        text = log.read_text()
+        assert "GET /console/events" in text or log == pair.logs[0]
+        assert "9995550199" not in text
+
+
+def test_an_anonymous_stream_is_refused(pair: Pair) -> None:
+    answer = httpx.get(pair.console.url + "/console/events", timeout=10)
+    assert answer.status_code == 401
+    assert answer.text == "Log in to receive calls."
+
+
+def test_a_logged_out_session_gets_no_stream(pair: Pair) -> None:
+    client = httpx.Client(base_url=pair.console.url, timeout=10)
+    login(client, SPECIALIST, PASSWORD)
+    session = client.cookies.get("sessionid")
+    token = client.cookies.get("csrftoken") or ""
+    client.post("/accounts/logout/", data={"csrfmiddlewaretoken": token}, headers={"X-CSRFToken": token})
+    answer = httpx.get(pair.console.url + "/console/events", cookies={"sessionid": session or ""}, timeout=10)
+    assert answer.status_code == 401
+    client.close()
+
+
+def test_the_stream_answers_only_get(pair: Pair) -> None:
+    client = httpx.Client(base_url=pair.console.url, timeout=10)
+    login(client, SPECIALIST, PASSWORD)
+    assert client.post("/console/events").status_code == 405
+    client.close()
+
+
+def test_the_stream_refuses_an_unknown_host(pair: Pair) -> None:
+    answer = httpx.get(pair.console.url + "/console/events", headers={"Host": "evil.example"}, timeout=10)
+    assert answer.status_code == 400
