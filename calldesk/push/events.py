@@ -68,9 +68,7 @@ class Pushed:
 
 
 def call_state(call: Call) -> CallState:
-    if call.ended_at is not None:
-        return CallState.ENDED
-    return CallState.TALKING if call.answered_at is not None else CallState.RINGING
+    return CallState(call.state)  # the one reading of ringing / talking / ended: Call.state
 
 
 def visible_events(viewer: Viewer) -> Q:
