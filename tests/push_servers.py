@@ -32,9 +32,14 @@ CAST_SCRIPT = (
 )
 
 
+# `calldesk serve` refuses the public default key; every process of one test shares this one.
+SECRET_KEY = "test-push-" + secrets.token_urlsafe(40)
+
+
 def environment(database_url: str, redis_channel: str | None) -> dict[str, str]:
     env = {
         **os.environ,
+        "SECRET_KEY": SECRET_KEY,
         "DJANGO_SETTINGS_MODULE": "calldesk.settings",  # as in production, not the test settings
         "DATABASE_URL": database_url,
         "CALLDESK_PLAIN_STATIC": "1",
