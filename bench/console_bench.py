@@ -177,21 +177,18 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def latency(name: str, database_url: str, redis: bool, calls: int, workdir: Path) -> dict[str, Any]:
+def drive_console(
+    posting_url: str, console_url: str, token: str, email: str, session: str, calls: int
+) -> tuple[list[float], list[float]]:
+    """Posts `calls` calls to `posting_url`; answers, per call, the ms until it showed in the
+    console on `console_url` and until its draft had loaded in the report window."""
+    import httpx
     from playwright.sync_api import sync_playwright
 
-    env = environment(database_url, redis)
-    ((email, session),), token = setup(env, 1)
-    servers = [Serve(env, 2, workdir / f"{name}-a.log")]
-    if redis:
-        servers.append(Serve(env, 2, workdir / f"{name}-b.log"))
-    console_url = servers[-1].url
-    import httpx
-
-    phone_system = httpx.Client(base_url=servers[0].url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
     shown: list[float] = []
     draft: list[float] = []
-    with sync_playwright() as driver:
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=posting_url, headers=headers, timeout=30) as phone_system, sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
         context = browser.new_context(base_url=console_url)
         context.add_cookies([{"name": "sessionid", "value": session, "url": console_url}])
@@ -211,9 +208,20 @@ def latency(name: str, database_url: str, redis: bool, calls: int, workdir: Path
             shown.append(appeared - pushed["t0"] * 1000)
             draft.append(loaded - pushed["t0"] * 1000)
         browser.close()
-    phone_system.close()
-    for server in servers:
-        server.stop()
+    return shown, draft
+
+
+def latency(name: str, database_url: str, redis: bool, calls: int, workdir: Path) -> dict[str, Any]:
+    env = environment(database_url, redis)
+    ((email, session),), token = setup(env, 1)
+    servers = [Serve(env, 2, workdir / f"{name}-a.log")]
+    try:
+        if redis:
+            servers.append(Serve(env, 2, workdir / f"{name}-b.log"))
+        shown, draft = drive_console(servers[0].url, servers[-1].url, token, email, session, calls)
+    finally:
+        for server in servers:
+            server.stop()
     return {
         "setup": name,
         "calls": calls,
@@ -281,9 +289,9 @@ def open_consoles(count: int, rounds: int, workdir: Path) -> dict[str, Any]:
     pairs, token = setup(env, count + 1, role="supervisor")
     server = Serve(env, 1, workdir / "consoles.log")
     measuring, consoles = pairs[0], pairs[1:]
-    before = page_speed(server.url, measuring[1], rounds)
 
     async def scenario() -> dict[str, Any]:
+        before = await asyncio.to_thread(page_speed, server.url, measuring[1], rounds)
         started = time.perf_counter()
         streams = await hold_consoles(server.port, [session for _, session in consoles])
         opened_in = time.perf_counter() - started
@@ -298,6 +306,7 @@ def open_consoles(count: int, rounds: int, workdir: Path) -> dict[str, Any]:
         for _, writer in streams:
             writer.close()
         return {
+            "before": before,
             "open_seconds": opened_in,
             "during": during,
             "all_pushed_seconds": max(arrived) - pushed["t0"],
@@ -305,10 +314,12 @@ def open_consoles(count: int, rounds: int, workdir: Path) -> dict[str, Any]:
             "alive": alive,
         }
 
-    found = asyncio.run(scenario())
-    rss = peak_rss(server.process.pid)
-    server.stop()
-    return {"consoles": count, "before": before, **found, "rss_mb": rss}
+    try:
+        found = asyncio.run(scenario())
+        rss = peak_rss(server.process.pid)
+    finally:
+        server.stop()
+    return {"consoles": count, **found, "rss_mb": rss}
 
 
 def peak_rss(pid: int) -> float:
