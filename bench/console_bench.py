@@ -80,7 +80,7 @@ def post_call(client: Any, ani: str, agent: str) -> dict[str, Any]:
     answer = client.post("/api/calls", json={"reportVer": FORM, "ani": ani, "dnis": "8886201111", "agent": agent})
     assert answer.status_code == 201, answer.text
     found = answer.json()
-    return {"t0": started, "call": found["id"], "report": found["draft"]["id"]}
+    return {"t0": started, "t1": time.time(), "call": found["id"], "report": found["draft"]["id"]}
 
 
 # Records, in every page of the browser context, when a pushed call appeared and when a page loaded.
@@ -179,14 +179,16 @@ def percentile(values: list[float], share: float) -> float:
 
 def drive_console(
     posting_url: str, console_url: str, token: str, email: str, session: str, calls: int
-) -> tuple[list[float], list[float]]:
+) -> tuple[list[float], list[float], list[float]]:
     """Posts `calls` calls to `posting_url`; answers, per call, the ms until it showed in the
-    console on `console_url` and until its draft had loaded in the report window."""
+    console on `console_url`, until its draft had loaded in the report window, and until the
+    API had answered the post."""
     import httpx
     from playwright.sync_api import sync_playwright
 
     shown: list[float] = []
     draft: list[float] = []
+    posted: list[float] = []
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=posting_url, headers=headers, timeout=30) as phone_system, sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
@@ -207,8 +209,9 @@ def drive_console(
             appeared = page.evaluate(f"window.__shown['{pushed['call']}']")
             shown.append(appeared - pushed["t0"] * 1000)
             draft.append(loaded - pushed["t0"] * 1000)
+            posted.append((pushed["t1"] - pushed["t0"]) * 1000)
         browser.close()
-    return shown, draft
+    return shown, draft, posted
 
 
 def latency(name: str, database_url: str, redis: bool, calls: int, workdir: Path) -> dict[str, Any]:
@@ -218,7 +221,7 @@ def latency(name: str, database_url: str, redis: bool, calls: int, workdir: Path
     try:
         if redis:
             servers.append(Serve(env, 2, workdir / f"{name}-b.log"))
-        shown, draft = drive_console(servers[0].url, servers[-1].url, token, email, session, calls)
+        shown, draft, posted = drive_console(servers[0].url, servers[-1].url, token, email, session, calls)
     finally:
         for server in servers:
             server.stop()
@@ -229,6 +232,8 @@ def latency(name: str, database_url: str, redis: bool, calls: int, workdir: Path
         "shown_p95": percentile(shown, 0.95),
         "draft_p50": statistics.median(draft),
         "draft_p95": percentile(draft, 0.95),
+        "post_p50": statistics.median(posted),
+        "post_p95": percentile(posted, 0.95),
     }
 
 
@@ -347,7 +352,10 @@ def main() -> None:
     print(f"Calldesk console benchmark: {os.cpu_count()} CPUs, load average {os.getloadavg()}")
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
-        print(f"{'setup':<34} {'calls':>5} {'shown p50':>10} {'shown p95':>10} {'draft p50':>10} {'draft p95':>10}")
+        print(
+            f"{'setup':<34} {'calls':>5} {'shown p50':>10} {'shown p95':>10} {'draft p50':>10} {'draft p95':>10} "
+            f"{'POST p50':>10} {'POST p95':>10}"
+        )
         for name in [name for name in arguments.setups.split(",") if name]:
             redis = name == "redis"
             database = fresh_postgres() if redis else f"sqlite:///{workdir}/{name}.sqlite3"
@@ -355,7 +363,8 @@ def main() -> None:
             found = latency(name, database, redis, arguments.calls, workdir)
             print(
                 f"{label:<34} {found['calls']:>5} {found['shown_p50']:>8.1f}ms {found['shown_p95']:>8.1f}ms "
-                f"{found['draft_p50']:>8.1f}ms {found['draft_p95']:>8.1f}ms",
+                f"{found['draft_p50']:>8.1f}ms {found['draft_p95']:>8.1f}ms "
+                f"{found['post_p50']:>8.1f}ms {found['post_p95']:>8.1f}ms",
                 flush=True,
             )
         if arguments.consoles:
