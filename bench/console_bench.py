@@ -80,7 +80,7 @@ def post_call(client: Any, ani: str, agent: str) -> dict[str, Any]:
     answer = client.post("/api/calls", json={"reportVer": FORM, "ani": ani, "dnis": "8886201111", "agent": agent})
     assert answer.status_code == 201, answer.text
     found = answer.json()
-    return {"t0": started, "call": found["id"], "report": found["draft"]["id"]}
+    return {"t0": started, "t1": time.time(), "call": found["id"], "report": found["draft"]["id"]}
 
 
 # Records, in every page of the browser context, when a pushed call appeared and when a page loaded.
@@ -177,21 +177,20 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def latency(name: str, database_url: str, redis: bool, calls: int, workdir: Path) -> dict[str, Any]:
+def drive_console(
+    posting_url: str, console_url: str, token: str, email: str, session: str, calls: int
+) -> tuple[list[float], list[float], list[float]]:
+    """Posts `calls` calls to `posting_url`; answers, per call, the ms until it showed in the
+    console on `console_url`, until its draft had loaded in the report window, and until the
+    API had answered the post."""
+    import httpx
     from playwright.sync_api import sync_playwright
 
-    env = environment(database_url, redis)
-    ((email, session),), token = setup(env, 1)
-    servers = [Serve(env, 2, workdir / f"{name}-a.log")]
-    if redis:
-        servers.append(Serve(env, 2, workdir / f"{name}-b.log"))
-    console_url = servers[-1].url
-    import httpx
-
-    phone_system = httpx.Client(base_url=servers[0].url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
     shown: list[float] = []
     draft: list[float] = []
-    with sync_playwright() as driver:
+    posted: list[float] = []
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=posting_url, headers=headers, timeout=30) as phone_system, sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
         context = browser.new_context(base_url=console_url)
         context.add_cookies([{"name": "sessionid", "value": session, "url": console_url}])
@@ -210,10 +209,22 @@ def latency(name: str, database_url: str, redis: bool, calls: int, workdir: Path
             appeared = page.evaluate(f"window.__shown['{pushed['call']}']")
             shown.append(appeared - pushed["t0"] * 1000)
             draft.append(loaded - pushed["t0"] * 1000)
+            posted.append((pushed["t1"] - pushed["t0"]) * 1000)
         browser.close()
-    phone_system.close()
-    for server in servers:
-        server.stop()
+    return shown, draft, posted
+
+
+def latency(name: str, database_url: str, redis: bool, calls: int, workdir: Path) -> dict[str, Any]:
+    env = environment(database_url, redis)
+    ((email, session),), token = setup(env, 1)
+    servers = [Serve(env, 2, workdir / f"{name}-a.log")]
+    try:
+        if redis:
+            servers.append(Serve(env, 2, workdir / f"{name}-b.log"))
+        shown, draft, posted = drive_console(servers[0].url, servers[-1].url, token, email, session, calls)
+    finally:
+        for server in servers:
+            server.stop()
     return {
         "setup": name,
         "calls": calls,
@@ -221,6 +232,8 @@ def latency(name: str, database_url: str, redis: bool, calls: int, workdir: Path
         "shown_p95": percentile(shown, 0.95),
         "draft_p50": statistics.median(draft),
         "draft_p95": percentile(draft, 0.95),
+        "post_p50": statistics.median(posted),
+        "post_p95": percentile(posted, 0.95),
     }
 
 
@@ -281,9 +294,9 @@ def open_consoles(count: int, rounds: int, workdir: Path) -> dict[str, Any]:
     pairs, token = setup(env, count + 1, role="supervisor")
     server = Serve(env, 1, workdir / "consoles.log")
     measuring, consoles = pairs[0], pairs[1:]
-    before = page_speed(server.url, measuring[1], rounds)
 
     async def scenario() -> dict[str, Any]:
+        before = await asyncio.to_thread(page_speed, server.url, measuring[1], rounds)
         started = time.perf_counter()
         streams = await hold_consoles(server.port, [session for _, session in consoles])
         opened_in = time.perf_counter() - started
@@ -298,6 +311,7 @@ def open_consoles(count: int, rounds: int, workdir: Path) -> dict[str, Any]:
         for _, writer in streams:
             writer.close()
         return {
+            "before": before,
             "open_seconds": opened_in,
             "during": during,
             "all_pushed_seconds": max(arrived) - pushed["t0"],
@@ -305,10 +319,12 @@ def open_consoles(count: int, rounds: int, workdir: Path) -> dict[str, Any]:
             "alive": alive,
         }
 
-    found = asyncio.run(scenario())
-    rss = peak_rss(server.process.pid)
-    server.stop()
-    return {"consoles": count, "before": before, **found, "rss_mb": rss}
+    try:
+        found = asyncio.run(scenario())
+        rss = peak_rss(server.process.pid)
+    finally:
+        server.stop()
+    return {"consoles": count, **found, "rss_mb": rss}
 
 
 def peak_rss(pid: int) -> float:
@@ -336,7 +352,10 @@ def main() -> None:
     print(f"Calldesk console benchmark: {os.cpu_count()} CPUs, load average {os.getloadavg()}")
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
-        print(f"{'setup':<34} {'calls':>5} {'shown p50':>10} {'shown p95':>10} {'draft p50':>10} {'draft p95':>10}")
+        print(
+            f"{'setup':<34} {'calls':>5} {'shown p50':>10} {'shown p95':>10} {'draft p50':>10} {'draft p95':>10} "
+            f"{'POST p50':>10} {'POST p95':>10}"
+        )
         for name in [name for name in arguments.setups.split(",") if name]:
             redis = name == "redis"
             database = fresh_postgres() if redis else f"sqlite:///{workdir}/{name}.sqlite3"
@@ -344,7 +363,8 @@ def main() -> None:
             found = latency(name, database, redis, arguments.calls, workdir)
             print(
                 f"{label:<34} {found['calls']:>5} {found['shown_p50']:>8.1f}ms {found['shown_p95']:>8.1f}ms "
-                f"{found['draft_p50']:>8.1f}ms {found['draft_p95']:>8.1f}ms",
+                f"{found['draft_p50']:>8.1f}ms {found['draft_p95']:>8.1f}ms "
+                f"{found['post_p50']:>8.1f}ms {found['post_p95']:>8.1f}ms",
                 flush=True,
             )
         if arguments.consoles:
