@@ -219,3 +219,20 @@ def test_a_bad_filter_is_a_clear_error(cast: Cast, ada: Client) -> None:
     assert ada.get("/audit/?phone=12").status_code == 400
     assert ada.get("/audit/?report=not-a-uuid&export=csv").status_code == 400
     assert ada.get("/audit/?page=99999999999999999999").status_code == 200
+
+
+def test_the_api_records_report_reads_and_searches_by_number(cast: Cast, known: Known) -> None:
+    created = create_token(cast.admin, "CRM")
+    api = Client(headers={"Authorization": f"Bearer {created.raw}"})
+    assert api.get(f"/api/reports/{known.r1.public_id}").status_code == 200
+    assert api.get("/api/reports?phone=999-123-4567").status_code == 200
+    [read] = events(Action.REPORT_VIEW)
+    assert (read.report, read.actor, read.organization, read.details) == (
+        known.r1.public_id,
+        "API token “CRM”",
+        cast.org_a,
+        {"page": "api"},
+    )
+    [search] = events(Action.PHONE_SEARCH)
+    assert search.actor == "API token “CRM”" and len(search.phone_digest) == 64
+    assert not any(number in audit_dump() for number in NUMBER_FORMS)
