@@ -27,7 +27,7 @@ from calldesk.callforms.definition import (
 )
 from calldesk.lib.emails import validate_address
 from calldesk.lib.phones import read_phone
-from calldesk.lib.times import year_problem
+from calldesk.lib.times import YEARS_PROBLEM, year_problem
 
 MAX_PHONE = 200  # the length of CallReport.phone_raw
 MAX_EMAIL = 320  # RFC 3696's longest address
@@ -86,21 +86,31 @@ def check_date(text: str) -> Checked:
     return Checked(None, year_problem(parsed)) if year_problem(parsed) else Checked(parsed.isoformat())
 
 
-def read_local_datetime(text: str, zone: ZoneInfo) -> datetime | None:
-    """A datetime-local input's value (wall-clock time in the organization's zone), in UTC."""
+def _local_datetime(text: str) -> datetime | None:
     value = text.strip()
     # A date alone is not a time; fromisoformat would read it as midnight.
     if len(value) < 16 or not value.isascii():
         return None
     try:
-        parsed = datetime.fromisoformat(value)
+        return datetime.fromisoformat(value)
     except ValueError:
         return None
-    if year_problem(parsed):
-        # Outside the years Calldesk reads, a wall-clock time may not even have a UTC instant.
+
+
+def read_local_datetime(text: str, zone: ZoneInfo) -> datetime | None:
+    """A datetime-local input's value (wall-clock time in the organization's zone), in UTC;
+    None when it is not one, or lies outside the years Calldesk reads (where a wall-clock time
+    may not even have a UTC instant)."""
+    parsed = _local_datetime(text)
+    if parsed is None or year_problem(parsed):
         return None
     aware = parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
     return aware.astimezone(UTC)
+
+
+def _datetime_problem(text: str, otherwise: str) -> str:
+    parsed = _local_datetime(text)
+    return YEARS_PROBLEM if parsed is not None and year_problem(parsed) else otherwise
 
 
 def check_datetime(text: str, zone: ZoneInfo) -> Checked:
@@ -108,8 +118,18 @@ def check_datetime(text: str, zone: ZoneInfo) -> Checked:
         return Checked(None)
     parsed = read_local_datetime(text, zone)
     if parsed is None:
-        return Checked(None, "Enter a date and time.")
+        return Checked(None, _datetime_problem(text, "Enter a date and time."))
     return Checked(parsed.isoformat())
+
+
+def check_call_start(text: str, zone: ZoneInfo) -> Checked:
+    """The built-in Call start: required, a date and time (its value a UTC datetime)."""
+    if not text.strip():
+        return Checked(None, REQUIRED)
+    parsed = read_local_datetime(text, zone)
+    if parsed is None:
+        return Checked(None, _datetime_problem(text, "Enter the date and time the call started."))
+    return Checked(parsed)
 
 
 def check_phone(text: str, region: str) -> Checked:

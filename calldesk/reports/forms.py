@@ -25,11 +25,11 @@ from calldesk.lib.phones import display_e164, read_phone
 from calldesk.reports.checks import (
     REQUIRED,
     Checked,
+    check_call_start,
     check_phone,
     check_value,
     is_empty,
     no_nul,
-    read_local_datetime,
 )
 
 PREFIX = "f_"
@@ -114,12 +114,14 @@ def read_editor(
             data["agent"] = agent
 
     start_text = str(typed["call_start"])
-    start = current.call_start if start_text and shown.get("call_start") == start_text else None
-    start = start or read_local_datetime(start_text, zone)
-    if start is None:
-        problems["call_start"] = "Enter the date and time the call started." if start_text.strip() else REQUIRED
+    if start_text and shown.get("call_start") == start_text:
+        data["call_start"] = current.call_start
     else:
-        data["call_start"] = start
+        start = check_call_start(start_text, zone)
+        if start.ok:
+            data["call_start"] = start.value
+        else:
+            problems["call_start"] = start.problem
 
     phone_text = str(typed["phone"]).strip()
     if phone_text and shown.get("phone") == phone_text and current.phone_e164:
@@ -186,7 +188,7 @@ def unchecked_problems(
         if name == "agent":
             problems[name] = AGENT_PROBLEM
         elif name == "call_start":
-            problems[name] = "Enter the date and time the call started." if text.strip() else REQUIRED
+            problems[name] = check_call_start(text, zone).problem or "Enter the date and time the call started."
         elif name == "phone":
             problems[name] = check_phone(text, region).problem or "This is not a phone number."
         elif name == "call_type":
