@@ -45,8 +45,6 @@ def environment(database_url: str, redis_channel: str | None) -> dict[str, str]:
         "CALLDESK_PLAIN_STATIC": "1",
         "AXES_ENABLED": "false",
         "REDIS_URL": "",
-        # serve refuses the public default key; every process of one installation shares one.
-        "SECRET_KEY": "test-push-" + secrets.token_urlsafe(40),
     }
     if redis_channel is not None:
         env["REDIS_URL"] = REDIS_URL
