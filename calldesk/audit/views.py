@@ -20,8 +20,8 @@ from django.views.decorators.http import require_GET
 from calldesk.accounts.access import admin_required, current_user
 from calldesk.accounts.models import Organization, User
 from calldesk.audit.models import AccessEvent
+from calldesk.lib.crypto import phone_hash
 from calldesk.lib.datefields import BoundedDateField
-from calldesk.lib.keyed import phone_digest
 from calldesk.reports.exports import neutralise
 from calldesk.reports.lists import page_number
 from calldesk.reports.search import PhoneQueryField, day_range
@@ -69,7 +69,7 @@ class AccessFilterForm(forms.Form):
         if data.get("report"):
             events = events.filter(report=data["report"])
         if data.get("phone"):
-            events = events.filter(phone_digest=phone_digest(data["phone"]))
+            events = events.filter(phone_digest=phone_hash(data["phone"]))
         return events.order_by("-at", "-id")
 
 
