@@ -471,6 +471,9 @@ def served_row(r: Served) -> str:
 
 def in_process(database_url: str, ops: int, callgrind: Path | None) -> list[dict]:
     env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "bench.floor_settings"}
+    # Slow runs (callgrind) outlive CONN_MAX_AGE: a backend replaced mid-window would take its CPU
+    # with it. The served runs keep the configured age.
+    env.setdefault("DB_CONN_MAX_AGE", "3600")
     argv = [sys.executable, str(ROOT / "bench" / "inprocess.py"), "--ops", str(ops)]
     if callgrind is not None:
         for old in callgrind.parent.glob(callgrind.name + "*"):
