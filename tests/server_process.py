@@ -19,6 +19,7 @@ import httpx
 import psycopg
 from django.conf import settings
 
+from calldesk.lib import totp
 from calldesk.ops.management.commands.serve import granian_argv
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,11 +108,27 @@ class Server:
                 os.killpg(self.process.pid, signal.SIGKILL)
 
 
+def _csrf_token(html: str) -> str:
+    return html.split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]
+
+
 def login(client: httpx.Client, email: str, password: str) -> None:
+    """Logs in through the real pages; where the organization asks for a second factor (by
+    default supervisors and admins), sets up an authenticator as the user would, from the key shown."""
     page = client.get("/accounts/login/")
-    token = page.text.split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]
-    done = client.post("/accounts/login/", data={"username": email, "password": password, "csrfmiddlewaretoken": token})
+    data = {"username": email, "password": password, "csrfmiddlewaretoken": _csrf_token(page.text)}
+    done = client.post("/accounts/login/", data=data)
     assert done.status_code == 302, done.text[:300]
+    if done.headers["location"] != "/accounts/two-factor/":
+        return
+    setup = client.get("/accounts/two-factor/setup/")
+    assert setup.status_code == 200, setup.text[:300]
+    secret = setup.text.split('<code class="secret">', 1)[1].split("</code>", 1)[0].replace(" ", "")
+    code = totp.code_at_step(secret, totp.step_at(time.time()))
+    confirmed = client.post(
+        "/accounts/two-factor/setup/", data={"code": code, "csrfmiddlewaretoken": _csrf_token(setup.text)}
+    )
+    assert confirmed.status_code == 200 and "Two-factor sign-in is on" in confirmed.text, confirmed.text[:300]
 
 
 def csrf_header(client: httpx.Client) -> dict[str, str]:
