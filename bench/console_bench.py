@@ -2,15 +2,15 @@
 open consoles one serving process holds while pages still answer at their usual speed.
 
 Latency (per setup, --calls calls, one after the other):
-    a separate process records a call and pushes it (open_call + publish_call, what POST
-    /api/calls does) -> the call shows in a Chromium console on a `calldesk serve` (shown), and
-    its draft has loaded in the report window the console opened (draft).
+    a phone system's POST /api/calls (to the first server) -> the call shows in a Chromium
+    console (on the last server) (shown), and its draft has loaded in the report window the
+    console opened (draft).
   setups:  default = one `calldesk serve` (2 workers) on SQLite, the database channel
            redis   = two `calldesk serve` (2 workers each) on PostgreSQL, Redis; the console on
                      the second one
 Open consoles (--consoles N, one `calldesk serve --workers 1`, SQLite): the streams of N logged-in
     supervisors held open; /healthz and a whole screen pop, one request after the other, with none
-    and with N open; then one call pushed, which every one of the N consoles receives.
+    and with N open; then one call posted to the API, which every one of the N consoles receives.
 
 Usage:  .venv/bin/python bench/console_bench.py [--calls 200] [--consoles 1000] [--setups default,redis]
 See bench/README.md.
@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import json
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -67,29 +68,20 @@ for user in User.objects.filter(email__startswith="bench").order_by("pk"):
     store[LAST_ACTIVITY] = time.time() + 86400  # the bench's consoles never time out
     store.create()
     sessions.append([user.email, store.session_key])
-print(json.dumps(sessions))
+from calldesk.configure.tokens import create_token
+admin = User.objects.filter(organization=org, role=Role.ADMIN).first()
+print(json.dumps({"sessions": sessions, "token": create_token(admin, "bench PBX").raw}))
 """
 
-# Runs in the pushing child: one call per line read ("ani agent"), its start time and ids printed.
-PUSHER = """
-import json, sys, time
-from calldesk.accounts.models import User
-from calldesk.callforms.models import CallForm
-from calldesk.push.services import publish_call
-from calldesk.telephony.models import CallSource
-from calldesk.telephony.services import open_call
-form = CallForm.objects.get(report_ver="FORM")
-author = User.objects.filter(organization=form.organization).order_by("pk").first()
-print("ready", flush=True)
-for line in sys.stdin:
-    ani, agent = line.split()
+
+def post_call(client: Any, ani: str, agent: str) -> dict[str, Any]:
+    """POST /api/calls as a phone system does; answers the call's ids and when the post started."""
     started = time.time()
-    opened = open_call(author, [("reportVer", form.report_ver), ("ani", ani), ("dnis", "8886201111"),
-                               ("agent", agent)], source=CallSource.API, organization=form.organization)
-    publish_call(opened.call, pop_for=opened.report.agent)
-    print(json.dumps({"t0": started, "call": str(opened.call.public_id), "report": str(opened.report.public_id)}),
-          flush=True)
-""".replace("FORM", FORM)
+    answer = client.post("/api/calls", json={"reportVer": FORM, "ani": ani, "dnis": "8886201111", "agent": agent})
+    assert answer.status_code == 201, answer.text
+    found = answer.json()
+    return {"t0": started, "t1": time.time(), "call": found["id"], "report": found["draft"]["id"]}
+
 
 # Records, in every page of the browser context, when a pushed call appeared and when a page loaded.
 INIT_SCRIPT = """
@@ -118,6 +110,8 @@ def environment(database_url: str, redis: bool) -> dict[str, str]:
         "REDIS_URL": REDIS_URL if redis else "",
         "PUSH_REDIS_CHANNEL": f"calldesk-bench:push:{uuid.uuid4().hex[:8]}",
         "BENCH_PASSWORD": PASSWORD,
+        # serve refuses the public default key; every process of one installation shares one.
+        "SECRET_KEY": "bench-" + secrets.token_urlsafe(40),
     }
 
 
@@ -139,7 +133,8 @@ def fresh_postgres() -> str:
     return PG_URL
 
 
-def setup(env: dict[str, str], specialists: int, role: str = "specialist") -> list[tuple[str, str]]:
+def setup(env: dict[str, str], specialists: int, role: str = "specialist") -> tuple[list[tuple[str, str]], str]:
+    """Answers the specialists' (email, session key) and the phone system's API token."""
     done = subprocess.run(
         [sys.executable, "-m", "calldesk.cli", "shell", "-c", SETUP],
         cwd=ROOT,
@@ -148,7 +143,8 @@ def setup(env: dict[str, str], specialists: int, role: str = "specialist") -> li
         text=True,
         check=True,
     )
-    return [(email, session) for email, session in json.loads(done.stdout.strip().splitlines()[-1])]
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    return [(email, session) for email, session in found["sessions"]], found["token"]
 
 
 class Serve:
@@ -181,29 +177,20 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def latency(name: str, database_url: str, redis: bool, calls: int, workdir: Path) -> dict[str, Any]:
+def drive_console(
+    posting_url: str, console_url: str, token: str, email: str, session: str, calls: int
+) -> tuple[list[float], list[float], list[float]]:
+    """Posts `calls` calls to `posting_url`; answers, per call, the ms until it showed in the
+    console on `console_url`, until its draft had loaded in the report window, and until the
+    API had answered the post."""
+    import httpx
     from playwright.sync_api import sync_playwright
 
-    env = environment(database_url, redis)
-    ((email, session),) = setup(env, 1)
-    servers = [Serve(env, 2, workdir / f"{name}-a.log")]
-    if redis:
-        servers.append(Serve(env, 2, workdir / f"{name}-b.log"))
-    console_url = servers[-1].url
-    pusher = subprocess.Popen(
-        [sys.executable, "-m", "calldesk.cli", "shell", "-c", PUSHER],
-        cwd=ROOT,
-        env=env,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert pusher.stdout is not None and pusher.stdin is not None
-    while pusher.stdout.readline().strip() != "ready":  # the shell may print a line of its own first
-        assert pusher.poll() is None, "the pushing process failed"
     shown: list[float] = []
     draft: list[float] = []
-    with sync_playwright() as driver:
+    posted: list[float] = []
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=posting_url, headers=headers, timeout=30) as phone_system, sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
         context = browser.new_context(base_url=console_url)
         context.add_cookies([{"name": "sessionid", "value": session, "url": console_url}])
@@ -216,19 +203,28 @@ def latency(name: str, database_url: str, redis: bool, calls: int, workdir: Path
         window = opening.value
         window.wait_for_load_state()
         for number in range(calls):
-            pusher.stdin.write(f"999{number:07d} {email}\n")
-            pusher.stdin.flush()
-            pushed = json.loads(pusher.stdout.readline())
+            pushed = post_call(phone_system, f"999{number:07d}", email)
             window.wait_for_url(f"**/reports/{pushed['report']}/edit/", wait_until="domcontentloaded")
             loaded = window.evaluate("window.__loadedAt")
             appeared = page.evaluate(f"window.__shown['{pushed['call']}']")
             shown.append(appeared - pushed["t0"] * 1000)
             draft.append(loaded - pushed["t0"] * 1000)
+            posted.append((pushed["t1"] - pushed["t0"]) * 1000)
         browser.close()
-    pusher.stdin.close()
-    pusher.wait(20)
-    for server in servers:
-        server.stop()
+    return shown, draft, posted
+
+
+def latency(name: str, database_url: str, redis: bool, calls: int, workdir: Path) -> dict[str, Any]:
+    env = environment(database_url, redis)
+    ((email, session),), token = setup(env, 1)
+    servers = [Serve(env, 2, workdir / f"{name}-a.log")]
+    try:
+        if redis:
+            servers.append(Serve(env, 2, workdir / f"{name}-b.log"))
+        shown, draft, posted = drive_console(servers[0].url, servers[-1].url, token, email, session, calls)
+    finally:
+        for server in servers:
+            server.stop()
     return {
         "setup": name,
         "calls": calls,
@@ -236,6 +232,8 @@ def latency(name: str, database_url: str, redis: bool, calls: int, workdir: Path
         "shown_p95": percentile(shown, 0.95),
         "draft_p50": statistics.median(draft),
         "draft_p95": percentile(draft, 0.95),
+        "post_p50": statistics.median(posted),
+        "post_p95": percentile(posted, 0.95),
     }
 
 
@@ -293,35 +291,27 @@ def open_consoles(count: int, rounds: int, workdir: Path) -> dict[str, Any]:
     env = environment(database_url, False)
     # Supervisors: each console receives every call of the organization, so one push is
     # delivered to all of them at once.
-    pairs = setup(env, count + 1, role="supervisor")
+    pairs, token = setup(env, count + 1, role="supervisor")
     server = Serve(env, 1, workdir / "consoles.log")
     measuring, consoles = pairs[0], pairs[1:]
-    before = page_speed(server.url, measuring[1], rounds)
 
     async def scenario() -> dict[str, Any]:
+        before = await asyncio.to_thread(page_speed, server.url, measuring[1], rounds)
         started = time.perf_counter()
         streams = await hold_consoles(server.port, [session for _, session in consoles])
         opened_in = time.perf_counter() - started
         during = await asyncio.to_thread(page_speed, server.url, measuring[1], rounds)
         waits = [asyncio.ensure_future(wait_for_event(reader)) for reader, _ in streams]
-        orders = f"7770000001 {measuring[0]}\n"
-        pusher = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "calldesk.cli", "shell", "-c", PUSHER, cwd=ROOT, env=env,
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        )  # fmt: skip
-        assert pusher.stdout is not None and pusher.stdin is not None
-        while (await pusher.stdout.readline()).strip() != b"ready":
-            assert pusher.returncode is None, "the pushing process failed"
-        pusher.stdin.write(orders.encode())
-        await pusher.stdin.drain()
-        pusher.stdin.close()
-        pushed = json.loads(await pusher.stdout.readline())
+        import httpx
+
+        with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
+            pushed = await asyncio.to_thread(post_call, client, "7770000001", measuring[0])
         arrived = await asyncio.gather(*waits)
-        await pusher.wait()
         alive = sum(1 for reader, _ in streams if not reader.at_eof())
         for _, writer in streams:
             writer.close()
         return {
+            "before": before,
             "open_seconds": opened_in,
             "during": during,
             "all_pushed_seconds": max(arrived) - pushed["t0"],
@@ -329,10 +319,12 @@ def open_consoles(count: int, rounds: int, workdir: Path) -> dict[str, Any]:
             "alive": alive,
         }
 
-    found = asyncio.run(scenario())
-    rss = peak_rss(server.process.pid)
-    server.stop()
-    return {"consoles": count, "before": before, **found, "rss_mb": rss}
+    try:
+        found = asyncio.run(scenario())
+        rss = peak_rss(server.process.pid)
+    finally:
+        server.stop()
+    return {"consoles": count, **found, "rss_mb": rss}
 
 
 def peak_rss(pid: int) -> float:
@@ -360,7 +352,10 @@ def main() -> None:
     print(f"Calldesk console benchmark: {os.cpu_count()} CPUs, load average {os.getloadavg()}")
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
-        print(f"{'setup':<34} {'calls':>5} {'shown p50':>10} {'shown p95':>10} {'draft p50':>10} {'draft p95':>10}")
+        print(
+            f"{'setup':<34} {'calls':>5} {'shown p50':>10} {'shown p95':>10} {'draft p50':>10} {'draft p95':>10} "
+            f"{'POST p50':>10} {'POST p95':>10}"
+        )
         for name in [name for name in arguments.setups.split(",") if name]:
             redis = name == "redis"
             database = fresh_postgres() if redis else f"sqlite:///{workdir}/{name}.sqlite3"
@@ -368,7 +363,8 @@ def main() -> None:
             found = latency(name, database, redis, arguments.calls, workdir)
             print(
                 f"{label:<34} {found['calls']:>5} {found['shown_p50']:>8.1f}ms {found['shown_p95']:>8.1f}ms "
-                f"{found['draft_p50']:>8.1f}ms {found['draft_p95']:>8.1f}ms",
+                f"{found['draft_p50']:>8.1f}ms {found['draft_p95']:>8.1f}ms "
+                f"{found['post_p50']:>8.1f}ms {found['post_p95']:>8.1f}ms",
                 flush=True,
             )
         if arguments.consoles:

@@ -179,10 +179,6 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = "calldesk.lib.privacy.CallerDataFilter"
 DEFAULT_EXCEPTION_REPORTER = "calldesk.lib.privacy.CallerDataReporter"
 
 REDIS_URL = envstr("REDIS_URL", "")
-# The key of the access audit's hashes of callers' numbers (calldesk.lib.keyed); empty: one
-# derived from SECRET_KEY. Set it to keep the audit searchable across a SECRET_KEY change.
-AUDIT_HASH_KEY = envstr("AUDIT_HASH_KEY", "")
-
 # Caller data at rest (docs/security.md). Each is URL-safe base64 of 32 bytes
 # (`calldesk crypto new-key`). CALLDESK_DATA_KEYS: the first seals, all open (rotation).
 # Unset: keys generated once into CALLDESK_KEY_FILE, which `check --deploy` warns about.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 import threading
@@ -21,50 +22,24 @@ from tests.server_process import ROOT, free_port
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 # The cast, in an organization that lets supervisors sign in with a password alone (two-factor
-# sign-in has its own tests; these log in through the real login form).
+# sign-in has its own tests; these log in through the real login form), and the API token an
+# admin made for the phone system (printed).
 CAST_SCRIPT = (
     "from tests.cast import make_cast; from calldesk.accounts.models import Organization; "
-    "make_cast(); Organization.objects.update(two_factor_roles='')"
+    "from calldesk.configure.tokens import create_token; "
+    "cast = make_cast(); Organization.objects.update(two_factor_roles=''); "
+    "print(create_token(cast.admin, 'PBX').raw)"
 )
 
-# Records a call the way the API does (open_call with the agent resolved) and pushes it.
-PUSH_SCRIPT = """
-import json, sys
-from django.utils import timezone
-from calldesk.accounts.models import User
-from calldesk.callforms.models import CallForm
-from calldesk.push.services import publish_call
-from calldesk.telephony.models import Call, CallSource
-from calldesk.telephony.services import open_call
-print("ready", flush=True)
-for line in sys.stdin:
-    order = json.loads(line)
-    if order.get("state"):
-        call = Call.objects.get(public_id=order["call"])
-        now = timezone.now()
-        if order["state"] == "talking":
-            call.answered_at = now
-        else:
-            call.ended_at = now
-        call.save(update_fields=["answered_at", "ended_at"])
-        publish_call(call)
-        print(json.dumps({"call": order["call"]}), flush=True)
-        continue
-    form = CallForm.objects.get(report_ver=order["form"])
-    pairs = [("reportVer", order["form"]), ("ani", order["ani"]), ("dnis", order.get("dnis", ""))]
-    if order.get("agent"):
-        pairs.append(("agent", order["agent"]))
-    author = User.objects.filter(organization=form.organization).order_by("pk").first()
-    opened = open_call(author, pairs, source=CallSource.API, organization=form.organization)
-    agent = opened.report.agent
-    publish_call(opened.call, pop_for=agent)
-    print(json.dumps({"call": str(opened.call.public_id), "report": str(opened.report.public_id)}), flush=True)
-"""
+
+# `calldesk serve` refuses the public default key; every process of one test shares this one.
+SECRET_KEY = "test-push-" + secrets.token_urlsafe(40)
 
 
 def environment(database_url: str, redis_channel: str | None) -> dict[str, str]:
     env = {
         **os.environ,
+        "SECRET_KEY": SECRET_KEY,
         "DJANGO_SETTINGS_MODULE": "calldesk.settings",  # as in production, not the test settings
         "DATABASE_URL": database_url,
         "CALLDESK_PLAIN_STATIC": "1",
@@ -89,38 +64,39 @@ def run_cli(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
-class Pusher:
-    """A separate process on the same database that records and pushes calls, as a phone
-    system's post to another server would, one order at a time (kept running: starting Django
-    for every call would make the tests slow)."""
+def make_cast(env: dict[str, str]) -> str:
+    """Creates the cast in the servers' database; answers organization A's API token."""
+    return run_cli(env, "shell", "-c", CAST_SCRIPT).strip().splitlines()[-1]
 
-    def __init__(self, env: dict[str, str]) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "calldesk.cli", "shell", "-c", PUSH_SCRIPT],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.process.stdout is not None
-        while self.process.stdout.readline().strip() != "ready":  # the shell may print a line first
-            assert self.process.poll() is None, "the pushing process failed to start"
 
-    def push(self, order: dict[str, str]) -> dict[str, str]:
-        """{"form", "ani", "agent", "dnis"} records a new call and answers {"call", "report"};
-        {"call", "state"} moves a call to "talking" or "ended"."""
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self.process.stdin.write(json.dumps(order) + "\n")
-        self.process.stdin.flush()
-        answer = self.process.stdout.readline()
-        assert answer, "the pushing process died"
-        return dict(json.loads(answer))
+class PhoneSystem:
+    """A phone system posting to one server's API, as SPEC §6 describes (JSON, Bearer token)."""
 
-    def stop(self) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        self.process.wait(20)
+    def __init__(self, url: str, token: str) -> None:
+        self.client = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        self.token = token
+
+    def post_call(self, ani: str, agent: str, form: str = "9991234", dnis: str = "8886201111") -> dict[str, str]:
+        """POST /api/calls; answers {"call", "report", "callId"} (report: the draft's id, or "")."""
+        call_id = uuid.uuid4().hex
+        body = {"reportVer": form, "ani": ani, "dnis": dnis, "agent": agent, "callId": call_id}
+        answer = self.client.post("/api/calls", json=body)
+        assert answer.status_code == 201, answer.text
+        found = answer.json()
+        return {"call": found["id"], "report": (found["draft"] or {}).get("id", ""), "callId": call_id}
+
+    def answer(self, call_id: str, user: str) -> None:
+        """Zammad's CTI `answer`: `user` picked up (form-encoded, the token in the path)."""
+        data = {"event": "answer", "callId": call_id, "user": user, "direction": "in"}
+        answer = self.client.post(f"/api/v1/cti/{self.token}", data=data)
+        assert answer.status_code == 200, answer.text
+
+    def hang_up(self, call: str, cause: str = "normalClearing") -> None:
+        answer = self.client.post(f"/api/calls/{call}/hangup", json={"cause": cause})
+        assert answer.status_code == 200, answer.text
+
+    def close(self) -> None:
+        self.client.close()
 
 
 class Serve:

@@ -7,9 +7,21 @@ from typing import Any
 from django.test import Client
 
 from calldesk.reports.models import CallReport
+from tests.cast import FORM_A_DEFINITION
 
 EXAMPLE = "/Telephony/GetCallReport?reportVer=9991234&agent=34&ani=999-123-4567&dnis=8886201111&language=112211"
 JSON = {"HTTP_ACCEPT": "application/json"}
+# Form 9991234 with a field of every type (publish it as a new revision).
+EVERY_TYPE: list[dict[str, Any]] = [
+    *FORM_A_DEFINITION["fields"],
+    {"key": "nickname", "label": "Nickname", "type": "text"},
+    {"key": "age", "label": "Age", "type": "number"},
+    {"key": "topics", "label": "Topics", "type": "multi_choice", "choices": ["Housing", "Food"]},
+    {"key": "born", "label": "Born", "type": "date"},
+    {"key": "follow_up", "label": "Follow-up", "type": "datetime"},
+    {"key": "callback", "label": "Call-back number", "type": "phone", "personal": True},
+    {"key": "email", "label": "Email", "type": "email"},
+]
 
 
 def open_draft(client: Client, url: str = EXAMPLE) -> CallReport:

@@ -13,6 +13,7 @@ from django.test import Client, override_settings
 
 from calldesk.audit.models import AccessEvent, AppendOnlyError
 from calldesk.configure.tokens import authenticate_token, create_token
+from calldesk.lib.crypto import new_key, phone_hash
 from tests.cast import PASSWORD, Cast, make_user
 from tests.reportdata import CALLER, CALLER_E164, Known, make_known
 
@@ -60,7 +61,7 @@ def test_a_report_someone_may_not_open_records_nothing(cast: Cast, known: Known)
 def test_a_search_by_number_is_recorded_without_the_number(cast: Cast, known: Known, supervisor_client: Client) -> None:
     assert supervisor_client.get("/reports/?phone=999-123-4567").status_code == 200
     [search] = events(Action.PHONE_SEARCH)
-    assert search.user == cast.supervisor and len(search.phone_digest) == 64
+    assert search.user == cast.supervisor and search.phone_digest == phone_hash(CALLER_E164)
     assert search.details == {"page": "report list", "export": ""}
     dump = audit_dump()
     assert not any(number in dump for number in NUMBER_FORMS)
@@ -72,10 +73,8 @@ def test_the_fingerprint_is_keyed(cast: Cast, known: Known, supervisor_client: C
     supervisor_client.get("/reports/?phone=999-123-4567")
     [search] = events(Action.PHONE_SEARCH)
     assert search.phone_digest != hashlib.sha256(CALLER_E164.encode()).hexdigest()
-    with override_settings(AUDIT_HASH_KEY="another-key"):
-        from calldesk.lib.keyed import phone_digest
-
-        assert phone_digest(CALLER_E164) != search.phone_digest
+    with override_settings(CALLDESK_HASH_KEY=new_key()):
+        assert phone_hash(CALLER_E164) != search.phone_digest
 
 
 def test_an_export_is_recorded_with_its_rows(cast: Cast, known: Known, supervisor_client: Client) -> None:
@@ -219,3 +218,20 @@ def test_a_bad_filter_is_a_clear_error(cast: Cast, ada: Client) -> None:
     assert ada.get("/audit/?phone=12").status_code == 400
     assert ada.get("/audit/?report=not-a-uuid&export=csv").status_code == 400
     assert ada.get("/audit/?page=99999999999999999999").status_code == 200
+
+
+def test_the_api_records_report_reads_and_searches_by_number(cast: Cast, known: Known) -> None:
+    created = create_token(cast.admin, "CRM")
+    api = Client(headers={"Authorization": f"Bearer {created.raw}"})
+    assert api.get(f"/api/reports/{known.r1.public_id}").status_code == 200
+    assert api.get("/api/reports?phone=999-123-4567").status_code == 200
+    [read] = events(Action.REPORT_VIEW)
+    assert (read.report, read.actor, read.organization, read.details) == (
+        known.r1.public_id,
+        "API token “CRM”",
+        cast.org_a,
+        {"page": "api"},
+    )
+    [search] = events(Action.PHONE_SEARCH)
+    assert search.actor == "API token “CRM”" and search.phone_digest == phone_hash(CALLER_E164)
+    assert not any(number in audit_dump() for number in NUMBER_FORMS)

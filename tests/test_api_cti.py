@@ -203,3 +203,19 @@ def test_the_token_in_the_path_never_reaches_djangos_request_log(cast: Cast, tok
     written = stream.getvalue()
     assert "/api/v1/cti/[token]" in written
     assert "SeCrEt" not in written and token not in written
+
+
+def test_get_is_not_an_event(cast: Cast, token: str) -> None:
+    assert Client().get(f"/api/v1/cti/{token}?event=newCall&callId=1").status_code == 405
+    assert not Call.objects.exists()
+
+
+def test_an_answer_after_the_form_was_retired_still_marks_the_call_talking(cast: Cast, token: str) -> None:
+    from django.utils import timezone
+
+    zammad(token, NEW_CALL)
+    cast.form_a.retired_at = timezone.now()
+    cast.form_a.save()
+    response = zammad(token, {"event": "answer", "callId": NEW_CALL["callId"], "answeringNumber": "34"})
+    assert response.status_code == 200 and response.json()["state"] == "talking"
+    assert Call.objects.get().answered_at is not None and not CallReport.objects.exists()

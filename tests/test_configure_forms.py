@@ -13,6 +13,7 @@ from calldesk.configure.models import AuditEntry
 from calldesk.reports.models import CallReport, Status
 from tests.cast import Cast
 from tests.pages import shown
+from tests.reporting import editor_data
 
 
 @pytest.fixture
@@ -212,11 +213,8 @@ def test_a_revision_that_breaks_mappings_warns(cast: Cast, ada: Client) -> None:
 
 
 def _submit_report(client: Client, report: CallReport, values: dict[str, str]) -> None:
-    editor = client.get(f"/reports/{report.public_id}/")
-    form = editor.context["form"]
-    data = {name: ("" if value is None else value) for name, value in form.initial.items()}
-    data.update(values)
-    data["version"] = str(report.version)
+    assert client.get(f"/reports/{report.public_id}/").status_code == 200
+    data = editor_data(report, **values)
     response = client.post(f"/reports/{report.public_id}/submit", data)
     assert response.status_code == 302, response.content[:2000]
 

@@ -59,18 +59,25 @@ def test_the_first_and_last_readable_years_still_filter(cast: Cast, supervisor_c
 def test_an_autosave_with_an_out_of_range_call_start_is_a_field_error(
     cast: Cast, specialist_client: Client, value: str
 ) -> None:
+    # SPEC §3: the draft keeps what was typed and marks it; submit refuses it.
     report = open_draft(specialist_client)
     response = specialist_client.post(
-        f"/reports/{report.public_id}/save", editor_data(report, call_start=value), **JSON
+        f"/reports/{report.public_id}/save", editor_data(report, call_start=value, f_summary="kept"), **JSON
     )
-    assert response.status_code == 400
-    errors = response.json()["errors"]
-    assert errors["call_start"][0]["message"] == "Enter a year from 1900 to 2199."
+    assert response.status_code == 200
+    assert response.json()["marked"]["call_start"][0]["message"] == "Enter a year from 1900 to 2199."
+    report.refresh_from_db()
+    assert report.unchecked == {"call_start": value} and report.values["summary"] == "kept"
+    submit = specialist_client.post(
+        f"/reports/{report.public_id}/submit", editor_data(report, call_start=value, submit_key="s"), **JSON
+    )
+    assert submit.status_code == 400
+    assert submit.json()["errors"]["call_start"][0]["message"] == "Enter a year from 1900 to 2199."
     # The next save with a sensible year goes through: one typo does not block the draft.
     again = specialist_client.post(
         f"/reports/{report.public_id}/save", editor_data(report, call_start="2026-03-01T10:00:00"), **JSON
     )
-    assert again.status_code == 200
+    assert again.status_code == 200 and again.json()["marked"] == {}
 
 
 @pytest.mark.parametrize(("kind", "value"), [("datetime", "9999-12-31T23:59:59"), ("date", "0001-01-01")])
@@ -86,6 +93,12 @@ def test_an_autosave_with_an_out_of_range_custom_date_is_a_field_error(
     response = specialist_client.post(
         f"/reports/{report.public_id}/save", editor_data(report, f_follow_up=value), **JSON
     )
-    assert response.status_code == 400
-    assert response.json()["errors"]["f_follow_up"][0]["message"] == "Enter a year from 1900 to 2199."
-    assert CallReport.objects.get(pk=report.pk).version == report.version
+    assert response.status_code == 200
+    assert response.json()["marked"]["f_follow_up"][0]["message"] == "Enter a year from 1900 to 2199."
+    stored = CallReport.objects.get(pk=report.pk)
+    assert stored.unchecked == {"f_follow_up": value} and "follow_up" not in stored.values
+    submit = specialist_client.post(
+        f"/reports/{report.public_id}/submit", editor_data(report, f_follow_up=value, f_summary="s"), **JSON
+    )
+    assert submit.status_code == 400
+    assert submit.json()["errors"]["f_follow_up"][0]["message"] == "Enter a year from 1900 to 2199."

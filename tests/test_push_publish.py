@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -13,46 +14,47 @@ from calldesk.push.channel import DatabaseChannel
 from calldesk.push.events import Viewer
 from calldesk.push.models import PushEvent
 from calldesk.push.services import publish_call
-from calldesk.telephony.models import CallSource
-from calldesk.telephony.services import OpenedCall, open_call
+from calldesk.telephony.lifecycle import RecordedCall, record_call
 from tests.cast import Cast
 
 
-def opened(cast: Cast, ani: str = "9995550100", agent: str = "sam@lifeline.example") -> OpenedCall:
-    pairs = [("reportVer", "9991234"), ("ani", ani), ("agent", agent)]
-    return open_call(cast.supervisor, pairs, source=CallSource.API, organization=cast.org_a)
+def recorded(cast: Cast, ani: str = "9995550100", agent: str = "sam@lifeline.example") -> RecordedCall:
+    """A call posted to the API (which pushes it to its agent)."""
+    return record_call(cast.org_a, [("reportVer", "9991234"), ("ani", ani), ("agent", agent)])
 
 
 def test_the_event_is_announced_only_after_the_transaction_commits(
     cast: Cast, django_capture_on_commit_callbacks: Callable[..., Any]
 ) -> None:
-    with django_capture_on_commit_callbacks() as callbacks:
-        publish_call(opened(cast).call, pop_for=cast.specialist)
+    call = recorded(cast).call
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        publish_call(call, pop_for=cast.specialist)
+        assert callbacks == []  # not while the transaction is open
     assert len(callbacks) == 1
 
 
 def test_a_rolled_back_call_leaves_no_event(cast: Cast) -> None:
     with pytest.raises(RuntimeError), transaction.atomic():
-        publish_call(opened(cast).call, pop_for=cast.specialist)
+        recorded(cast)
         raise RuntimeError("the phone system's post failed half-way")
     assert PushEvent.objects.count() == 0
 
 
 def test_it_refuses_to_pop_a_call_on_another_organizations_console(cast: Cast) -> None:
+    call = recorded(cast).call
     with pytest.raises(ValueError):
-        publish_call(opened(cast).call, pop_for=cast.specialist_b)
-    assert PushEvent.objects.count() == 0
+        publish_call(call, pop_for=cast.specialist_b)
+    assert PushEvent.objects.count() == 1  # the call's own push only
 
 
 def test_the_pushed_event_holds_no_caller_data(cast: Cast) -> None:
-    publish_call(opened(cast, ani="9995550177").call, pop_for=cast.specialist)
+    recorded(cast, ani="9995550177")
     row = PushEvent.objects.values().get()
     assert "9995550177" not in str(row)
 
 
 def test_the_agent_and_the_organizations_supervisors_catch_up_others_do_not(cast: Cast) -> None:
-    call = opened(cast).call
-    publish_call(call, pop_for=cast.specialist)
+    call = recorded(cast).call
     seen = {
         name: [event.data["call"] for event in events.catch_up(Viewer.of(user), 0)]
         for name, user in {
@@ -73,8 +75,7 @@ def test_the_agent_and_the_organizations_supervisors_catch_up_others_do_not(cast
 
 
 def test_a_call_without_an_agent_reaches_supervisors_as_unassigned(cast: Cast) -> None:
-    call = opened(cast, agent="nobody@lifeline.example").call
-    publish_call(call)
+    recorded(cast, agent="nobody@lifeline.example")
     (event,) = events.catch_up(Viewer.of(cast.supervisor), 0)
     assert event.data["unassigned"] is True
     assert event.message(Viewer.of(cast.supervisor)).startswith(f"id: {event.id}\nevent: call\n".encode())
@@ -91,3 +92,28 @@ def test_the_poller_waits_for_a_missing_id_then_takes_it_as_rolled_back() -> Non
     channel._advance([4])
     assert channel.low == 4
     assert channel.seen == set()
+
+
+def test_the_hub_hands_an_event_only_to_consoles_that_may_see_it_and_sends_all_back_when_events_were_lost() -> None:
+    from calldesk.push.events import Pushed
+    from calldesk.push.hub import Hub, Subscription
+
+    async def scenario() -> dict[str, object]:
+        hub = Hub()
+        consoles = {
+            "agent": Subscription(Viewer(user_id=1, organization_id=10, is_supervisor=False)),
+            "colleague": Subscription(Viewer(user_id=2, organization_id=10, is_supervisor=False)),
+            "supervisor": Subscription(Viewer(user_id=3, organization_id=10, is_supervisor=True)),
+            "other organization's supervisor": Subscription(Viewer(user_id=4, organization_id=20, is_supervisor=True)),
+        }
+        for subscription in consoles.values():
+            hub.by_organization[subscription.viewer.organization_id].add(subscription)
+        await hub.deliver([Pushed(id=7, organization_id=10, pop_for_id=1, agent_id=1, data={"call": "c"})])
+        received = {name: subscription.queue.qsize() for name, subscription in consoles.items()}
+        hub.missed()
+        return {"received": received, "behind": all(s.behind.is_set() for s in consoles.values())}
+
+    assert asyncio.run(scenario()) == {
+        "received": {"agent": 1, "colleague": 0, "supervisor": 1, "other organization's supervisor": 0},
+        "behind": True,
+    }

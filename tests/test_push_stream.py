@@ -1,5 +1,6 @@
 """The console's event stream (/console/events) across real processes: two `calldesk serve` on one
-database, calls pushed by a third process, through the database channel and through Redis."""
+database, a phone system posting to one (POST /api/calls), consoles reading the other, through
+the database channel and through Redis."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ import httpx
 import pytest
 
 from tests.cast import PASSWORD
-from tests.push_servers import CAST_SCRIPT, EventReader, Pusher, Serve, environment, run_cli, unique_channel
-from tests.server_process import login, scratch_database
+from tests.push_servers import EventReader, PhoneSystem, Serve, environment, make_cast, run_cli, unique_channel
+from tests.server_process import free_port, login, scratch_database
 
 pytestmark = pytest.mark.slow
 
@@ -25,9 +26,8 @@ OTHER_ORG = "bea@other.example"
 
 @dataclass
 class Pair:
-    pusher: Pusher
-    posting: Serve  # where the call is recorded (until POST /api/calls: a separate process)
-    console: Serve  # where the consoles are connected
+    phone_system: PhoneSystem  # posts to the first server
+    console: Serve  # the second server, where the consoles are connected
     logs: list[Path]
 
     def reader(self, email: str, headers: dict[str, str] | None = None) -> EventReader:
@@ -38,7 +38,7 @@ class Pair:
         return reader
 
     def push(self, ani: str, agent: str = SPECIALIST) -> dict[str, str]:
-        return self.pusher.push({"form": "9991234", "ani": ani, "agent": agent, "dnis": "8886201111"})
+        return self.phone_system.post_call(ani, agent)
 
 
 @pytest.fixture(scope="module", params=["database", "redis"])
@@ -48,15 +48,15 @@ def pair(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     with scratch_database() as database_url:
         env = environment(database_url, channel)
         run_cli(env, "migrate", "-v0")
-        run_cli(env, "shell", "-c", CAST_SCRIPT)
+        token = make_cast(env)
         servers = [Serve(env, folder / "a.log"), Serve(env, folder / "b.log")]
-        pusher = Pusher(env)
         try:
             for server in servers:
                 server.start()
-            yield Pair(pusher, servers[0], servers[1], [server.log for server in servers])
+            phone_system = PhoneSystem(servers[0].url, token)
+            yield Pair(phone_system, servers[1], [server.log for server in servers])
+            phone_system.close()
         finally:
-            pusher.stop()
             for server in servers:
                 server.stop()
 
@@ -110,7 +110,7 @@ def test_a_state_change_reaches_the_supervisor(pair: Pair) -> None:
     reader = pair.reader(SUPERVISOR)
     try:
         pushed = pair.push("9995550106")
-        pair.pusher.push({"call": pushed["call"], "state": "talking"})
+        pair.phone_system.answer(pushed["callId"], SPECIALIST)
         events = reader.wait_for(lambda events: any(e["state"] == "talking" for e in events))
         assert [e["state"] for e in events if e["call"] == pushed["call"]] == ["ringing", "talking"]
     finally:
@@ -127,8 +127,9 @@ def test_caller_numbers_never_reach_the_servers_logs(pair: Pair) -> None:
     time.sleep(0.5)
     for log in pair.logs:
         text = log.read_text()
-        assert "GET /console/events" in text or log == pair.logs[0]
         assert "9995550199" not in text
+    assert "POST /api/calls" in pair.logs[0].read_text()
+    assert "GET /console/events" in pair.logs[1].read_text()
 
 
 def test_an_anonymous_stream_is_refused(pair: Pair) -> None:
@@ -158,3 +159,29 @@ def test_the_stream_answers_only_get(pair: Pair) -> None:
 def test_the_stream_refuses_an_unknown_host(pair: Pair) -> None:
     answer = httpx.get(pair.console.url + "/console/events", headers={"Host": "evil.example"}, timeout=10)
     assert answer.status_code == 400
+
+
+def test_with_redis_away_calls_are_still_recorded_and_consoles_are_told_to_try_again(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    log = tmp_path_factory.mktemp("push-redis-away") / "server.log"
+    with scratch_database() as database_url:
+        env = {**environment(database_url, unique_channel()), "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}
+        run_cli(env, "migrate", "-v0")
+        token = make_cast(env)
+        server = Serve(env, log, workers=1)
+        server.start()
+        try:
+            phone_system = PhoneSystem(server.url, token)
+            posted = phone_system.post_call("9995550400", SPECIALIST)  # 201: recorded, with its draft
+            assert posted["report"]
+            phone_system.close()
+            client = httpx.Client(base_url=server.url, timeout=30)
+            login(client, SPECIALIST, PASSWORD)
+            answer = client.get("/console/events")
+            assert answer.status_code == 503
+            assert "try again" in answer.text
+            client.close()
+        finally:
+            server.stop()
+    assert "9995550400" not in log.read_text()

@@ -160,12 +160,17 @@ def test_a_save_after_the_session_ended_gets_a_401_the_page_can_act_on(cast: Cas
     assert report.values["summary"] == "typed while logged out"
 
 
-def test_invalid_input_changes_nothing(cast: Cast, specialist_client: Client) -> None:
+def test_a_correction_with_invalid_input_changes_nothing(cast: Cast, specialist_client: Client) -> None:
+    # A draft keeps what does not pass its check yet (tests/test_draft_keeps_everything_typed.py);
+    # a submitted report is corrected only with values that pass.
     report = open_draft(specialist_client)
+    data = editor_data(report, f_summary="done", submit_key="k")
+    assert specialist_client.post(f"/reports/{report.public_id}/submit", data, **JSON).status_code == 200
+    report.refresh_from_db()
     before = (report.version, dict(report.values))
     response = save(specialist_client, report, editor_data(report, f_summary="new", phone="not a phone"), **JSON)
     assert response.status_code == 400
-    assert "phone" in response.json()["errors"]
+    assert response.json()["errors"]["phone"] == [{"message": "This is not a phone number.", "code": "invalid"}]
     report.refresh_from_db()
     assert (report.version, report.values) == before
 
@@ -201,3 +206,23 @@ def test_a_typed_number_is_stored_as_plain_digits(cast: Cast, specialist_client:
         assert response.status_code == 200
         report.refresh_from_db()
         assert report.values["age"] == stored
+
+
+def test_a_call_start_with_fractions_of_a_second_is_not_a_change_nobody_made(
+    cast: Cast, specialist_client: Client
+) -> None:
+    # The editor shows whole seconds; posting them back must not rewrite what the phone system sent.
+    report = open_draft(
+        specialist_client, "/Telephony/GetCallReport?reportVer=9991234&callStart=2008-09-22T14:01:54.123Z"
+    )
+    sent = report.call_start
+    assert sent.microsecond == 123000
+    data = editor_data(report, f_summary="first", submit_key="k")
+    assert specialist_client.post(f"/reports/{report.public_id}/submit", data).status_code == 302
+    assert save(specialist_client, report, editor_data(report, f_summary="second")).status_code == 302
+    report.refresh_from_db()
+    assert report.call_start == sent
+    submitted = ReportChange.objects.get(report=report, action="submitted")
+    corrected = ReportChange.objects.get(report=report, action="corrected")
+    assert "call_start" not in submitted.changes
+    assert corrected.changes == {"summary": ["first", "second"]}

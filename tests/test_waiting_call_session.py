@@ -84,3 +84,17 @@ def test_maintenance_deletes_expired_sessions_and_old_login_attempts(cast: Cast)
     assert not Session.objects.filter(session_key=expired.cookies["sessionid"].value).exists()
     assert Session.objects.filter(session_key=live.cookies["sessionid"].value).exists()
     assert list(LoginAttempt.objects.filter(email="a@b.example").values_list("outcome", flat=True)) == ["failure"]
+
+
+def test_maintenance_runs_retention_too(cast: Cast) -> None:
+    from tests.reportdata import make_known
+
+    cast.org_a.retention_days = 1
+    cast.org_a.save(update_fields=["retention_days"])
+    known = make_known(cast)
+    out = StringIO()
+    call_command("maintenance", stdout=out)
+    known.r1.refresh_from_db()
+    assert known.r1.phone_e164 == "" and known.r1.redacted_at is not None
+    assert "lifeline:" in out.getvalue()
+    call_command("maintenance", "--skip-retention", stdout=StringIO())

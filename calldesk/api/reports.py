@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from django.db.models import Q, QuerySet
@@ -13,6 +14,9 @@ from ninja import Query, Router
 from calldesk.api.auth import token_of, token_reader
 from calldesk.api.bodies import ApiError
 from calldesk.api.schemas import READ_ERRORS, ReportOut, ReportPageOut, ReportQuery
+from calldesk.audit.models import AccessEvent
+from calldesk.audit.services import record_access
+from calldesk.configure.models import ApiToken
 from calldesk.reports.models import CallReport
 from calldesk.reports.search import ReportFilterForm
 from calldesk.reports.services import visible_reports
@@ -24,11 +28,14 @@ router = Router(tags=["reports"])
 def list_reports(request: HttpRequest, query: Query[ReportQuery]) -> ReportPageOut:
     """The filters of the report list (`from`, `to`, `agent`, `form`, `call_type`, `status`,
     `phone`, `f_<field key>`), newest call first, a page at a time: pass `next` as `cursor`."""
-    reader = token_reader(token_of(request))
+    token = token_of(request)
+    reader = token_reader(token)
     form = ReportFilterForm(reader, request.GET)
     if not form.is_valid():
         errors = {name: str(messages[0]) for name, messages in form.errors.items()}
         raise ApiError(422, "Some filters are not valid; see errors.", errors)
+    if form.cleaned_data.get("phone"):
+        _audit(request, token, AccessEvent.Action.PHONE_SEARCH, phone_e164=form.cleaned_data["phone"], page="api")
     assert reader.organization is not None
     reports = form.result().apply(visible_reports(reader), reader.organization.zone)
     newest_first = query.sort == "-call_start"
@@ -52,7 +59,15 @@ def get_report(request: HttpRequest, report_id: str) -> ReportOut:
     report = _with_relations(CallReport.objects.filter(organization=org, public_id=public_id)).first()
     if report is None:
         raise Http404("No such report.")
+    _audit(request, token_of(request), AccessEvent.Action.REPORT_VIEW, report=public_id, page="api")
     return report_out(report)
+
+
+def _audit(request: HttpRequest, token: ApiToken, action: str, **what: Any) -> None:
+    """The access audit, as for the pages (calldesk.audit): the token stands for the person."""
+    record_access(
+        action, request=request, organization=token.organization_id, actor=f"API token “{token.name}”", **what
+    )
 
 
 def _with_relations(reports: QuerySet[CallReport]) -> QuerySet[CallReport]:

@@ -3,7 +3,8 @@
 Append-only: an event is written once and never changed or deleted by the app (the model
 and its queryset refuse, and the database refuses too: triggers in migration 0001). It
 never holds a caller's number: a search by number keeps the number's keyed hash
-(calldesk.lib.keyed), so an admin can find "who searched for this number" by typing it.
+(calldesk.lib.crypto.phone_hash, the key that finds repeat callers), so an admin can find
+"who searched for this number" by typing it.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ class AccessEvent(models.Model):
     actor = models.CharField(max_length=254, blank=True)  # the email, or the API token's name
     action = models.CharField(max_length=32, choices=Action.choices)
     report = models.UUIDField(null=True, blank=True)  # the report's public id
-    phone_digest = models.CharField(max_length=64, blank=True)  # calldesk.lib.keyed.phone_digest
+    phone_digest = models.CharField(max_length=64, blank=True)  # calldesk.lib.crypto.phone_hash
     address = models.GenericIPAddressField(null=True, blank=True)
     details = models.JSONField(default=dict)  # never a number or personal field
 

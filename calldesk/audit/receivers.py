@@ -15,6 +15,7 @@ from calldesk.accounts.throttle import login_refused, normalise_email
 from calldesk.audit.models import AccessEvent
 from calldesk.audit.services import record_access
 from calldesk.configure.models import ApiToken
+from calldesk.configure.tokens import token_used
 from calldesk.dashboards.models import ExportRecord
 
 Action = AccessEvent.Action
@@ -56,14 +57,15 @@ def _export_saved(sender: Any, instance: ExportRecord, update_fields: Any = None
     )
 
 
-def _token_saved(sender: Any, instance: ApiToken, update_fields: Any = None, **kwargs: Any) -> None:
-    if update_fields and set(update_fields) == {"last_used_at"}:
-        record_access(
-            Action.TOKEN_USE,
-            organization=instance.organization_id,
-            actor=f"API token “{instance.name}”"[:254],
-            token=str(instance.public_id),
-        )
+def _token_used(sender: Any, token: ApiToken, **kwargs: Any) -> None:
+    # As often as the token's "last used" time is written: at most once a minute per token.
+    # What a token reads (reports, searches by number) is recorded by each API endpoint.
+    record_access(
+        Action.TOKEN_USE,
+        organization=token.organization_id,
+        actor=f"API token “{token.name}”",
+        token=str(token.public_id),
+    )
 
 
 def connect() -> None:
@@ -71,4 +73,4 @@ def connect() -> None:
     user_login_failed.connect(_login_failed, dispatch_uid="audit-login-failed")
     login_refused.connect(_login_refused, dispatch_uid="audit-login-refused")
     post_save.connect(_export_saved, sender=ExportRecord, dispatch_uid="audit-export")
-    post_save.connect(_token_saved, sender=ApiToken, dispatch_uid="audit-token")
+    token_used.connect(_token_used, dispatch_uid="audit-token")

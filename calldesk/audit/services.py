@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from calldesk.accounts.models import Organization, User
 from calldesk.audit.models import AccessEvent
 from calldesk.lib.clientaddr import client_address
-from calldesk.lib.keyed import phone_digest
+from calldesk.lib.crypto import phone_hash
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ def record_access(
         actor=(actor or (user.email if user is not None else ""))[:254],
         action=action,
         report=report,
-        phone_digest=phone_digest(phone_e164),
+        phone_digest=phone_hash(phone_e164),
         address=client_address(request) if request is not None else None,
         details=details,
     )

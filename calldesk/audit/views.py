@@ -20,12 +20,11 @@ from django.views.decorators.http import require_GET
 from calldesk.accounts.access import admin_required, current_user
 from calldesk.accounts.models import Organization, User
 from calldesk.audit.models import AccessEvent
+from calldesk.lib.crypto import phone_hash
 from calldesk.lib.datefields import BoundedDateField
-from calldesk.lib.keyed import phone_digest
-from calldesk.lib.phones import normalise_query
 from calldesk.reports.exports import neutralise
 from calldesk.reports.lists import page_number
-from calldesk.reports.search import day_range
+from calldesk.reports.search import PhoneQueryField, day_range
 
 PAGE_SIZE = 100
 CSV_COLUMNS = ["when", "who", "action", "report", "by phone number", "address", "details"]
@@ -49,18 +48,9 @@ class AccessFilterForm(forms.Form):
         self.fields["from"] = BoundedDateField(required=False, label="From", widget=date_input)
         self.fields["to"] = BoundedDateField(required=False, label="To", widget=date_input)
         self.fields["report"] = forms.UUIDField(required=False, label="Report id")
-        self.fields["phone"] = forms.CharField(
-            required=False, max_length=60, label="Phone number", help_text="Searches and exports by this number."
+        self.fields["phone"] = PhoneQueryField(
+            organization.phone_region, help_text="Searches and exports by this number."
         )
-
-    def clean_phone(self) -> str:
-        typed: str = self.cleaned_data["phone"].strip()
-        if not typed:
-            return ""
-        e164 = normalise_query(typed, self.organization.phone_region)
-        if not e164:
-            raise forms.ValidationError("Enter a whole phone number, e.g. 999-123-4567.")
-        return e164
 
     def events(self) -> QuerySet[AccessEvent]:
         data = self.cleaned_data
@@ -79,7 +69,7 @@ class AccessFilterForm(forms.Form):
         if data.get("report"):
             events = events.filter(report=data["report"])
         if data.get("phone"):
-            events = events.filter(phone_digest=phone_digest(data["phone"]))
+            events = events.filter(phone_digest=phone_hash(data["phone"]))
         return events.order_by("-at", "-id")
 
 

@@ -7,11 +7,15 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.dispatch import Signal
 from django.utils import timezone
 
 from calldesk.accounts.models import User
 from calldesk.configure.audit import record
 from calldesk.configure.models import ApiToken
+
+# Sent with `token` when a token's use is recorded (at most once per LAST_USED_STEP): the access audit listens.
+token_used = Signal()
 
 TOKEN_PREFIX = "cdk_"
 LAST_USED_STEP = timedelta(minutes=1)
@@ -68,7 +72,7 @@ def authenticate_token(raw: str) -> ApiToken | None:
     # admins only need to see that a token is in use.
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_STEP:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
-        # save(), not update(): the access audit records token use from this save's signal.
-        token.save(update_fields=["last_used_at"])
+        token_used.send(sender=ApiToken, token=token)
     return token

@@ -1,8 +1,9 @@
 """The figures behind the supervisors' dashboards (SPEC §4), one grouped query per chart.
 
-Every figure counts reports (one per call the phone system announced: each screen pop opens
-a draft) whose call started in the chosen days of the organization's zone, optionally of one
-form. Nothing here reads phone numbers or personal fields, so retention does not change it.
+Every figure counts the calls of the chosen days in the organization's zone, optionally of one
+form: reports by their call start (a screen pop opens a draft), and calls a phone system posted
+that never got a draft (nobody was resolved as their agent, SPEC §6) by when they arrived.
+Nothing here reads phone numbers or personal fields, so retention does not change it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from calldesk.callforms.models import CallForm
 from calldesk.lib.sealed import HASHED, value_hash
 from calldesk.reports.models import CallReport, Status
 from calldesk.reports.search import FilterField, call_type_labels, day_range, report_fields
+from calldesk.telephony.models import Call
 
 # Time from call start to submit, in buckets a supervisor reads at a glance.
 WAIT_BUCKETS: list[tuple[str, timedelta | None]] = [
@@ -67,6 +69,7 @@ class Dashboard:
     unsubmitted: int
     hangups_recorded: int
     charts: list[Chart]
+    unassigned: int = 0  # calls without a draft (among `unsubmitted`)
 
     def charts_json(self) -> list[dict[str, Any]]:
         return [asdict(chart) for chart in self.charts]
@@ -94,21 +97,69 @@ def build_dashboard(organization: Organization, start: date, end: date, form: Ca
             reports, dimensions, [overview, ("hour",), *((f"field_{i.key}",) for i in choice_fields)]
         )
         hangups = _sum_by(_grouped(unsubmitted, "call__end_reason"), 0)
+        lone = _calls_without_report(organization, lower, upper, form)
     statuses = _sum_by(grouped[overview], 0)
     hours = _sum_by(grouped[("hour",)], 0)
+    agents = _sum_by(grouped[overview], 2)
+    if lone.count:
+        statuses[UNASSIGNED] = lone.count
+        agents[None] = agents.get(None, 0) + lone.count
+        _add(hours, lone.hours)
+        _add(hangups, lone.hangups)
     total = sum(statuses.values())
     submitted = statuses.get(Status.SUBMITTED, 0)
     charts = [
         _per_hour(hours),
         _per_day(hours, start, end),
-        _chart("outcome", "Calls by outcome", statuses, dict(Status.choices)),
+        _chart("outcome", "Calls by outcome", statuses, {**dict(Status.choices), UNASSIGNED: "No draft (unassigned)"}),
         _chart("hangups", "Ended by the phone system, no submitted report", hangups, {"": "unknown reason"}),
-        _per_agent(_sum_by(grouped[overview], 2), organization),
+        _per_agent(agents, organization),
         _chart("call_type", "Calls per call type", _sum_by(grouped[overview], 1), call_type_labels(organization, form)),
         *(_per_choice(item, grouped[(f"field_{item.key}",)]) for item in choice_fields),
         _time_to_submit(_sum_by(grouped[overview], 3)),
     ]
-    return Dashboard(total, submitted, total - submitted, sum(hangups.values()), charts)
+    return Dashboard(total, submitted, total - submitted, sum(hangups.values()), charts, unassigned=lone.count)
+
+
+UNASSIGNED = "unassigned"
+
+
+@dataclass
+class LoneCalls:
+    """Calls of the range that have no report: how many, per hour, and the ended ones by cause."""
+
+    count: int
+    hours: dict[datetime, int]
+    hangups: dict[str, int]
+
+
+def _calls_without_report(
+    organization: Organization, lower: datetime | None, upper: datetime | None, form: CallForm | None
+) -> LoneCalls:
+    calls = Call.objects.filter(organization=organization, report__isnull=True)
+    if lower:
+        calls = calls.filter(received_at__gte=lower)
+    if upper:
+        calls = calls.filter(received_at__lt=upper)
+    if form is not None:
+        calls = calls.filter(form=form)
+    hour = Trunc("received_at", "hour", tzinfo=organization.zone)
+    ended = Case(When(ended_at__isnull=True, then=Value(False)), default=Value(True))
+    rows = list(
+        calls.order_by().annotate(h=hour, ended=ended).values_list("h", "ended", "end_reason").annotate(n=Count("id"))
+    )
+    hours: dict[datetime, int] = {}
+    hangups: dict[str, int] = {}
+    for moment, has_ended, reason, n in rows:
+        hours[moment] = hours.get(moment, 0) + n
+        if has_ended:
+            hangups[reason] = hangups.get(reason, 0) + n
+    return LoneCalls(sum(hours.values()), hours, hangups)
+
+
+def _add(counts: dict[Any, int], more: dict[Any, int]) -> None:
+    for key, n in more.items():
+        counts[key] = counts.get(key, 0) + n
 
 
 @contextmanager

@@ -49,9 +49,10 @@ class Channel(Protocol):
     def announce(self, event_id: int) -> None:
         """Called once the event's transaction has committed (synchronous code)."""
 
-    async def listen(self, deliver: Deliver, ready: asyncio.Event) -> None:
+    async def listen(self, deliver: Deliver, ready: asyncio.Event, missed: Callable[[], None]) -> None:
         """Runs for the life of a serving process, handing every new event to `deliver`; sets
-        `ready` once every event committed from then on will be delivered."""
+        `ready` once every event committed from then on will be delivered, and calls `missed`
+        when events may have been lost on the way (the consoles then catch up from the log)."""
 
 
 # The push's database reads (polls, catch-up, a console's login check) run on these threads, never
@@ -80,7 +81,7 @@ class DatabaseChannel:
         # Nothing to send: the committed row is what the pollers find.
         return None
 
-    async def listen(self, deliver: Deliver, ready: asyncio.Event) -> None:
+    async def listen(self, deliver: Deliver, ready: asyncio.Event, missed: Callable[[], None]) -> None:
         while True:
             try:
                 self.low = await read(events.latest_event_id)
@@ -133,7 +134,8 @@ class RedisChannel:
             # The call is recorded; a console that missed the push catches up when it reconnects.
             logger.exception("push: publishing to Redis failed")
 
-    async def listen(self, deliver: Deliver, ready: asyncio.Event) -> None:
+    async def listen(self, deliver: Deliver, ready: asyncio.Event, missed: Callable[[], None]) -> None:
+        broken = False
         while True:
             client = aioredis.from_url(self.url)
             try:
@@ -142,6 +144,9 @@ class RedisChannel:
                     async for message in pubsub.listen():
                         if message["type"] == "subscribe":
                             ready.set()  # Redis confirmed: every later publish reaches us
+                            if broken:  # what was published while we were away never came
+                                missed()
+                                broken = False
                         if message["type"] != "message":
                             continue
                         ids = [int(message["data"])]
@@ -149,6 +154,7 @@ class RedisChannel:
                         if found:
                             await deliver(found)
             except Exception:
+                broken = True
                 logger.exception("push: the Redis subscription failed; resubscribing")
                 await asyncio.sleep(1)
             finally:

@@ -14,9 +14,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from calldesk.accounts.models import User
-from calldesk.push.models import CallState, PushEvent
+from calldesk.push.models import PushEvent
 from calldesk.reports.models import CallReport
 from calldesk.telephony.models import Call
+from calldesk.telephony.reading import read_params
 
 # Catch-up reaches back this far; older events are deleted (they only ever served catch-up).
 KEEP_EVENTS = timedelta(hours=24)
@@ -67,12 +68,6 @@ class Pushed:
         return self.encoded[pop]
 
 
-def call_state(call: Call) -> CallState:
-    if call.ended_at is not None:
-        return CallState.ENDED
-    return CallState.TALKING if call.answered_at is not None else CallState.RINGING
-
-
 def visible_events(viewer: Viewer) -> Q:
     """The events `viewer` may receive, as a filter (the SQL twin of `Pushed.visible_to`)."""
     mine = Q(organization_id=viewer.organization_id)
@@ -82,8 +77,15 @@ def visible_events(viewer: Viewer) -> Q:
 
 
 def line_of(call: Call) -> str:
-    sent = {str(name).strip().lower(): str(value) for name, value in reversed(call.params)}
-    return next((sent[name] for name in LINE_PARAMETERS if sent.get(name, "").strip()), "")
+    sent = read_params([(str(name), str(value)) for name, value in call.params])
+    return next((sent.get(name) for name in LINE_PARAMETERS if sent.get(name)), "")
+
+
+def caller_of(call: Call, report: CallReport | None) -> str:
+    """The number as the draft holds it; a call without a draft (no agent) as the phone system sent it."""
+    if report is not None:
+        return report.phone_raw or report.phone_e164
+    return read_params([(str(name), str(value)) for name, value in call.params]).get("ani")
 
 
 def describe(call: Call, report: CallReport | None, state: str) -> dict[str, Any]:
@@ -92,7 +94,7 @@ def describe(call: Call, report: CallReport | None, state: str) -> dict[str, Any
     return {
         "call": str(call.public_id),
         "state": state,
-        "caller": (report.phone_raw or report.phone_e164) if report is not None else "",
+        "caller": caller_of(call, report),
         "line": line_of(call),
         "form": call.form.name,
         "receivedAt": call.received_at.isoformat(),

@@ -21,7 +21,7 @@ class Subscription:
     def __init__(self, viewer: Viewer) -> None:
         self.viewer = viewer
         self.queue: asyncio.Queue[Pushed] = asyncio.Queue(QUEUE_LIMIT)
-        self.overflowed = asyncio.Event()
+        self.behind = asyncio.Event()
 
 
 class Hub:
@@ -35,7 +35,9 @@ class Hub:
         delivered to the subscription (earlier ones are the caller's catch-up)."""
         if self.listener is None or self.listener.done():
             self.ready = asyncio.Event()
-            self.listener = asyncio.get_running_loop().create_task(get_channel().listen(self.deliver, self.ready))
+            self.listener = asyncio.get_running_loop().create_task(
+                get_channel().listen(self.deliver, self.ready, self.missed)
+            )
         # Raises TimeoutError while the channel cannot listen (database or Redis away); the stream
         # then answers 503 and the console tries again.
         await asyncio.wait_for(self.ready.wait(), READY_SECONDS)
@@ -52,6 +54,12 @@ class Hub:
     def count(self) -> int:
         return sum(len(consoles) for consoles in self.by_organization.values())
 
+    def missed(self) -> None:
+        """Events may have been lost: every console here reconnects and catches up from the log."""
+        for consoles in self.by_organization.values():
+            for subscription in consoles:
+                subscription.behind.set()
+
     async def deliver(self, events: list[Pushed]) -> None:
         for event in events:
             for subscription in list(self.by_organization.get(event.organization_id, ())):
@@ -60,7 +68,7 @@ class Hub:
                 try:
                     subscription.queue.put_nowait(event)
                 except asyncio.QueueFull:
-                    subscription.overflowed.set()
+                    subscription.behind.set()
 
 
 _hubs: dict[asyncio.AbstractEventLoop, Hub] = {}

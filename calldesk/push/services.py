@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 
 from calldesk.push.channel import get_channel
-from calldesk.push.events import call_state
 from calldesk.push.models import PushEvent
 from calldesk.reports.models import CallReport
 
@@ -35,7 +34,7 @@ def publish_call(call: Call, *, pop_for: User | None = None) -> None:
     event = PushEvent.objects.create(
         organization_id=call.organization_id,
         call=call,
-        state=call_state(call),
+        state=call.state,
         pop_for=pop_for,
         agent_id=report.agent_id if report is not None else None,
     )

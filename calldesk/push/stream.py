@@ -122,7 +122,7 @@ async def stream(scope: Scope, receive: Receive, send: Send) -> None:
         replayed = {event.id for event in missed}
         for event in missed:
             await send({"type": "http.response.body", "body": event.message(viewer), "more_body": True})
-        await _relay(subscription.queue, subscription.overflowed, disconnected, send, viewer, replayed)
+        await _relay(subscription.queue, subscription.behind, disconnected, send, viewer, replayed)
         if not disconnected.done():
             await send({"type": "http.response.body", "body": b"", "more_body": False})
     except OSError:
@@ -134,30 +134,36 @@ async def stream(scope: Scope, receive: Receive, send: Send) -> None:
 
 async def _relay(
     queue: asyncio.Queue[events.Pushed],
-    overflowed: asyncio.Event,
+    behind: asyncio.Event,
     disconnected: asyncio.Future[None],
     send: Send,
     viewer: Viewer,
     replayed: set[int],
 ) -> None:
+    """Sends each event of `queue` until the browser goes, the stream's time is up, or the hub
+    says this console is `behind` (it then reconnects and catches up from the push log)."""
     ends = time.monotonic() + STREAM_SECONDS
-    while not disconnected.done() and not overflowed.is_set():
-        left = ends - time.monotonic()
-        if left <= 0:
-            return
-        waiting = asyncio.ensure_future(queue.get())
-        either: set[asyncio.Future[Any]] = {waiting, disconnected}
-        done, _ = await asyncio.wait(
-            either, timeout=min(HEARTBEAT_SECONDS, left), return_when=asyncio.FIRST_COMPLETED
-        )
-        if waiting in done:
-            event = waiting.result()
-            if event.id not in replayed:
-                await send({"type": "http.response.body", "body": event.message(viewer), "more_body": True})
-        else:
+    fell_behind = asyncio.ensure_future(behind.wait())
+    try:
+        while not disconnected.done() and not behind.is_set():
+            left = ends - time.monotonic()
+            if left <= 0:
+                return
+            waiting = asyncio.ensure_future(queue.get())
+            either: set[asyncio.Future[Any]] = {waiting, disconnected, fell_behind}
+            done, _ = await asyncio.wait(
+                either, timeout=min(HEARTBEAT_SECONDS, left), return_when=asyncio.FIRST_COMPLETED
+            )
+            if waiting in done:
+                event = waiting.result()
+                if event.id not in replayed:
+                    await send({"type": "http.response.body", "body": event.message(viewer), "more_body": True})
+                continue
             waiting.cancel()
-            if not disconnected.done():
+            if not done:  # quiet for HEARTBEAT_SECONDS: keep proxies from closing the stream
                 await send({"type": "http.response.body", "body": b": still here\n\n", "more_body": True})
+    finally:
+        fell_behind.cancel()
 
 
 async def _until_disconnect(receive: Receive) -> None:

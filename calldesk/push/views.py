@@ -29,7 +29,7 @@ def open_calls(user: User) -> list[dict[str, object]]:
         .select_related("form", "report__agent")
         .order_by("-received_at")[:BOARD_LIMIT]
     )
-    return [events.describe(call, events.report_of(call), events.call_state(call)) for call in calls]
+    return [events.describe(call, events.report_of(call), call.state) for call in calls]
 
 
 @login_required

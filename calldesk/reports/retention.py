@@ -98,7 +98,10 @@ def _redact_batch(
                     touched_calls.append(report.call.pk)
         ids = [report.pk for report in batch]
         # `update`/`bulk_update` leave `version` and `updated_at` alone: a redaction is not an edit.
-        CallReport.objects.filter(pk__in=ids).update(phone_raw="", phone_e164="", phone_hash="", redacted_at=now)
+        # `unchecked` holds what was typed and not yet checked (any field, the phone included).
+        CallReport.objects.filter(pk__in=ids).update(
+            phone_raw="", phone_e164="", phone_hash="", unchecked={}, redacted_at=now
+        )
         CallReport.objects.bulk_update(blanked_values, ["values"])
         for name, redacted in calls.items():
             Call.objects.bulk_update(redacted, [name])

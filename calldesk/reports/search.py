@@ -160,6 +160,24 @@ class ReportFilter:
         return {key: value for key, value in data.items() if value not in ("", {})}
 
 
+class PhoneQueryField(forms.CharField):
+    """A phone number typed to search by, cleaned to E.164 in the organization's region
+    ("" when empty); a partial number is an error, since it would match nothing."""
+
+    def __init__(self, region: str, **kwargs: Any) -> None:
+        self.region = region
+        super().__init__(required=False, max_length=60, label="Phone number", **kwargs)
+
+    def clean(self, value: Any) -> str:
+        typed: str = super().clean(value).strip()
+        if not typed:
+            return ""
+        e164 = normalise_query(typed, self.region)
+        if not e164:
+            raise forms.ValidationError("Enter a whole phone number, e.g. 999-123-4567.")
+        return e164
+
+
 class ReportFilterForm(forms.Form):
     """The list's filter bar. Field names are the query-string names (`from`, `to`, …)."""
 
@@ -187,22 +205,13 @@ class ReportFilterForm(forms.Form):
             required=False,
             label="Status",
         )
-        self.fields["phone"] = forms.CharField(required=False, max_length=60, label="Phone number")
+        self.fields["phone"] = PhoneQueryField(self.organization.phone_region)
         self.report_fields = {item.key: item for item in report_fields(self.organization)}
         for item in self.report_fields.values():
             self.fields[FIELD_PREFIX + item.key] = _value_field(item)
         self.fields["sort"] = forms.ChoiceField(
             choices=[(key, key) for key in SORTS], required=False, widget=forms.HiddenInput
         )
-
-    def clean_phone(self) -> str:
-        typed: str = self.cleaned_data["phone"].strip()
-        if not typed:
-            return ""
-        e164 = normalise_query(typed, self.organization.phone_region)
-        if not e164:
-            raise forms.ValidationError("Enter a whole phone number, e.g. 999-123-4567.")
-        return e164
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

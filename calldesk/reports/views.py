@@ -19,16 +19,28 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from calldesk.accounts.access import current_user
+from calldesk.accounts.models import User
+from calldesk.callforms.revision_cache import revision_definition
 from calldesk.lib.confirm import Confirmation, is_confirmed
 from calldesk.lib.phones import display_e164, shown_number
+from calldesk.reports.checks import REQUIRED
 from calldesk.reports.display import call_record, change_rows, report_rows
-from calldesk.reports.forms import PREFIX, ReportForm, initial_for
+from calldesk.reports.forms import (
+    Reading,
+    editor_fields,
+    read_editor,
+    required_problems,
+    shown_from_report,
+    unchecked_problems,
+)
 from calldesk.reports.history import earlier_calls
 from calldesk.reports.models import CallReport, Status
 from calldesk.reports.services import (
     NotEditable,
     VersionConflict,
     abandon_report,
+    autosave_draft,
+    autosave_row,
     can_edit,
     can_view,
     close_report,
@@ -69,40 +81,101 @@ def get_report(request: HttpRequest, public_id: UUID) -> CallReport:
     return report
 
 
-def _form(request: HttpRequest, report: CallReport, data: Any = None, enforce_required: bool = False) -> ReportForm:
-    definition = report.revision.definition
-    zone = report.organization.zone
+def _draft_row(request: HttpRequest, public_id: UUID) -> CallReport:
+    """The report with only the columns autosave needs, if this user may see it, else 404."""
+    report = autosave_row(public_id)
+    if report is None or not can_view(current_user(request), report):
+        raise Http404("No such report")
+    return report
+
+
+def _agent_finder(user: User, report: CallReport) -> Callable[[str], User | None]:
+    """The Agent list's choice by public id: the user themselves without a query, else a user
+    of the report's organization who is active (or is already the report's agent: a report
+    keeps the agent who took the call after they leave)."""
+
+    def find(public_id: str) -> User | None:
+        if public_id == str(user.public_id) and user.organization_id == report.organization_id:
+            return user
+        try:
+            UUID(public_id)
+        except ValueError:
+            return None
+        found = User.objects.filter(organization_id=report.organization_id, public_id=public_id).first()
+        return found if found is not None and (found.is_active or found.pk == report.agent_id) else None
+
+    return find
+
+
+def _read(request: HttpRequest, report: CallReport) -> Reading:
+    """The editor's form as posted, checked against the report's own revision."""
     user = current_user(request)
-    # Supervisors may name any agent; a specialist chooses between the one sent and themselves.
-    options = None if user.is_supervisor else list(dict.fromkeys(u for u in (report.agent, user) if u is not None))
-    return ReportForm(
-        definition,
-        report.organization,
-        data=data,
-        initial=initial_for(report, definition, zone),
-        enforce_required=enforce_required,
-        agent_options=options,
+    # The report is of the user's own organization (can_view), which the login loaded already.
+    organization = user.organization
+    assert organization is not None and organization.pk == report.organization_id
+    return read_editor(
+        revision_definition(report.revision_id),
+        request.POST,
+        organization.zone,
+        organization.phone_region,
+        _agent_finder(user, report),
+        current=report,
     )
 
 
+def _agents(user: User, report: CallReport) -> list[User]:
+    """The people the Agent list offers. Supervisors may name any agent; a specialist chooses
+    between the one the phone system named and themselves (a list of every user would cost a
+    query and an option per user on every screen pop)."""
+    if user.is_supervisor:
+        return list(
+            User.objects.filter(organization_id=report.organization_id, is_active=True).order_by("name", "email")
+        )
+    return list(dict.fromkeys(u for u in (report.agent, user) if u is not None))
+
+
 def _editor(
-    request: HttpRequest, report: CallReport, form: ReportForm, status: int = 200, **extra: Any
+    request: HttpRequest,
+    report: CallReport,
+    shown: dict[str, Any],
+    problems: dict[str, str],
+    status: int = 200,
+    **extra: Any,
 ) -> HttpResponse:
+    """The editor page: `shown` holds each field's value (stored, or as posted), `problems` the marks."""
     definition = report.revision.definition
+    user = current_user(request)
+    builtins, custom = editor_fields(
+        definition, shown, problems, _agents(user, report), report.organization.phone_region
+    )
+    if extra.get("submit_failed"):
+        # Take the specialist to the first problem, also without the editor's script.
+        first = next((item for item in [*builtins, *custom] if item.problems), None)
+        if first is not None:
+            first.autofocus = True
     context = {
         "report": report,
-        "form": form,
-        "builtin_fields": [form["agent"], form["call_start"], form["phone"], form["call_type"]],
-        "custom_fields": [(form[PREFIX + item.key], item.required) for item in definition.fields],
+        "builtin_fields": builtins,
+        "custom_fields": custom,
+        "marked": sum(1 for item in [*builtins, *custom] if item.problems),
         "non_data_types": [c for c in definition.call_types if not c.data],
         "notices": report.call.notices if report.call else [],
         "phone_display": display_e164(report.phone_e164),
-        "earlier": earlier_calls(current_user(request), report),
+        "earlier": earlier_calls(user, report),
         # One key per page load: however often this page's submit is sent, it submits once.
         "submit_key": uuid4().hex,
         **extra,
     }
     return render(request, "reports/editor.html", context, status=status)
+
+
+def _stored_editor(request: HttpRequest, report: CallReport) -> HttpResponse:
+    """The editor on a report as stored, its kept typed values marked."""
+    definition = report.revision.definition
+    organization = report.organization
+    shown = shown_from_report(report, definition, organization.zone)
+    problems = unchecked_problems(definition, report.unchecked, organization.zone, organization.phone_region)
+    return _editor(request, report, shown, problems)
 
 
 @login_required
@@ -111,7 +184,7 @@ def report_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
     report = get_report(request, public_id)
     user = current_user(request)
     if report.is_draft and can_edit(user, report):
-        return _editor(request, report, _form(request, report))
+        return _stored_editor(request, report)
     return render(
         request,
         "reports/detail.html",
@@ -135,7 +208,7 @@ def report_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
     report = get_report(request, public_id)
     if not can_edit(current_user(request), report):
         raise Http404("No such report")
-    return _editor(request, report, _form(request, report))
+    return _stored_editor(request, report)
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -149,11 +222,48 @@ def _base_version(request: HttpRequest) -> int:
         return -1
 
 
+def _errors_json(problems: dict[str, str]) -> dict[str, list[dict[str, str]]]:
+    """Problems in the shape of Django's form.errors.get_json_data()."""
+    return {
+        name: [{"message": message, "code": "required" if message == REQUIRED else "invalid"}]
+        for name, message in problems.items()
+    }
+
+
 @require_POST
 @editor_login_required
 def report_save(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """Autosave of a draft, or a correction of a submitted report."""
-    return _write(request, public_id, submit=False)
+    report = _draft_row(request, public_id)
+    if report.status != Status.DRAFT:
+        return _write(request, public_id, submit=False)
+    return _autosave(request, report)
+
+
+def _autosave(request: HttpRequest, report: CallReport) -> HttpResponse:
+    """A draft's save: everything typed is kept, whether or not it passes its check yet (SPEC
+    §3); what does not is marked. One query to read, one guarded UPDATE to write."""
+    reading = _read(request, report)
+    try:
+        written = autosave_draft(report, current_user(request), reading.data, _base_version(request))
+    except VersionConflict as conflict:
+        return _conflict(request, conflict.current, reading)
+    url = f"/reports/{written.public_id}/"
+    if _wants_json(request):
+        return JsonResponse(
+            {
+                "ok": True,
+                "version": written.version,
+                "saved_at": written.updated_at.isoformat(),
+                "url": url,
+                "marked": _errors_json(reading.problems),
+            }
+        )
+    if reading.problems:
+        messages.warning(request, "Draft saved. The marked fields need a look before you submit.")
+    else:
+        messages.success(request, "Draft saved.")
+    return redirect(url)
 
 
 @require_POST
@@ -163,37 +273,41 @@ def report_submit(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 
 def _write(request: HttpRequest, public_id: UUID, *, submit: bool) -> HttpResponse:
-    """Save or submit the editor's form: the same checks and answers for both, JSON for the
-    editor's script and pages without it."""
+    """Submit a draft, or save a correction: every value must pass its check (and, to submit a
+    data call, every required field be filled); JSON for the editor's script, pages without it."""
     report = get_report(request, public_id)
     user = current_user(request)
     if not can_edit(user, report):
         raise Http404("No such report")
-    form = _form(request, report, data=request.POST, enforce_required=submit)
-    if not form.is_valid():
+    reading = _read(request, report)
+    problems = dict(reading.problems)
+    if submit:
+        problems.update(required_problems(report.revision.definition, reading, report.call_type))
+    if problems:
         if _wants_json(request):
-            return JsonResponse({"ok": False, "errors": form.errors.get_json_data()}, status=400)
-        return _editor(request, report, form, status=400, submit_failed=submit)
+            return JsonResponse({"ok": False, "errors": _errors_json(problems)}, status=400)
+        return _editor(request, report, reading.posted, problems, status=400, submit_failed=True)
     try:
         if submit:
             key = request.POST.get("submit_key", "")
-            written = submit_report(report, user, form.report_data(), _base_version(request), key)
+            written = submit_report(report, user, reading.data, _base_version(request), key)
         else:
-            written = save_report(report, user, form.report_data(), _base_version(request))
+            written = save_report(report, user, reading.data, _base_version(request))
     except VersionConflict as conflict:
-        return _conflict(request, report, form, conflict.current)
+        return _conflict(request, conflict.current, reading)
     except NotEditable as exc:
         return _refused(request, report, str(exc))
     url = f"/reports/{written.public_id}/"
+    # Shown on the page the specialist lands on, with the script or without.
+    messages.success(request, "Report submitted." if submit else "Correction saved.")
     if _wants_json(request):
         return JsonResponse(
             {"ok": True, "version": written.version, "saved_at": written.updated_at.isoformat(), "url": url}
         )
-    messages.success(request, "Report submitted." if submit else "Saved.")
     return redirect(url)
 
 
-def _conflict(request: HttpRequest, report: CallReport, form: ReportForm, current: CallReport) -> HttpResponse:
+def _conflict(request: HttpRequest, current: CallReport, reading: Reading) -> HttpResponse:
     message = (
         f"Someone else saved this report (now version {current.version}) after you opened it. "
         "Your changes were not saved; both versions are shown."
@@ -209,7 +323,10 @@ def _conflict(request: HttpRequest, report: CallReport, form: ReportForm, curren
             },
             status=409,
         )
-    return _editor(request, current, form, status=409, conflict=message, theirs=report_rows(current))
+    report = get_report(request, current.public_id)
+    return _editor(
+        request, report, reading.posted, reading.problems, status=409, conflict=message, theirs=report_rows(report)
+    )
 
 
 def _refused(request: HttpRequest, report: CallReport, message: str) -> HttpResponse:
@@ -247,16 +364,16 @@ def report_close(request: HttpRequest, public_id: UUID) -> HttpResponse:
     call_type = report.revision.definition.call_type(request.POST.get("close_as", ""))
     if call_type is None or call_type.data:
         return _refused(request, report, "Choose a call type that closes without a report.")
-    # What was typed is kept when it is valid; a closed call never waits on a field.
-    form = _form(request, report, data=request.POST)
-    typed = form.report_data() if form.is_valid() else None
+    # What was typed is kept, as a draft keeps it; a closed call never waits on a field. Only
+    # the editor's own form carries it (with its version): a bare close changes nothing else.
+    typed = _read(request, report).data if "version" in request.POST else None
     try:
         closed = close_report(report, current_user(request), call_type.key, typed)
     except NotEditable as exc:
         return _refused(request, report, str(exc))
+    messages.success(request, f"Closed as {call_type.label.lower()}.")
     if _wants_json(request):
         return JsonResponse({"ok": True, "version": closed.version, "url": f"/reports/{closed.public_id}/"})
-    messages.success(request, f"Closed as {call_type.label.lower()}.")
     return redirect(f"/reports/{closed.public_id}/")
 
 

@@ -72,15 +72,16 @@ def answer_call(call: Call, user: User | None, now: datetime | None = None) -> C
         if user is not None:
             if report is None:
                 report = _draft_from_record(locked, user)
-                changed = report is not None
+                changed = changed or report is not None
             elif report.status == Status.DRAFT and report.version == 1 and report.author_id != user.pk:
                 report.author = user
                 report.agent = user
                 report.save(update_fields=["author", "agent", "updated_at"])
                 changed = True
         if changed:
-            popped = user if report is not None and report.author_id == getattr(user, "pk", None) else None
-            publish_call(locked, pop_for=popped)
+            # The draft opens in the answering specialist's console when it is theirs now.
+            theirs = user is not None and report is not None and report.author_id == user.pk
+            publish_call(locked, pop_for=user if theirs else None)
     call.answered_at = locked.answered_at
     return report
 

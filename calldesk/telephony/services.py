@@ -129,10 +129,19 @@ class OpenedCall:
     reused: bool  # the same URL within 15 minutes, or a callId already recorded: the existing draft
 
 
-def open_call(user: User, pairs: list[tuple[str, str]]) -> OpenedCall:
+def open_call(
+    user: User,
+    pairs: list[tuple[str, str]],
+    source: CallSource = CallSource.URL,
+    organization: Organization | None = None,
+) -> OpenedCall:
     """The telephony URL: record the call and open its draft for the logged-in `user`, or reopen
-    the draft of the same URL within 15 minutes, or of the same callId (SPEC §2, §6)."""
-    org = user.organization
+    the draft of the same URL within 15 minutes, or of the same callId (SPEC §2, §6).
+
+    `source=CallSource.API` with `organization` opens a draft without anyone logged in (`user`
+    is the author of record when no agent resolves); the API itself goes through
+    `lifecycle.record_call`, which also records calls without a draft and pushes them."""
+    org = organization or user.organization
     assert org is not None, "a user without an organization cannot open calls"
     now = timezone.now()
     reading = read_call(org, pairs, now)
@@ -141,27 +150,29 @@ def open_call(user: User, pairs: list[tuple[str, str]]) -> OpenedCall:
         # SQLite's transactions already take the database's one write lock at BEGIN (IMMEDIATE).
         if connection.features.has_select_for_update:
             User.objects.select_for_update().filter(pk=user.pk).first()
-        # Nearly always nothing: look for the id alone, load the call and draft only if found.
-        previous_id = (
-            Call.objects.filter(
-                opened_by=user,
-                fingerprint=reading.fingerprint,
-                received_at__gte=now - REOPEN_WINDOW,
-                report__status=Status.DRAFT,
+        if source == CallSource.URL:
+            # Nearly always nothing: look for the id alone, load the call and draft only if found.
+            previous_id = (
+                Call.objects.filter(
+                    opened_by=user,
+                    fingerprint=reading.fingerprint,
+                    received_at__gte=now - REOPEN_WINDOW,
+                    report__status=Status.DRAFT,
+                )
+                .order_by("-received_at")
+                .values_list("pk", flat=True)
+                .first()
             )
-            .order_by("-received_at")
-            .values_list("pk", flat=True)
-            .first()
-        )
-        if previous_id is not None:
-            previous = Call.objects.select_related("report").get(pk=previous_id)
-            return OpenedCall(previous, previous.report, reused=True)
-        call, created = record(org, reading, CallSource.URL, opened_by=user)
+            if previous_id is not None:
+                previous = Call.objects.select_related("report").get(pk=previous_id)
+                return OpenedCall(previous, previous.report, reused=True)
+        call, created = record(org, reading, source, opened_by=user if source == CallSource.URL else None)
         existing = None if created else CallReport.objects.filter(call=call).first()
         if existing is not None:
             return OpenedCall(call, existing, reused=True)
         # A new call, or one the API recorded without a draft (nobody was resolved as its agent).
-        report = start_draft(call, reading, author=user, agent=reading.agent, by=user)
+        author = reading.agent if source == CallSource.API and reading.agent else user
+        report = start_draft(call, reading, author=author, agent=reading.agent, by=user)
     return OpenedCall(call, report, reused=False)
 
 

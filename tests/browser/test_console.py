@@ -1,6 +1,7 @@
-"""The live console in real Chromium, on a `calldesk serve` other than the one that records the
-call: the draft opens in the report window, a disconnected console catches up, supervisors see
-the organization's calls move. Once on the embedded default (database channel), once through Redis."""
+"""The live console in real Chromium, on a `calldesk serve` other than the one a phone system posts
+the call to (POST /api/calls): the draft opens in the report window, a disconnected console
+catches up, supervisors see the organization's calls move. Once on the embedded default
+(database channel), once through Redis."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import EXPECT_TIMEOUT_MS
 from tests.cast import PASSWORD
-from tests.push_servers import CAST_SCRIPT, Pusher, Serve, environment, run_cli, unique_channel
+from tests.push_servers import PhoneSystem, Serve, environment, make_cast, run_cli, unique_channel
 from tests.server_process import scratch_database
 
 pytestmark = pytest.mark.slow
@@ -24,15 +25,11 @@ EDITOR = re.compile(r"/reports/[0-9a-f-]{36}/edit/$")
 
 @dataclass
 class Servers:
-    pusher: Pusher
-    posting: Serve
-    console: Serve
+    phone_system: PhoneSystem  # posts to the first server
+    console: Serve  # the second server, where the console is open
 
     def push(self, ani: str, agent: str = "sam@lifeline.example") -> dict[str, str]:
-        return self.pusher.push({"form": FORM, "ani": ani, "agent": agent, "dnis": "8886201111"})
-
-    def move(self, call: str, state: str) -> None:
-        self.pusher.push({"call": call, "state": state})
+        return self.phone_system.post_call(ani, agent, form=FORM)
 
 
 @pytest.fixture(scope="module", params=["database", "redis"])
@@ -42,15 +39,15 @@ def servers(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     with scratch_database() as database_url:
         env = environment(database_url, channel)
         run_cli(env, "migrate", "-v0")
-        run_cli(env, "shell", "-c", CAST_SCRIPT)
+        token = make_cast(env)
         posting, console = Serve(env, folder / "a.log"), Serve(env, folder / "b.log")
-        pusher = Pusher(env)
         try:
             posting.start()
             console.start()
-            yield Servers(pusher, posting, console)
+            phone_system = PhoneSystem(posting.url, token)
+            yield Servers(phone_system, console)
+            phone_system.close()
         finally:
-            pusher.stop()
             posting.stop()
             console.stop()
 
@@ -132,12 +129,12 @@ def test_the_supervisors_console_shows_calls_ringing_talking_and_unassigned(
     expect(board.locator(f'ul[data-column="ringing"] li[data-call="{pushed["call"]}"]')).to_contain_text(
         "Sam Specialist"
     )
-    servers.move(pushed["call"], "talking")
+    servers.phone_system.answer(pushed["callId"], "sam@lifeline.example")
     expect(board.locator(f'ul[data-column="talking"] li[data-call="{pushed["call"]}"]')).to_be_visible()
     expect(board.locator(f'ul[data-column="ringing"] li[data-call="{pushed["call"]}"]')).to_have_count(0)
     nobody = servers.push("9995550308", agent="nobody@lifeline.example")
     expect(board.locator(f'ul[data-column="unassigned"] li[data-call="{nobody["call"]}"]')).to_be_visible()
-    servers.move(pushed["call"], "ended")
+    servers.phone_system.hang_up(pushed["call"])
     expect(board.locator(f'li[data-call="{pushed["call"]}"]')).to_have_count(0)
     # A call shown on the board is no pop: the supervisor's own list stays empty.
     expect(console_page.locator("#console-calls li")).to_have_count(0)

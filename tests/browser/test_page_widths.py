@@ -23,7 +23,7 @@ def overflow(page: Page) -> int:
     return int(page.evaluate("document.documentElement.scrollWidth - window.innerWidth"))
 
 
-def visit(page: Page, path: str, who: str, size: str) -> None:
+def visit(page: Page, path: str, who: str, size: str, fits: bool = True) -> None:
     width, height = SIZES[size]
     page.set_viewport_size({"width": width, "height": height})
     response = page.goto(path)
@@ -34,7 +34,8 @@ def visit(page: Page, path: str, who: str, size: str) -> None:
     shots.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
     page.screenshot(path=str(shots / f"{name}-first-screen.png"))
-    assert overflow(page) <= 0, f"{path} as {who} on a {size} is {overflow(page)} px too wide"
+    if fits:
+        assert overflow(page) <= 0, f"{path} as {who} on a {size} is {overflow(page)} px too wide"
 
 
 def test_a_200_character_name_does_not_widen_users_or_audit(cast: Cast, page: Page, login: Login) -> None:
@@ -51,7 +52,6 @@ def test_a_200_character_name_does_not_widen_users_or_audit(cast: Cast, page: Pa
 def test_every_page_fits_laptops_and_phones_for_every_role(cast: Cast, page: Page, login: Login) -> None:
     known = make_known(cast)
     draft = make_report(cast.form_a, cast.specialist, known.r1.call_start, status="draft", phone=(CALLER, CALLER_E164))
-    assert draft.pk
     specialist_pages = ["/reports/unfinished/", "/reports/", f"/reports/{known.r1.public_id}/", "/no/such/page"]
     supervisor_pages = [
         *specialist_pages,
@@ -86,3 +86,6 @@ def test_every_page_fits_laptops_and_phones_for_every_role(cast: Cast, page: Pag
         for size in SIZES:
             for path in paths:
                 visit(page, path, who, size)
+            if who == "specialist":
+                # The editor's layout is issue 10's points 1-4 (another change): looked at, not checked here.
+                visit(page, f"/reports/{draft.public_id}/", who, size, fits=False)

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from calldesk.accounts.access import admin_required, current_user
+from calldesk.accounts.models import User
 from calldesk.callforms.definition import DefinitionError
 from calldesk.callforms.models import CallForm
 from calldesk.configure import services
@@ -29,7 +30,7 @@ from calldesk.configure.editor import (
 from calldesk.configure.forms import CallTypeFormSet, FieldRowFormSet, FormNameForm, NewCallForm
 from calldesk.configure.views.common import admin_org, org_form
 from calldesk.lib.confirm import Confirmation, is_confirmed
-from calldesk.reports.forms import DATETIME_LOCAL, PREFIX, ReportForm
+from calldesk.reports.forms import editor_fields, local_input
 
 
 @admin_required
@@ -140,21 +141,19 @@ def form_preview(request: HttpRequest, public_id: UUID) -> HttpResponse:
             raise Http404("No such revision")
         revision = found
     org = admin_org(request)
-    report_form = ReportForm(
+    agents = User.objects.filter(organization=org, is_active=True).order_by("name", "email")
+    builtin_fields, custom_fields = editor_fields(
         revision.definition,
-        org,
-        initial={"call_start": timezone.now().astimezone(org.zone).strftime(DATETIME_LOCAL)},
+        {"call_start": local_input(timezone.now(), org.zone)},
+        {},
+        agents,
+        org.phone_region,
     )
     context = {
         "callform": callform,
         "revision": revision,
-        "builtin_fields": [
-            report_form["agent"],
-            report_form["call_start"],
-            report_form["phone"],
-            report_form["call_type"],
-        ],
-        "custom_fields": [(report_form[PREFIX + f.key], f.required) for f in revision.definition.fields],
+        "builtin_fields": builtin_fields,
+        "custom_fields": custom_fields,
     }
     return render(request, "configure/form_preview.html", context)
 

@@ -5,7 +5,10 @@
 //   older save never overtakes a newer one;
 // - "Saved" is shown only when the server confirmed a save that holds every change typed;
 // - nothing typed is ever dropped: offline, 5xx, an expired session or a conflict keep the page
-//   as it is and say so; nothing of the caller is written to the browser's storage.
+//   as it is and say so; nothing of the caller is written to the browser's storage;
+// - a value that does not pass its check yet never holds up the save (SPEC §3): the server
+//   keeps it as typed and answers which fields to mark; submit refuses them and takes the
+//   specialist to the first one (issue 10).
 (function () {
   "use strict";
 
@@ -39,7 +42,13 @@
   }
 
   function timeNow() {
-    return new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+    // 24-hour, as every time Calldesk shows.
+    var now = new Date();
+    return [now.getHours(), now.getMinutes(), now.getSeconds()]
+      .map(function (n) {
+        return (n < 10 ? "0" : "") + n;
+      })
+      .join(":");
   }
 
   function csrfToken() {
@@ -53,7 +62,8 @@
     var data = new FormData(form);
     // The token in the page goes stale when the specialist logs in again; the cookie is current.
     data.delete("csrfmiddlewaretoken");
-    return data;
+    // Form-encoded: cheaper for the server to read than multipart, and the form holds no files.
+    return new URLSearchParams(data);
   }
 
   function post(url, data) {
@@ -135,9 +145,11 @@
       versionEl.value = json.version;
       savedSeq = seq;
       backoff = 1000;
-      clearFieldErrors();
+      var marked = Object.keys(json.marked || {}).length;
+      showFieldErrors(json.marked || {}, "invalid");
       if (editSeq === savedSeq) {
-        setState("saved", (isDraft ? "Draft saved at " : "Saved at ") + timeNow());
+        var note = marked ? " · " + marked + (marked === 1 ? " field needs" : " fields need") + " a look before submit" : "";
+        setState(marked ? "marked" : "saved", (isDraft ? "Draft saved at " : "Saved at ") + timeNow() + note);
       } else {
         setState("dirty", "Unsaved changes");
         saveSoon();
@@ -156,8 +168,11 @@
     } else if (result.status === 409) {
       setState("error", verb + ": " + (json.message || "this report can no longer be changed here."));
     } else if (result.status === 400 && json.errors) {
-      showFieldErrors(json.errors);
+      showFieldErrors(json.errors, null);
       setState("error", verb + ": check the marked fields.");
+      focusFirstProblem();
+      // What was typed since the last save is still saved, marks and all.
+      if (isDraft && editSeq !== savedSeq) saveSoon();
     } else if (result.status === 404) {
       setState("error", verb + ": this report is not open to you any more.");
     } else {
@@ -274,29 +289,50 @@
     form.parentNode.insertBefore(panel, form);
   }
 
-  // --- field errors ----------------------------------------------------------------------------
-  function clearFieldErrors() {
+  // --- field marks -----------------------------------------------------------------------------
+  // Two kinds: "invalid" (a value that does not pass its check; every save answers them anew)
+  // and "required" (found by a failed submit; kept until the field is typed in or submit runs again).
+  function clearFieldErrors(kind) {
     form.querySelectorAll(".field-error").forEach(function (el) {
-      el.remove();
+      if (kind === null || el.dataset.kind === kind) el.remove();
     });
     form.querySelectorAll(".field.has-error").forEach(function (el) {
-      el.classList.remove("has-error");
+      if (!el.querySelector(".field-error")) el.classList.remove("has-error");
     });
   }
 
-  function showFieldErrors(errors) {
-    clearFieldErrors();
+  // `kind` null: `errors` is the whole picture (a refused submit); else only that kind is replaced.
+  function showFieldErrors(errors, kind) {
+    clearFieldErrors(kind);
     Object.keys(errors).forEach(function (name) {
       var box = document.getElementById("field-" + name) || form;
       box.classList.add("has-error");
       errors[name].forEach(function (error) {
         var p = document.createElement("p");
         p.className = "field-error";
+        p.dataset.kind = error.code === "required" ? "required" : "invalid";
         p.setAttribute("role", "alert");
         p.textContent = error.message;
         box.appendChild(p);
       });
     });
+  }
+
+  function clearRequiredMark(target) {
+    var box = target && target.closest ? target.closest(".field") : null;
+    if (!box) return;
+    box.querySelectorAll('.field-error[data-kind="required"]').forEach(function (el) {
+      el.remove();
+    });
+    if (!box.querySelector(".field-error")) box.classList.remove("has-error");
+  }
+
+  function focusFirstProblem() {
+    var box = form.querySelector(".field.has-error");
+    if (!box) return;
+    var control = box.querySelector("input, select, textarea");
+    box.scrollIntoView({ block: "center" });
+    if (control) control.focus({ preventScroll: true });
   }
 
   // --- submit, save and close buttons ----------------------------------------------------------
@@ -339,6 +375,7 @@
     } else if (button && button.id === "submit-button") {
       finish(submitUrl, body(), "Submitted");
     } else if (isDraft) {
+      if (editSeq === savedSeq && !busy) setState("saved", "Draft saved — nothing new to save");
       saveSoon();
     } else {
       finish(saveUrl, body(), "Saved");
@@ -347,7 +384,24 @@
 
   // Every control (text, select, checkbox, date) fires "input" on each change; "change" would
   // count a text field twice (again on blur) and show saved work as unsaved.
-  form.addEventListener("input", changed);
+  form.addEventListener("input", function (event) {
+    clearRequiredMark(event.target);
+    changed();
+  });
+
+  // --- keyboard: Ctrl+Enter submits (saves a correction), Ctrl+S saves; Cmd on a Mac ---------------
+  document.addEventListener("keydown", function (event) {
+    if (!(event.ctrlKey || event.metaKey) || event.altKey) return;
+    var submitButton = document.getElementById("submit-button");
+    var saveButton = document.getElementById("save-button");
+    if (event.key === "Enter") {
+      event.preventDefault();
+      form.requestSubmit(submitButton || saveButton);
+    } else if (event.key === "s" || event.key === "S") {
+      event.preventDefault(); // not the browser's "save page as"
+      form.requestSubmit(saveButton);
+    }
+  });
 
   // Tests (and people watching closely) can tell the page is fully wired up.
   form.dataset.ready = "true";
