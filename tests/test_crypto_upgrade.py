@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from calldesk.accounts.models import Organization, User
+from calldesk.callforms.models import CallForm, FormRevision
 from calldesk.lib.crypto import phone_hash
 from calldesk.reports.history import earlier_calls
 from calldesk.reports.models import CallReport
 
-# Just before the sealing migrations; every other app stays as it is.
+# The last migrations before encryption (those of other work included).
 BEFORE = [("reports", "0005_ux_reopen_action"), ("telephony", "0003_api_call_id_unique")]
 
 
@@ -29,40 +32,42 @@ def test_migrating_seals_the_rows_an_older_installation_left_in_clear() -> None:
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)
     try:
-        _upgrade_from_clear_rows()
+        _upgrade_from_clear_rows(executor.loader.project_state(BEFORE).apps)
     finally:  # whatever happened, the next tests find the database as migrate leaves it
         executor = MigrationExecutor(connection)
         executor.migrate(executor.loader.graph.leaf_nodes())
 
 
-def _upgrade_from_clear_rows() -> None:
-    # The models as the database now has them: the apps migrated back, the others as they are.
-    old = MigrationExecutor(connection)._create_project_state(with_applied_migrations=True).apps
-    org = old.get_model("accounts", "Organization").objects.create(slug="old", name="Old line", time_zone="UTC")
-    user = old.get_model("accounts", "User").objects.create(email="amy@old.example", organization=org)
-    form = old.get_model("callforms", "CallForm").objects.create(organization=org, report_ver="5550001", name="F")
+def _upgrade_from_clear_rows(old: Any) -> None:
+    # Organizations, users and forms are not touched by the upgrade: today's models make them.
+    org = Organization.objects.create(slug="old", name="Old line", time_zone="UTC")
+    user = User.objects.create(email="amy@old.example", organization=org)
+    form = CallForm.objects.create(organization=org, report_ver="5550001", name="F")
     definition = {"fields": [{"key": "name", "label": "Name", "type": "text", "personal": True}]}
-    revision = old.get_model("callforms", "FormRevision").objects.create(
-        form=form, number=1, definition_json=definition
-    )
+    revision = FormRevision.objects.create(form=form, number=1, definition_json=definition)
     sent = [["reportVer", "5550001"], ["ani", "212-555-0147"], ["who", "Ximena Okonkwo"]]
     for n in range(2):
         call = old.get_model("telephony", "Call").objects.create(
-            organization=org, form=form, revision=revision, params=sent, unmapped=[sent[2]], fingerprint=str(n)
+            organization_id=org.pk,
+            form_id=form.pk,
+            revision_id=revision.pk,
+            params=sent,
+            unmapped=[sent[2]],
+            fingerprint=str(n),
         )
         report = old.get_model("reports", "CallReport").objects.create(
-            organization=org,
-            form=form,
-            revision=revision,
+            organization_id=org.pk,
+            form_id=form.pk,
+            revision_id=revision.pk,
             call=call,
-            author=user,
+            author_id=user.pk,
             call_start=datetime(2026, 1, 1 + n, tzinfo=UTC),
             phone_raw="212-555-0147",
             phone_e164="+12125550147",
             values={"name": "Ximena Okonkwo"},
         )
         old.get_model("reports", "ReportChange").objects.create(
-            report=report, user=user, action="submitted", changes={"name": [None, "Ximena Okonkwo"]}, version=2
+            report=report, user_id=user.pk, action="submitted", changes={"name": [None, "Ximena Okonkwo"]}, version=2
         )
     assert "Ximena" in json.dumps(stored('SELECT "values" FROM reports_callreport'), default=str)
 

@@ -35,6 +35,12 @@ def earlier_calls(user: User, report: CallReport) -> EarlierCalls:
     # PostgreSQL read every row of the number from the table, a frequent caller's thousands,
     # where the count alone is answered from report_repeat_caller_idx (an index-only scan).
     counted = same_number[: COUNT_CAP + 2].count() - (1 if report.pk is not None else 0)
-    shown = list(same_number.exclude(pk=report.pk).select_related("agent").order_by("-call_start")[:SHOWN])
+    # The box shows when, the status and the agent: the sealed columns are not read or opened.
+    shown = list(
+        same_number.exclude(pk=report.pk)
+        .select_related("agent")
+        .defer("phone_raw", "phone_e164", "values")
+        .order_by("-call_start")[:SHOWN]
+    )
     calls = [(item, can_view(user, item)) for item in shown]
     return EarlierCalls(min(max(counted, 0), COUNT_CAP), calls, more=counted > COUNT_CAP)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
-import subprocess
+import subprocess  # nosec B404 - pg_dump and pg_restore, with argument lists, never a shell
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -100,13 +100,16 @@ def _sqlite_snapshot(settings: dict[str, Any]) -> Iterator[bytes]:
 
 def _pg_dump(settings: dict[str, Any]) -> Iterator[bytes]:
     args, env = _pg_command("pg_dump", settings)
-    process = subprocess.Popen([*args, "--format=custom"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)  # noqa: S603 - our own arguments
-    assert process.stdout is not None and process.stderr is not None
-    while data := process.stdout.read(CHUNK):
-        yield data
-    problem = process.stderr.read().decode(errors="replace")
-    if process.wait() != 0:
-        raise BackupError(f"pg_dump failed: {problem.strip()}")
+    # stderr to a file: a pipe nobody reads while the dump streams could fill up and stall it.
+    with tempfile.TemporaryFile() as errors:
+        command = [*args, "--format=custom"]
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, env=env)  # noqa: S603  # nosec B603 - no shell
+        assert process.stdout is not None
+        while data := process.stdout.read(CHUNK):
+            yield data
+        if process.wait() != 0:
+            errors.seek(0)
+            raise BackupError(f"pg_dump failed: {errors.read().decode(errors='replace').strip()}")
 
 
 def describe(path: Path) -> dict[str, Any]:
@@ -172,6 +175,6 @@ def _pg_restore(plain: Path, settings: dict[str, Any], replace: bool) -> None:
     args += ["--single-transaction", "--exit-on-error"]
     if replace:
         args += ["--clean", "--if-exists"]
-    done = subprocess.run([*args, str(plain)], capture_output=True, text=True, env=env)  # noqa: S603
+    done = subprocess.run([*args, str(plain)], capture_output=True, text=True, env=env)  # noqa: S603  # nosec B603 - no shell
     if done.returncode != 0:
         raise BackupError(f"pg_restore failed, nothing was restored: {done.stderr.strip()[-2000:]}")
