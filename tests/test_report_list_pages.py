@@ -30,7 +30,7 @@ def test_a_huge_page_number_shows_the_last_page(supervisor_client: Client, known
 @pytest.mark.parametrize("page", ["-5", "0", "1e3", "abc", "²", ""])
 def test_an_unreadable_page_number_shows_the_first_page(supervisor_client: Client, known: Known, page: str) -> None:
     for sort in ("agent", "call_start"):
-        # An empty parameter is first dropped from the address by a redirect.
+        # An empty `page=` is first dropped from the address (a redirect), like every empty parameter.
         response = supervisor_client.get(f"/reports/?sort={sort}&status=any&page={page}", follow=True)
         assert response.status_code == 200
         assert response.context["page"].number == 1
