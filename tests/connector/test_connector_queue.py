@@ -79,6 +79,8 @@ def test_a_connector_killed_while_sending_loses_nothing_and_repeats_nothing(tmp_
         receiver.stop()
     counts = Counter(c["callId"] for c in receiver.calls())
     # A kill between Calldesk's answer and the removal from the queue sends that call once more, with
-    # its callId: Calldesk answers 200 with the same call, so no draft is made twice.
+    # its callId: Calldesk answers 200 with the same call, so no draft is made twice. Each kill can
+    # catch every sender mid-request: at most `parallel` repeats per kill.
     assert set(counts) == {c["callId"] for c in calls}
-    assert sum(n - 1 for n in counts.values()) <= 4, counts  # at most one repeat per kill
+    parallel = 4  # the settings' default
+    assert sum(n - 1 for n in counts.values()) <= 4 * parallel, counts
