@@ -5,8 +5,9 @@ first problem; the keyboard submits and saves; the landing page says "submitted"
 from __future__ import annotations
 
 import re
+import time
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Locator, Page, Route, expect
 
 from calldesk.callforms.services import publish_revision
 from calldesk.reports.models import CallReport, Status
@@ -165,3 +166,29 @@ def test_choice_labels_read_unlike_field_labels(cast: Cast, page: Page, login: L
     weight = "el => getComputedStyle(el).fontWeight"
     assert page.locator("label[for=id_f_topics_0]").evaluate(weight) == "400"
     assert page.locator("#field-f_topics legend").evaluate(weight) == "600"
+
+
+def test_a_submit_clicked_while_an_autosave_is_on_its_way_is_not_a_conflict(
+    live_url: str, cast: Cast, page: Page, login: Login
+) -> None:
+    # Each autosave answers late (the server or the network is slow), so the specialist clicks
+    # Submit while one is still on its way: the submit must carry the version that save returns.
+    login(page, cast.specialist)
+    # No agent sent: the first save fills in the specialist, so the saved version differs from
+    # the page's, and a submit carrying the version from before that save is refused as a conflict.
+    page.goto("/Telephony/GetCallReport?reportVer=9991234&ani=999-123-4567")
+    expect(page.locator("#report-form[data-ready=true]")).to_be_visible()
+    report = CallReport.objects.get(public_id=page.url.rstrip("/").split("/")[-1])
+
+    def slow_save(route: Route) -> None:
+        time.sleep(1.5)
+        route.continue_()
+
+    page.route(re.compile(r"/reports/[0-9a-f-]+/save$"), slow_save)
+    page.fill("#id_f_summary", "Caller asked about opening hours.")
+    expect(page.locator("#save-state")).to_have_text(re.compile("Saving"), timeout=10_000)
+    page.locator("#submit-button").click()
+    expect(page.locator(".messages")).to_contain_text("submitted", ignore_case=True, timeout=15_000)
+    report.refresh_from_db()
+    assert report.status == Status.SUBMITTED
+    assert report.values["summary"] == "Caller asked about opening hours."

@@ -338,14 +338,16 @@
   // --- submit, save and close buttons ----------------------------------------------------------
   var sending = false;
 
-  function finish(url, data, verb) {
+  // `makeData` is called when the request is sent, not when the button was clicked: a save still
+  // on its way moves the version on, and the submit behind it must carry the new one.
+  function finish(url, makeData, verb) {
     if (sending) return; // a double click sends once; the server's submit key covers retries
     sending = true;
     clearTimeout(debounceTimer);
     setState("saving", verb + "…");
     var seq = editSeq;
     run(function () {
-      return post(url, data).then(
+      return post(url, makeData()).then(
         function (result) {
           sending = false;
           if (result.status === 200 && result.json.ok) {
@@ -369,16 +371,23 @@
     event.preventDefault();
     var button = event.submitter;
     if (button && button.name === "close_as") {
-      var data = body();
-      data.append("close_as", button.value);
-      finish(button.formAction, data, "Closed");
+      var closeAs = button.value;
+      finish(
+        button.formAction,
+        function () {
+          var data = body();
+          data.append("close_as", closeAs);
+          return data;
+        },
+        "Closed"
+      );
     } else if (button && button.id === "submit-button") {
-      finish(submitUrl, body(), "Submitted");
+      finish(submitUrl, body, "Submitted");
     } else if (isDraft) {
       if (editSeq === savedSeq && !busy) setState("saved", "Draft saved — nothing new to save");
       saveSoon();
     } else {
-      finish(saveUrl, body(), "Saved");
+      finish(saveUrl, body, "Saved");
     }
   });
 
