@@ -252,29 +252,25 @@ def close_report(report: CallReport, user: User, call_type: str, data: dict[str,
 
 def abandon_report(report: CallReport, user: User) -> CallReport:
     """Close a draft nobody will finish. What was typed stays; it counts as a call without a report."""
-    with transaction.atomic():
-        current = _locked(report)
-        if current.status != Status.DRAFT:
-            raise NotEditable("This report is no longer a draft.")
-        current.status = Status.ABANDONED
-        current.version += 1
-        current.save(update_fields=["status", "version", "updated_at"])
-        ReportChange.objects.create(
-            report=current, user=user, action=ReportChange.Action.ABANDONED, version=current.version
-        )
-    return current
+    return _move(
+        report, user, Status.DRAFT, Status.ABANDONED, ReportChange.Action.ABANDONED, "This report is no longer a draft."
+    )
 
 
 def reopen_report(report: CallReport, user: User) -> CallReport:
     """Undo `abandon_report`: the draft is open again, as it was."""
+    refusal = "Only a draft closed as abandoned can be reopened."
+    return _move(report, user, Status.ABANDONED, Status.DRAFT, ReportChange.Action.REOPENED, refusal)
+
+
+def _move(report: CallReport, user: User, source: str, target: str, action: str, refusal: str) -> CallReport:
+    """Moves a report from status `source` to `target` alone (values untouched), on record in its history."""
     with transaction.atomic():
         current = _locked(report)
-        if current.status != Status.ABANDONED:
-            raise NotEditable("Only a draft closed as abandoned can be reopened.")
-        current.status = Status.DRAFT
+        if current.status != source:
+            raise NotEditable(refusal)
+        current.status = target
         current.version += 1
         current.save(update_fields=["status", "version", "updated_at"])
-        ReportChange.objects.create(
-            report=current, user=user, action=ReportChange.Action.REOPENED, version=current.version
-        )
+        ReportChange.objects.create(report=current, user=user, action=action, version=current.version)
     return current
