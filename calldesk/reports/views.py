@@ -23,6 +23,7 @@ from calldesk.accounts.models import User
 from calldesk.callforms.revision_cache import revision_definition
 from calldesk.lib.confirm import Confirmation, is_confirmed
 from calldesk.lib.phones import display_e164, shown_number
+from calldesk.lib.prepared import Prepared, param
 from calldesk.reports.checks import REQUIRED
 from calldesk.reports.display import call_record, change_rows, report_rows
 from calldesk.reports.forms import (
@@ -69,13 +70,18 @@ def editor_login_required(view: View) -> View:
     return wrapped
 
 
+# Every report page reads the report with what its pages show of it: compiled once (issue 11).
+_REPORT = Prepared(
+    lambda public_id: CallReport.objects.select_related(
+        "revision", "form", "organization", "agent", "author", "call"
+    ).filter(public_id=public_id)[:1],
+    public_id=param(CallReport, "public_id"),
+)
+
+
 def get_report(request: HttpRequest, public_id: UUID) -> CallReport:
     """The report if this user may see it, else 404: outsiders never learn what exists."""
-    report = (
-        CallReport.objects.select_related("revision", "form", "organization", "agent", "author", "call")
-        .filter(public_id=public_id)
-        .first()
-    )
+    report = _REPORT.first(public_id=public_id)
     if report is None or not can_view(current_user(request), report):
         raise Http404("No such report")
     return report

@@ -20,6 +20,7 @@ from calldesk.callforms.models import CallForm, FormRevision
 from calldesk.callforms.setups import form_setup
 from calldesk.lib.emails import normalise_email
 from calldesk.lib.phones import PhoneReading, read_phone
+from calldesk.lib.prepared import Prepared, param
 from calldesk.lib.times import read_call_start
 from calldesk.reports.models import CallReport, ReportChange, Status
 from calldesk.telephony.models import EXTERNAL_ID_MAX, Call, CallSource, PendingHangup
@@ -34,6 +35,30 @@ from calldesk.telephony.reading import (
 )
 
 REOPEN_WINDOW = timedelta(minutes=15)
+
+# The two reads of every screen pop, compiled once (issue 11). reportVer is unique per
+# organization, so the form needs no ORDER BY.
+_ACTIVE_FORM = Prepared(
+    lambda organization_id, report_ver: CallForm.objects.filter(
+        organization_id=organization_id, report_ver=report_ver, retired_at__isnull=True
+    )[:1],
+    organization_id=param(CallForm, "organization"),
+    report_ver=param(CallForm, "report_ver"),
+)
+# The same URL from the same user within REOPEN_WINDOW: nearly always nothing, so only the id
+# is read; the call and its draft are loaded when there is one.
+_REOPENABLE = Prepared(
+    lambda opened_by_id, fingerprint, since: (
+        Call.objects.filter(
+            opened_by_id=opened_by_id, fingerprint=fingerprint, received_at__gte=since, report__status=Status.DRAFT
+        )
+        .order_by("-received_at")
+        .only("pk")[:1]
+    ),
+    opened_by_id=param(Call, "opened_by"),
+    fingerprint=param(Call, "fingerprint"),
+    since=param(Call, "received_at"),
+)
 
 
 class MissingReportVer(Exception):
@@ -69,10 +94,9 @@ def read_call(organization: Organization, pairs: list[tuple[str, str]], now: dat
     report_ver = params.get("reportver")
     if not report_ver:
         raise MissingReportVer("The parameter reportVer is missing: it names the call report form to open.")
-    try:  # report_ver is unique: get() needs no ORDER BY
-        form = CallForm.objects.get(organization=organization, report_ver=report_ver, retired_at__isnull=True)
-    except CallForm.DoesNotExist:
-        raise UnknownForm(report_ver) from None
+    form = _ACTIVE_FORM.first(organization_id=organization.pk, report_ver=report_ver)
+    if form is None:
+        raise UnknownForm(report_ver)
     form.organization = organization  # the caller's, already loaded: no join
     revision, rules = form_setup(form)
     zone = organization.zone
@@ -152,19 +176,9 @@ def open_call(
             User.objects.select_for_update().filter(pk=user.pk).first()
         if source == CallSource.URL:
             # Nearly always nothing: look for the id alone, load the call and draft only if found.
-            previous_id = (
-                Call.objects.filter(
-                    opened_by=user,
-                    fingerprint=reading.fingerprint,
-                    received_at__gte=now - REOPEN_WINDOW,
-                    report__status=Status.DRAFT,
-                )
-                .order_by("-received_at")
-                .values_list("pk", flat=True)
-                .first()
-            )
-            if previous_id is not None:
-                previous = Call.objects.select_related("report").get(pk=previous_id)
+            found = _REOPENABLE.first(opened_by_id=user.pk, fingerprint=reading.fingerprint, since=now - REOPEN_WINDOW)
+            if found is not None:
+                previous = Call.objects.select_related("report").get(pk=found.pk)
                 return OpenedCall(previous, previous.report, reused=True)
         call, created = record(org, reading, source, opened_by=user if source == CallSource.URL else None)
         existing = None if created else CallReport.objects.filter(call=call).first()

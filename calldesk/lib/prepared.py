@@ -1,0 +1,140 @@
+"""SELECTs the ORM builds and compiles once per process, then runs with new values (issue 11).
+
+On the hot paths (the screen pop, the editor page) compiling a SELECT — Django's
+`SQLCompiler.as_sql`: the joins of `select_related`, the column list, the WHERE tree — costs
+several times what running it costs. A `Prepared` query is still written as an ordinary
+queryset, by a function of its parameters; it is compiled at its first use for each database
+alias, and from then on only its parameters change. Its rows become models through Django's own
+iterable, so `select_related`, `defer`, the columns' converters and the sealed fields behave as in
+any queryset. `tests/test_prepared.py` checks each query of the app against the queryset it
+stands for, on SQLite and on PostgreSQL.
+
+A parameter is found in the compiled SQL by value: the query is built once with a distinctive
+sample for each parameter (made from the parameter's model field), and the positions where that
+sample's database form appears become the parameter's slots. Only lookups that pass the value
+through as the field stores it (exact, lt, gt, lte, gte, isnull-free comparisons) can be
+parameters; any other shape is refused at the first compile, loudly.
+"""
+
+from __future__ import annotations
+
+import copy
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+from uuid import uuid4
+
+from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.db.models.query import ModelIterable, QuerySet
+from django.db.models.sql.compiler import SQLCompiler
+
+M = TypeVar("M", bound=models.Model)
+# Calldesk has one database. Compiled SQL is kept per alias all the same, so a test database or a
+# second alias would not be handed SQL compiled for another vendor.
+ALIAS = DEFAULT_DB_ALIAS
+
+
+def param(model: type[models.Model], name: str) -> models.Field:
+    """The field a parameter is compared with: it gives the sample and the value's database form."""
+    return model._meta.get_field(name)  # type: ignore[return-value]
+
+
+def _sample(field: models.Field) -> Any:
+    """A value of the field's type that no constant of a query will equal by chance."""
+    target = field.target_field if isinstance(field, models.ForeignKey) else field
+    if isinstance(target, models.UUIDField):
+        return uuid4()
+    if isinstance(target, models.DateTimeField):
+        return datetime(1901, 2, 3, 4, 5, 6, secrets.randbelow(999_999) + 1, tzinfo=UTC)
+    if isinstance(target, (models.IntegerField, models.AutoField)):
+        return 1_000_000_007 + secrets.randbelow(1_000_000)
+    if isinstance(target, models.CharField):
+        return "prepared-" + secrets.token_hex(8)
+    raise TypeError(f"no sample for a parameter of type {type(target).__name__}")
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    compiler: SQLCompiler  # as left by as_sql(): its select, klass_info and col_count
+    sql: str
+    params: tuple[Any, ...]
+    slots: tuple[tuple[int, str], ...]  # (position in params, parameter name)
+
+
+class _Source:
+    """What Django's ModelIterable reads of a queryset, answering with the prepared compiler."""
+
+    _known_related_objects: dict[Any, Any] = {}
+
+    def __init__(self, compiler: SQLCompiler, alias: str, model: type[models.Model]) -> None:
+        self.db = alias
+        self.model = model
+        self.query = self
+        self._compiler = compiler
+
+    def get_compiler(self, using: str | None = None, **kwargs: Any) -> SQLCompiler:
+        return self._compiler
+
+
+class Prepared(Generic[M]):
+    """`build(**params)` returns the queryset; `params` names each parameter's field."""
+
+    def __init__(self, build: Callable[..., QuerySet[M]], **params: models.Field) -> None:
+        self._build = build
+        self._fields = params
+        self._compiled: dict[str, _Compiled] = {}
+        self._lock = threading.Lock()
+
+    def all(self, **values: Any) -> list[M]:
+        compiler = self._prepare(values)
+        return list(ModelIterable(_Source(compiler, ALIAS, compiler.query.model)))  # type: ignore[arg-type]
+
+    def first(self, **values: Any) -> M | None:
+        found = self.all(**values)
+        return found[0] if found else None
+
+    def _prepare(self, values: dict[str, Any]) -> SQLCompiler:
+        if values.keys() != self._fields.keys():
+            raise TypeError(f"expected the parameters {sorted(self._fields)}, got {sorted(values)}")
+        compiled = self._compiled.get(ALIAS) or self._compile(ALIAS)
+        connection = connections[ALIAS]
+        params = list(compiled.params)
+        for position, name in compiled.slots:
+            params[position] = self._fields[name].get_db_prep_value(values[name], connection, prepared=False)
+        # A shallow copy per run: the template's select and klass_info are shared (read only),
+        # the connection is this thread's, and as_sql answers with the text compiled once.
+        compiler = copy.copy(compiled.compiler)
+        compiler.connection = connection
+        sql, bound = compiled.sql, tuple(params)
+        compiler.as_sql = lambda *args, **kwargs: (sql, bound)  # type: ignore[method-assign]
+        return compiler
+
+    def _compile(self, alias: str) -> _Compiled:
+        with self._lock:
+            if alias in self._compiled:
+                return self._compiled[alias]
+            connection = connections[alias]
+            samples = {name: _sample(field) for name, field in self._fields.items()}
+            queryset = self._build(**samples)
+            if queryset._iterable_class is not ModelIterable or queryset.query.combinator:
+                raise TypeError("a prepared query returns models from one SELECT")
+            compiler = queryset.query.get_compiler(using=alias)
+            sql, params = compiler.as_sql()
+            slots: list[tuple[int, str]] = []
+            for name, field in self._fields.items():
+                stored = field.get_db_prep_value(samples[name], connection, prepared=False)
+                found = [i for i, value in enumerate(params) if _same(value, stored)]
+                if not found:
+                    raise TypeError(f"the parameter {name!r} does not reach the SQL as its field stores it")
+                slots.extend((position, name) for position in found)
+            compiled = _Compiled(compiler, sql, tuple(params), tuple(slots))
+            self._compiled[alias] = compiled
+            return compiled
+
+
+def _same(value: Any, sample: Any) -> bool:
+    # Only values of the sample's own type: 1 == True and similar must not make a slot.
+    return type(value) is type(sample) and value == sample

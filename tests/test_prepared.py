@@ -1,0 +1,119 @@
+"""Prepared queries (calldesk.lib.prepared): compiled once, they answer as the querysets they
+stand for, with each run's own values, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from calldesk.accounts.models import User
+from calldesk.callforms.models import CallForm
+from calldesk.lib.crypto import phone_hash
+from calldesk.lib.prepared import Prepared, param
+from calldesk.reports import history
+from calldesk.reports import views as report_views
+from calldesk.reports.models import CallReport
+from calldesk.telephony import services as telephony
+from tests.cast import Cast
+from tests.reporting import open_draft
+
+RELATED = ("revision", "form", "organization", "agent", "author", "call")
+
+
+def fields_of(instance: Any) -> dict[str, Any]:
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+
+
+def test_the_report_query_answers_as_its_queryset_with_every_related_row(cast: Cast, specialist_client: Client) -> None:
+    first = open_draft(specialist_client, "/Telephony/GetCallReport?reportVer=9991234&agent=34&ani=2125550100")
+    second = open_draft(specialist_client, "/Telephony/GetCallReport?reportVer=9991234&ani=2125550101")
+    for report in (first, second, first):  # each run its own value, in any order
+        with CaptureQueriesContext(connection) as queries:
+            prepared = report_views._REPORT.first(public_id=report.public_id)
+            assert prepared is not None
+            related = {name: fields_of(getattr(prepared, name)) for name in RELATED if getattr(prepared, name)}
+        assert len(queries) == 1, "the related rows come with the report"
+        plain = CallReport.objects.select_related(*RELATED).get(public_id=report.public_id)
+        assert fields_of(prepared) == fields_of(plain)
+        assert prepared.phone_e164 == plain.phone_e164 == "+1212555010" + ("0" if report is first else "1")
+        assert related == {name: fields_of(getattr(plain, name)) for name in RELATED if getattr(plain, name)}
+    assert first.agent is not None and second.agent is None
+    unknown = CallReport(public_id=first.call.public_id).public_id  # a uuid that names no report
+    assert report_views._REPORT.first(public_id=unknown) is None
+
+
+def test_the_screen_pops_own_reads_answer_as_their_querysets(cast: Cast, specialist_client: Client) -> None:
+    report = open_draft(specialist_client, "/Telephony/GetCallReport?reportVer=9991234&ani=2125550102")
+    form = telephony._ACTIVE_FORM.first(organization_id=cast.org_a.pk, report_ver="9991234")
+    assert form is not None and form.pk == CallForm.objects.get(organization=cast.org_a, report_ver="9991234").pk
+    assert telephony._ACTIVE_FORM.first(organization_id=cast.org_b.pk, report_ver="9991234") is None
+    assert telephony._ACTIVE_FORM.first(organization_id=cast.org_a.pk, report_ver="1") is None
+
+    call = report.call
+    assert call is not None
+    since = timezone.now() - timedelta(minutes=15)
+    found = telephony._REOPENABLE.first(opened_by_id=cast.specialist.pk, fingerprint=call.fingerprint, since=since)
+    assert found is not None and found.pk == call.pk
+    later = call.received_at + timedelta(seconds=1)
+    mine = cast.specialist.pk
+    assert telephony._REOPENABLE.first(opened_by_id=mine, fingerprint=call.fingerprint, since=later) is None
+    other = telephony._REOPENABLE.first(opened_by_id=cast.specialist2.pk, fingerprint=call.fingerprint, since=since)
+    assert other is None
+
+
+def test_earlier_calls_are_counted_only_when_the_number_called_more_than_the_box_shows(
+    cast: Cast, specialist_client: Client
+) -> None:
+    url = "/Telephony/GetCallReport?reportVer=9991234&ani=2125550103"
+    reports = [open_draft(specialist_client, f"{url}&x={i}") for i in range(history.SHOWN + 2)]
+    oldest = CallReport.objects.get(pk=reports[0].pk)
+    with CaptureQueriesContext(connection) as queries:
+        box = history.earlier_calls(cast.specialist, oldest)
+    assert len(queries) == 2, "the newest calls, then the count"
+    assert (box.count, len(box.calls), box.more) == (history.SHOWN + 1, history.SHOWN, False)
+    plain = list(
+        CallReport.objects.filter(organization=cast.org_a, phone_hash=phone_hash("+12125550103"))
+        .exclude(pk=oldest.pk)
+        .order_by("-call_start")[: history.SHOWN]
+    )
+    assert [item.pk for item, _ in box.calls] == [item.pk for item in plain]
+    # With no more calls than the box holds, the list is the count: one query.
+    CallReport.objects.filter(pk__in=[r.pk for r in reports[2:]]).delete()
+    with CaptureQueriesContext(connection) as queries:
+        box = history.earlier_calls(cast.specialist, oldest)
+    assert len(queries) == 1
+    assert (box.count, [item.pk for item, _ in box.calls], box.more) == (1, [reports[1].pk], False)
+
+
+def test_a_parameter_the_sql_does_not_carry_as_stored_is_refused() -> None:
+    # icontains wraps the value in %…%: it cannot be a slot, and the first run says so.
+    broken = Prepared(lambda email: User.objects.filter(email__icontains=email), email=param(User, "email"))
+    with pytest.raises(TypeError, match="does not reach the SQL"):
+        broken.first(email="someone@example.org")
+    with pytest.raises(TypeError, match="expected the parameters"):
+        report_views._REPORT.first(id=1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_another_thread_runs_the_query_on_its_own_connection(cast: Cast) -> None:
+    wanted = Prepared(lambda email: User.objects.filter(email=email)[:1], email=param(User, "email"))
+    assert wanted.first(email=cast.specialist.email) == cast.specialist  # compiled on this thread
+    found: list[Any] = []
+
+    def other() -> None:
+        try:
+            found.append(wanted.first(email=cast.specialist2.email))
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join()
+    assert found == [cast.specialist2]
