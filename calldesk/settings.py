@@ -127,7 +127,7 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 CSRF_COOKIE_SAMESITE = "Lax"
 # The idle timeout is per organization (accounts.middleware); this is only the outer bound.
 SESSION_COOKIE_AGE = 12 * 3600
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "calldesk.accounts.sessions"
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -117,3 +117,23 @@ def test_another_thread_runs_the_query_on_its_own_connection(cast: Cast) -> None
     thread.start()
     thread.join()
     assert found == [cast.specialist2]
+
+
+def test_sessions_stay_rows_on_the_server_read_with_compiled_queries(cast: Cast, specialist_client: Client) -> None:
+    from django.conf import settings
+    from django.contrib.sessions.models import Session
+
+    assert settings.SESSION_ENGINE == "calldesk.accounts.sessions"
+    with CaptureQueriesContext(connection) as queries:
+        assert specialist_client.get("/reports/unfinished/").status_code == 200
+    session_reads = [q["sql"] for q in queries if '"django_session"' in q["sql"]]
+    assert len(session_reads) == 1 and "expire_date" in session_reads[0]
+    key = specialist_client.cookies["sessionid"].value
+    # Ended on the server, the session ends at once: expired, or its user deactivated.
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now() - timedelta(seconds=1))
+    assert specialist_client.get("/reports/unfinished/").status_code == 302
+    other = Client()
+    other.force_login(cast.specialist2)
+    assert other.get("/reports/unfinished/").status_code == 200
+    User.objects.filter(pk=cast.specialist2.pk).update(is_active=False)
+    assert other.get("/reports/unfinished/").status_code == 302

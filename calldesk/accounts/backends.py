@@ -7,6 +7,12 @@ from typing import Any
 from django.contrib.auth.backends import ModelBackend
 
 from calldesk.accounts.models import User
+from calldesk.lib.prepared import Prepared, param
+
+# Read on every request: compiled once (issue 11).
+_WITH_ORGANIZATION = Prepared(
+    lambda pk: User.objects.select_related("organization").filter(pk=pk)[:1], pk=param(User, "id")
+)
 
 
 class UserWithOrganizationBackend(ModelBackend):
@@ -14,9 +20,7 @@ class UserWithOrganizationBackend(ModelBackend):
     on the per-request user lookup saves a query on every request."""
 
     def get_user(self, user_id: Any) -> User | None:
-        try:
-            # get(), not first(): no ORDER BY to build on every request for a primary key.
-            user = User.objects.select_related("organization").get(pk=user_id)
-        except User.DoesNotExist:
+        user = _WITH_ORGANIZATION.first(pk=user_id)
+        if user is None:
             return None
         return user if self.user_can_authenticate(user) else None
