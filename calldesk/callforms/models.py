@@ -13,7 +13,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from calldesk.accounts.models import Organization
-from calldesk.callforms.definition import Definition, MappingRule, parse_definition
+from calldesk.callforms.definition import Definition, MappingRule
 
 
 class CallForm(models.Model):
@@ -69,7 +69,10 @@ class FormRevision(models.Model):
 
     @cached_property
     def definition(self) -> Definition:
-        return parse_definition(self.definition_json)
+        # Parsed once per process: a revision is never edited (callforms.revision_cache).
+        from calldesk.callforms.revision_cache import definition_of  # it imports this module
+
+        return definition_of(self)
 
 
 class Mapping(models.Model):

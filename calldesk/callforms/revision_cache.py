@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db.models.signals import post_delete, post_save
 
-from calldesk.callforms.definition import Definition
+from calldesk.callforms.definition import Definition, parse_definition
 from calldesk.callforms.models import FormRevision
 
 MAX_KEPT = 2000  # revisions; far more than an installation publishes, a bound on memory all the same
@@ -25,9 +25,19 @@ def revision_definition(revision_id: int) -> Definition:
     found = _definitions.get(revision_id)
     if found is None:
         found = FormRevision.objects.only("definition_json").get(pk=revision_id).definition
-        if len(_definitions) >= MAX_KEPT:
-            _definitions.clear()
-        _definitions[revision_id] = found
+    return found
+
+
+def definition_of(revision: FormRevision) -> Definition:
+    """The parsed definition of a loaded revision (FormRevision.definition): parsed once per
+    process, not on every page that shows a report."""
+    found = _definitions.get(revision.pk) if revision.pk is not None else None
+    if found is None:
+        found = parse_definition(revision.definition_json)
+        if revision.pk is not None:
+            if len(_definitions) >= MAX_KEPT:
+                _definitions.clear()
+            _definitions[revision.pk] = found
     return found
 
 

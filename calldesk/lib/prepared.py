@@ -62,6 +62,10 @@ class _Compiled:
     sql: str
     params: tuple[Any, ...]
     slots: tuple[tuple[int, str], ...]  # (position in params, parameter name)
+    # Each column's converters (get_converters): functions of the column and the vendor, as
+    # costly to gather again as the query is to run. SQLite's datetime converter reads the time
+    # zone of the connection that compiled, which every connection of the alias shares.
+    converters: dict[int, Any]
 
 
 class _Source:
@@ -108,8 +112,9 @@ class Prepared(Generic[M]):
         # the connection is this thread's, and as_sql answers with the text compiled once.
         compiler = copy.copy(compiled.compiler)
         compiler.connection = connection
-        sql, bound = compiled.sql, tuple(params)
+        sql, bound, converters = compiled.sql, tuple(params), compiled.converters
         compiler.as_sql = lambda *args, **kwargs: (sql, bound)  # type: ignore[method-assign]
+        compiler.get_converters = lambda expressions: converters  # type: ignore[method-assign]
         return compiler
 
     def _compile(self, alias: str) -> _Compiled:
@@ -130,7 +135,8 @@ class Prepared(Generic[M]):
                 if not found:
                     raise TypeError(f"the parameter {name!r} does not reach the SQL as its field stores it")
                 slots.extend((position, name) for position in found)
-            compiled = _Compiled(compiler, sql, tuple(params), tuple(slots))
+            converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
+            compiled = _Compiled(compiler, sql, tuple(params), tuple(slots), converters)
             self._compiled[alias] = compiled
             return compiled
 
