@@ -45,6 +45,8 @@ _ACTIVE_FORM = Prepared(
     organization_id=param(CallForm, "organization"),
     report_ver=param(CallForm, "report_ver"),
 )
+# open_call's lock on PostgreSQL (SQLite's BEGIN IMMEDIATE takes the database's write lock).
+_LOCK_USER = Prepared(lambda pk: User.objects.select_for_update().filter(pk=pk).only("pk")[:1], pk=param(User, "id"))
 # The same URL from the same user within REOPEN_WINDOW: nearly always nothing, so only the id
 # is read; the call and its draft are loaded when there is one.
 _REOPENABLE = Prepared(
@@ -173,7 +175,7 @@ def open_call(
         # One lock per user serialises a double-click: the second request sees the first's draft.
         # SQLite's transactions already take the database's one write lock at BEGIN (IMMEDIATE).
         if connection.features.has_select_for_update:
-            User.objects.select_for_update().filter(pk=user.pk).first()
+            _LOCK_USER.first(pk=user.pk)
         if source == CallSource.URL:
             # Nearly always nothing: look for the id alone, load the call and draft only if found.
             found = _REOPENABLE.first(opened_by_id=user.pk, fingerprint=reading.fingerprint, since=now - REOPEN_WINDOW)
