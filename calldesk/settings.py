@@ -99,12 +99,15 @@ else:
     # A kept connection is checked once per request before its first query (a SELECT 1), so a
     # restarted database costs no request an error; DB_HEALTH_CHECKS=false saves the round trip.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = envbool("DB_HEALTH_CHECKS", True)
+    # Server-side parameters let psycopg prepare a statement the 5th time a connection runs it
+    # (prepare_threshold; Django turns preparing off unless it is set here), so PostgreSQL plans
+    # each of Calldesk's queries once per connection instead of on every execution: planning
+    # the report's 7-table read cost more than running it. Off for a pooler in transaction mode
+    # (PgBouncer before 1.21), which cannot keep prepared statements.
+    server_side_binding = envbool("DB_SERVER_SIDE_BINDING", True)
     DATABASES["default"]["OPTIONS"] = {
-        # Server-side parameters let psycopg prepare a statement the 5th time a connection runs
-        # it (prepare_threshold), so PostgreSQL plans each of Calldesk's queries once per
-        # connection instead of on every execution. Off for a pooler in transaction mode
-        # (PgBouncer before 1.21), which cannot keep prepared statements.
-        "server_side_binding": envbool("DB_SERVER_SIDE_BINDING", True),
+        "server_side_binding": server_side_binding,
+        "prepare_threshold": 5 if server_side_binding else None,
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

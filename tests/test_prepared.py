@@ -137,3 +137,18 @@ def test_sessions_stay_rows_on_the_server_read_with_compiled_queries(cast: Cast,
     assert other.get("/reports/unfinished/").status_code == 200
     User.objects.filter(pk=cast.specialist2.pk).update(is_active=False)
     assert other.get("/reports/unfinished/").status_code == 302
+
+
+@pytest.mark.postgres
+def test_postgresql_prepares_the_queries_a_connection_runs_again(cast: Cast, specialist_client: Client) -> None:
+    # Django turns psycopg's preparing off unless OPTIONS sets prepare_threshold: without it
+    # PostgreSQL planned the report's 7-table read on every screen pop.
+    report = open_draft(specialist_client, "/Telephony/GetCallReport?reportVer=9991234&ani=2125550106")
+    for _ in range(6):
+        assert specialist_client.get(f"/reports/{report.public_id}/").status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    report_read = any('FROM "reports_callreport"' in text and '"telephony_call"' in text for text in prepared)
+    # DB_SERVER_SIDE_BINDING=false (a pooler in transaction mode) must prepare nothing.
+    assert report_read is connection.settings_dict["OPTIONS"]["server_side_binding"]
