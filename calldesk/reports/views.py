@@ -25,6 +25,7 @@ from calldesk.lib.confirm import Confirmation, is_confirmed
 from calldesk.lib.phones import display_e164, shown_number
 from calldesk.reports.checks import REQUIRED
 from calldesk.reports.display import call_record, change_rows, report_rows
+from calldesk.reports.editor_html import fields_html
 from calldesk.reports.forms import (
     Reading,
     editor_fields,
@@ -155,8 +156,8 @@ def _editor(
             first.autofocus = True
     context = {
         "report": report,
-        "builtin_fields": builtins,
-        "custom_fields": custom,
+        "builtin_html": fields_html(builtins),
+        "custom_html": fields_html(custom),
         "marked": sum(1 for item in [*builtins, *custom] if item.problems),
         "non_data_types": [c for c in definition.call_types if not c.data],
         "notices": report.call.notices if report.call else [],
