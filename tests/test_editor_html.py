@@ -1,58 +1,43 @@
-"""The editor's fields written in Python (reports.editor_html) show exactly what the template
-loop they replace showed: the same elements, attributes, ids, classes, order and text, only the
-whitespace between tags may differ. Every page below is rendered twice, once with the old loop
-(kept here, verbatim) and once as served, and the two compared. Caller data stays escaped."""
+"""The editor page made cheaper to render (issue 11) shows exactly what it showed before: the
+fields and close buttons written in Python (reports.editor_html), `|stamp` for `|date`, the
+context's ready-made values. The same elements, attributes, ids, classes, order and text; only
+the whitespace between tags may differ. Every page below is served, then rendered again from the
+same values with the templates as they were (tests/templates_before_issue11, verbatim), and the
+two compared. Caller data stays escaped."""
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.template import engines
+from django.http import HttpRequest, HttpResponse
+from django.template import Context, Engine, RequestContext, engines
 from django.test import Client
+from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from calldesk.accounts.models import User
-from calldesk.callforms.definition import Definition, FieldType, parse_definition
+from calldesk.callforms.definition import CallType, Definition, FieldType, parse_definition
 from calldesk.callforms.models import CallForm
+from calldesk.callforms.revision_cache import revision_definition
 from calldesk.callforms.services import publish_revision
 from calldesk.configure.views import forms as configure_forms
 from calldesk.reports import views
-from calldesk.reports.editor_html import fields_html
+from calldesk.reports.editor_html import close_buttons_html, fields_html
 from calldesk.reports.forms import EditorField, Option, editor_fields
 from tests.cast import Cast
 from tests.reporting import EVERY_TYPE, JSON, editor_data, open_draft
 
-# reports/_fields.html as it was before reports.editor_html replaced it.
-OLD_FIELDS_TEMPLATE = """{# The editor's fields (reports.forms.EditorField), in one loop: no template per widget. #}
-{% for field in fields %}
-<div class="field{% if field.wide %} wide{% endif %}{% if field.problems %} has-error{% endif %}" id="field-{{ field.name }}">
-{% if field.widget == "checkboxes" %}
-  <fieldset{% if field.help_text %} aria-describedby="{{ field.id }}_helptext"{% endif %}><legend>{{ field.label }}{% if field.required %} <span class="req" title="Required to submit">*</span>{% endif %}</legend>
-  <div class="choices" id="{{ field.id }}">{% for option in field.options %}
-    <label class="choice" for="{{ field.id }}_{{ forloop.counter0 }}"><input type="checkbox" name="{{ field.name }}" value="{{ option.value }}" id="{{ field.id }}_{{ forloop.counter0 }}"{% if option.selected %} checked{% endif %}{% if field.autofocus and forloop.first %} autofocus{% endif %}> {{ option.label }}</label>{% endfor %}
-  </div></fieldset>
-{% else %}
-  <label for="{{ field.id }}">{{ field.label }}{% if field.required %} <span class="req" title="Required to submit">*</span>{% endif %}</label>
-  {% if field.widget == "select" %}<select name="{{ field.name }}" id="{{ field.id }}"{% if field.required %} aria-required="true"{% endif %}{% if field.help_text %} aria-describedby="{{ field.id }}_helptext"{% endif %}{% if field.autofocus %} autofocus{% endif %}>{% for option in field.options %}
-    <option value="{{ option.value }}"{% if option.selected %} selected{% endif %}>{{ option.label }}</option>{% endfor %}
-  </select>
-  {% elif field.widget == "textarea" %}<textarea name="{{ field.name }}" id="{{ field.id }}" rows="4"{% if field.required %} aria-required="true"{% endif %}{% if field.help_text %} aria-describedby="{{ field.id }}_helptext"{% endif %}{% if field.autofocus %} autofocus{% endif %}>
-{{ field.value }}</textarea>
-  {% else %}<input type="{{ field.widget }}" name="{{ field.name }}"{% if field.value %} value="{{ field.value }}"{% endif %} id="{{ field.id }}"{% if field.widget == "datetime-local" %} step="1"{% endif %}{% if field.inputmode %} inputmode="{{ field.inputmode }}"{% endif %}{% if field.required %} aria-required="true"{% endif %}{% if field.help_text %} aria-describedby="{{ field.id }}_helptext"{% endif %}{% if field.autofocus %} autofocus{% endif %}>
-  {% endif %}
-{% endif %}
-  {% if field.note %}<p class="help" id="{{ field.name }}-normalised">{{ field.note }}</p>{% endif %}
-  {% if field.help_text %}<p class="help" id="{{ field.id }}_helptext">{{ field.help_text }}</p>{% endif %}
-  {% for problem in field.problems %}<p class="field-error" data-kind="{{ field.problem_kind }}" role="alert">{{ problem }}</p>{% endfor %}
-</div>
-{% endfor %}
-"""  # noqa: E501 - the template as it was, line for line
+# The editor's templates as they were before reports.editor_html, verbatim.
+BEFORE = Path(__file__).parent / "templates_before_issue11"
 HOSTILE = "<script>alert(1)</script>&amp;\"'"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;&amp;amp;&quot;&#x27;"
 # A form whose own texts are hostile too: an admin's label, help text and choices are data as well.
@@ -65,8 +50,21 @@ HOSTILE_FIELDS: list[dict[str, Any]] = [
 ]
 
 
+@functools.cache
+def old_engine() -> Engine:
+    """The project's template engine, with the old editor templates found first."""
+    served = engines["django"].engine  # type: ignore[attr-defined]
+    return Engine(
+        dirs=[BEFORE, *served.dirs],
+        app_dirs=served.app_dirs,
+        context_processors=served.context_processors,
+        libraries=served.libraries,
+        builtins=served.builtins,
+    )
+
+
 def old_fields_html(fields: list[EditorField]) -> SafeString:
-    return SafeString(engines["django"].from_string(OLD_FIELDS_TEMPLATE).render({"fields": fields}))
+    return SafeString(old_engine().get_template("reports/_fields.html").render(Context({"fields": fields})))
 
 
 def normalised(page: str) -> str:
@@ -80,14 +78,49 @@ def the_fields(page: str) -> str:
     return page[start : page.index('<div class="editor-bar"', start)]
 
 
+# What the view hands its template now and did not before: the old templates work these out.
+NEW_IN_CONTEXT = {"builtin_html", "custom_html", "report_url", "close_buttons", "conflict", "submit_failed"}
+
+
 def assert_same_both_ways(
     monkeypatch: pytest.MonkeyPatch, module: Any, render: Callable[[], str], *expected: str
 ) -> str:
-    """`render()` as served and with the old template loop: the same page. Returns the page."""
-    served = render()
+    """`render()` as served, and again with the old editor templates: the same page.
+
+    The view is watched for what it hands its template; the old templates get the context the
+    view handed them before (the fields, the call types, the page's `extra`), from the same
+    values. Returns the page."""
+    fields: list[list[EditorField]] = []
+    extra: dict[str, Any] = {}
+    rendered: list[tuple[HttpRequest, str, dict[str, Any]]] = []
+    served_fields, served_render = module.fields_html, module.render
+    served_editor = getattr(module, "_editor", None)
+
+    def watched_fields(items: list[EditorField]) -> SafeString:
+        fields.append(items)
+        return served_fields(items)
+
+    def watched_editor(*args: Any, status: int = 200, **kwargs: Any) -> HttpResponse:
+        extra.update(kwargs)
+        return served_editor(*args, status=status, **kwargs)
+
+    def watched_render(request: HttpRequest, name: str, context: dict[str, Any], **kwargs: Any) -> HttpResponse:
+        rendered.append((request, name, context))
+        return served_render(request, name, context, **kwargs)
+
     with monkeypatch.context() as patched:
-        patched.setattr(module, "fields_html", old_fields_html)
-        old = render()
+        patched.setattr(module, "fields_html", watched_fields)
+        patched.setattr(module, "render", watched_render)
+        if served_editor is not None:
+            patched.setattr(module, "_editor", watched_editor)
+        served = render()
+    [(request, name, context)] = rendered
+    old_context = {key: value for key, value in context.items() if key not in NEW_IN_CONTEXT}
+    old_context.update(extra, builtin_fields=fields[0], custom_fields=fields[1])
+    if "report" in context:  # not on the form preview
+        call_types = revision_definition(context["report"].revision_id).call_types
+        old_context["non_data_types"] = [c for c in call_types if not c.data]
+    old = old_engine().get_template(name).render(RequestContext(request, old_context))
     assert 'class="field' in served
     assert normalised(served) == normalised(old)
     for text in expected:
@@ -326,3 +359,77 @@ def test_hostile_values_come_back_as_text_never_as_markup() -> None:
         "class", "id", "name", "value", "type", "for", "title", "rows", "role", "data-kind",
         "aria-required", "aria-describedby", "autofocus", "selected", "checked", "step", "inputmode",
     }  # fmt: skip
+
+
+# --- `|stamp`, the editor's `|date` -------------------------------------------------------------
+
+MOMENTS = [
+    datetime(1, 1, 1, 0, 0, 0, tzinfo=UTC),
+    datetime(999, 12, 31, 23, 59, 59, tzinfo=UTC),
+    datetime(2026, 11, 1, 5, 30, 7, 123456, tzinfo=UTC),  # 01:30 in New York, twice that night
+    datetime(2026, 3, 8, 7, 0, 0, tzinfo=UTC),  # New York's spring gap
+    datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC),
+    datetime(2026, 11, 29, 9, 5, 3),  # naive
+]
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Pacific/Chatham", "Asia/Kathmandu"])
+@pytest.mark.parametrize("pattern", ["Y-m-d H:i:s", "Y-m-d H:i", "H:i:s", "Y-m-d H:i:s T", "D"])
+def test_stamp_shows_what_date_shows(zone: str, pattern: str) -> None:
+    def shown(page: str, value: object) -> str:
+        try:
+            return engines["django"].from_string(page).render({"v": value, "pattern": pattern})
+        except (OverflowError, TypeError) as error:  # no local time that far out; hours of a date
+            return type(error).__name__  # both filters fail alike
+
+    with timezone.override(zone):
+        for value in [*MOMENTS, date(2026, 2, 3), None, "", "not a time"]:
+            assert shown("{{ v|stamp:pattern }}", value) == shown("{{ v|date:pattern }}", value), (value, zone)
+
+
+# --- the close buttons ------------------------------------------------------------------------
+
+
+def test_the_close_buttons_escape_the_call_types() -> None:
+    buttons = close_buttons_html("/reports/x/", [CallType(f"k{HOSTILE}", f"Hang-UP {HOSTILE}", False)])
+    parsed = Elements()
+    parsed.feed(buttons)
+    assert [tag for tag, _ in parsed.tags] == ["button"]
+    assert ("value", f"k{HOSTILE}") in parsed.tags[0][1]
+    assert f"Close as hang-up {HOSTILE.lower()}" in parsed.text
+
+
+def test_a_form_with_hostile_call_types_looks_as_it_did(
+    monkeypatch: pytest.MonkeyPatch, cast: Cast, specialist_client: Client
+) -> None:
+    call_types = [
+        {"key": "call", "label": "Call", "data": True},
+        {"key": "hang_up", "label": f"Hang-Up {HOSTILE}", "data": False},
+        {"key": "prank", "label": "Prank ÄÖ", "data": False},
+    ]
+    publish_revision(cast.form_a, {"fields": EVERY_TYPE, "call_types": call_types})
+    report = open_draft(specialist_client)
+    page = assert_same_both_ways(monkeypatch, views, page_of(specialist_client, f"/reports/{report.public_id}/"))
+    assert "Close as hang-up &lt;script&gt;" in page
+    assert "Close as prank äö" in page
+
+
+def test_a_form_without_close_types_looks_as_it_did(
+    monkeypatch: pytest.MonkeyPatch, cast: Cast, specialist_client: Client
+) -> None:
+    publish_revision(
+        cast.form_a, {"fields": EVERY_TYPE, "call_types": [{"key": "call", "label": "Call", "data": True}]}
+    )
+    report = open_draft(specialist_client)
+    page = assert_same_both_ways(monkeypatch, views, page_of(specialist_client, f"/reports/{report.public_id}/"))
+    assert "Close as" not in page
+
+
+def test_a_conflict_looks_as_it_did(monkeypatch: pytest.MonkeyPatch, cast: Cast, specialist_client: Client) -> None:
+    report = open_draft(specialist_client)
+    stale = editor_data(report, f_summary="Mine " + HOSTILE)
+    theirs = editor_data(report, f_summary="Theirs")
+    assert specialist_client.post(f"/reports/{report.public_id}/save", theirs, **JSON).status_code == 200
+    conflict = page_of(specialist_client, f"/reports/{report.public_id}/save", "post", stale, status=409)
+    page = assert_same_both_ways(monkeypatch, views, conflict, 'id="conflict"', "Mine " + ESCAPED)
+    assert "<script>alert" not in page
