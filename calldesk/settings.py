@@ -170,7 +170,8 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "calldesk" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    # whitenoise.storage.CompressedManifestStaticFilesStorage, its URLs kept (issue 11).
+    "staticfiles": {"BACKEND": "calldesk.lib.static_storage.StaticStorage"},
 }
 if envbool("CALLDESK_PLAIN_STATIC", False):
     # Tests run without collectstatic.

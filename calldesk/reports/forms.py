@@ -7,8 +7,9 @@ call_start, phone, call_type). Values are kept in JSON in one canonical shape pe
 SPEC §3: a draft keeps everything typed. A value that does not pass its check is stored as
 typed in `CallReport.unchecked` ({posted name: text}) and its field is marked; the stored
 value stays empty until it passes, and submit refuses it. The editor is rendered from plain
-`EditorField` descriptions in one template loop (reports/_fields.html) rather than Django
-form widgets: a form built for every page was most of the editor's cost (issue 11).
+`EditorField` descriptions (written out by reports.editor_html) rather than Django form
+widgets: a form built for every page was most of the editor's cost (issue 11), and a template
+loop over the fields a third of what remained.
 """
 
 from __future__ import annotations
@@ -212,7 +213,7 @@ class Option:
 
 @dataclass
 class EditorField:
-    """One field as the editor's template renders it."""
+    """One field as the editor shows it (reports.editor_html writes it out)."""
 
     name: str  # the posted name; the element's id is id_<name>
     label: str

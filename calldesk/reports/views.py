@@ -26,6 +26,7 @@ from calldesk.lib.phones import display_e164, shown_number
 from calldesk.lib.prepared import Prepared, param
 from calldesk.reports.checks import REQUIRED
 from calldesk.reports.display import call_record, change_rows, report_rows
+from calldesk.reports.editor_html import close_buttons_html, fields_html
 from calldesk.reports.forms import (
     Reading,
     editor_fields,
@@ -149,7 +150,8 @@ def _editor(
     **extra: Any,
 ) -> HttpResponse:
     """The editor page: `shown` holds each field's value (stored, or as posted), `problems` the marks."""
-    definition = report.revision.definition
+    # Parsed once per process (a published revision never changes), not once per page.
+    definition = revision_definition(report.revision_id)
     user = current_user(request)
     builtins, custom = editor_fields(
         definition, shown, problems, _agents(user, report), report.organization.phone_region
@@ -159,17 +161,22 @@ def _editor(
         first = next((item for item in [*builtins, *custom] if item.problems), None)
         if first is not None:
             first.autofocus = True
+    url = f"/reports/{report.public_id}/"
     context = {
         "report": report,
-        "builtin_fields": builtins,
-        "custom_fields": custom,
+        "report_url": url,
+        "builtin_html": fields_html(builtins),
+        "custom_html": fields_html(custom),
         "marked": sum(1 for item in [*builtins, *custom] if item.problems),
-        "non_data_types": [c for c in definition.call_types if not c.data],
+        "close_buttons": close_buttons_html(url, [c for c in definition.call_types if not c.data]),
         "notices": report.call.notices if report.call else [],
         "phone_display": display_e164(report.phone_e164),
         "earlier": earlier_calls(user, report),
         # One key per page load: however often this page's submit is sent, it submits once.
         "submit_key": uuid4().hex,
+        # Named even when absent: a name the template does not find costs it an exception.
+        "conflict": "",
+        "submit_failed": False,
         **extra,
     }
     return render(request, "reports/editor.html", context, status=status)
@@ -177,7 +184,7 @@ def _editor(
 
 def _stored_editor(request: HttpRequest, report: CallReport) -> HttpResponse:
     """The editor on a report as stored, its kept typed values marked."""
-    definition = report.revision.definition
+    definition = revision_definition(report.revision_id)
     organization = report.organization
     shown = shown_from_report(report, definition, organization.zone)
     problems = unchecked_problems(definition, report.unchecked, organization.zone, organization.phone_region)

@@ -30,6 +30,7 @@ from calldesk.configure.editor import (
 from calldesk.configure.forms import CallTypeFormSet, FieldRowFormSet, FormNameForm, NewCallForm
 from calldesk.configure.views.common import admin_org, org_form
 from calldesk.lib.confirm import Confirmation, is_confirmed
+from calldesk.reports.editor_html import fields_html
 from calldesk.reports.forms import editor_fields, local_input
 
 
@@ -152,8 +153,8 @@ def form_preview(request: HttpRequest, public_id: UUID) -> HttpResponse:
     context = {
         "callform": callform,
         "revision": revision,
-        "builtin_fields": builtin_fields,
-        "custom_fields": custom_fields,
+        "builtin_html": fields_html(builtin_fields),
+        "custom_html": fields_html(custom_fields),
     }
     return render(request, "configure/form_preview.html", context)
 
