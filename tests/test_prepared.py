@@ -152,3 +152,18 @@ def test_postgresql_prepares_the_queries_a_connection_runs_again(cast: Cast, spe
     report_read = any('FROM "reports_callreport"' in text and '"telephony_call"' in text for text in prepared)
     # DB_SERVER_SIDE_BINDING=false (a pooler in transaction mode) must prepare nothing.
     assert report_read is connection.settings_dict["OPTIONS"]["server_side_binding"]
+
+
+def test_the_earlier_calls_box_reads_nothing_more_to_show_its_calls(cast: Cast, specialist_client: Client) -> None:
+    lonely = open_draft(specialist_client, "/Telephony/GetCallReport?reportVer=9991234&agent=34&ani=2125550107")
+    url = "/Telephony/GetCallReport?reportVer=9991234&agent=34&ani=2125550108"
+    for i in range(2):
+        open_draft(specialist_client, f"{url}&x={i}")
+    repeat = open_draft(specialist_client, f"{url}&x=2")
+    counts = []
+    for report in (lonely, repeat):
+        with CaptureQueriesContext(connection) as queries:
+            page = specialist_client.get(f"/reports/{report.public_id}/").content.decode()
+        counts.append(len(queries))
+    assert "<strong>2</strong> earlier calls" in page and "Sam Specialist" in page.split('id="earlier-calls"')[1]
+    assert counts[0] == counts[1], "the calls in the box come with the one query (no deferred column read)"

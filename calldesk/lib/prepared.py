@@ -12,8 +12,8 @@ stands for, on SQLite and on PostgreSQL.
 A parameter is found in the compiled SQL by value: the query is built once with a distinctive
 sample for each parameter (made from the parameter's model field), and the positions where that
 sample's database form appears become the parameter's slots. Only lookups that pass the value
-through as the field stores it (exact, lt, gt, lte, gte, isnull-free comparisons) can be
-parameters; any other shape is refused at the first compile, loudly.
+through as the field stores it (exact, lt, gt, lte, gte) can be parameters; any other (contains,
+in, a transform) is refused at the first compile, loudly.
 """
 
 from __future__ import annotations
@@ -32,9 +32,7 @@ from django.db.models.query import ModelIterable, QuerySet
 from django.db.models.sql.compiler import SQLCompiler
 
 M = TypeVar("M", bound=models.Model)
-# Calldesk has one database. Compiled SQL is kept per alias all the same, so a test database or a
-# second alias would not be handed SQL compiled for another vendor.
-ALIAS = DEFAULT_DB_ALIAS
+ALIAS = DEFAULT_DB_ALIAS  # Calldesk has one database
 
 
 def param(model: type[models.Model], name: str) -> models.Field:

@@ -31,8 +31,7 @@ def _same_number(organization_id: int, number_hash: str) -> QuerySet[CallReport]
 
 
 # The newest calls from the number, the report itself among them (taken off in Python: a
-# condition on the id would not let an index give the newest rows first). The box shows when,
-# the status and the agent: the sealed columns are not read or opened. Compiled once: it runs
+# condition on the id would not let an index give the newest rows first). Compiled once: it runs
 # on every screen pop (issue 11).
 # Ordered by the hash too (one value here, so the same rows): only report_repeat_caller_idx
 # gives that order, so PostgreSQL reads the number's own rows whatever its statistics say. With
@@ -42,7 +41,8 @@ _NEWEST = Prepared(
     lambda organization_id, number_hash: (
         _same_number(organization_id, number_hash)
         .select_related("agent")
-        .defer("phone_raw", "phone_e164", "values", "unchecked")
+        # What the box shows (when, status, agent) and can_view reads: no sealed column is read.
+        .only("public_id", "organization_id", "author_id", "call_start", "status", "agent__name", "agent__email")
         .order_by("-phone_hash", "-call_start")[: SHOWN + 1]
     ),
     organization_id=param(CallReport, "organization"),
