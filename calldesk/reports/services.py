@@ -6,15 +6,15 @@ writer started from: no half-written report, no silent overwrite.
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 from uuid import UUID
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from calldesk.accounts.models import User
+from calldesk.lib.prepared import Prepared, param
 from calldesk.reports.models import CallReport, ReportChange, Status, is_empty, stored_values
 
 BUILTINS = ("agent", "call_start", "phone_raw", "phone_e164", "call_type")
@@ -133,24 +133,17 @@ AUTOSAVE_COLUMNS = (
 )  # fmt: skip
 
 
-@cache
-def _autosave_select() -> str:
-    # Written once from the model's own columns: compiling the ORM's SELECT was the largest
-    # part of an autosave's CPU, several times the cost of running it.
-    quote = connection.ops.quote_name
-    meta = CallReport._meta
-    column = {field.attname: str(field.column) for field in meta.concrete_fields}
-    columns = ", ".join(quote(column[name]) for name in AUTOSAVE_COLUMNS)
-    # Only the model's own quoted names go into the text; the id is a parameter (so bandit's B608
-    # and ruff's S608, which flag any SQL built from strings, are answered here).
-    table, where = quote(str(meta.db_table)), quote(column["public_id"])
-    return f"SELECT {columns} FROM {table} WHERE {where} = %s"  # noqa: S608  # nosec B608
+# Compiled once (calldesk.lib.prepared): compiling the ORM's SELECT was the largest part of an
+# autosave's CPU, several times the cost of running it.
+_AUTOSAVE_ROW = Prepared(
+    lambda public_id: CallReport.objects.only(*AUTOSAVE_COLUMNS).filter(public_id=public_id)[:1],
+    public_id=param(CallReport, "public_id"),
+)
 
 
 def autosave_row(public_id: UUID) -> CallReport | None:
     """The report with the columns autosave needs (see autosave_draft), or None."""
-    key = CallReport._meta.get_field("public_id").get_db_prep_value(public_id, connection)
-    return next(iter(CallReport.objects.raw(_autosave_select(), [key])), None)
+    return _AUTOSAVE_ROW.first(public_id=public_id)
 
 
 def autosave_draft(report: CallReport, user: User, data: dict[str, Any], base_version: int) -> CallReport:

@@ -150,8 +150,7 @@ def _editor(
     **extra: Any,
 ) -> HttpResponse:
     """The editor page: `shown` holds each field's value (stored, or as posted), `problems` the marks."""
-    # Parsed once per process (a published revision never changes), not once per page.
-    definition = revision_definition(report.revision_id)
+    definition = report.revision.definition
     user = current_user(request)
     builtins, custom = editor_fields(
         definition, shown, problems, _agents(user, report), report.organization.phone_region
@@ -184,7 +183,7 @@ def _editor(
 
 def _stored_editor(request: HttpRequest, report: CallReport) -> HttpResponse:
     """The editor on a report as stored, its kept typed values marked."""
-    definition = revision_definition(report.revision_id)
+    definition = report.revision.definition
     organization = report.organization
     shown = shown_from_report(report, definition, organization.zone)
     problems = unchecked_problems(definition, report.unchecked, organization.zone, organization.phone_region)
