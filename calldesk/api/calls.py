@@ -129,7 +129,7 @@ def call_out(request: HttpRequest, call: Call, report: CallReport | None) -> Cal
 
 
 def unassigned_reason(call: Call) -> str:
-    if not read_params([(str(name), str(value)) for name, value in call.params]).get("agent"):
+    if not read_params(call.sent_pairs()).get("agent"):
         return "No agent was sent: the call waits for a specialist to take it."
     found = [notice for notice in call.notices if notice.startswith(AGENT_NOTICE)]
     return found[0] if found else "The agent sent matches no single specialist."

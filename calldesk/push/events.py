@@ -17,7 +17,7 @@ from calldesk.accounts.models import User
 from calldesk.push.models import PushEvent
 from calldesk.reports.models import CallReport
 from calldesk.telephony.models import Call
-from calldesk.telephony.reading import read_params
+from calldesk.telephony.reading import Params, read_params
 
 # Catch-up reaches back this far; older events are deleted (they only ever served catch-up).
 KEEP_EVENTS = timedelta(hours=24)
@@ -76,26 +76,26 @@ def visible_events(viewer: Viewer) -> Q:
     return mine & (Q(pop_for_id=viewer.user_id) | Q(agent_id=viewer.user_id))
 
 
-def line_of(call: Call) -> str:
-    sent = read_params([(str(name), str(value)) for name, value in call.params])
+def line_of(sent: Params) -> str:
     return next((sent.get(name) for name in LINE_PARAMETERS if sent.get(name)), "")
 
 
-def caller_of(call: Call, report: CallReport | None) -> str:
+def caller_of(sent: Params, report: CallReport | None) -> str:
     """The number as the draft holds it; a call without a draft (no agent) as the phone system sent it."""
     if report is not None:
         return report.phone_raw or report.phone_e164
-    return read_params([(str(name), str(value)) for name, value in call.params]).get("ani")
+    return sent.get("ani")
 
 
 def describe(call: Call, report: CallReport | None, state: str) -> dict[str, Any]:
     """What a console shows of a call: who, which line, since when, its draft."""
     agent = report.agent if report is not None else None
+    sent = read_params(call.sent_pairs())  # read once for the caller and the line
     return {
         "call": str(call.public_id),
         "state": state,
-        "caller": caller_of(call, report),
-        "line": line_of(call),
+        "caller": caller_of(sent, report),
+        "line": line_of(sent),
         "form": call.form.name,
         "receivedAt": call.received_at.isoformat(),
         "agent": agent.display_name if agent is not None else "",

@@ -118,7 +118,7 @@ def call_record(report: CallReport) -> CallRecord | None:
     return CallRecord(
         source=call.get_source_display(),
         received_at=local_moment(call.received_at, zone),
-        sent=[(str(name), str(value)) for name, value in call.params],
+        sent=call.sent_pairs(),
         unmapped=[(str(name), str(value)) for name, value in call.unmapped],
         resolved=resolved,
         notices=[str(notice) for notice in call.notices],

@@ -89,9 +89,8 @@ def answer_call(call: Call, user: User | None, now: datetime | None = None) -> C
 def _draft_from_record(call: Call, user: User) -> CallReport | None:
     """The draft the call would have had, read again from its recorded parameters, as of when
     it arrived (its call start stays the ring time, not the answer time)."""
-    pairs = [(str(name), str(value)) for name, value in call.params]
     try:
-        reading = read_call(call.organization, pairs, now=call.received_at)
+        reading = read_call(call.organization, call.sent_pairs(), now=call.received_at)
     except (MissingReportVer, UnknownForm):
         return None  # the form was retired in between; the call stays recorded
     return start_draft(call, reading, author=user, agent=user, by=user)

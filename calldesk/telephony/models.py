@@ -70,6 +70,10 @@ class Call(models.Model):
     def __str__(self) -> str:
         return f"call {self.public_id}"
 
+    def sent_pairs(self) -> list[tuple[str, str]]:
+        """The parameters as the phone system sent them, in order, as (name, value) pairs."""
+        return [(str(name), str(value)) for name, value in self.params]
+
     @property
     def state(self) -> str:
         if self.ended_at is not None:
