@@ -2,8 +2,9 @@
 
 Accepted without doubt: ISO-8601 (with `Z`, an offset, fractions, or no zone = the
 organization's zone), `YYYY-MM-DD HH:MM:SS`, Unix seconds (10 digits) and milliseconds
-(13 digits), the compact digits dialers and call-centre platforms send (`yyyyMMddHHmmss`, 14
-digits, and `yyyyMMddHHmmssfff`, 17, in the organization's zone: neither length is a Unix time), and the day-month-name form of Five9's timestamps and RFC 1123
+(13 digits), the compact digits dialers and call-centre platforms send (`yyyyMMddHHmmss`,
+14 digits, and `yyyyMMddHHmmssfff`, 17, in the organization's zone: neither length is a
+Unix time), and the day-month-name form of Five9's timestamps and RFC 1123
 (`Mon, 22 Sep 2008 14:01:54`, optionally with `GMT` or an offset). Anything else is
 "unreadable": the caller of this module uses now and says so.
 Pure: no Django, no database.

@@ -2,7 +2,8 @@
 
 It deletes expired sessions (a logged-out session holding a waiting call expires after
 15 minutes; Django never deletes expired sessions by itself), forgets login attempts older
-than the throttle needs, and runs `calldesk retention`. Safe to re-run or run twice at once.
+than the throttle needs and answers and hang-ups kept for calls that never came (a day
+old), and runs `calldesk retention`. Safe to re-run or run twice at once.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from calldesk.accounts import throttle
+from calldesk.telephony.lifecycle import forget_pending_events
 
 
 class Command(BaseCommand):
@@ -26,6 +28,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         sessions, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
         attempts = throttle.forget_old()
+        pending = forget_pending_events()
         self.stdout.write(f"{sessions} expired sessions and {attempts} old login attempts deleted.")
+        self.stdout.write(f"{pending} answers and hang-ups kept for calls that never came deleted.")
         if not options["skip_retention"]:
             call_command("retention", stdout=self.stdout, stderr=self.stderr)
