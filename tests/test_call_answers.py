@@ -185,9 +185,7 @@ def test_a_telephony_url_pop_is_answered_by_the_specialist_whose_browser_opened_
     assert call.state == "talking" and call.answered_by == cast.specialist
 
 
-def test_forked_ring_pops_of_one_call_id_end_with_the_specialist_who_opened_it_first(
-    cast: Cast, token: str
-) -> None:
+def test_forked_ring_pops_of_one_call_id_end_with_the_specialist_who_opened_it_first(cast: Cast, token: str) -> None:
     # The phone system rang both phones; each one's browser opens the URL with the call's ID.
     _call(token, "fork-1", agent=None)
     url = "/Telephony/GetCallReport?reportVer=9991234&ani=9991234567&callId=fork-1"

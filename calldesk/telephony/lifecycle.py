@@ -29,7 +29,6 @@ from calldesk.telephony.services import (
     withdraw_draft,
 )
 
-
 # An answer or hang-up kept for a callId waits this long for its call (`calldesk maintenance`).
 PENDING_EVENTS_KEPT = timedelta(days=1)
 
