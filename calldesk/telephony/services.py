@@ -121,7 +121,7 @@ def read_call(organization: Organization, pairs: list[tuple[str, str]], now: dat
     if phone.problem:
         notices.append(phone.problem)
 
-    mapped = apply_mappings(params.others(), rules, revision.definition, zone)
+    mapped = apply_mappings(params.others(), rules, revision.definition, zone, organization.phone_region)
     notices.extend(mapped.notices)
     return CallReading(
         form=form,
