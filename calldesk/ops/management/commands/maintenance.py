@@ -20,7 +20,10 @@ from calldesk.telephony.lifecycle import forget_pending_events
 
 
 class Command(BaseCommand):
-    help = "Nightly clean-up: delete expired sessions and old login attempts, then run retention."
+    help = (
+        "Nightly clean-up: delete expired sessions, old login attempts and call events kept for calls that "
+        "never came, then run retention."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--skip-retention", action="store_true", help="do not run `calldesk retention`")
