@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
+from calldesk.dashboards.stats import build_dashboard
 from calldesk.reports.models import CallReport, ReportChange, Status
 from calldesk.telephony.models import Call, PendingAnswer, PendingHangup
 from tests.apicast import bearer, post_form, post_json, token_for
@@ -163,6 +164,12 @@ def test_a_ringall_answer_withdraws_the_draft_of_the_agent_who_did_not_answer(ca
     assert late.status_code != 200
     # The call's draft is Kim's, in her unfinished calls.
     assert [r.call_id for r in _unfinished(cast.specialist2)] == [Call.objects.get().pk]
+    # Sam still reads what he typed, marked as answered elsewhere.
+    page = sam.get(f"/reports/{first_draft.public_id}/")
+    assert page.status_code == 200 and "Answered elsewhere" in page.content.decode()
+    # The dashboards count one call, not two.
+    today = timezone.localdate(timezone=cast.org_a.zone)
+    assert build_dashboard(cast.org_a, today - timedelta(days=1), today + timedelta(days=1)).total == 1
 
 
 def test_a_cti_answer_by_another_agent_withdraws_the_first_rung_agents_draft(cast: Cast, token: str) -> None:
