@@ -258,3 +258,12 @@ def test_maintenance_forgets_pending_events_older_than_a_day(cast: Cast, token: 
     call_command("maintenance")
     assert list(PendingAnswer.objects.values_list("external_id", flat=True)) == ["new"]
     assert list(PendingHangup.objects.values_list("external_id", flat=True)) == ["new"]
+
+
+def test_a_zammad_answer_with_an_overlong_or_nul_answering_number_is_kept_not_a_500(cast: Cast, token: str) -> None:
+    for sent in ("3\x004" + "9" * 600, "kim@lifeline.example\x00"):
+        response = Client().post(
+            f"/api/v1/cti/{token}", {"event": "answer", "callId": sent[:20], "answeringNumber": sent}
+        )
+        assert response.status_code == 202
+    assert len(PendingAnswer.objects.order_by("id").first().agent) == 250

@@ -17,7 +17,7 @@ from calldesk.accounts.models import Organization, User
 from calldesk.push.services import publish_call
 from calldesk.reports.models import CallReport, Status
 from calldesk.telephony.causes import NORMAL_CLEARING, read_cause
-from calldesk.telephony.models import END_REASON_MAX, Call, CallSource, PendingAnswer, PendingHangup
+from calldesk.telephony.models import END_REASON_MAX, EXTERNAL_ID_MAX, Call, CallSource, PendingAnswer, PendingHangup
 from calldesk.telephony.reading import storable
 from calldesk.telephony.services import (
     MissingReportVer,
@@ -110,6 +110,7 @@ def answer_by_call_id(org: Organization, external_id: str, agent: str, at: datet
     """The answer of the call with this callId, by the agent sent (an email address or agent ID,
     read like `agent`); when no such call was recorded yet, the answer is kept (the first one
     counts) and applied when the call arrives. None: kept for later."""
+    agent = storable(agent).strip()[:EXTERNAL_ID_MAX]  # Zammad's answeringNumber has no limit of its own
     with transaction.atomic():
         # The turn `record` takes: the call is either here now or will find this answer.
         Organization.objects.select_for_update(no_key=True).filter(pk=org.pk).first()

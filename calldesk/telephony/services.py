@@ -32,6 +32,7 @@ from calldesk.telephony.reading import (
     looks_like_email,
     match_agent,
     read_params,
+    storable,
 )
 
 REOPEN_WINDOW = timedelta(minutes=15)
@@ -144,7 +145,7 @@ def find_agent(organization: Organization, sent: str, notices: list[str]) -> Use
     if not sent.strip():
         return None
     users = User.objects.filter(organization=organization, is_active=True)
-    value = sent.strip()
+    value = storable(sent).strip()  # a NUL in a query parameter is an error on PostgreSQL
     # Emails are stored normalised; an exact match also folds letters SQLite's LIKE would not (É).
     lookup = Q(email=normalise_email(value)) if looks_like_email(value) else Q(agent_id=value)
     candidates = {u.pk: u for u in users.filter(lookup)[:5]}
