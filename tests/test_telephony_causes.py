@@ -68,3 +68,19 @@ def test_a_pending_hang_up_keeps_the_name_too(cast: Cast) -> None:
     assert post_json("/api/calls/hangup", {"callId": "p-1", "cause": "17"}, token).status_code == 202
     made = post_json("/api/calls", {"reportVer": "9991234", "callId": "p-1"}, token).json()
     assert made["endReason"] == "busy"
+
+
+@pytest.mark.parametrize("cause", ["26", "answeredElsewhere", "ANSWERED_ELSEWHERE"])
+def test_answered_elsewhere_is_not_an_end_the_call_goes_on_at_the_other_phone(cast: Cast, cause: str) -> None:
+    token = token_for(cast.admin)
+    made = post_json("/api/calls", {"reportVer": "9991234", "agent": "34", "callId": "f-1"}, token).json()
+    stopped = post_json(f"/api/calls/{made['id']}/hangup", {"cause": cause}, token).json()
+    assert stopped["state"] == "talking" and stopped["endReason"] == "" and stopped["answeredAt"]
+    # Kim's phone took it: the draft is hers; the real end comes later.
+    post_json("/api/calls/answer", {"callId": "f-1", "agent": "35"}, token)
+    assert post_json("/api/calls/hangup", {"callId": "f-1", "cause": "16"}, token).json()["endReason"] == (
+        "normalClearing"
+    )
+    # Before its call: kept as an answer, not a hang-up.
+    assert post_json("/api/calls/hangup", {"callId": "f-2", "cause": cause}, token).status_code == 202
+    assert post_json("/api/calls", {"reportVer": "9991234", "callId": "f-2"}, token).json()["state"] == "talking"

@@ -16,7 +16,7 @@ from django.utils import timezone
 from calldesk.accounts.models import Organization, User
 from calldesk.push.services import publish_call
 from calldesk.reports.models import CallReport, Status
-from calldesk.telephony.causes import NORMAL_CLEARING, read_cause
+from calldesk.telephony.causes import ANSWERED_ELSEWHERE, NORMAL_CLEARING, read_cause
 from calldesk.telephony.models import END_REASON_MAX, EXTERNAL_ID_MAX, Call, CallSource, PendingAnswer, PendingHangup
 from calldesk.telephony.reading import storable
 from calldesk.telephony.services import (
@@ -135,7 +135,14 @@ def _draft_from_record(call: Call, user: User) -> CallReport | None:
 
 
 def hang_up(call: Call, cause: str, ended_at: datetime) -> bool:
-    """The call ended at `ended_at` for `cause`; False if it had ended already (nothing changes)."""
+    """The call ended at `ended_at` for `cause`; False if it had ended already (nothing changes).
+
+    `answeredElsewhere` is not an end: one phone of a forked or ringall ring stopped because
+    another phone took the call, which goes on there. The call is answered (talking) from
+    then; its end comes with a later hang-up or its report."""
+    if known_cause(cause) == ANSWERED_ELSEWHERE:
+        answer_call(call, None, ended_at)
+        return False
     with transaction.atomic():
         locked = Call.objects.select_for_update(no_key=True).get(pk=call.pk)
         if locked.ended_at is not None:
@@ -152,6 +159,8 @@ def hang_up(call: Call, cause: str, ended_at: datetime) -> bool:
 def hang_up_by_call_id(org: Organization, external_id: str, cause: str, ended_at: datetime) -> Call | None:
     """The hang-up of the call with this callId; when no such call was recorded yet, the hang-up
     is kept (the first one counts) and joins the call when it arrives. None: kept for later."""
+    if known_cause(cause) == ANSWERED_ELSEWHERE:  # not an end (see hang_up)
+        return answer_by_call_id(org, external_id, "", ended_at)
     with transaction.atomic():
         # The same turn `record` takes: the call is either here now or will find this hang-up.
         Organization.objects.select_for_update(no_key=True).filter(pk=org.pk).first()
