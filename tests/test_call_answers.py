@@ -12,6 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from calldesk.dashboards.stats import build_dashboard
+from calldesk.push.models import PushEvent
 from calldesk.reports.models import CallReport, ReportChange, Status
 from calldesk.telephony.models import Call, PendingAnswer, PendingHangup
 from tests.apicast import bearer, post_form, post_json, token_for
@@ -222,6 +223,9 @@ def test_a_pop_of_a_call_whose_draft_is_another_agents_takes_it_over_when_nobody
     assert mine.author == cast.specialist2 and mine.call == Call.objects.get()
     assert CallReport.objects.get(author=cast.specialist).status == Status.ANSWERED_ELSEWHERE
     assert Call.objects.get().answered_by == cast.specialist2
+    # The consoles are told it is talking now, with Kim as its agent.
+    event = PushEvent.objects.filter(call=Call.objects.get()).latest("id")
+    assert (event.state, event.agent_id) == ("talking", cast.specialist2.pk)
 
 
 def test_submitting_a_report_ends_its_call_when_no_event_did(cast: Cast, token: str) -> None:

@@ -22,6 +22,7 @@ from calldesk.lib.emails import normalise_email
 from calldesk.lib.phones import PhoneReading, read_phone
 from calldesk.lib.prepared import Prepared, param
 from calldesk.lib.times import read_call_start
+from calldesk.push.services import publish_call
 from calldesk.reports.models import CallReport, ReportChange, Status
 from calldesk.telephony.models import EXTERNAL_ID_MAX, Call, CallSource, PendingAnswer, PendingHangup
 from calldesk.telephony.reading import (
@@ -226,7 +227,10 @@ def _popped_again(
         locked.answered_at = timezone.now()
     locked.answered_by = user
     locked.save(update_fields=["answered_at", "answered_by"])
-    return OpenedCall(locked, start_draft(locked, reading, author=user, agent=reading.agent, by=user), reused=False)
+    report = start_draft(locked, reading, author=user, agent=reading.agent, by=user)
+    # The consoles learn that it is talking, and whose it is now (the user's own browser has it).
+    publish_call(locked)
+    return OpenedCall(locked, report, reused=False)
 
 
 def withdraw_draft(report: CallReport, answered_by: User | None) -> bool:
