@@ -227,7 +227,8 @@ def _popped_again(
         locked.answered_at = timezone.now()
     locked.answered_by = user
     locked.save(update_fields=["answered_at", "answered_by"])
-    report = start_draft(locked, reading, author=user, agent=reading.agent, by=user)
+    # Its Agent is who answered unless the URL names one (a pop's Agent is filled at the first save).
+    report = start_draft(locked, reading, author=user, agent=reading.agent or user, by=user)
     # The consoles learn that it is talking, and whose it is now (the user's own browser has it).
     publish_call(locked)
     return OpenedCall(locked, report, reused=False)
