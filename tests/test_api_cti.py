@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 
 from calldesk.reports.models import CallReport
-from calldesk.telephony.models import Call, PendingHangup
+from calldesk.telephony.models import Call, PendingAnswer, PendingHangup
 from tests.apicast import other_org_token, revoked_token, token_for
 from tests.cast import Cast
 
@@ -139,9 +139,21 @@ def test_a_hang_up_before_the_new_call_is_kept_for_it(cast: Cast, token: str) ->
     assert zammad(token, {**NEW_CALL, "callId": "late-new"}).json()["state"] == "ended"
 
 
-def test_an_answer_for_an_unknown_call_is_404(cast: Cast, token: str) -> None:
-    response = zammad(token, {"event": "answer", "callId": "never", "answeringNumber": "34"})
-    assert response.status_code == 404 and response.json()["errors"] == {"callId": "unknown"}
+def test_an_answer_before_its_new_call_is_kept_and_applied_when_the_call_arrives(cast: Cast, token: str) -> None:
+    early = zammad(token, {"event": "answer", "callId": "early", "answeringNumber": "35"})
+    assert early.status_code == 202 and early.json()["state"] == "pending"
+    assert PendingAnswer.objects.count() == 1 and not Call.objects.exists()
+    assert zammad(token, {**NEW_CALL, "callId": "early"}).json()["state"] == "talking"
+    call = Call.objects.get()
+    assert call.answered_by == cast.specialist2 and call.answered_at is not None
+    # The draft is the answerer's, and the kept answer is used up.
+    assert CallReport.objects.get().author == cast.specialist2 and not PendingAnswer.objects.exists()
+
+
+def test_an_answer_that_names_nobody_before_its_call_still_makes_it_talking(cast: Cast, token: str) -> None:
+    assert zammad(token, {"event": "answer", "callId": "early", "user": "Someone Else"}).status_code == 202
+    assert zammad(token, {**NEW_CALL, "callId": "early"}).json()["state"] == "talking"
+    assert Call.objects.get().answered_by is None and not CallReport.objects.exists()
 
 
 def test_an_outbound_call_takes_the_called_number_as_the_callers(cast: Cast, token: str) -> None:

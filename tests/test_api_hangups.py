@@ -68,7 +68,7 @@ def test_without_ended_at_the_call_ends_now(cast: Cast, token: str) -> None:
         ("forwarded", "forwarded"),
         ("NOANSWER", "noAnswer"),
         ("callerHungUpInQueue", "callerHungUpInQueue"),
-        ("", ""),
+        ("", "unknown"),
     ],
 )
 def test_causes_are_spelled_as_the_spec_spells_them_and_others_kept_as_sent(

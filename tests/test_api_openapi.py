@@ -32,8 +32,10 @@ def test_the_description_names_every_endpoint_and_both_body_types(db: None) -> N
     assert set(paths) == {
         "/api/calls",
         "/api/calls/hangup",
+        "/api/calls/answer",
         "/api/calls/{call_id}",
         "/api/calls/{call_id}/hangup",
+        "/api/calls/{call_id}/answer",
         "/api/reports",
         "/api/reports/{report_id}",
         "/api/forms/{report_ver}",

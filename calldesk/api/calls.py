@@ -9,25 +9,28 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja import Router, Status
 
-from calldesk.accounts.models import Organization
+from calldesk.accounts.models import Organization, User
 from calldesk.api.auth import token_of
 from calldesk.api.bodies import ApiError
 from calldesk.api.schemas import (
     READ_ERRORS,
     WRITE_ERRORS,
+    AnswerByCallIdIn,
+    AnswerIn,
     CallIn,
     CallOut,
     HangupByCallIdIn,
     HangupIn,
+    PendingAnswerOut,
     PendingHangupOut,
     text,
 )
 from calldesk.lib.times import read_call_start
 from calldesk.reports.models import CallReport
-from calldesk.telephony.lifecycle import hang_up, hang_up_by_call_id, record_call
+from calldesk.telephony.lifecycle import answer_by_call_id, answer_call, hang_up, hang_up_by_call_id, record_call
 from calldesk.telephony.models import Call
 from calldesk.telephony.reading import read_params
-from calldesk.telephony.services import MissingReportVer, UnknownForm
+from calldesk.telephony.services import MissingReportVer, UnknownForm, find_agent
 
 router = Router(tags=["calls"])
 AGENT_NOTICE = "Agent `"  # how telephony.reading's agent problems begin
@@ -67,6 +70,27 @@ def post_hangup_by_call_id(request: HttpRequest, payload: HangupByCallIdIn) -> S
     return Status(200, call_out(request, call, CallReport.objects.filter(call=call).select_related("agent").first()))
 
 
+@router.post(
+    "/answer",
+    response={200: CallOut, 202: PendingAnswerOut, **WRITE_ERRORS},
+    summary="A call was answered (by its callId)",
+)
+def post_answer_by_call_id(request: HttpRequest, payload: AnswerByCallIdIn) -> Status:
+    """A callId not recorded yet: the answer is kept (202) and applies when its call arrives."""
+    org = token_of(request).organization
+    external_id = text(payload.callId)
+    at = _time_of(org, payload.answeredAt, "answeredAt")
+    call = answer_by_call_id(org, external_id, text(payload.agent), at)
+    if call is None:
+        return Status(
+            202,
+            PendingAnswerOut(
+                callId=external_id, state="pending", message="No call with this callId yet; the answer is kept for it."
+            ),
+        )
+    return Status(200, _call_out(request, call))
+
+
 @router.get("/{call_id}", response={200: CallOut, **READ_ERRORS}, summary="A call and its state")
 def get_call(request: HttpRequest, call_id: str) -> CallOut:
     call = _call(token_of(request).organization, call_id)
@@ -79,6 +103,22 @@ def post_hangup(request: HttpRequest, call_id: str, payload: HangupIn) -> CallOu
     org = token_of(request).organization
     call = _call(org, call_id)
     hang_up(call, payload.cause, _ended_at(org, payload))
+    return call_out(request, call, CallReport.objects.filter(call=call).select_related("agent").first())
+
+
+@router.post("/{call_id}/answer", response={200: CallOut, **WRITE_ERRORS}, summary="A call was answered")
+def post_answer(request: HttpRequest, call_id: str, payload: AnswerIn) -> CallOut:
+    """The call is talking; the answering `agent` gets its draft. Idempotent: the first answer
+    counts, and an ended call stays ended."""
+    org = token_of(request).organization
+    call = _call(org, call_id)
+    at = _time_of(org, payload.answeredAt, "answeredAt")
+    answer_call(call, find_agent(org, text(payload.agent), []), at)
+    return _call_out(request, call)
+
+
+def _call_out(request: HttpRequest, call: Call) -> CallOut:
+    call.refresh_from_db()
     return call_out(request, call, CallReport.objects.filter(call=call).select_related("agent").first())
 
 
@@ -95,10 +135,14 @@ def _call(org: Organization, call_id: str) -> Call:
 
 
 def _ended_at(org: Organization, payload: HangupIn) -> datetime:
-    sent = text(payload.endedAt)
-    reading = read_call_start(sent, org.zone, timezone.now())
+    return _time_of(org, payload.endedAt, "endedAt")
+
+
+def _time_of(org: Organization, sent: str | int | None, name: str) -> datetime:
+    """A time sent as `name`, read like callStart; now when not sent; 422 when unreadable."""
+    reading = read_call_start(text(sent), org.zone, timezone.now())
     if reading.problem:
-        raise ApiError(422, "endedAt could not be read.", {"endedAt": "not a time Calldesk can read"})
+        raise ApiError(422, f"{name} could not be read.", {name: "not a time Calldesk can read"})
     return reading.when
 
 
@@ -112,9 +156,10 @@ def call_out(request: HttpRequest, call: Call, report: CallReport | None) -> Cal
             "state": call.state,
             "receivedAt": call.received_at,
             "answeredAt": call.answered_at,
+            "answeredBy": _person(call.answered_by) if call.answered_by_id else None,
             "endedAt": call.ended_at,
             "endReason": call.end_reason,
-            "agent": {"email": agent.email, "name": agent.name, "agentId": agent.agent_id} if agent else None,
+            "agent": _person(agent) if agent else None,
             "unassignedReason": "" if report is not None else unassigned_reason(call),
             "draft": {
                 "id": report.public_id,
@@ -126,6 +171,10 @@ def call_out(request: HttpRequest, call: Call, report: CallReport | None) -> Cal
             "notices": call.notices,
         }
     )
+
+
+def _person(user: User | None) -> dict[str, str] | None:
+    return {"email": user.email, "name": user.name, "agentId": user.agent_id} if user is not None else None
 
 
 def unassigned_reason(call: Call) -> str:

@@ -2,7 +2,7 @@
 by changing the host and token (SPEC §6).
 
 An adapter only: each event becomes the same service call the API makes (`record_call`,
-`answer_call`, `hang_up_by_call_id`). The token is part of the path, as in Zammad; the
+`answer_by_call_id`, `hang_up_by_call_id`). The token is part of the path, as in Zammad; the
 path is scrubbed from every log (calldesk.lib.privacy).
 """
 
@@ -12,13 +12,13 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router, Status
 
-from calldesk.accounts.models import Organization, User
+from calldesk.accounts.models import Organization
 from calldesk.api.bodies import ApiError
 from calldesk.api.schemas import WRITE_ERRORS, CtiEventIn, CtiOut, text
 from calldesk.callforms.models import CallForm
 from calldesk.configure.models import ApiToken
 from calldesk.configure.tokens import authenticate_token
-from calldesk.telephony.lifecycle import answer_call, hang_up_by_call_id, record_call
+from calldesk.telephony.lifecycle import answer_by_call_id, hang_up_by_call_id, record_call
 from calldesk.telephony.models import Call
 from calldesk.telephony.services import MissingReportVer, UnknownForm, find_agent
 
@@ -52,11 +52,10 @@ def cti_event(request: HttpRequest, token: str, payload: CtiEventIn) -> Status:
         if ended is None:
             return Status(202, CtiOut(state="pending"))
         return Status(200, CtiOut(id=ended.public_id, state=ended.state))
-    call = Call.objects.filter(organization=org, external_id=call_id).select_related("organization").first()
-    if call is None:
-        raise ApiError(404, "No call with this callId: send newCall first.", {"callId": "unknown"})
-    answer_call(call, _answering(org, payload))
-    return Status(200, CtiOut(id=call.public_id, state=call.state))
+    answered = answer_by_call_id(org, call_id, _answering(org, payload), timezone.now())
+    if answered is None:  # before its newCall (events overtake each other): kept for it
+        return Status(202, CtiOut(state="pending"))
+    return Status(200, CtiOut(id=answered.public_id, state=answered.state))
 
 
 def _new_call(org: Organization, payload: CtiEventIn) -> Call:
@@ -86,10 +85,11 @@ def _first_form(org: Organization) -> str:
     return form.report_ver if form is not None else ""
 
 
-def _answering(org: Organization, payload: CtiEventIn) -> User | None:
-    """Who picked up: answeringNumber first, then each `user`, each read like `agent`."""
-    for sent in (text(payload.answeringNumber), *payload.user):
-        user = find_agent(org, sent, [])
-        if user is not None:
-            return user
-    return None
+def _answering(org: Organization, payload: CtiEventIn) -> str:
+    """Who picked up, as sent: answeringNumber first, then each `user`, each read like `agent`;
+    the first that names one specialist (else the first sent, read again when its call comes)."""
+    sent = [value for value in (text(payload.answeringNumber), *payload.user) if value.strip()]
+    for value in sent:
+        if find_agent(org, value, []) is not None:
+            return value
+    return sent[0] if sent else ""

@@ -21,8 +21,10 @@ ParamValue = Scalar | list[Scalar] | None
 CallIdValue = StrictStr | StrictInt
 
 CAUSE_HELP = (
-    "normalClearing, busy, cancel, noAnswer, congestion, notFound or forwarded (Zammad's causes); "
-    "any other value is kept as sent."
+    "normalClearing, busy, cancel, noAnswer, congestion, notFound or forwarded (Zammad's causes), "
+    "answeredElsewhere or unknown; Q.850 cause numbers (16, 17, …), SIP codes (486, …) and Asterisk's "
+    "cause names (NO_ANSWER, …) are read as these. Empty, 0 and unknown numbers: unknown. Any other "
+    "word is kept as sent."
 )
 
 
@@ -72,6 +74,31 @@ class HangupIn(BaseModel):
 
     cause: StrictStr = Field("", max_length=END_REASON_MAX, description=CAUSE_HELP)
     endedAt: StrictStr | StrictInt | None = Field(None, description="When the call ended, read like callStart.")
+
+
+class AnswerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    agent: StrictStr | StrictInt | None = Field(
+        None, description="Who answered: email address or agent ID, read like the call's `agent`."
+    )
+    answeredAt: StrictStr | StrictInt | None = Field(None, description="When, read like callStart; default now.")
+
+    @field_validator("agent")
+    @classmethod
+    def _agent_fits(cls, value: str | int | None) -> str | int | None:
+        if len(text(value)) > EXTERNAL_ID_MAX:
+            raise ValueError(f"at most {EXTERNAL_ID_MAX} characters")
+        return value
+
+
+class AnswerByCallIdIn(AnswerIn):
+    callId: CallIdValue = Field(description="The callId the call was posted with.")
+
+    @field_validator("callId")
+    @classmethod
+    def _call_id_fits(cls, value: str | int) -> str:
+        return call_id(value)
 
 
 class HangupByCallIdIn(HangupIn):
@@ -164,6 +191,7 @@ class CallOut(BaseModel):
     state: Literal["ringing", "talking", "ended"]
     receivedAt: datetime
     answeredAt: datetime | None
+    answeredBy: PersonOut | None = Field(description="The specialist who answered, when known.")
     endedAt: datetime | None
     endReason: str
     agent: PersonOut | None = Field(description="The specialist the draft is for.")
@@ -176,6 +204,10 @@ class PendingHangupOut(BaseModel):
     callId: str
     state: Literal["pending"]
     message: str
+
+
+class PendingAnswerOut(PendingHangupOut):
+    """An answer kept for a callId not recorded yet."""
 
 
 class CtiOut(BaseModel):

@@ -79,6 +79,8 @@ def build_dashboard(organization: Organization, start: date, end: date, form: Ca
     zone = organization.zone
     lower, upper = day_range(start, end, zone)
     reports = CallReport.objects.filter(organization=organization, call_start__gte=lower, call_start__lt=upper)
+    # A draft withdrawn because another specialist answered is not a call of its own.
+    reports = reports.exclude(status=Status.ANSWERED_ELSEWHERE)
     if form is not None:
         reports = reports.filter(form=form)
     choice_fields = [item for item in report_fields(organization, form) if item.type in CHOICE_TYPES]

@@ -15,6 +15,8 @@ WITHHELD_WORDS = frozenset(
     {"anonymous", "restricted", "unknown", "private", "unavailable", "withheld", "blocked", "none", "null"}
 )
 _ALLOWED = re.compile(r"^[0-9+()\-.\s/]+$")
+# `<unknown>` (Asterisk), `sip:anonymous@anonymous.invalid` (RFC 3323), `"Anonymous"` (quoted).
+_WRAPPING = re.compile(r"^(?:sips?:)?(?P<word>[a-z ]+?)(?:@.*)?$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -34,8 +36,8 @@ def read_phone(raw: str, region: str) -> PhoneReading:
     value = raw.strip()
     if not value:
         return PhoneReading(raw, "", "", "")
-    if value.lower() in WITHHELD_WORDS:
-        return PhoneReading(raw, "", "", f"The caller's number was withheld ({value}).")
+    if _withheld_word(value):
+        return PhoneReading(raw, "", "", f"The caller's number was withheld ({value[:40]}).")
     digits = re.sub(r"\D", "", value)
     if not _ALLOWED.match(value) or not digits:
         return PhoneReading(raw, "", "", "The caller's number could not be read.")
@@ -53,6 +55,13 @@ def read_phone(raw: str, region: str) -> PhoneReading:
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     display = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     return PhoneReading(raw, e164, display, "")
+
+
+def _withheld_word(value: str) -> bool:
+    """`anonymous`, `Restricted` (Five9's ANI), `<unknown>`, `sip:anonymous@anonymous.invalid`."""
+    bare = value.strip("<>\"' ")
+    match = _WRAPPING.match(bare)
+    return bare.lower() in WITHHELD_WORDS or (match is not None and match["word"].lower() in WITHHELD_WORDS)
 
 
 def _possible(value: str, region: str | None) -> phonenumbers.PhoneNumber | None:

@@ -2,7 +2,9 @@
 
 Accepted without doubt: ISO-8601 (with `Z`, an offset, fractions, or no zone = the
 organization's zone), `YYYY-MM-DD HH:MM:SS`, Unix seconds (10 digits) and milliseconds
-(13 digits), and the day-month-name form of Five9's timestamps and RFC 1123
+(13 digits), the compact digits dialers and call-centre platforms send (`yyyyMMddHHmmss`,
+14 digits, and `yyyyMMddHHmmssfff`, 17, in the organization's zone: neither length is a
+Unix time), and the day-month-name form of Five9's timestamps and RFC 1123
 (`Mon, 22 Sep 2008 14:01:54`, optionally with `GMT` or an offset). Anything else is
 "unreadable": the caller of this module uses now and says so.
 Pure: no Django, no database.
@@ -70,7 +72,7 @@ def parse_time(value: str, zone: ZoneInfo) -> datetime | None:
     if not value.isascii():
         return None
     if value.isdigit():
-        return _from_epoch(value)
+        return _from_compact(value, zone) if len(value) in (14, 17) else _from_epoch(value)
     match = _ISO.match(value) or _COMPACT_ISO.match(value) or _NAMED.match(value)
     if not match:
         return None
@@ -110,6 +112,21 @@ def _from_epoch(digits: str) -> datetime | None:
     if not _EPOCH_MIN <= seconds < _EPOCH_MAX:
         return None
     return datetime.fromtimestamp(seconds, tz=UTC)
+
+
+def _from_compact(digits: str, zone: ZoneInfo) -> datetime | None:
+    """`20261124070451` or `20261124070451932`: a wall-clock time in `zone`."""
+    year, month, day, hour, minute, second = (int(digits[i : i + n]) for i, n in _COMPACT_PARTS)
+    if year not in YEARS:
+        return None
+    try:
+        naive = datetime(year, month, day, hour, minute, second, int(digits[14:17] or 0) * 1000)
+    except ValueError:
+        return None
+    return naive.replace(tzinfo=zone).astimezone(UTC)
+
+
+_COMPACT_PARTS = ((0, 4), (4, 2), (6, 2), (8, 2), (10, 2), (12, 2))
 
 
 def _zone_of(offset: str | None, zone: ZoneInfo) -> tzinfo | None:

@@ -33,6 +33,9 @@ class Status(models.TextChoices):
     CLOSED = "closed", "Closed"
     # A draft a supervisor closed because nobody will finish it.
     ABANDONED = "abandoned", "Abandoned"
+    # The draft of a specialist whose phone rang while another specialist answered the call
+    # (ringall queues, forked rings): withdrawn, never in anyone's unfinished calls.
+    ANSWERED_ELSEWHERE = "elsewhere", "Answered elsewhere"
 
 
 class CallReport(models.Model):
@@ -86,7 +89,7 @@ class CallReport(models.Model):
             # A report is submitted (or closed) at a known time, and a draft has no submit time.
             models.CheckConstraint(
                 condition=models.Q(status="draft", submitted_at__isnull=True)
-                | models.Q(status="abandoned")
+                | models.Q(status__in=["abandoned", "elsewhere"])
                 | models.Q(status__in=["submitted", "closed"], submitted_at__isnull=False),
                 name="report_submitted_has_time",
             ),
@@ -113,6 +116,7 @@ class ReportChange(models.Model):
         CLOSED = "closed", "Closed"
         ABANDONED = "abandoned", "Closed as abandoned"
         REOPENED = "reopened", "Reopened"
+        ANSWERED_ELSEWHERE = "elsewhere", "Withdrawn: answered elsewhere"
         REDACTED = "redacted", "Personal data removed"
 
     report = models.ForeignKey(CallReport, on_delete=models.CASCADE, related_name="changes")

@@ -16,6 +16,7 @@ from django.utils import timezone
 from calldesk.accounts.models import User
 from calldesk.lib.prepared import Prepared, param
 from calldesk.reports.models import CallReport, ReportChange, Status, is_empty, stored_values
+from calldesk.telephony.lifecycle import end_with_report
 
 BUILTINS = ("agent", "call_start", "phone_raw", "phone_e164", "call_type")
 
@@ -50,7 +51,7 @@ def visible_reports(user: User) -> QuerySet[CallReport]:
 
 def can_edit(user: User, report: CallReport) -> bool:
     """Authors correct their own reports; supervisors any of their organization's."""
-    return can_view(user, report) and report.status != Status.ABANDONED
+    return can_view(user, report) and report.status not in (Status.ABANDONED, Status.ANSWERED_ELSEWHERE)
 
 
 def _jsonable(name: str, value: Any) -> Any:
@@ -229,7 +230,9 @@ def submit_report(
         if current.version != base_version:
             raise VersionConflict(current)
         current.submit_key = submit_key[:64] or None
-        return _finish_draft(current, user, data, Status.SUBMITTED, ReportChange.Action.SUBMITTED)
+        _finish_draft(current, user, data, Status.SUBMITTED, ReportChange.Action.SUBMITTED)
+    end_with_report(current.call_id)
+    return current
 
 
 def close_report(report: CallReport, user: User, call_type: str, data: dict[str, Any] | None = None) -> CallReport:
@@ -240,7 +243,9 @@ def close_report(report: CallReport, user: User, call_type: str, data: dict[str,
         current = _locked(report)
         if current.status != Status.DRAFT:
             raise NotEditable("This report is no longer a draft.")
-        return _finish_draft(current, user, update, Status.CLOSED, ReportChange.Action.CLOSED)
+        _finish_draft(current, user, update, Status.CLOSED, ReportChange.Action.CLOSED)
+    end_with_report(current.call_id)
+    return current
 
 
 def abandon_report(report: CallReport, user: User) -> CallReport:

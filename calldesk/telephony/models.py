@@ -47,6 +47,10 @@ class Call(models.Model):
     external_id = models.CharField(max_length=EXTERNAL_ID_MAX, blank=True)
     # Ringing until answered (answered_at), talking until ended (ended_at); ended never goes back.
     answered_at = models.DateTimeField(null=True, blank=True)
+    # Who answered, when the source said (or opened the telephony URL: its specialist).
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="calls_answered"
+    )
     ended_at = models.DateTimeField(null=True, blank=True)
     end_reason = models.CharField(max_length=END_REASON_MAX, blank=True)
 
@@ -99,3 +103,25 @@ class PendingHangup(models.Model):
 
     def __str__(self) -> str:
         return f"pending hang-up {self.external_id}"
+
+
+class PendingAnswer(models.Model):
+    """An answer that arrived before its call (events overtake each other, SPEC §6): kept, and
+    applied when the call with this callId is recorded. `calldesk maintenance` forgets the ones
+    whose call never came, as it does pending hang-ups."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="pending_answers")
+    external_id = models.CharField(max_length=EXTERNAL_ID_MAX)
+    answered_at = models.DateTimeField()
+    # The answering agent as sent (an email address or agent ID), read when the call arrives.
+    agent = models.CharField(max_length=EXTERNAL_ID_MAX, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            # The first answer counts, as on a recorded call.
+            models.UniqueConstraint(fields=["organization", "external_id"], name="pending_answer_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"pending answer {self.external_id}"

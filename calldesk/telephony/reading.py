@@ -7,9 +7,11 @@ the admins' URL tester all read a call through it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,6 +31,7 @@ from calldesk.callforms.definition import (
 )
 from calldesk.lib.crypto import keyed_hash
 from calldesk.lib.emails import normalise_email, validate_address
+from calldesk.lib.phones import read_phone
 from calldesk.lib.times import parse_time
 
 
@@ -119,6 +122,9 @@ class Placement:
     sent: str
     field_key: str
     value: Any
+    # The rule's value when it matched as the same phone number written otherwise
+    # (`+18886201111` for a rule on `8886201111`); "" for a match as written or any value.
+    matched_number: str = ""
 
 
 @dataclass
@@ -130,11 +136,13 @@ class MappingResult:
 
 
 def apply_mappings(
-    others: list[tuple[str, str]], rules: list[MappingRule], definition: Definition, zone: ZoneInfo
+    others: list[tuple[str, str]], rules: list[MappingRule], definition: Definition, zone: ZoneInfo, region: str = ""
 ) -> MappingResult:
     """Place each parameter's value into the fields its rules name.
 
-    A rule for the exact value wins over a rule for any value of the same parameter.
+    A rule for the exact value wins over a rule for any value of the same parameter. A value
+    and a rule's value that both read as phone numbers match by their E.164 form in the
+    organization's `region` (`+18886201111` is `8886201111`), when no rule matches as written.
     """
     result = MappingResult()
     for name, sent in others:
@@ -143,6 +151,10 @@ def apply_mappings(
             result.unmapped.append((name, sent))
             continue
         exact = [r for r in own if r.value and r.value.casefold() == sent.casefold()]
+        by_number = set[int]()
+        if not exact:
+            exact = _same_numbers(sent, [r for r in own if r.value], region)
+            by_number = {id(r) for r in exact}
         generic = [r for r in own if not r.value]
         exact_fields = {r.field_key for r in exact}
         chosen = exact + [r for r in generic if r.field_key not in exact_fields]
@@ -162,8 +174,29 @@ def apply_mappings(
                 result.notices.append(f"`{name}={_short(sent)}`: {problem}")
                 continue
             result.values[target.key] = value
-            result.placements.append(Placement(name, sent, target.key, value))
+            matched = rule.value if id(rule) in by_number else ""
+            result.placements.append(Placement(name, sent, target.key, value, matched))
     return result
+
+
+def _same_numbers(sent: str, rules: list[MappingRule], region: str) -> list[MappingRule]:
+    """The rules whose value is the same phone number as `sent`, written another way."""
+    number = _e164(sent, region)
+    if not number:
+        return []
+    return [rule for rule in rules if _e164(rule.value, region) == number]
+
+
+@lru_cache(maxsize=4096)
+def _e164(value: str, region: str) -> str:
+    """`value` as E.164 when it reads as a phone number (digits, `+`, spaces, dashes…), else "".
+    Cached: a form's rule values are read again on every pop."""
+    if not _NUMBER_LIKE.match(value) or sum(c.isdigit() for c in value) < 7:
+        return ""
+    return read_phone(value, region or "US").e164
+
+
+_NUMBER_LIKE = re.compile(r"^\+?[0-9() .\-/]+$")
 
 
 def _short(value: str) -> str:

@@ -7,12 +7,12 @@ writes the call and its draft. Views, the API and commands call these, never the
 from __future__ import annotations
 
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from calldesk.accounts.models import Organization, User
@@ -22,8 +22,9 @@ from calldesk.lib.emails import normalise_email
 from calldesk.lib.phones import PhoneReading, read_phone
 from calldesk.lib.prepared import Prepared, param
 from calldesk.lib.times import read_call_start
+from calldesk.push.services import publish_call
 from calldesk.reports.models import CallReport, ReportChange, Status
-from calldesk.telephony.models import EXTERNAL_ID_MAX, Call, CallSource, PendingHangup
+from calldesk.telephony.models import EXTERNAL_ID_MAX, Call, CallSource, PendingAnswer, PendingHangup
 from calldesk.telephony.reading import (
     AgentCandidate,
     Placement,
@@ -32,6 +33,7 @@ from calldesk.telephony.reading import (
     looks_like_email,
     match_agent,
     read_params,
+    storable,
 )
 
 REOPEN_WINDOW = timedelta(minutes=15)
@@ -46,7 +48,13 @@ _ACTIVE_FORM = Prepared(
     report_ver=param(CallForm, "report_ver"),
 )
 # open_call's lock on PostgreSQL (SQLite's BEGIN IMMEDIATE takes the database's write lock).
-_LOCK_USER = Prepared(lambda pk: User.objects.select_for_update().filter(pk=pk).only("pk")[:1], pk=param(User, "id"))
+# FOR NO KEY UPDATE, like every turn the call's life takes (the organization's, the call's):
+# it queues writers that take the same turn, yet lets other transactions' foreign-key checks
+# (FOR KEY SHARE) through. A plain FOR UPDATE blocks them, and a pop (user, then the
+# organization by its foreign key) and an API post (organization, then the user) deadlocked.
+_LOCK_USER = Prepared(
+    lambda pk: User.objects.select_for_update(no_key=True).filter(pk=pk).only("pk")[:1], pk=param(User, "id")
+)
 # The same URL from the same user within REOPEN_WINDOW: nearly always nothing, so only the id
 # is read; the call and its draft are loaded when there is one.
 _REOPENABLE = Prepared(
@@ -115,7 +123,7 @@ def read_call(organization: Organization, pairs: list[tuple[str, str]], now: dat
     if phone.problem:
         notices.append(phone.problem)
 
-    mapped = apply_mappings(params.others(), rules, revision.definition, zone)
+    mapped = apply_mappings(params.others(), rules, revision.definition, zone, organization.phone_region)
     notices.extend(mapped.notices)
     return CallReading(
         form=form,
@@ -138,7 +146,7 @@ def find_agent(organization: Organization, sent: str, notices: list[str]) -> Use
     if not sent.strip():
         return None
     users = User.objects.filter(organization=organization, is_active=True)
-    value = sent.strip()
+    value = storable(sent).strip()  # a NUL in a query parameter is an error on PostgreSQL
     # Emails are stored normalised; an exact match also folds letters SQLite's LIKE would not (É).
     lookup = Q(email=normalise_email(value)) if looks_like_email(value) else Q(agent_id=value)
     candidates = {u.pk: u for u in users.filter(lookup)[:5]}
@@ -184,12 +192,65 @@ def open_call(
                 return OpenedCall(previous, previous.report, reused=True)
         call, created = record(org, reading, source, opened_by=user if source == CallSource.URL else None)
         existing = None if created else CallReport.objects.filter(call=call).first()
+        if source == CallSource.URL and not created:
+            return _popped_again(org, call, existing, reading, user)
         if existing is not None:
             return OpenedCall(call, existing, reused=True)
         # A new call, or one the API recorded without a draft (nobody was resolved as its agent).
         author = reading.agent if source == CallSource.API and reading.agent else user
         report = start_draft(call, reading, author=author, agent=reading.agent, by=user)
     return OpenedCall(call, report, reused=False)
+
+
+def _popped_again(
+    org: Organization, call: Call, existing: CallReport | None, reading: CallReading, user: User
+) -> OpenedCall:
+    """The telephony URL of a callId already recorded, opened by `user`: their answer (SPEC §6).
+
+    Their own draft of it opens again. Otherwise, while nobody else answered the call, it is
+    theirs: a draft opened for another specialist is withdrawn and the draft is `user`'s. A call
+    someone else answered (a transfer) or that ended gives `user` a call record of their own."""
+    if existing is not None and user.pk in (existing.author_id, existing.agent_id):
+        if call.answered_at is None and call.ended_at is None:
+            call.answered_at, call.answered_by = timezone.now(), user
+            call.save(update_fields=["answered_at", "answered_by"])
+        return OpenedCall(call, existing, reused=True)
+    locked = Call.objects.select_for_update(no_key=True).get(pk=call.pk)
+    theirs = locked.ended_at is None and locked.answered_by_id in (None, user.pk)
+    if theirs and existing is not None:
+        theirs = existing.status == Status.DRAFT and withdraw_draft(existing, user)
+    if not theirs:
+        own = replace(reading, external_id="")
+        call, _ = record(org, own, CallSource.URL, opened_by=user)
+        return OpenedCall(call, start_draft(call, own, author=user, agent=reading.agent, by=user), reused=False)
+    if locked.answered_at is None:
+        locked.answered_at = timezone.now()
+    locked.answered_by = user
+    locked.save(update_fields=["answered_at", "answered_by"])
+    # Its Agent is who answered unless the URL names one (a pop's Agent is filled at the first save).
+    report = start_draft(locked, reading, author=user, agent=reading.agent or user, by=user)
+    # The consoles learn that it is talking, and whose it is now (the user's own browser has it).
+    publish_call(locked)
+    return OpenedCall(locked, report, reused=False)
+
+
+def withdraw_draft(report: CallReport, answered_by: User | None) -> bool:
+    """The draft of a specialist whose phone rang while `answered_by` took the call: closed as
+    answered elsewhere and taken off the call, which gets the answerer's draft. What was typed
+    stays in it. False when it is no longer a draft (submitted meanwhile): it stays the call's.
+    Runs inside the caller's transaction."""
+    now = timezone.now()
+    # Guarded like autosave: a save racing this one finds the draft gone (a version conflict).
+    withdrawn = CallReport.objects.filter(pk=report.pk, status=Status.DRAFT).update(
+        status=Status.ANSWERED_ELSEWHERE, call=None, version=F("version") + 1, updated_at=now
+    )
+    if not withdrawn:
+        return False
+    report.refresh_from_db(fields=["status", "call", "version", "updated_at"])
+    ReportChange.objects.create(
+        report=report, user=answered_by, action=ReportChange.Action.ANSWERED_ELSEWHERE, version=report.version
+    )
+    return True
 
 
 def record(
@@ -200,7 +261,7 @@ def record(
     if reading.external_id:
         # Calls and hang-ups with a callId take turns per organization, so a hang-up that arrives
         # while its call is being recorded either finds the call or is found by it.
-        Organization.objects.select_for_update().filter(pk=org.pk).first()
+        Organization.objects.select_for_update(no_key=True).filter(pk=org.pk).first()
         known = Call.objects.filter(organization=org, external_id=reading.external_id).first()
         if known is not None:
             return known, False
@@ -221,26 +282,34 @@ def record(
                 resolved=reading.values,
                 fingerprint=reading.fingerprint,
                 external_id=reading.external_id,
+                # A telephony-URL pop is answered by the specialist whose browser opened it.
+                answered_at=timezone.now() if source == CallSource.URL else None,
+                answered_by=opened_by if source == CallSource.URL else None,
             )
     except IntegrityError:
         if not reading.external_id:
             raise
         return Call.objects.get(organization=org, external_id=reading.external_id), False
-    _join_pending_hangup(call)
+    _join_pending_events(org, call)
     return call, True
 
 
-def _join_pending_hangup(call: Call) -> None:
-    """A hang-up that came before its call ends the call now (SPEC §6)."""
+def _join_pending_events(org: Organization, call: Call) -> None:
+    """An answer or a hang-up that came before its call applies to the call now (SPEC §6)."""
     if not call.external_id:
         return
-    pending = PendingHangup.objects.filter(organization_id=call.organization_id, external_id=call.external_id).first()
-    if pending is None:
-        return
-    call.ended_at = pending.ended_at
-    call.end_reason = pending.end_reason
-    call.save(update_fields=["ended_at", "end_reason"])
-    pending.delete()
+    answer = PendingAnswer.objects.filter(organization=org, external_id=call.external_id).first()
+    if answer is not None:
+        call.answered_at = answer.answered_at
+        call.answered_by = find_agent(org, answer.agent, [])
+        call.save(update_fields=["answered_at", "answered_by"])
+        answer.delete()
+    hangup = PendingHangup.objects.filter(organization=org, external_id=call.external_id).first()
+    if hangup is not None:
+        call.ended_at = hangup.ended_at
+        call.end_reason = hangup.end_reason
+        call.save(update_fields=["ended_at", "end_reason"])
+        hangup.delete()
 
 
 def start_draft(call: Call, reading: CallReading, author: User, agent: User | None, by: User) -> CallReport:

@@ -2,7 +2,8 @@
 
 It deletes expired sessions (a logged-out session holding a waiting call expires after
 15 minutes; Django never deletes expired sessions by itself), forgets login attempts older
-than the throttle needs, and runs `calldesk retention`. Safe to re-run or run twice at once.
+than the throttle needs and answers and hang-ups kept for calls that never came (a day
+old), and runs `calldesk retention`. Safe to re-run or run twice at once.
 """
 
 from __future__ import annotations
@@ -15,10 +16,14 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from calldesk.accounts import throttle
+from calldesk.telephony.lifecycle import forget_pending_events
 
 
 class Command(BaseCommand):
-    help = "Nightly clean-up: delete expired sessions and old login attempts, then run retention."
+    help = (
+        "Nightly clean-up: delete expired sessions, old login attempts and call events kept for calls that "
+        "never came, then run retention."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--skip-retention", action="store_true", help="do not run `calldesk retention`")
@@ -26,6 +31,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         sessions, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
         attempts = throttle.forget_old()
+        pending = forget_pending_events()
         self.stdout.write(f"{sessions} expired sessions and {attempts} old login attempts deleted.")
+        self.stdout.write(f"{pending} answers and hang-ups kept for calls that never came deleted.")
         if not options["skip_retention"]:
             call_command("retention", stdout=self.stdout, stderr=self.stderr)
