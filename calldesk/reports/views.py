@@ -158,8 +158,11 @@ def _editor(
     if extra.get("submit_failed"):
         # Take the specialist to the first problem, also without the editor's script.
         first = next((item for item in [*builtins, *custom] if item.problems), None)
-        if first is not None:
-            first.autofocus = True
+    else:
+        # The phone system filled the built-in fields; the specialist starts typing at the form's own.
+        first = next(iter(custom or builtins), None)
+    if first is not None:
+        first.autofocus = True
     url = f"/reports/{report.public_id}/"
     context = {
         "report": report,
