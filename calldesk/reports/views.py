@@ -20,11 +20,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from calldesk.accounts.access import current_user
 from calldesk.accounts.models import User
+from calldesk.callforms.codecs import REQUIRED
 from calldesk.callforms.revision_cache import revision_definition
 from calldesk.lib.confirm import Confirmation, is_confirmed
 from calldesk.lib.phones import display_e164, shown_number
 from calldesk.lib.prepared import Prepared, param
-from calldesk.reports.checks import REQUIRED
 from calldesk.reports.display import call_record, change_rows, report_rows
 from calldesk.reports.editor_html import close_buttons_html, fields_html
 from calldesk.reports.forms import (
