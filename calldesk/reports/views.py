@@ -6,6 +6,7 @@ would, asking for JSON; without JavaScript the same views answer with pages."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import wraps
 from typing import Any
 from uuid import UUID, uuid4
@@ -237,6 +238,13 @@ def _base_version(request: HttpRequest) -> int:
         return -1
 
 
+def _clock(request: HttpRequest, moment: datetime) -> str:
+    """A time of day in the user's organization's zone (loaded with the login), 24-hour."""
+    organization = current_user(request).organization
+    zone = organization.zone if organization is not None else UTC
+    return moment.astimezone(zone).strftime("%H:%M:%S")
+
+
 def _errors_json(problems: dict[str, str]) -> dict[str, list[dict[str, str]]]:
     """Problems in the shape of Django's form.errors.get_json_data()."""
     return {
@@ -270,6 +278,8 @@ def _autosave(request: HttpRequest, report: CallReport) -> HttpResponse:
                 "ok": True,
                 "version": written.version,
                 "saved_at": written.updated_at.isoformat(),
+                # The time the page shows, in the organization's zone (the browser's may differ).
+                "saved_at_shown": _clock(request, written.updated_at),
                 "url": url,
                 "marked": _errors_json(reading.problems),
             }
@@ -317,7 +327,13 @@ def _write(request: HttpRequest, public_id: UUID, *, submit: bool) -> HttpRespon
     messages.success(request, "Report submitted." if submit else "Correction saved.")
     if _wants_json(request):
         return JsonResponse(
-            {"ok": True, "version": written.version, "saved_at": written.updated_at.isoformat(), "url": url}
+            {
+                "ok": True,
+                "version": written.version,
+                "saved_at": written.updated_at.isoformat(),
+                "saved_at_shown": _clock(request, written.updated_at),
+                "url": url,
+            }
         )
     return redirect(url)
 
