@@ -42,6 +42,7 @@ from calldesk.reports.services import (
     NotEditable,
     VersionConflict,
     abandon_report,
+    abandon_reports,
     autosave_draft,
     autosave_row,
     can_edit,
@@ -436,6 +437,49 @@ def report_abandon(request: HttpRequest, public_id: UUID) -> HttpResponse:
         return _refused(request, report, str(exc))
     messages.success(request, "The draft was closed as abandoned. “Reopen as a draft” on its page undoes this.")
     return redirect("/reports/unfinished/")
+
+
+# A page of unfinished calls holds 50; a bulk close is at most a few pages' worth.
+BULK_CLOSE_MAX = 200
+
+
+@require_POST
+@editor_login_required
+def unfinished_abandon(request: HttpRequest) -> HttpResponse:
+    """A supervisor closes several drafts at once as abandoned (ticked on the unfinished calls)."""
+    user = current_user(request)
+    if not user.is_supervisor:
+        raise Http404("No such page")
+    wanted = request.POST.getlist("report") or request.POST.get("reports", "").split(",")
+    ids = [value for value in wanted if _is_uuid(value)][:BULK_CLOSE_MAX]
+    drafts = list(visible_reports(user).filter(public_id__in=ids, status=Status.DRAFT).select_related("author"))
+    if not drafts:
+        messages.error(request, "Tick the drafts to close first.")
+        return redirect("/reports/unfinished/")
+    if not is_confirmed(request):
+        return Confirmation(
+            title=f"Close {len(drafts)} draft{'s' if len(drafts) != 1 else ''} as abandoned?",
+            consequences=[
+                "They leave the unfinished calls and nobody can finish them.",
+                "What was typed stays; each call counts as a call without a report on the dashboards.",
+            ],
+            action="/reports/unfinished/abandon",
+            button="Close them as abandoned",
+            cancel="/reports/unfinished/",
+            fields={"reports": ",".join(str(draft.public_id) for draft in drafts)},
+            undo="Each report's page has “Reopen as a draft”.",
+        ).response(request)
+    closed = abandon_reports(drafts, user)
+    messages.success(request, f"{closed} draft{'s were' if closed != 1 else ' was'} closed as abandoned.")
+    return redirect("/reports/unfinished/")
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 @require_POST
