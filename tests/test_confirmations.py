@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from calldesk.accounts.models import Role
 from calldesk.reports.models import Status
-from tests.cast import Cast
+from tests.cast import Cast, make_user
 from tests.reporting import open_draft
 
 
@@ -92,3 +93,37 @@ def test_only_supervisors_may_reopen_and_only_an_abandoned_draft(
     outsider = Client()
     outsider.force_login(cast.specialist_b)
     assert outsider.post(f"/reports/{draft.public_id}/abandon", {"confirmed": "1"}).status_code == 404
+
+
+def test_a_supervisor_closes_several_ticked_drafts_at_once_after_confirming(
+    cast: Cast, specialist_client: Client, supervisor_client: Client
+) -> None:
+    first = open_draft(specialist_client, "/Telephony/GetCallReport?reportVer=9991234&agent=34&ani=999-123-4567")
+    second = open_draft(specialist_client, "/Telephony/GetCallReport?reportVer=9991234&agent=34&ani=999-123-4568")
+    kept = open_draft(specialist_client, "/Telephony/GetCallReport?reportVer=9991234&agent=34&ani=999-123-4569")
+    listing = supervisor_client.get("/reports/unfinished/").content.decode()
+    assert 'form="bulk-abandon"' in listing and "Close the ticked drafts as abandoned" in listing
+    ticked = {"report": [str(first.public_id), str(second.public_id)]}
+    asked = supervisor_client.post("/reports/unfinished/abandon", ticked)
+    assert asked.status_code == 200 and "Close 2 drafts as abandoned?" in asked.content.decode()
+    first.refresh_from_db()
+    assert first.status == Status.DRAFT
+    done = supervisor_client.post(
+        "/reports/unfinished/abandon", {"reports": f"{first.public_id},{second.public_id}", "confirmed": "1"}
+    )
+    assert done.status_code == 302
+    for report, status in ((first, Status.ABANDONED), (second, Status.ABANDONED), (kept, Status.DRAFT)):
+        report.refresh_from_db()
+        assert report.status == status
+    assert "2 drafts were closed as abandoned." in supervisor_client.get("/reports/unfinished/").content.decode()
+
+
+def test_bulk_close_is_for_supervisors_of_the_drafts_own_organization(cast: Cast, specialist_client: Client) -> None:
+    draft = open_draft(specialist_client)
+    ticked = {"reports": str(draft.public_id), "confirmed": "1"}
+    assert specialist_client.post("/reports/unfinished/abandon", ticked).status_code == 404
+    outsider = Client()
+    outsider.force_login(make_user(cast.org_b, "sup-b@other.example", Role.SUPERVISOR))
+    outsider.post("/reports/unfinished/abandon", ticked)
+    draft.refresh_from_db()
+    assert draft.status == Status.DRAFT

@@ -131,9 +131,28 @@ def test_it_lists_recent_exports_without_the_callers_number(supervisor_client: C
     body = supervisor_client.get("/dashboards/" + RANGE).content.decode()
     exports = body[body.index('id="exports"') :]
     assert "Sue Supervisor" in exports
-    assert "a phone number, language: English" in exports
+    assert "a phone number; Language: English" in exports
     assert "1999" not in exports and "999-123" not in exports
     assert "Callers' personal data is kept until" in exports
+
+
+def test_recent_exports_name_the_agent_and_form_in_words(cast: Cast, supervisor_client: Client, known: Known) -> None:
+    agent, form = cast.specialist.public_id, cast.form_a.public_id
+    export = supervisor_client.get(f"/reports/?agent={agent}&form={form}&status=any&export=csv")
+    b"".join(export.streaming_content)  # type: ignore[attr-defined]
+    exports = supervisor_client.get("/dashboards/" + RANGE).content.decode()
+    exports = exports[exports.index('id="exports"') :]
+    exports = exports[: exports.index("</section>")]
+    expected = (
+        f"agent {cast.specialist.display_name}; form {cast.form_a.name} ({cast.form_a.report_ver}); status any status"
+    )
+    assert expected in exports
+    assert str(agent) not in exports and str(form) not in exports and "{" not in exports
+    admin = Client()
+    admin.force_login(cast.admin)
+    log = admin.get("/audit/?action=report.export").content.decode()
+    log = log[log.index('id="access-events"') : log.index("</table>")]
+    assert expected in log and str(agent) not in log and "{&#x27;" not in log
 
 
 def test_names_and_values_are_data_never_markup(cast: Cast, supervisor_client: Client, known: Known) -> None:

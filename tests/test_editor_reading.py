@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
+from calldesk.callforms.codecs import no_nul
 from calldesk.callforms.definition import parse_definition
-from calldesk.reports.checks import no_nul
 from calldesk.reports.forms import PREFIX, read_editor, required_problems, shown_from_report, widget_value
 from tests.reporting import EVERY_TYPE
 

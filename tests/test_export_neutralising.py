@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC
 
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from calldesk.reports.exports import FORMULA_STARTS, _cell, _xlsx_value, neutralise
+from calldesk.callforms.definition import FieldType
+from calldesk.reports.exports import FORMULA_STARTS, _xlsx_value, export_cell, neutralise
 
 texts = st.text() | st.builds(lambda start, rest: start + rest, st.sampled_from(FORMULA_STARTS), st.text())
 
@@ -42,14 +44,14 @@ def test_neutralising_only_ever_adds_one_apostrophe(text: str) -> None:
 @given(st.lists(texts, min_size=1, max_size=5))
 def test_a_csv_row_reads_back_as_the_neutralised_cells(cells: list[str]) -> None:
     buffer = io.StringIO()
-    csv.writer(buffer).writerow([_cell(cell, False) for cell in cells])
+    csv.writer(buffer).writerow([export_cell(FieldType.TEXT, cell, UTC) for cell in cells])
     (row,) = list(csv.reader(io.StringIO(buffer.getvalue(), newline="")))
     assert row == [neutralise(cell) for cell in cells]
 
 
 @given(st.lists(texts, min_size=1, max_size=3))
 def test_multi_choice_values_are_neutralised_once_joined(labels: list[str]) -> None:
-    joined = _cell(labels, False)
+    joined = export_cell(FieldType.MULTI_CHOICE, labels, UTC)
     assert not joined.startswith(FORMULA_STARTS) or is_plain_number(joined)
 
 

@@ -153,7 +153,8 @@ def test_a_value_that_is_no_choice_leaves_the_field_empty_with_a_notice(sent: st
 @given(st.text(max_size=300).filter(lambda s: s.strip()))
 def test_an_any_value_rule_copies_the_value_into_a_text_field(sent: str) -> None:
     result = apply_mappings([("dnis", sent)], RULES, DEFINITION, ZONE)
-    assert result.values["dialled_number"] == sent.strip()
+    # NUL cannot be stored: dropped; a value that was nothing else is empty.
+    assert result.values["dialled_number"] == (sent.replace("\x00", "").strip() or None)
 
 
 @given(st.text(alphabet=st.sampled_from(["a", "\x00", "\ud800", "é", "\x1b"]), max_size=10))

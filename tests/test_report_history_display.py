@@ -125,4 +125,4 @@ def test_a_yes_no_answered_no_is_a_change_from_nothing(cast: Cast, specialist_cl
     assert specialist_client.post(f"/reports/{report.public_id}/save", data).status_code == 302
     change = ReportChange.objects.filter(report=report, action="corrected").last()
     assert change is not None and change.changes["risk"] == [None, False]
-    assert "Risk assessed: — → No" in history_html(specialist_client, report)
+    assert "Risk assessed: Unknown → No" in history_html(specialist_client, report)

@@ -34,7 +34,7 @@ def pop(client: Client, query: str) -> CallReport:
 
 def main_content(html: bytes) -> str:
     text = html.decode()
-    body = text[text.index("<main>") : text.index("</main>")]
+    body = text[text.index("<main") : text.index("</main>")]
     return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", body)
 
 

@@ -23,6 +23,7 @@ from calldesk.audit.models import AccessEvent
 from calldesk.lib.crypto import phone_hash
 from calldesk.lib.datefields import BoundedDateField
 from calldesk.reports.exports import neutralise
+from calldesk.reports.filter_words import FilterWords
 from calldesk.reports.lists import page_number
 from calldesk.reports.search import PhoneQueryField, day_range
 
@@ -89,13 +90,18 @@ def audit_list(request: HttpRequest) -> HttpResponseBase:
     if request.GET.get("export") == "csv":
         return _csv(events, organization)
     page = Paginator(events, PAGE_SIZE).get_page(page_number(request.GET.get("page")))
+    words = FilterWords(organization)
+    rows = [(event, words.details(event.details)) for event in page.object_list]
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "audit/access_log.html", {"form": form, "page": page, "query": query.urlencode()})
+    return render(
+        request, "audit/access_log.html", {"form": form, "page": page, "rows": rows, "query": query.urlencode()}
+    )
 
 
 def _csv(events: QuerySet[AccessEvent], organization: Organization) -> StreamingHttpResponse:
     zone = organization.zone
+    words = FilterWords(organization)
 
     def lines() -> Iterator[str]:
         buffer = io.StringIO()
@@ -110,7 +116,7 @@ def _csv(events: QuerySet[AccessEvent], organization: Organization) -> Streaming
                     str(event.report or ""),
                     "yes" if event.phone_digest else "",
                     event.address or "",
-                    neutralise(" ".join(f"{key}={value}" for key, value in event.details.items())),
+                    neutralise("; ".join(f"{key}: {value}" for key, value in words.details(event.details))),
                 ]
             )
             yield buffer.getvalue()

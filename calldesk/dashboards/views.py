@@ -18,6 +18,7 @@ from calldesk.dashboards.models import ExportRecord, RetentionRun
 from calldesk.dashboards.stats import build_dashboard
 from calldesk.lib.datefields import BoundedDateField
 from calldesk.lib.querystrings import tidy_redirect
+from calldesk.reports.filter_words import FilterWords
 
 DEFAULT_DAYS = 30
 RECENT_EXPORTS = 10
@@ -67,6 +68,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         return render(request, "dashboards/dashboard.html", {"form": form, "board": None}, status=400)
     data = form.cleaned_data
     board = build_dashboard(organization, data["from"], data["to"], data.get("form"))
+    words = FilterWords(organization)
     exports = ExportRecord.objects.filter(organization=organization).select_related("user").order_by("-started_at")
     context = {
         "form": form,
@@ -74,21 +76,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "charts": board.charts_json(),
         "start": data["from"],
         "end": data["to"],
-        "exports": [(record, filter_summary(record.filters)) for record in exports[:RECENT_EXPORTS]],
+        "exports": [(record, words.words(record.filters)) for record in exports[:RECENT_EXPORTS]],
         "retention": RetentionRun.objects.filter(organization=organization).first(),
     }
     return render(request, "dashboards/dashboard.html", context)
-
-
-def filter_summary(filters: dict[str, Any]) -> str:
-    """An export's filter in a line. The caller's number is only named, not shown: the
-    audit list is read far more widely than the reports."""
-    parts: list[str] = []
-    for key, value in filters.items():
-        if key == "values":
-            parts.extend(f"{field}: {wanted}" for field, wanted in value.items())
-        elif key in ("phone", "phone_removed"):
-            parts.append("a phone number")
-        elif key != "sort":
-            parts.append(f"{key}: {value}")
-    return ", ".join(parts) or "everything"

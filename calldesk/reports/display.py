@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from calldesk.callforms.definition import Definition, FieldDef, FieldType
-from calldesk.reports.forms import shown_value
+from calldesk.callforms import codecs
+from calldesk.callforms.definition import Definition, FieldDef
 from calldesk.reports.models import CallReport
 
 SHOWN_MOMENT = "%Y-%m-%d %H:%M:%S"
@@ -40,9 +40,7 @@ def local_moment(stored: Any, zone: ZoneInfo) -> str:
 
 def readable(item: FieldDef | None, stored: Any, zone: ZoneInfo) -> str:
     """A custom field's stored value as the report view and history show it."""
-    if item is not None and item.type == FieldType.DATETIME and stored not in (None, ""):
-        return local_moment(stored, zone)
-    return str(shown_value(stored))
+    return codecs.show(item.type if item is not None else None, stored, zone)
 
 
 def call_type_label(definition: Definition, key: str | None) -> str:

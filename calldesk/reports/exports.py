@@ -15,7 +15,6 @@ import re
 import tempfile
 from collections.abc import Iterator
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
@@ -25,16 +24,18 @@ from django.http import FileResponse, HttpResponseBase, StreamingHttpResponse
 from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.utils import get_column_letter
 
 from calldesk.accounts.models import Organization, User
+from calldesk.callforms import codecs
 from calldesk.callforms.definition import FieldType
 from calldesk.callforms.models import CallForm, FormRevision
 from calldesk.dashboards.models import ExportRecord
-from calldesk.reports.forms import shown_value
 from calldesk.reports.models import CallReport, Status
 from calldesk.reports.search import FilterField, ReportFilter, report_fields
 
 CHUNK = 2000
+_PLAIN_TYPES = frozenset({FieldType.TEXT, FieldType.LONG_TEXT, FieldType.CHOICE, FieldType.PHONE, FieldType.EMAIL})
 # Rows per piece of the streamed response: few enough to start at once, enough to be cheap.
 LINES_PER_CHUNK = 200
 # What a spreadsheet reads as the start of a formula (OWASP "CSV injection").
@@ -58,6 +59,7 @@ BUILTIN_HEADERS = [
     "Author",
     "Submitted at",
 ]
+_WIDE_COLUMNS = frozenset({"Report", "Call start", "Submitted at", "Phone (E.164)"})
 _COLUMNS = (
     "public_id",
     "form_id",
@@ -97,7 +99,9 @@ class ExportPlan:
             types = {c.key: neutralise(c.label) for c in revision.definition.call_types}
             self.revisions[revision.pk] = (revision.number, types)
         self.statuses = dict(Status.choices)
-        self.numbers = {item.key for item in self.fields if item.type == FieldType.NUMBER}
+        # Fields whose stored text is shown as it is (the quick path, once per cell); the others
+        # (numbers, dates, times, yes/no) go through their type's codec.
+        self.plain = {item.key for item in self.fields if item.type in _PLAIN_TYPES}
 
     @property
     def headers(self) -> list[str]:
@@ -119,11 +123,12 @@ class ExportPlan:
             columns[3] = LocalTimeText("call_start", self.zone.key)
             columns[10] = LocalTimeText("submitted_at", self.zone.key)
             local = _as_is
-        keys = [item.key for item in self.fields]
-        numbers = set() if as_text else self.numbers
+        kinds = [(item.key, item.type) for item in self.fields]
+        plain = self.plain
+        zone = self.zone
         named = {f"c{i}": column for i, column in enumerate(columns) if not isinstance(column, str)}
-        plain = [column if isinstance(column, str) else f"c{i}" for i, column in enumerate(columns)]
-        for row in reports.annotate(**named).values_list(*plain).iterator(chunk_size=CHUNK):
+        selected = [column if isinstance(column, str) else f"c{i}" for i, column in enumerate(columns)]
+        for row in reports.annotate(**named).values_list(*selected).iterator(chunk_size=CHUNK):
             (public_id, form_id, revision_id, call_start, agent_id, phone_raw, phone_e164, call_type) = row[:8]
             status, author_id, submitted_at, values = row[8:]
             number, types = self.revisions.get(revision_id, (0, {}))
@@ -141,13 +146,13 @@ class ExportPlan:
                 local(submitted_at),
             ]
             values = values or {}
-            for key in keys:
+            for key, kind in kinds:
                 value = values.get(key)
                 # Most values are plain text: the quick way for them (this runs once per cell).
-                if value.__class__ is str and key not in numbers:
+                if value.__class__ is str and key in plain:
                     cells.append(neutralise(value) if value[:1] in _FORMULA_FIRST else value)
                 else:
-                    cells.append(_cell(value, key in numbers))
+                    cells.append(export_cell(kind, value, zone, as_text))
             yield cells
 
     def _local(self, moment: datetime | None) -> datetime | None:
@@ -176,17 +181,10 @@ def _as_is(text: str | None) -> str:
     return text or ""
 
 
-def _cell(value: Any, number: bool) -> Any:
-    if isinstance(value, bool | list):
-        value = shown_value(value, separator="; ")
-    if value is None or value == "":
-        return ""
-    if number:
-        try:
-            return Decimal(value)
-        except (InvalidOperation, TypeError):
-            pass
-    return neutralise(value) if isinstance(value, str) else value
+def export_cell(kind: str, value: Any, zone: ZoneInfo, as_text: bool = True) -> Any:
+    """A stored value as its type's codec shows it (CSV text) or types it (XLSX), neutralised."""
+    shown = codecs.show(kind, value, zone, separator="; ") if as_text else codecs.cell(kind, value, zone)
+    return neutralise(shown) if isinstance(shown, str) else shown
 
 
 def _xlsx_value(value: Any) -> Any:
@@ -249,11 +247,19 @@ def write_xlsx(plan: ExportPlan, reports: QuerySet[CallReport], target: IO[bytes
     """Write the workbook to `target` row by row (write-only mode keeps no cells in memory)."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet("Reports")
-    sheet.append(plan.headers)
+    headers = plan.headers
+    # The header stays in view while scrolling, each column can be filtered, and the widths
+    # fit the headers (times and ids a little wider) — set before the rows, as write-only asks.
+    sheet.freeze_panes = "A2"
+    for index, header in enumerate(headers, start=1):
+        wide = 20 if header in _WIDE_COLUMNS else 10
+        sheet.column_dimensions[get_column_letter(index)].width = min(max(wide, len(header) + 2), 40)
+    sheet.append(headers)
     count = 0
     for cells in plan.rows(reports):
         sheet.append([_xlsx_value(cell) for cell in cells])
         count += 1
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{count + 1}"
     book.save(target)
     return count
 

@@ -21,9 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from calldesk.accounts.models import User
-from calldesk.callforms.definition import Definition, FieldDef, FieldType
-from calldesk.lib.phones import display_e164, read_phone
-from calldesk.reports.checks import (
+from calldesk.callforms.codecs import (
     REQUIRED,
     Checked,
     check_call_start,
@@ -32,6 +30,8 @@ from calldesk.reports.checks import (
     is_empty,
     no_nul,
 )
+from calldesk.callforms.definition import Definition, FieldDef, FieldType
+from calldesk.lib.phones import display_e164, read_phone
 
 PREFIX = "f_"
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M:%S"
@@ -359,15 +359,3 @@ def _custom_widget(item: FieldDef, name: str, value: Posted) -> EditorField:
         return EditorField(name, item.label, "textarea", value=text)
     inputmode = {FieldType.NUMBER: "decimal", FieldType.EMAIL: "email"}.get(kind, "")
     return EditorField(name, item.label, INPUT_TYPES[kind], value=text, inputmode=inputmode)
-
-
-def shown_value(stored: Any, separator: str = ", ") -> Any:
-    """A stored value as people read it (report view, exports): choices joined, yes/no in words,
-    empty as "". Other values (text, numbers, dates) come back as they are."""
-    if stored is None:
-        return ""
-    if isinstance(stored, bool):
-        return "Yes" if stored else "No"
-    if isinstance(stored, list):
-        return separator.join(str(item) for item in stored)
-    return stored

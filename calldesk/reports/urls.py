@@ -5,6 +5,7 @@ from calldesk.reports import lists, views
 urlpatterns = [
     path("", lists.report_list, name="reports-list"),
     path("unfinished/", views.unfinished_list, name="reports-unfinished"),
+    path("unfinished/abandon", views.unfinished_abandon, name="reports-unfinished-abandon"),
     path("<uuid:public_id>/", views.report_detail, name="reports-detail"),
     path("<uuid:public_id>/edit/", views.report_edit, name="reports-edit"),
     path("<uuid:public_id>/save", views.report_save, name="reports-save"),

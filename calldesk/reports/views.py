@@ -6,6 +6,7 @@ would, asking for JSON; without JavaScript the same views answer with pages."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import wraps
 from typing import Any
 from uuid import UUID, uuid4
@@ -20,11 +21,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from calldesk.accounts.access import current_user
 from calldesk.accounts.models import User
+from calldesk.callforms.codecs import REQUIRED
 from calldesk.callforms.revision_cache import revision_definition
 from calldesk.lib.confirm import Confirmation, is_confirmed
 from calldesk.lib.phones import display_e164, shown_number
 from calldesk.lib.prepared import Prepared, param
-from calldesk.reports.checks import REQUIRED
 from calldesk.reports.display import call_record, change_rows, report_rows
 from calldesk.reports.editor_html import close_buttons_html, fields_html
 from calldesk.reports.forms import (
@@ -41,6 +42,7 @@ from calldesk.reports.services import (
     NotEditable,
     VersionConflict,
     abandon_report,
+    abandon_reports,
     autosave_draft,
     autosave_row,
     can_edit,
@@ -158,8 +160,11 @@ def _editor(
     if extra.get("submit_failed"):
         # Take the specialist to the first problem, also without the editor's script.
         first = next((item for item in [*builtins, *custom] if item.problems), None)
-        if first is not None:
-            first.autofocus = True
+    else:
+        # The phone system filled the built-in fields; the specialist starts typing at the form's own.
+        first = next(iter(custom or builtins), None)
+    if first is not None:
+        first.autofocus = True
     url = f"/reports/{report.public_id}/"
     context = {
         "report": report,
@@ -234,6 +239,13 @@ def _base_version(request: HttpRequest) -> int:
         return -1
 
 
+def _clock(request: HttpRequest, moment: datetime) -> str:
+    """A time of day in the user's organization's zone (loaded with the login), 24-hour."""
+    organization = current_user(request).organization
+    zone = organization.zone if organization is not None else UTC
+    return moment.astimezone(zone).strftime("%H:%M:%S")
+
+
 def _errors_json(problems: dict[str, str]) -> dict[str, list[dict[str, str]]]:
     """Problems in the shape of Django's form.errors.get_json_data()."""
     return {
@@ -267,6 +279,8 @@ def _autosave(request: HttpRequest, report: CallReport) -> HttpResponse:
                 "ok": True,
                 "version": written.version,
                 "saved_at": written.updated_at.isoformat(),
+                # The time the page shows, in the organization's zone (the browser's may differ).
+                "saved_at_shown": _clock(request, written.updated_at),
                 "url": url,
                 "marked": _errors_json(reading.problems),
             }
@@ -314,7 +328,13 @@ def _write(request: HttpRequest, public_id: UUID, *, submit: bool) -> HttpRespon
     messages.success(request, "Report submitted." if submit else "Correction saved.")
     if _wants_json(request):
         return JsonResponse(
-            {"ok": True, "version": written.version, "saved_at": written.updated_at.isoformat(), "url": url}
+            {
+                "ok": True,
+                "version": written.version,
+                "saved_at": written.updated_at.isoformat(),
+                "saved_at_shown": _clock(request, written.updated_at),
+                "url": url,
+            }
         )
     return redirect(url)
 
@@ -417,6 +437,49 @@ def report_abandon(request: HttpRequest, public_id: UUID) -> HttpResponse:
         return _refused(request, report, str(exc))
     messages.success(request, "The draft was closed as abandoned. “Reopen as a draft” on its page undoes this.")
     return redirect("/reports/unfinished/")
+
+
+# A page of unfinished calls holds 50; a bulk close is at most a few pages' worth.
+BULK_CLOSE_MAX = 200
+
+
+@require_POST
+@editor_login_required
+def unfinished_abandon(request: HttpRequest) -> HttpResponse:
+    """A supervisor closes several drafts at once as abandoned (ticked on the unfinished calls)."""
+    user = current_user(request)
+    if not user.is_supervisor:
+        raise Http404("No such page")
+    wanted = request.POST.getlist("report") or request.POST.get("reports", "").split(",")
+    ids = [value for value in wanted if _is_uuid(value)][:BULK_CLOSE_MAX]
+    drafts = list(visible_reports(user).filter(public_id__in=ids, status=Status.DRAFT).select_related("author"))
+    if not drafts:
+        messages.error(request, "Tick the drafts to close first.")
+        return redirect("/reports/unfinished/")
+    if not is_confirmed(request):
+        return Confirmation(
+            title=f"Close {len(drafts)} draft{'s' if len(drafts) != 1 else ''} as abandoned?",
+            consequences=[
+                "They leave the unfinished calls and nobody can finish them.",
+                "What was typed stays; each call counts as a call without a report on the dashboards.",
+            ],
+            action="/reports/unfinished/abandon",
+            button="Close them as abandoned",
+            cancel="/reports/unfinished/",
+            fields={"reports": ",".join(str(draft.public_id) for draft in drafts)},
+            undo="Each report's page has “Reopen as a draft”.",
+        ).response(request)
+    closed = abandon_reports(drafts, user)
+    messages.success(request, f"{closed} draft{'s were' if closed != 1 else ' was'} closed as abandoned.")
+    return redirect("/reports/unfinished/")
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 @require_POST

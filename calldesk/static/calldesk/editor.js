@@ -149,7 +149,8 @@
       showFieldErrors(json.marked || {}, "invalid");
       if (editSeq === savedSeq) {
         var note = marked ? " · " + marked + (marked === 1 ? " field needs" : " fields need") + " a look before submit" : "";
-        setState(marked ? "marked" : "saved", (isDraft ? "Draft saved at " : "Saved at ") + timeNow() + note);
+        var at = json.saved_at_shown || timeNow();
+        setState(marked ? "marked" : "saved", (isDraft ? "Draft saved at " : "Saved at ") + at + note);
       } else {
         setState("dirty", "Unsaved changes");
         saveSoon();

@@ -1,9 +1,15 @@
-"""The editor's check of each value a specialist types, by field type (SPEC §3).
+"""One codec per field type: the only place that knows what a value of each type may be.
 
-One check for autosave, submit, close and corrections alike, with the limits of
-callforms.definition (the same a phone system's values and config files meet). A value that
-does not pass gives a short sentence for its field; the draft keeps it as typed (see
-reports.forms) and submit refuses it. Pure: no ORM, no HTTP.
+- `check_value`: what a specialist typed in the editor (autosave, submit, close, corrections);
+- `read_sent`: what a phone system sent through a mapping (more spellings: `yes`/`1`, times with
+  offsets or in the compact forms phone systems use) — with the same limits, so a value placed on
+  the form by a mapping always passes the check at submit;
+- `show`: a stored value as people read it (report view, history, CSV);
+- `cell`: a stored value typed for a spreadsheet (numbers, dates and times as such).
+
+A value that does not pass gives a short sentence for the specialist; readers that word it for
+someone else (an admin reading a call's notices) ask `expected` what the type takes. Pure: no ORM,
+no HTTP.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from calldesk.callforms.definition import (
 )
 from calldesk.lib.emails import validate_address
 from calldesk.lib.phones import read_phone
-from calldesk.lib.times import YEARS_PROBLEM, year_problem
+from calldesk.lib.times import YEARS, YEARS_PROBLEM, parse_time, year_problem
 
 MAX_PHONE = 200  # the length of CallReport.phone_raw
 MAX_EMAIL = 320  # RFC 3696's longest address
@@ -196,3 +202,94 @@ def check_value(item: FieldDef, posted: str | list[str], zone: ZoneInfo, region:
 
 def is_empty(value: Any) -> bool:
     return value in (None, "", [])
+
+
+# What a phone system may send for yes and no (`1`, `Y`, `on` …); the editor posts true/false/unknown.
+SENT_TRUE = frozenset({"1", "y", "yes", "true", "on"})
+SENT_FALSE = frozenset({"0", "n", "no", "false", "off"})
+
+
+def expected(item: FieldDef) -> str:
+    """What a field of this type takes, for a sentence like "Age takes a number, not `x`"."""
+    kind = item.type
+    whole = NUMBER_DIGITS - NUMBER_DECIMALS
+    return {
+        FieldType.YES_NO: "yes or no",
+        FieldType.NUMBER: f"a number with at most {whole} digits before the point and {NUMBER_DECIMALS} after",
+        FieldType.DATE: f"a date (YYYY-MM-DD) from the year {YEARS[0]} to {YEARS[-1]}",
+        FieldType.DATETIME: f"a date and time from the year {YEARS[0]} to {YEARS[-1]}",
+        FieldType.EMAIL: "an email address",
+        FieldType.PHONE: f"a phone number of at most {MAX_PHONE} characters",
+        FieldType.LONG_TEXT: f"at most {MAX_LONG_TEXT} characters",
+    }.get(kind, f"at most {MAX_TEXT} characters")
+
+
+def read_sent(item: FieldDef, text: str, zone: ZoneInfo) -> Checked:
+    """A value a phone system sent for a field that is not a choice, in its stored shape, or a
+    problem: the editor's checks, plus the spellings phone systems use. NUL characters, which
+    the database cannot keep, are dropped rather than refused: nobody can retype a sent value."""
+    value = no_nul(text).strip()
+    kind = item.type
+    if kind == FieldType.YES_NO:
+        lowered = value.lower()
+        if lowered in SENT_TRUE or lowered in SENT_FALSE:
+            return Checked(lowered in SENT_TRUE)
+        return Checked(None, "Choose yes, no or unknown.")
+    if kind == FieldType.DATETIME:
+        parsed = parse_time(value, zone)
+        if parsed is None or year_problem(parsed):
+            return Checked(None, YEARS_PROBLEM if parsed is not None else "Enter a date and time.")
+        return Checked(parsed.astimezone(UTC).isoformat())
+    if kind == FieldType.PHONE:
+        return _text(value, MAX_PHONE)
+    return check_value(item, value, zone, region="")
+
+
+def show(kind: str | None, stored: Any, zone: ZoneInfo, separator: str = ", ") -> str:
+    """A stored value of a field of type `kind` as people read it: yes/no/unknown in words,
+    choices joined, a date and time in the organization's zone, empty as ""."""
+    if kind == FieldType.YES_NO and stored in (None, ""):
+        return "Unknown"
+    if stored is None:
+        return ""
+    if isinstance(stored, bool):
+        return "Yes" if stored else "No"
+    if isinstance(stored, list):
+        return separator.join(str(entry) for entry in stored)
+    if kind == FieldType.DATETIME and stored != "":
+        moment = _stored_moment(stored)
+        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if moment else str(stored)
+    return str(stored)
+
+
+def cell(kind: str | None, stored: Any, zone: ZoneInfo) -> Any:
+    """A stored value of a field of type `kind` for a spreadsheet cell: a number, a date, a date
+    and time (in the organization's zone, without an offset, as spreadsheets keep them) or text."""
+    if stored in (None, "") and kind != FieldType.YES_NO:
+        return None
+    if kind == FieldType.NUMBER and isinstance(stored, str):
+        try:
+            return Decimal(stored)
+        except InvalidOperation:
+            return stored
+    if kind == FieldType.DATE and isinstance(stored, str):
+        try:
+            return date.fromisoformat(stored)
+        except ValueError:
+            return stored
+    if kind == FieldType.DATETIME:
+        moment = _stored_moment(stored)
+        return moment.astimezone(zone).replace(tzinfo=None) if moment else stored
+    return show(kind, stored, zone, separator="; ")
+
+
+def _stored_moment(stored: Any) -> datetime | None:
+    """A stored date and time (ISO-8601 text or datetime, UTC when naive), or None."""
+    if isinstance(stored, str):
+        try:
+            stored = datetime.fromisoformat(stored)
+        except ValueError:
+            return None
+    if not isinstance(stored, datetime):
+        return None
+    return stored if stored.tzinfo else stored.replace(tzinfo=UTC)
