@@ -2,7 +2,7 @@
 
 Custom fields are posted as `f_<key>` so they never collide with the built-in ones (agent,
 call_start, phone, call_type). Values are kept in JSON in one canonical shape per type
-(reports.checks), which exports and history read.
+(callforms.codecs), which exports and history read.
 
 SPEC §3: a draft keeps everything typed. A value that does not pass its check is stored as
 typed in `CallReport.unchecked` ({posted name: text}) and its field is marked; the stored
