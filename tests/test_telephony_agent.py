@@ -94,3 +94,20 @@ def test_a_matched_agent_is_kept_on_submit(cast: Cast, specialist_client: Client
     fields = editor_fields(report, agent=str(cast.specialist2.public_id))
     assert specialist_client.post(f"/reports/{report.public_id}/submit", fields).status_code == 302
     assert User.objects.get(reports_as_agent__pk=report.pk) == cast.specialist2
+
+
+def test_a_call_sent_for_one_agent_and_opened_by_another_says_so_on_the_form(
+    cast: Cast, specialist_client: Client
+) -> None:
+    # Agent 35 is Sid; Sam's browser opened the URL (a shared desk, a phone system's mix-up).
+    response = specialist_client.get(f"{URL}?reportVer=9991234&agent=35&ani=999-123-4567")
+    report = report_at(response["Location"])
+    assert report.agent == cast.specialist2
+    page = specialist_client.get(response["Location"]).content.decode()
+    assert (
+        f"This call was sent for {cast.specialist2.display_name} (agent <code>35</code>); "
+        f"{cast.specialist.display_name} opened it." in page
+    )
+    # Their own calls say nothing of the kind.
+    own = specialist_client.get(f"{URL}?reportVer=9991234&agent=34&ani=999-123-4568")
+    assert "This call was sent for" not in specialist_client.get(own["Location"]).content.decode()

@@ -179,6 +179,13 @@ def open_call(
     assert org is not None, "a user without an organization cannot open calls"
     now = timezone.now()
     reading = read_call(org, pairs, now)
+    if source == CallSource.URL and reading.agent is not None and reading.agent.pk != user.pk:
+        # A shared desk, or a phone system that opened the URL on the wrong screen: the form says
+        # so rather than quietly filing the call under the other specialist.
+        reading.notices.append(
+            f"This call was sent for {reading.agent.display_name} (agent `{reading.agent_sent}`); "
+            f"{user.display_name} opened it."
+        )
     with transaction.atomic():
         # One lock per user serialises a double-click: the second request sees the first's draft.
         # SQLite's transactions already take the database's one write lock at BEGIN (IMMEDIATE).
