@@ -64,15 +64,21 @@ FORM_A_ROWS: list[dict[str, Any]] = [
 ]
 
 
-def test_an_admin_creates_a_form_with_an_empty_first_revision(cast: Cast, ada: Client) -> None:
+def test_an_admin_creates_a_form_whose_first_revision_is_a_usable_report(
+    cast: Cast, ada: Client, specialist_client: Client
+) -> None:
     response = ada.post("/configure/forms/new/", {"report_ver": "7770001", "name": "Youth line"})
     form = CallForm.objects.get(report_ver="7770001")
     assert response.status_code == 302
     assert response["Location"] == f"/configure/forms/{form.public_id}/"
     assert form.organization == cast.org_a
     assert form.current_revision().number == 1
-    assert form.current_revision().definition.fields == ()
+    # Not published empty: a phone system opening its URL at once gets a report to write.
+    assert [f.label for f in form.current_revision().definition.fields] == ["Reason for the call", "Notes"]
     assert AuditEntry.objects.filter(action="form.create", user=cast.admin).exists()
+    popped = specialist_client.get("/Telephony/GetCallReport?reportVer=7770001&agent=34")
+    assert popped.status_code == 303
+    assert "Reason for the call" in specialist_client.get(popped["Location"]).content.decode()
 
 
 @pytest.mark.parametrize(

@@ -36,9 +36,18 @@ def _org(user: User) -> Organization:
 # --- forms -------------------------------------------------------------------------------
 
 
+# A new form is live at once (phone systems may open its URL before the admin is done), so its
+# first revision is a usable report rather than an empty page: the admin edits from there.
+STARTER_FIELDS = [
+    {"key": "reason", "label": "Reason for the call", "type": "text"},
+    {"key": "notes", "label": "Notes", "type": "long_text", "personal": True},
+]
+
+
 def new_form(user: User, report_ver: str, name: str) -> CallForm:
     with transaction.atomic():
-        form = create_form(_org(user), report_ver, name, {"fields": [], "call_types": DEFAULT_CALL_TYPES}, user)
+        starter = {"fields": STARTER_FIELDS, "call_types": DEFAULT_CALL_TYPES}
+        form = create_form(_org(user), report_ver, name, starter, user)
         record(_org(user), user, "form.create", str(form))
     return form
 
