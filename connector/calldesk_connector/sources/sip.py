@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import cast
 
-from calldesk_connector.app import SourceFailed
 from calldesk_connector.events import Event, call, hangup, utc_now_iso
 from calldesk_connector.settings import Settings
 from calldesk_connector.sipmsg import (
@@ -30,7 +29,7 @@ from calldesk_connector.sipmsg import (
     split_commas,
     uri_user,
 )
-from calldesk_connector.sources import log
+from calldesk_connector.sources import SourceFailed, log
 
 T1, T2, TIMER_H = 0.5, 4.0, 32.0
 RING_TIMEOUT = 300.0  # a branch nobody cancelled: answered 480 so its state does not live forever
