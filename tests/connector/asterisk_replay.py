@@ -113,7 +113,10 @@ class AsteriskState:
         if event in ("Newexten", "NewCallerid", "NewConnectedLine", "Newstate", "BridgeEnter", "BridgeLeave"):
             channel.update({key: fields[key] for key in COMMON if key in fields})
         if event == "Newexten":
-            channel["Application"], channel["ApplicationData"] = fields.get("Application", ""), fields.get("AppData", "")
+            channel["Application"], channel["ApplicationData"] = (
+                fields.get("Application", ""),
+                fields.get("AppData", ""),
+            )
         elif event == "BridgeEnter":
             channel["BridgeId"] = fields.get("BridgeUniqueid", "")
         elif event == "BridgeLeave":
@@ -199,7 +202,15 @@ class FakeAsterisk:
     with no client logged in, `skip_to(n)` lets the recording go on unheard (a connector that is
     down), so the next login's CoreShowChannels sees the calls as they are at n."""
 
-    def __init__(self, run: str, username: str = "calldesk", secret: str = "calldesk-rig-secret") -> None:
+    def __init__(
+        self,
+        run: str,
+        username: str = "calldesk",
+        secret: str = "calldesk-rig-secret",
+        read: frozenset[str] = frozenset(READ),
+        write: frozenset[str] = frozenset({"reporting"}),
+    ) -> None:
+        self.read, self.write = read, write  # the user's manager.conf permissions
         self.blocks = load(run)
         self.username, self.secret = username, secret
         self.port = free_port()
@@ -297,7 +308,10 @@ class FakeAsterisk:
                         self.lock.notify_all()
                     elif logged_in:
                         self.actions.append(fields.get("Action", ""))
-                        conn.sendall(answer_blocks(action, action_id, self.state).encode())
+                        # CoreShowChannels needs `write = system` or `reporting`; QueueStatus nothing.
+                        allowed = action != "coreshowchannels" or bool(self.write & {"system", "reporting"})
+                        answer = answer_blocks(action if allowed else "refused", action_id, self.state)
+                        conn.sendall(answer.encode())
         with self.lock:
             if self.client is conn:
                 self.client = None
@@ -314,7 +328,7 @@ class FakeAsterisk:
                 block = self.blocks[self.position]
                 self.state.apply(block)
                 self.position += 1
-                if block.readable:
+                if self.read & set(block.fields.get("Privilege", "").split(",")):
                     try:
                         self.client.sendall(block.raw.encode())
                     except OSError:

@@ -7,13 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from calldesk_connector.events import Event
 from calldesk_connector.settings import AmiSettings, Settings
 from calldesk_connector.sinks import SENT, Outcome
 from calldesk_connector.sinks.browser import BrowserSink
 from calldesk_connector.sources.ami import CallTracker, cause_name, withheld_presentation
 from calldesk_connector.state import CallStore
+
 from tests.connector.asterisk_replay import AsteriskState, Block, load
 from tests.connector.recorded_calls import AMI_AGENTS, MARIA, by_call, expected_posts
 
@@ -142,7 +142,9 @@ def test_a_browser_desk_pops_only_its_own_agent_and_never_a_stray_tab(tmp_path: 
     replay.feed(load("run1"))
     api = FakeApi()
     sink = BrowserSink("http://127.0.0.1:9", "true {url}", MARIA, api)
-    outcomes = [(kind, params.get("agent", ""), sink.deliver(Event(kind, params)).note) for kind, params in replay.posts]
+    outcomes = [
+        (kind, params.get("agent", ""), sink.deliver(Event(kind, params)).note) for kind, params in replay.posts
+    ]
     tabs = [agent for kind, agent, note in outcomes if note == "opened with the browser command"]
     assert tabs == [MARIA] * 19  # every call that rang her phone (all but call 16, which rang none)
     withdrawn = [p for kind, p in api.posts if kind == "hangup" and p["cause"] == "answeredElsewhere"]
@@ -151,7 +153,9 @@ def test_a_browser_desk_pops_only_its_own_agent_and_never_a_stray_tab(tmp_path: 
 
     replay = Run(tmp_path / "answered", settings("answered", sink="browser", agent=MARIA))
     replay.feed(load("run1"))
-    outcomes = [(kind, params.get("agent", ""), sink.deliver(Event(kind, params)).note) for kind, params in replay.posts]
+    outcomes = [
+        (kind, params.get("agent", ""), sink.deliver(Event(kind, params)).note) for kind, params in replay.posts
+    ]
     assert [agent for kind, agent, note in outcomes if note == "opened with the browser command"] == [MARIA] * 8
     assert [note for kind, agent, note in outcomes if agent == "35" and kind == "call"] == [
         "another agent's call; no tab here"

@@ -35,7 +35,13 @@ class BrowserSink:
         if event.kind != CALL or event.params.get("agent") == "":
             if self.api is not None:
                 return self.api.deliver(event)
-            what = "a call nobody took" if event.kind == CALL else f"an {event.kind}" if event.kind == "answer" else "a hang-up"
+            what = (
+                "a call nobody took"
+                if event.kind == CALL
+                else f"an {event.kind}"
+                if event.kind == "answer"
+                else "a hang-up"
+            )
             return Outcome(SENT, f"{what} has no browser tab and no token is set; skipped")
         if self.agent and event.params.get("agent", self.agent) != self.agent:
             return Outcome(SENT, "another agent's call; no tab here")

@@ -60,7 +60,10 @@ WITHHELD = {"", "<unknown>", "unknown", "anonymous", "restricted", "private", "u
 _DEVICE = re.compile(r"^(?P<device>[^/]+/[^-;@]+(?:@[^-;]+)?)(?:[-;][0-9a-f]+)*(?:;\d)?$", re.IGNORECASE)
 # Apps a caller's own channel runs while it waits for (or talks to) an agent.
 CALLER_APPS = {"queue", "dial"}
-ACTION_TIMEOUT = 10.0  # an Asterisk that does not answer CoreShowChannels is followed without it
+ACTION_TIMEOUT = 10.0
+READ_CHECK_SECONDS = 3.0
+CALL_CLASS = {"Newchannel", "Hangup", "HangupRequest", "Newstate", "NewCallerid", "DialBegin", "DialEnd"}
+AGENT_CLASS = {"QueueCallerJoin", "QueueCallerLeave", "AgentCalled", "AgentConnect", "AgentComplete"}  # an Asterisk that does not answer CoreShowChannels is followed without it
 FINISHED_MEMORY = 2000  # ended calls remembered, so their late events open nothing
 
 
@@ -315,7 +318,10 @@ class CallTracker:
     # -- after a (re)connection ----------------------------------------------------------------
 
     def resync(
-        self, channels: list[dict[str, str]], entries: list[dict[str, str]], members: list[dict[str, str]] = ()  # type: ignore[assignment]
+        self,
+        channels: list[dict[str, str]],
+        entries: list[dict[str, str]],
+        members: list[dict[str, str]] | None = None,
     ) -> None:
         """Asterisk's calls in progress (CoreShowChannel and QueueEntry events) against ours: a call
         we know that is gone ended while we could not hear; a call we did not know is followed,
@@ -335,7 +341,7 @@ class CallTracker:
         queued = {entry.get("Uniqueid", ""): entry for entry in entries}
         # Queue members (QueueStatus's QueueMember: Location is the interface, Name the member's
         # name), so that a phone found ringing or talking maps to its agent as AgentCalled would.
-        self.members = {m.get("Location", ""): m.get("Name", "") for m in members if m.get("Location")}
+        self.members = {m.get("Location", ""): m.get("Name", "") for m in members or [] if m.get("Location")}
         for linked in sorted(present, key=_age):
             if linked in self.finished:
                 continue
@@ -374,7 +380,9 @@ class CallTracker:
             return
         caller_ids = set(call.caller_side)
         bridges = {c.get("BridgeId", "") for c in group if c.get("Uniqueid") in caller_ids} - {""}
-        others = sorted((c for c in group if c.get("Uniqueid") not in caller_ids), key=lambda c: _age(c.get("Uniqueid", "")))
+        others = sorted(
+            (c for c in group if c.get("Uniqueid") not in caller_ids), key=lambda c: _age(c.get("Uniqueid", ""))
+        )
         talking = [c for c in others if c.get("BridgeId") in bridges and c.get("ChannelStateDesc") == "Up"]
         if talking:
             self.answered(call, self.agent_for(self.phone(talking[0])))
@@ -383,7 +391,6 @@ class CallTracker:
         for channel in ringing:
             self.rung(call, self.agent_for(self.phone(channel)))
         self.remember(call)
-
 
     def phone(self, channel: dict[str, str]) -> dict[str, str]:
         """An agent's channel described as AgentCalled would: its device, and the queue member it is."""
@@ -575,3 +582,87 @@ def run_ami(settings: Settings, emit: Callable[[Event], None], stop: threading.E
         asyncio.run(follow(settings, emit, stop, store))
     finally:
         store.close()
+
+
+async def check_login(settings: Settings) -> list[tuple[bool, str]]:
+    """For `calldesk-connector check`: logs in as the connector would and asks for the calls in
+    progress, so that the account, its `permit` and the actions a reconnection needs are proven."""
+    ami = settings.ami
+    where = f"{ami.host}:{ami.port}"
+    try:
+        connection, _ = await login(settings)
+    except LoginRefused as exc:
+        return [
+            (
+                False,
+                f"Asterisk at {where} refused the login ({str(exc)[:60] or 'no reason given'}): check [ami] "
+                "username and secret, and the user's permit in manager.conf",
+            )
+        ]
+    except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError) as exc:
+        return [
+            (
+                False,
+                f"the Asterisk Manager Interface at {where} cannot be reached ({type(exc).__name__}): "
+                "check [ami] host and port, and manager.conf's bindaddr",
+            )
+        ]
+    results = [(True, f"logged in to the Asterisk Manager Interface at {where} as {ami.username}")]
+    try:
+        await connection.send(Action="CoreShowChannels", ActionID="calldesk-channels")
+        await connection.send(Action="QueueStatus", ActionID="calldesk-queues")
+        resync = Resync()
+        events: list[str] = []
+        deadline = time.monotonic() + ACTION_TIMEOUT
+        while resync.pending and time.monotonic() < deadline:
+            block = await connection.block(1.0)
+            if block is not None and not resync.take(block) and "Event" in block:
+                events.append(block["Event"])
+        if "calldesk-channels" in resync.pending:
+            results.append((False, "Asterisk did not answer CoreShowChannels in time"))
+        elif not resync.usable:
+            results.append(
+                (
+                    False,
+                    "Asterisk refuses CoreShowChannels to this user: give it `write = reporting`, "
+                    "or calls that change while the connector is away are not caught up",
+                )
+            )
+        else:
+            results.append((True, f"Asterisk lists the calls in progress ({len(resync.channels)} channel(s) now)"))
+        if resync.usable and not resync.pending:
+            results.append(await _read_permission(connection, resync, events))
+    finally:
+        connection.writer.close()
+    return results
+
+
+async def _read_permission(connection: AmiConnection, first: Resync, events: list[str]) -> tuple[bool, str]:
+    """Asterisk tells no user which event classes it may read. So: list the channels twice a few
+    seconds apart; if channels came or went, their Newchannel and Hangup events (class call) must
+    have come too."""
+    deadline = time.monotonic() + READ_CHECK_SECONDS
+    while time.monotonic() < deadline:
+        block = await connection.block(0.2)
+        if block is not None and "Event" in block:
+            events.append(block["Event"])
+    await connection.send(Action="CoreShowChannels", ActionID="calldesk-channels")
+    second = Resync()
+    second.pending = {"calldesk-channels"}
+    while second.pending and not second.done:
+        block = await connection.block(1.0)
+        if block is not None and not second.take(block) and "Event" in block:
+            events.append(block["Event"])
+    before = {c.get("Uniqueid", "") for c in first.channels}
+    after = {c.get("Uniqueid", "") for c in second.channels}
+    if CALL_CLASS & set(events):
+        also = " and agent" if AGENT_CLASS & set(events) else ""
+        return True, f"call{also} events arrive: the user reads them"
+    if before != after:
+        return False, (
+            "channels came and went but no call event arrived: give the AMI user `read = call,agent` in manager.conf"
+        )
+    return True, (
+        f"no call came or went in {READ_CHECK_SECONDS:.0f} s, so the user's `read = call,agent` "
+        "could not be seen at work (the connector logs the first call it hears)"
+    )
