@@ -33,4 +33,7 @@ def make_sink(settings: Settings) -> Sink:
         return api
     from calldesk_connector.sinks.browser import BrowserSink
 
-    return BrowserSink(settings.url, settings.browser_command, settings.agent, api if settings.token else None)
+    # AMI hears every call of the phone system: on an agent's desk, only that agent's open a tab.
+    # Other sources hear this desk's calls only, and the agent they name wins over the default.
+    desk_agent = settings.agent if "ami" in settings.sources else ""
+    return BrowserSink(settings.url, settings.browser_command, desk_agent, api if settings.token else None)

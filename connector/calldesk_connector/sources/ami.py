@@ -63,7 +63,13 @@ CALLER_APPS = {"queue", "dial"}
 ACTION_TIMEOUT = 10.0
 READ_CHECK_SECONDS = 3.0
 CALL_CLASS = {"Newchannel", "Hangup", "HangupRequest", "Newstate", "NewCallerid", "DialBegin", "DialEnd"}
-AGENT_CLASS = {"QueueCallerJoin", "QueueCallerLeave", "AgentCalled", "AgentConnect", "AgentComplete"}  # an Asterisk that does not answer CoreShowChannels is followed without it
+AGENT_CLASS = {
+    "QueueCallerJoin",
+    "QueueCallerLeave",
+    "AgentCalled",
+    "AgentConnect",
+    "AgentComplete",
+}  # an Asterisk that does not answer CoreShowChannels is followed without it
 FINISHED_MEMORY = 2000  # ended calls remembered, so their late events open nothing
 
 

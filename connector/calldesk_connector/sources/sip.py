@@ -59,7 +59,9 @@ def read_call(request: Request, settings: Settings) -> dict[str, str]:
     """The telephony URL's parameters from an INVITE (SPEC §7)."""
     sip = settings.sip
     privacy = {token.strip().lower() for token in request.get("privacy").replace(";", ",").split(",")}
-    withheld = bool(privacy & {"id", "user", "header"})
+    # A caller who asked for privacy: Privacy (RFC 3323/3325), or a From made anonymous even when
+    # a P-Asserted-Identity still carries the number for the network's own use.
+    withheld = bool(privacy & {"id", "user", "header"}) or uri_user(name_addr(request.get("from"))[1]) == "anonymous"
     ani = ""
     for value in [*request.all("p-asserted-identity"), *request.all("remote-party-id"), request.get("from")]:
         for item in split_commas(value):
