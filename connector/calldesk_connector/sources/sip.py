@@ -56,7 +56,7 @@ class Transaction:
 
 
 def read_call(request: Request, settings: Settings) -> dict[str, str]:
-    """The telephony URL's parameters from an INVITE (SPEC §7)."""
+    """The telephony URL's parameters from an INVITE."""
     sip = settings.sip
     privacy = {token.strip().lower() for token in request.get("privacy").replace(";", ",").split(",")}
     # A caller who asked for privacy: Privacy (RFC 3323/3325), or a From made anonymous even when
