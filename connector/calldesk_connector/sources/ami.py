@@ -179,8 +179,9 @@ class CallTracker:
                 return
             if name not in ("QueueCallerJoin", "AgentCalled", "AgentConnect", "DialBegin", "DialEnd"):
                 return
-            # A call already going when we connected, that the list of calls in progress missed.
-            call = self.calls[linked] = Call(linked, utc_now_iso(), line=_line(event))
+            # A call already going when we connected, that the list of calls in progress missed
+            # (or that Asterisk would not list): its caller's presentation went unheard.
+            call = self.calls[linked] = Call(linked, utc_now_iso(), line=_line(event), withheld=True)
             call.caller_side.append(linked)
         if unique == linked and linked not in call.caller_side:
             call.caller_side.append(linked)
