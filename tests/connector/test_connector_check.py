@@ -201,3 +201,19 @@ def run_bare(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "calldesk_connector", *args], capture_output=True, text=True, env=env, timeout=60
     )
+
+
+def test_settings_are_checked_even_when_python_drops_asserts(tmp_path: Path) -> None:
+    settings = write_settings(
+        tmp_path, {"calldesk": {"url": "http://127.0.0.1:9", "report_ver": "1"}, "connector": {"retry_max": "99999"}}
+    )
+    env = {**os.environ, "PYTHONPATH": str(CONNECTOR_DIR)}
+    done = subprocess.run(
+        [sys.executable, "-O", "-m", "calldesk_connector", "check", "--settings", str(settings)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "[connector] retry_max = '99999': give a number of seconds between 0.1 and 3600." in done.stderr
