@@ -547,8 +547,6 @@ async def session(settings: Settings, tracker: CallTracker, stop: threading.Even
                     resync = None
             if block is not None and "Event" in block:
                 tracker.handle(block)
-            if connection.reader.at_eof():
-                raise asyncio.IncompleteReadError(b"", None)
     finally:
         connection.writer.close()
 
