@@ -11,7 +11,7 @@ from calldesk_connector.events import Event
 from calldesk_connector.settings import AmiSettings, Settings
 from calldesk_connector.sinks import SENT, Outcome
 from calldesk_connector.sinks.browser import BrowserSink
-from calldesk_connector.sources.ami import CallTracker, cause_name, withheld_presentation
+from calldesk_connector.sources.ami_calls import CallTracker, cause_name, withheld_presentation
 from calldesk_connector.state import CallStore
 
 from tests.connector.asterisk_replay import AsteriskState, Block, load
