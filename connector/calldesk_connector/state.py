@@ -61,19 +61,3 @@ class CallStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
-
-
-class MemoryStore:
-    """For a tracker that needs no memory across restarts (and for `check`)."""
-
-    def __init__(self) -> None:
-        self.calls: dict[str, dict[str, Any]] = {}
-
-    def load(self) -> dict[str, dict[str, Any]]:
-        return {key: dict(value) for key, value in self.calls.items()}
-
-    def save(self, call_id: str, state: dict[str, Any]) -> None:
-        self.calls[call_id] = dict(state)
-
-    def drop(self, call_id: str) -> None:
-        self.calls.pop(call_id, None)

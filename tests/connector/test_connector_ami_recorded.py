@@ -15,7 +15,7 @@ from calldesk_connector.sources.ami_calls import CallTracker, cause_name, withhe
 from calldesk_connector.state import CallStore
 
 from tests.connector.asterisk_replay import AsteriskState, Block, load
-from tests.connector.recorded_calls import AMI_AGENTS, MARIA, by_call, expected_posts
+from tests.connector.recorded_calls import AMI_AGENTS, MARIA, by_call, expected_posts, rang_an_agent
 
 
 def settings(pop_on: str, sink: str = "api", agent: str = "") -> Settings:
@@ -84,6 +84,25 @@ def test_a_restart_at_any_point_changes_nothing(tmp_path: Path, run: str) -> Non
         replay.restart()
         replay.feed(blocks[point:])
         assert by_call(replay.posts) == expected, f"restarted at block {point} (t={blocks[point].t})"
+
+
+@pytest.mark.parametrize("pop_on", ["answered", "ringing"])
+def test_a_ring_group_is_followed_by_its_dial_events_alone(tmp_path: Path, pop_on: str) -> None:
+    """A ring group (Dial to several phones, no queue) raises the same Dial events app_queue
+    raised in the recording: with the queue's own events taken out, every call comes out the same,
+    its agent found by the phone's device."""
+    ring_group = settings(pop_on)
+    ring_group.ami.agents["local/maria@agents"] = MARIA
+    replay = Run(tmp_path, ring_group)
+    queue_events = ("QueueCaller", "AgentCalled", "AgentConnect", "AgentComplete", "AgentRingNoAnswer")
+    replay.feed([b for b in load("run1") if not b.fields["Event"].startswith(queue_events)])
+    rang = rang_an_agent("run1")  # call 16 only waited in the queue: no Dial, nothing to follow
+    expected = {
+        linked: [(*post[:4], "") if post[0] == "call" else post for post in posts]
+        for linked, posts in expected_posts("run1", pop_on).items()
+        if linked in rang
+    }
+    assert by_call(replay.posts) == expected
 
 
 def test_the_recorded_outage_during_call_9_loses_nothing(tmp_path: Path) -> None:
