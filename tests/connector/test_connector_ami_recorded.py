@@ -105,6 +105,29 @@ def test_a_ring_group_is_followed_by_its_dial_events_alone(tmp_path: Path, pop_o
     assert by_call(replay.posts) == expected
 
 
+def test_queue_members_that_dial_a_phone_themselves_are_still_agents_legs(tmp_path: Path) -> None:
+    """FreePBX's members are `Local/201@from-queue/n`, whose other half dials the real phone: each
+    AgentCalled is followed by that half's own DialBegin. Those are agents' legs: their hang-ups
+    (cause 0 when the queue gives up) never read as the caller giving up."""
+    blocks: list[Block] = []
+    uniqueids: dict[str, str] = {}
+    for block in load("run1"):
+        blocks.append(block)
+        fields = block.fields
+        if fields["Event"] == "Newchannel":
+            uniqueids[fields["Channel"]] = fields["Uniqueid"]
+        if fields["Event"] == "AgentCalled":
+            half = fields["DestChannel"][:-2] + ";2"
+            phone = "PJSIP/" + fields["DestChannel"].split("/")[1].split("@")[0] + "-0000abcd"
+            dial = {**fields, "Event": "DialBegin", "Channel": half, "Uniqueid": uniqueids[half], "DestChannel": phone}
+            for key in ("Interface", "MemberName", "Queue"):
+                dial.pop(key)
+            blocks.append(Block(block.t, dial, ""))
+    replay = Run(tmp_path, settings("answered"))
+    replay.feed(blocks)
+    assert by_call(replay.posts) == expected_posts("run1", "answered")
+
+
 def test_the_recorded_outage_during_call_9_loses_nothing(tmp_path: Path) -> None:
     """Run 1's connector was killed 1.5 s into call 9 and down 4 s: the call was answered and
     call 8 went on meanwhile."""

@@ -104,6 +104,7 @@ class Call:
     in_queue: bool = False
     caller_side: list[str] = field(default_factory=list)  # Uniqueids of the caller's own channels
     dialing: list[str] = field(default_factory=list)  # phones a plain Dial rings right now
+    legs: list[str] = field(default_factory=list)  # channel names of the phones rung (agents' side)
     tracked: bool = False  # it waited in a queue or rang a phone: a call Calldesk hears of
     caller_gone: bool = False  # the caller hung up while waiting
     posted_agent: str | None = None  # None: not posted yet; "": posted without an agent
@@ -186,6 +187,7 @@ class CallTracker:
         elif name == "QueueCallerLeave":
             call.in_queue = False
         elif name == "AgentCalled":
+            self.leg(call, event.get("DestChannel", ""))
             self.caller_number(call, event)
             call.queue = call.queue or event.get("Queue", "")
             self.track(call)
@@ -198,9 +200,13 @@ class CallTracker:
             if unique and unique == call.queued and (call.in_queue or name == "DialEnd"):
                 return  # app_queue dials its members itself; its Agent events name them
             destination = event.get("DestChannel", "")
-            if not destination:
+            if not destination or event.get("Channel", "") in call.legs:
+                # A phone's own dialling (a queue member `Local/201@from-queue` dials
+                # `PJSIP/201`): still that agent's leg, not the caller's.
+                self.leg(call, destination)
                 return
             if name == "DialBegin":
+                self.leg(call, destination)
                 if unique not in call.caller_side:
                     call.caller_side.append(unique)
                 call.dialing.append(destination)
@@ -237,8 +243,18 @@ class CallTracker:
     def caller_number(self, call: Call, event: dict[str, str]) -> None:
         # Queue and Dial events describe the caller's channel: its number is the caller's.
         number = event.get("CallerIDNum", "")
-        if number and (number not in ("<unknown>",) or not call.number):
+        if number and (number != "<unknown>" or not call.number):
             call.number = number
+
+    def leg(self, call: Call, channel: str) -> None:
+        """A phone rung for the call; a Local channel's other half (`;2`, which runs the dialplan
+        that dials the real phone) is the same leg."""
+        if not channel:
+            return
+        names = [channel]
+        if channel.startswith("Local/") and channel.endswith(";1"):
+            names.append(channel[:-2] + ";2")
+        call.legs.extend(name for name in names if name not in call.legs)
 
     def track(self, call: Call) -> None:
         if not call.tracked:
