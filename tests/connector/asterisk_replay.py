@@ -101,6 +101,7 @@ class AsteriskState:
                 "ApplicationData": "",
                 "BridgeId": "",
                 "_created": str(block.t),
+                "_pres": "0",
             }
             return
         channel = self.channels.get(unique)
@@ -112,6 +113,8 @@ class AsteriskState:
             return
         if event in ("Newexten", "NewCallerid", "NewConnectedLine", "Newstate", "BridgeEnter", "BridgeLeave"):
             channel.update({key: fields[key] for key in COMMON if key in fields})
+        if event == "NewCallerid":
+            channel["_pres"] = fields.get("CID-CallingPres", "0").split(" ", 1)[0]
         if event == "Newexten":
             channel["Application"], channel["ApplicationData"] = (
                 fields.get("Application", ""),
@@ -143,6 +146,22 @@ class AsteriskState:
             item["Duration"] = f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
             listed.append(item)
         return listed
+
+    def presentation(self, name: str) -> str | None:
+        """CALLERID(pres) of a channel, as Getvar reads it (the latest NewCallerid's presentation)."""
+        channel = next((c for c in self.channels.values() if c["Channel"] == name), None)
+        if channel is None:
+            return None
+        names = {"0": "allowed_not_screened", "1": "allowed_passed_screen", "2": "allowed_failed_screen"}
+        names |= {"3": "allowed", "32": "prohib_not_screened", "33": "prohib_passed_screen"}
+        names |= {"34": "prohib_failed_screen", "35": "prohib", "67": "unavailable"}
+        return names.get(channel["_pres"], "unavailable")
+
+    def getvar(self, name: str, action_id: str) -> str:
+        value = self.presentation(name)
+        if value is None:
+            return f"Response: Error\r\nActionID: {action_id}\r\nMessage: No such channel\r\n\r\n"
+        return f"Response: Success\r\nActionID: {action_id}\r\nVariable: CALLERID(pres)\r\nValue: {value}\r\n\r\n"
 
     def queue_members(self) -> list[dict[str, str]]:
         """queues.conf's members, as QueueStatus lists them."""
@@ -192,6 +211,8 @@ def answer_blocks(action: str, action_id: str, state: AsteriskState) -> str:
             EventList="Complete",
             ListItems=str(len(entries) + len(members)),
         )
+    if action == "getvar":
+        return block(Response="Error", ActionID=action_id, Message="No such channel")
     if action == "ping":
         return block(Response="Success", ActionID=action_id, Ping="Pong", Timestamp="0")
     return block(Response="Error", ActionID=action_id, Message="Permission denied")
@@ -308,9 +329,13 @@ class FakeAsterisk:
                         self.lock.notify_all()
                     elif logged_in:
                         self.actions.append(fields.get("Action", ""))
-                        # CoreShowChannels needs `write = system` or `reporting`; QueueStatus nothing.
-                        allowed = action != "coreshowchannels" or bool(self.write & {"system", "reporting"})
-                        answer = answer_blocks(action if allowed else "refused", action_id, self.state)
+                        # What each action needs of the user's `write` (any one of); QueueStatus nothing.
+                        needs = {"coreshowchannels": {"system", "reporting"}, "getvar": {"call", "reporting"}}
+                        allowed = action not in needs or bool(self.write & needs[action])
+                        if allowed and action == "getvar":
+                            answer = self.state.getvar(fields.get("Channel", ""), action_id)
+                        else:
+                            answer = answer_blocks(action if allowed else "refused", action_id, self.state)
                         conn.sendall(answer.encode())
         with self.lock:
             if self.client is conn:

@@ -49,9 +49,10 @@ class Run:
         self.store = CallStore(self.path, "ami")
         self.tracker = CallTracker(self.settings, self.emit, self.store)
         # What the source does on every login: ask Asterisk for the calls in progress.
-        self.tracker.resync(
-            self.asterisk.core_show_channels(), self.asterisk.queue_entries(), self.asterisk.queue_members()
-        )
+        channels = self.asterisk.core_show_channels()
+        asked = self.tracker.unheard_channels(channels)  # Getvar CALLERID(pres) of each
+        presentations = {name: self.asterisk.presentation(name) or "" for name in asked}
+        self.tracker.resync(channels, self.asterisk.queue_entries(), self.asterisk.queue_members(), presentations)
 
     def feed(self, blocks: list[Block], heard: bool = True) -> None:
         for block in blocks:
@@ -162,18 +163,37 @@ def test_a_call_that_ends_while_the_connector_is_down_is_hung_up_as_unknown(tmp_
         ("hangup", "unknown", ""),
     ]
     # Call 2 began while the connector was down and was answered meanwhile: posted at the
-    # reconnection. Whether its caller (and call 3's, which began then too) withheld the number
-    # was said only while nobody listened, so it is never shown.
-    assert posts["1796502366.12"] == [
-        ("call", "35", "anonymous", "8886201111", "helpline"),
-        ("answer", "35"),
+    # reconnection, its number read from Asterisk (Getvar CALLERID(pres) says it was not withheld).
+    expected = expected_posts("run1", "answered")
+    assert {k: v for k, v in posts.items() if k != "1796502363.6"} == {
+        k: v for k, v in expected.items() if k != "1796502363.6"
+    }
+
+
+def test_a_withheld_number_stays_withheld_when_its_call_began_while_the_connector_was_down(
+    tmp_path: Path,
+) -> None:
+    """Call 7's caller withheld the number (presentation prohibited, said only by NewCallerid
+    events); the connector is down from just before it rings until after Maria answers."""
+    blocks = load("run1")
+    down = next(i for i, b in enumerate(blocks) if b.t >= 18.9)
+    back = next(i for i, b in enumerate(blocks) if b.t >= 22.5)
+    replay = Run(tmp_path, settings("answered"))
+    replay.feed(blocks[:down])
+    replay.store.close()
+    replay.feed(blocks[down:back], heard=False)
+    replay.start()
+    replay.feed(blocks[back:])
+    assert by_call(replay.posts)["1796502381.42"] == [
+        ("call", MARIA, "anonymous", "8886201111", "helpline"),
+        ("answer", MARIA),
         ("hangup", "normalClearing", ""),
     ]
-    assert posts["1796502369.18"][0] == ("call", MARIA, "anonymous", "8886201111", "helpline")
-    expected = expected_posts("run1", "answered")
-    assert posts["1796502369.18"][1:] == expected["1796502369.18"][1:]
-    later = set(expected) - {"1796502363.6", "1796502366.12", "1796502369.18"}
-    assert {k: posts[k] for k in later} == {k: expected[k] for k in later}
+    posts, expected = by_call(replay.posts), expected_posts("run1", "answered")
+    assert posts["1796502375.30"][-1] == ("hangup", "unknown", ""), "call 5 ended during the outage"
+    assert {k: v for k, v in posts.items() if k != "1796502375.30"} == {
+        k: v for k, v in expected.items() if k != "1796502375.30"
+    }
 
 
 def test_a_browser_desk_pops_only_its_own_agent_and_never_a_stray_tab(tmp_path: Path) -> None:

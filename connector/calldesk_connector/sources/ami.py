@@ -88,6 +88,9 @@ class Resync:
         self.members: list[dict[str, str]] = []
         self.pending = {"calldesk-channels", "calldesk-queues"}
         self.usable = True
+        self.listed = False  # CoreShowChannels' list is complete
+        self.presentations: dict[str, str] = {}  # channel name -> CALLERID(pres), for calls first heard now
+        self.asked: dict[str, str] = {}  # Getvar's ActionID -> channel name
         self.held: list[dict[str, str]] = []
         self.started = time.monotonic()
 
@@ -96,7 +99,11 @@ class Resync:
         action = block.get("ActionID", "")
         if action not in self.pending:
             return False
-        if block.get("Response") == "Error":
+        if action in self.asked:
+            if block.get("Response") == "Success":
+                self.presentations[self.asked[action]] = block.get("Value", "")
+            self.pending.discard(action)
+        elif block.get("Response") == "Error":
             self.pending.discard(action)
             if action == "calldesk-channels":
                 self.usable = False
@@ -113,7 +120,17 @@ class Resync:
             self.members.append(block)
         elif block.get("Event") in ("CoreShowChannelsComplete", "QueueStatusComplete"):
             self.pending.discard(action)
+            self.listed = self.listed or action == "calldesk-channels"
         return True
+
+    async def ask_presentations(self, connection: AmiConnection, channels: list[str]) -> None:
+        """Whether callers of calls first heard now withheld their number: no event says it any
+        more, so each of their channels is asked (Getvar, allowed by `write = reporting`)."""
+        for number, channel in enumerate(channels):
+            action = f"calldesk-pres-{number}"
+            self.asked[action] = channel
+            self.pending.add(action)
+            await connection.send(Action="Getvar", ActionID=action, Channel=channel, Variable="CALLERID(pres)")
 
     @property
     def done(self) -> bool:
@@ -133,12 +150,14 @@ async def session(settings: Settings, tracker: CallTracker, stop: threading.Even
             if resync is not None:
                 if block is not None and resync.take(block):
                     block = None
+                    if resync.listed and not resync.asked and resync.usable:
+                        await resync.ask_presentations(connection, tracker.unheard_channels(resync.channels))
                 elif block is not None and "Event" in block:
                     resync.held.append(block)
                     block = None
                 if resync.done:
                     if resync.usable and not resync.pending:
-                        tracker.resync(resync.channels, resync.entries, resync.members)
+                        tracker.resync(resync.channels, resync.entries, resync.members, resync.presentations)
                     for held in resync.held:
                         tracker.handle(held)
                     resync = None

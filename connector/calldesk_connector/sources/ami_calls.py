@@ -329,6 +329,7 @@ class CallTracker:
         channels: list[dict[str, str]],
         entries: list[dict[str, str]],
         members: list[dict[str, str]] | None = None,
+        presentations: dict[str, str] | None = None,
     ) -> None:
         """Asterisk's calls in progress (CoreShowChannel and QueueEntry events) against ours: a call
         we know that is gone ended while we could not hear; a call we did not know is followed,
@@ -352,9 +353,23 @@ class CallTracker:
         for linked in sorted(present, key=_age):
             if linked in self.finished:
                 continue
-            self.catch_up(linked, groups[linked], queued)
+            self.catch_up(linked, groups[linked], queued, presentations or {})
 
-    def catch_up(self, linked: str, group: list[dict[str, str]], queued: dict[str, dict[str, str]]) -> None:
+    def unheard_channels(self, channels: list[dict[str, str]]) -> list[str]:
+        """The channels of the calls in progress this tracker knows nothing of."""
+        return [
+            c.get("Channel", "")
+            for c in channels
+            if (c.get("Linkedid") or c.get("Uniqueid", "")) not in self.calls and c.get("Channel")
+        ]
+
+    def catch_up(
+        self,
+        linked: str,
+        group: list[dict[str, str]],
+        queued: dict[str, dict[str, str]],
+        presentations: dict[str, str],
+    ) -> None:
         first = next(c for c in group if c.get("Uniqueid") == linked)
         call = self.calls.get(linked)
         if call is None:
@@ -362,9 +377,9 @@ class CallTracker:
             start = started.isoformat().replace("+00:00", "Z")
             call = self.calls[linked] = Call(linked, start, line=_line(first), number=first.get("CallerIDNum", ""))
             call.caller_side.append(linked)
-            # Whether the caller withheld the number is said only by events we did not hear
-            # (the list of channels does not say it): never risk showing it.
-            call.withheld = True
+            # Whether the caller withheld the number was said by events we did not hear: each
+            # channel's CALLERID(pres) says it now; any channel not answered, never risk it.
+            call.withheld = any(_withheld_pres(presentations.get(c.get("Channel", ""))) for c in group)
         alive = {c.get("Uniqueid", "") for c in group}
         call.caller_side = [u for u in call.caller_side if u in alive]  # gone while we could not hear
         callers = [c for c in group if c.get("Application", "").lower() in CALLER_APPS]
@@ -408,6 +423,11 @@ class CallTracker:
             if lower == device or lower.startswith(device + "/"):
                 return {"DestChannel": name, "Interface": interface, "MemberName": member}
         return {"DestChannel": name}
+
+
+def _withheld_pres(value: str | None) -> bool:
+    """CALLERID(pres) as Asterisk names it: allowed_not_screened, ..., prohib, unavailable."""
+    return value is None or not value.strip().lower().startswith("allowed")
 
 
 def _seconds(channel: dict[str, str]) -> int:
