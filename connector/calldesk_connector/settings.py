@@ -283,6 +283,8 @@ def _read(parser: configparser.ConfigParser, path: Path) -> Settings:
         ami.reconnect_max = float(reconnect)
     if parser.has_section("ami.agents"):
         ami.agents = {name.strip().lower(): agent.strip() for name, agent in parser.items("ami.agents")}
+    if any(ch in ami.username + ami.secret for ch in "\r\n"):
+        problems.append("[ami] username and secret must each be written on one line.")
     if "ami" in s.sources and not (ami.username and ami.secret):
         problems.append("[ami] username and secret are needed to log in to the Asterisk Manager Interface.")
 
