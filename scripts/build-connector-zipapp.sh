@@ -11,6 +11,6 @@ trap 'rm -rf "$build"' EXIT
 mkdir -p "$(dirname "$out")"
 cp -r connector/calldesk_connector "$build/"
 find "$build" -name __pycache__ -prune -exec rm -rf {} +
-"$python" -m zipapp "$build" --compress --main "calldesk_connector.cli:main" \
+"$python" -m zipapp "$build" --compress --main "calldesk_connector.cli:exit_with_main" \
     --python "/usr/bin/env python3" --output "$out"
 echo "Built $out ($(wc -c < "$out") bytes)"

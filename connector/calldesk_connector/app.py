@@ -11,6 +11,7 @@ from calldesk_connector.events import CALL, Event
 from calldesk_connector.outbox import Outbox
 from calldesk_connector.settings import Settings
 from calldesk_connector.sinks import REJECTED, RETRY, SENT, Outcome, Sink, make_sink
+from calldesk_connector.sources import SourceFailed
 
 log = logging.getLogger("calldesk_connector")
 
@@ -19,14 +20,16 @@ Emit = Callable[[Event], None]
 
 def complete(event: Event, settings: Settings) -> Event:
     """Adds what the settings know to a call: its form (by line dialled), the default agent and
-    the constant parameters. What the source sent wins."""
+    the constant parameters. What the source sent wins; a source that says nobody took the call
+    (an `agent` sent empty) gets no default agent."""
     if event.kind != CALL:
         return event
     params = {**settings.params, **event.params}
     params.setdefault("reportVer", settings.report_ver_for(params.get("dnis", "")))
-    if settings.agent:
-        params.setdefault("agent", settings.agent)
-    return Event(CALL, {key: value for key, value in params.items() if value})
+    if settings.agent and "agent" not in event.params:
+        params["agent"] = settings.agent
+    # An empty agent stays: it tells the sinks nobody took the call.
+    return Event(CALL, {key: value for key, value in params.items() if value or key == "agent"})
 
 
 class Sender(threading.Thread):
@@ -73,10 +76,6 @@ def make_emit(outbox: Outbox, settings: Settings) -> Emit:
         log.info("%s #%d queued", event.kind, item_id)
 
     return emit
-
-
-class SourceFailed(Exception):
-    """A source cannot run (its port is taken, say); it has logged why in plain words."""
 
 
 def _watched(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import socket
@@ -25,14 +26,20 @@ def main(argv: list[str] | None = None) -> int:
         description="Opens Calldesk's call report for every incoming call (SIP, Asterisk AMI, JSON lines, webhook).",
     )
     parser.add_argument("--version", action="version", version=f"calldesk-connector {__version__}")
-    parser.add_argument("--settings", type=Path, default=None, help=f"the settings file (default: {default_path()})")
+    settings_help = f"the settings file (default: {default_path()})"
+    parser.add_argument("--settings", type=Path, default=None, help=settings_help)
+    # The command's own --settings too, so that it reads the same before or after the command.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--settings", type=Path, default=argparse.SUPPRESS, help=settings_help)
     commands = parser.add_subparsers(dest="command")
-    commands.add_parser("run", help="listen for calls (the default)")
-    commands.add_parser("check", help="say what is wrong with the settings and whether Calldesk can be reached")
-    test = commands.add_parser("test-call", help="send one made-up call through the configured sink")
+    commands.add_parser("run", parents=[common], help="listen for calls (the default)")
+    commands.add_parser(
+        "check", parents=[common], help="say what is wrong with the settings and whether Calldesk can be reached"
+    )
+    test = commands.add_parser("test-call", parents=[common], help="send one made-up call through the configured sink")
     test.add_argument("--ani", default="+15555550100", help="the caller's number to send (default: a 555 number)")
     test.add_argument("--dnis", default="", help="the line dialled")
-    commands.add_parser("init", help="write an example settings file to fill in")
+    commands.add_parser("init", parents=[common], help="write an example settings file to fill in")
     args = parser.parse_args(argv)
     path = args.settings or default_path()
 
@@ -53,6 +60,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "test-call":
         return test_call(settings, args.ani, args.dnis)
     return run(settings)
+
+
+def exit_with_main() -> None:
+    """For the zipapp, whose generated entry point would drop main()'s exit status."""
+    raise SystemExit(main())
 
 
 def init(path: Path) -> int:
@@ -119,6 +131,9 @@ def check(settings: Settings) -> int:
                         f"SIP port {settings.sip.port}/{transport} cannot be used ({exc.strerror}): "
                         "is another connector running?",
                     )
+    if "ami" in settings.sources:
+        for ok, text in check_ami(settings):
+            say(ok, text)
     if settings.queue_file.exists():
         outbox = Outbox(settings.queue_file)
         waiting, rejected = outbox.counts()
@@ -128,6 +143,12 @@ def check(settings: Settings) -> int:
             say(False, f"{rejected} event(s) were refused by Calldesk and kept aside in {settings.queue_file}")
     print("Everything looks right." if not problems else f"{problems} problem(s) found.")
     return 1 if problems else 0
+
+
+def check_ami(settings: Settings) -> list[tuple[bool, str]]:
+    from calldesk_connector.sources.ami import check_login
+
+    return asyncio.run(check_login(settings))
 
 
 def test_call(settings: Settings, ani: str, dnis: str) -> int:

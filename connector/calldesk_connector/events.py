@@ -1,7 +1,8 @@
-"""What a source hands on: a call (the telephony URL's parameters plus its callId) or a hang-up.
+"""What a source hands on: a call (the telephony URL's parameters plus its callId), its answer
+(who answered, when) or its hang-up (how it ended).
 
-Both are plain string dictionaries, the very parameters Calldesk reads (SPEC §2 and §6), so the
-queue stores them as JSON and a sink sends them as they are.
+All three are plain string dictionaries, the very parameters Calldesk's telephony URL and API
+read, so the queue stores them as JSON and a sink sends them as they are.
 """
 
 from __future__ import annotations
@@ -11,15 +12,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 CALL = "call"
+ANSWER = "answer"
 HANGUP = "hangup"
 
-# SPEC §6's hang-up causes.
-CAUSES = ("normalClearing", "busy", "cancel", "noAnswer", "congestion", "notFound", "forwarded")
+# The hang-up causes Calldesk names. `cancel`: the caller hung up before anyone answered;
+# `unknown`: the phone system gave no cause (Q.850 0) or one that says nothing to a supervisor.
+CAUSES = ("normalClearing", "busy", "cancel", "noAnswer", "congestion", "notFound", "forwarded", "unknown")
+# Not the call's end: one agent's leg of a call that rang several phones, withdrawn because another
+# phone answered. Sent with that leg's `agent`, so Calldesk withdraws that agent's draft only.
+ANSWERED_ELSEWHERE = "answeredElsewhere"
 
 
 @dataclass(frozen=True)
 class Event:
-    kind: str  # CALL or HANGUP
+    kind: str  # CALL, ANSWER or HANGUP
     params: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -46,5 +52,17 @@ def call(params: dict[str, str]) -> Event:
     return Event(CALL, clean)
 
 
-def hangup(call_id: str, cause: str, ended_at: str = "") -> Event:
-    return Event(HANGUP, {"callId": call_id, "cause": cause, "endedAt": ended_at or utc_now_iso()})
+def hangup(call_id: str, cause: str, ended_at: str = "", agent: str = "") -> Event:
+    """The call's end; with `agent` and the cause answeredElsewhere, only that agent's leg."""
+    params = {"callId": call_id, "cause": cause, "endedAt": ended_at or utc_now_iso()}
+    if agent:
+        params["agent"] = agent
+    return Event(HANGUP, params)
+
+
+def answer(call_id: str, agent: str, answered_at: str = "") -> Event:
+    """Who answered the call (its draft ends with them) and when."""
+    params = {"callId": call_id, "answeredAt": answered_at or utc_now_iso()}
+    if agent:
+        params["agent"] = agent
+    return Event(ANSWER, params)

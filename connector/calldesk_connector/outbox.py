@@ -3,7 +3,7 @@
 A source's event is committed (SQLite, WAL, synchronous=FULL: fsync'd) before anything is sent,
 and removed only after the sink has delivered it, so a kill at any moment loses nothing. A kill
 between delivery and removal sends that event once more at restart; Calldesk answers a repeated
-callId with the same call (SPEC §6), so no call is made twice. A few senders work side by side,
+callId with the same call, so no call is made twice. A few senders work side by side,
 oldest first, and a hang-up never overtakes its call.
 """
 

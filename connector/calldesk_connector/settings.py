@@ -48,8 +48,12 @@ port = 5070
 transports = udp, tcp
 # Where the line dialled (sent as dnis) is read, first found wins.
 line_from = diversion, to, request-uri
-# yes: a caller who asked for privacy (Privacy: id, Remote-Party-ID privacy=full) is sent as anonymous.
-honour_privacy = yes
+# A caller who asked for privacy (Privacy: id, Remote-Party-ID privacy=full, an anonymous From)
+# is always sent as anonymous.
+# What else rings when the connector rings: own_phones (the agent's own phones: when one of them
+# answers, the agent answered) or other_agents (other agents' phones: when one of them answers,
+# this agent's draft is withdrawn).
+forked_with = own_phones
 
 [sip.headers]
 # X- headers to pass on, as header = parameter, e.g.
@@ -78,7 +82,7 @@ class SipSettings:
     port: int = 5070
     transports: tuple[str, ...] = ("udp", "tcp")
     line_from: tuple[str, ...] = LINE_HEADERS
-    honour_privacy: bool = True
+    forked_with: str = "own_phones"  # or "other_agents"
     headers: dict[str, str] = field(default_factory=dict)  # lower-case header name -> parameter
     agent_from_request_uri: bool = False
 
@@ -217,9 +221,12 @@ def _read(parser: configparser.ConfigParser, path: Path) -> Settings:
         s.log_level = "info"
     retry = get("connector", "retry_max", "30")
     try:
-        s.retry_max = float(retry)
-        assert 0.1 <= s.retry_max <= 3600
-    except (ValueError, AssertionError):
+        retry_max = float(retry)
+    except ValueError:
+        retry_max = -1.0
+    if 0.1 <= retry_max <= 3600:
+        s.retry_max = retry_max
+    else:
         problems.append(f"[connector] retry_max = {retry!r}: give a number of seconds between 0.1 and 3600.")
     parallel = get("connector", "parallel", "4")
     if not parallel.isdigit() or not 1 <= int(parallel) <= 32:
@@ -249,7 +256,14 @@ def _read(parser: configparser.ConfigParser, path: Path) -> Settings:
     sip.port = number("sip", "port", sip.port)
     sip.transports = listing("sip", "transports", sip.transports, ("udp", "tcp"))
     sip.line_from = listing("sip", "line_from", sip.line_from, LINE_HEADERS)
-    sip.honour_privacy = yes_no("sip", "honour_privacy", True)
+    if not yes_no("sip", "honour_privacy", True):
+        problems.append(
+            "[sip] honour_privacy = no is not possible: a caller who withheld the number is never shown; "
+            "remove the line."
+        )
+    sip.forked_with = get("sip", "forked_with", sip.forked_with).lower().replace(" ", "_")
+    if sip.forked_with not in ("own_phones", "other_agents"):
+        problems.append(f"[sip] forked_with = {sip.forked_with!r}: choose own_phones or other_agents.")
     sip.agent_from_request_uri = yes_no("sip", "agent_from_request_uri", False)
     if parser.has_section("sip.headers"):
         sip.headers = {name.strip().lower(): param.strip() for name, param in parser.items("sip.headers")}
@@ -269,6 +283,8 @@ def _read(parser: configparser.ConfigParser, path: Path) -> Settings:
         ami.reconnect_max = float(reconnect)
     if parser.has_section("ami.agents"):
         ami.agents = {name.strip().lower(): agent.strip() for name, agent in parser.items("ami.agents")}
+    if any(ch in ami.username + ami.secret for ch in "\r\n"):
+        problems.append("[ami] username and secret must each be written on one line.")
     if "ami" in s.sources and not (ami.username and ami.secret):
         problems.append("[ami] username and secret are needed to log in to the Asterisk Manager Interface.")
 

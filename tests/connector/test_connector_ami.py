@@ -1,103 +1,125 @@
-"""The AMI source against a replayed Asterisk manager session: queue and dial events pop the
-agent who answers (or is rung), hang-ups carry their causes, a dropped connection is resumed."""
+"""The connector as a user runs it (a real process, AMI source, API sink) against the real
+Asterisk 22.10.1 recording replayed over TCP: every call posted as the helpline expects, a
+connector killed and restarted mid-recording loses nothing, a refused login is said plainly.
+
+The peer is tests/connector/asterisk_replay.py, a replay of the recording (Asterisk is not
+packaged in Debian): it answers CoreShowChannels and QueueStatus from the recording's state."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.connector.ami_server import AmiReplay
+from tests.connector.asterisk_replay import FakeAsterisk
 from tests.connector.harness import Connector, Receiver, wait_until, write_settings
+from tests.connector.recorded_calls import AMI_AGENTS, MARIA, by_call, expected_posts
 
-TRANSCRIPT = Path(__file__).parent / "ami" / "queue_session.txt"
+PATHS = {"/api/calls": "call", "/api/calls/answer": "answer", "/api/calls/hangup": "hangup"}
 
 
-def start(tmp_path: Path, receiver: Receiver, replay: AmiReplay, pop_on: str) -> Connector:
+def start(tmp_path: Path, receiver: Receiver, asterisk: FakeAsterisk, pop_on: str = "answered") -> Connector:
     settings = write_settings(
         tmp_path,
         {
             "calldesk": {"url": receiver.url, "report_ver": "9991234", "sink": "api", "token": "cdk_" + "a" * 40},
             "connector": {"sources": "ami", "retry_max": "0.5"},
             "ami": {
-                "port": str(replay.port),
-                "username": replay.username,
-                "secret": "s3cret",
+                "port": str(asterisk.port),
+                "username": "calldesk",
+                "secret": "calldesk-rig-secret",
                 "pop_on": pop_on,
-                "reconnect_max": "2",
+                "reconnect_max": "1",
             },
-            "ami.agents": {"Alice Smith": "alice@acme.com", "PJSIP/202": "bob@acme.com", "203": "carol@acme.com"},
+            "ami.agents": AMI_AGENTS,
         },
     )
     return Connector(settings)
 
 
+def posted(receiver: Receiver) -> list[tuple[str, dict[str, str]]]:
+    return [(PATHS[r.path], r.body) for r in receiver.requests if r.path in PATHS]
+
+
 @pytest.fixture
-def replay() -> Iterator[AmiReplay]:
-    server = AmiReplay(TRANSCRIPT).start()
+def asterisk() -> Iterator[FakeAsterisk]:
+    server = FakeAsterisk("run1").start()
     yield server
     server.stop()
 
 
-def test_answered_calls_pop_for_the_agent_who_answered_and_end_with_their_cause(
-    tmp_path: Path, receiver: Receiver, replay: AmiReplay
+def test_every_call_of_the_recording_reaches_calldesk_with_its_answer_and_cause(
+    tmp_path: Path, receiver: Receiver, asterisk: FakeAsterisk
 ) -> None:
-    connector = start(tmp_path, receiver, replay, "answered")
+    connector = start(tmp_path, receiver, asterisk, "ringing")
+    expected = expected_posts("run1", "ringing")
     try:
-        wait_until(lambda: len(receiver.hangups()) == 2, timeout=20, what="two calls to end")
-        time.sleep(1)
+        wait_until(lambda: asterisk.client is not None, what="the login")
+        asterisk.play_until(len(asterisk.blocks))
+        total = sum(len(posts) for posts in expected.values())
+        wait_until(lambda: len(posted(receiver)) >= total, timeout=30, what=f"{total} posts")
     finally:
         connector.stop()
-    calls = sorted(receiver.calls(), key=lambda c: c["callId"])
-    assert [(c["callId"], c["agent"], c["ani"], c["dnis"]) for c in calls] == [
-        ("1764446400.11", "alice@acme.com", "5551230401", "8886201111"),  # queue: by member name
-        ("1764446460.21", "bob@acme.com", "anonymous", "8886202222"),  # ring group: by interface
-    ]
-    assert calls[0]["queue"] == "crisis" and calls[0]["reportVer"] == "9991234"
-    assert sorted((h["callId"], h["cause"]) for h in receiver.hangups()) == [
-        ("1764446400.11", "normalClearing"),
-        ("1764446460.21", "normalClearing"),  # its Hangup came after the reconnection
-    ]
-    assert replay.connections == 2 and replay.logins == [("calldesk", "s3cret")] * 2
+    assert by_call(posted(receiver)) == expected
+    assert asterisk.actions[:2] == ["CoreShowChannels", "QueueStatus"]
+    assert "Getvar" not in asterisk.actions, "nothing was in progress at the login: nothing to ask"
     log = connector.log()
-    assert "AMI connection to 127.0.0.1" in log and "lost or refused" in log
-    assert log.count("AMI logged in") == 2
-    assert "s3cret" not in log and "5551230401" not in log and "JANE" not in log
+    assert "calldesk-rig-secret" not in log and "2025550101" not in log and "Jane" not in log
 
 
-def test_ringing_pops_every_rung_call_and_maps_abandoned_and_busy(
-    tmp_path: Path, receiver: Receiver, replay: AmiReplay
+def test_a_connector_killed_and_restarted_mid_call_loses_nothing(
+    tmp_path: Path, receiver: Receiver, asterisk: FakeAsterisk
 ) -> None:
-    connector = start(tmp_path, receiver, replay, "ringing")
+    """As recorded: killed 1.5 s into call 9 (t=26.5), back 4 s later. Then killed again while
+    call 14 rings and back after it is answered, and a third time, for a moment, mid-talk."""
+    expected = expected_posts("run1", "answered")
+    outages = [(26.529, 30.543), (47.6, 51.0), (56.0, 56.0)]
+    position = 0
+    for killed, back in outages:
+        connector = start(tmp_path, receiver, asterisk)
+        wait_until(lambda: asterisk.client is not None, what="the login")
+        asterisk.play_until(asterisk.index_at(killed))
+        asterisk.wait_sent()
+        # Everything sent is read before the kill: posts for the calls that were ever posted.
+        wait_until(lambda: _settled(receiver), timeout=10, what="the posts so far")
+        connector.kill()
+        wait_until(lambda: asterisk.client is None, what="the connection to drop")
+        asterisk.skip_to(asterisk.index_at(back))
+        position = asterisk.position
+    connector = start(tmp_path, receiver, asterisk)
     try:
-        wait_until(lambda: len(receiver.hangups()) == 4, timeout=20, what="four calls to end")
-        time.sleep(1)
+        wait_until(lambda: asterisk.client is not None, what="the login")
+        asterisk.play_until(len(asterisk.blocks))
+        total = sum(len(posts) for posts in expected.values())
+        wait_until(lambda: len(posted(receiver)) >= total, timeout=30, what=f"{total} posts")
     finally:
         connector.stop()
-    assert sorted((c["callId"], c["agent"]) for c in receiver.calls()) == [
-        ("1764446400.11", "alice@acme.com"),
-        ("1764446460.21", "bob@acme.com"),
-        ("1764446520.31", "alice@acme.com"),
-        ("1764446580.41", "carol@acme.com"),  # by extension
-    ]
-    assert [h["cause"] for h in sorted(receiver.hangups(), key=lambda h: h["callId"])] == [
-        "normalClearing",
-        "normalClearing",
-        "cancel",
-        "busy",
-    ]
+    assert position > 0
+    # Call 15 began during the second outage: caught up at the reconnection, its number's
+    # presentation asked of Asterisk (Getvar); everything exactly as without any outage.
+    assert "Getvar" in asterisk.actions
+    got = by_call(posted(receiver))
+    assert got == expected
+    assert got["1796502387.54"][:2] == [("call", MARIA, "2025550109", "8886201111", "helpline"), ("answer", MARIA)]
+
+
+def _settled(receiver: Receiver) -> bool:
+    import time
+
+    before = len(receiver.requests)
+    time.sleep(0.6)
+    return len(receiver.requests) == before
 
 
 def test_a_refused_login_is_said_plainly_and_retried(tmp_path: Path, receiver: Receiver) -> None:
-    replay = AmiReplay(TRANSCRIPT, secret="other").start()
-    connector = start(tmp_path, receiver, replay, "answered")
+    asterisk = FakeAsterisk("run1", secret="other").start()
+    connector = start(tmp_path, receiver, asterisk)
     try:
         connector.wait_for_log("Asterisk refused the login: check [ami] username and secret")
-        wait_until(lambda: len(replay.logins) >= 2, timeout=10, what="a second login attempt")
+        wait_until(lambda: len(asterisk.logins) >= 2, timeout=10, what="a second login attempt")
     finally:
         connector.stop()
-        replay.stop()
+        asterisk.stop()
     assert receiver.calls() == []
     assert "Traceback" not in connector.log()

@@ -30,6 +30,7 @@ def test_each_json_line_is_posted_once_with_the_form_and_the_token(tmp_path: Pat
     lines = [
         {"ani": "+15551230001", "dnis": "8886201111", "agent": "34", "callId": "pbx-1"},
         {"ani": "999-123-4567", "language": "112211"},
+        {"event": "answer", "callId": "pbx-1", "agent": "35", "answeredAt": "2026-11-29T19:59:00Z"},
         {"event": "hangup", "callId": "pbx-1", "cause": "normalClearing", "endedAt": "2026-11-29T20:00:00Z"},
     ]
     connector.process.stdin.write(b"".join(json.dumps(line).encode() + b"\n" for line in lines))
@@ -45,6 +46,10 @@ def test_each_json_line_is_posted_once_with_the_form_and_the_token(tmp_path: Pat
     assert calls[1]["callId"].startswith("cdc-"), "a call without an ID gets one, so a retry is recognised"
     assert calls[1]["callStart"].endswith("Z")
     assert receiver.hangups() == [{"callId": "pbx-1", "cause": "normalClearing", "endedAt": "2026-11-29T20:00:00Z"}]
+    answers = [r.body for r in receiver.requests if r.path == "/api/calls/answer"]
+    assert answers == [{"callId": "pbx-1", "agent": "35", "answeredAt": "2026-11-29T19:59:00Z"}]
+    paths = [r.path for r in receiver.requests if r.body.get("callId") == "pbx-1"]
+    assert paths == ["/api/calls", "/api/calls/answer", "/api/calls/hangup"], "a call's events go out in order"
     assert all(r.headers["Authorization"] == f"Bearer {TOKEN}" for r in receiver.requests)
 
 
@@ -99,6 +104,8 @@ def test_the_webhook_takes_json_forms_and_plain_addresses(tmp_path: Path, receiv
         assert status == 202
         with urllib.request.urlopen(hook + "/call?ani=5551230005&callId=w-3&secret=s3cret", timeout=10) as answer:
             assert answer.status == 202
+        status, _ = post(hook + "/answer", b"callId=w-1&agent=34&secret=s3cret", "application/x-www-form-urlencoded")
+        assert status == 202
         status, _ = post(hook + "/hangup", b"callId=w-1&cause=busy&secret=s3cret", "application/x-www-form-urlencoded")
         assert status == 202
 
@@ -111,12 +118,13 @@ def test_the_webhook_takes_json_forms_and_plain_addresses(tmp_path: Path, receiv
         assert post(hook + "/elsewhere", b"{}", "application/json", auth)[0] == 404
         assert post(hook + "/hangup", b"{}", "application/json", auth)[0] == 400
 
-        wait_until(lambda: len(receiver.requests) == 4, what="three calls and a hang-up posted")
+        wait_until(lambda: len(receiver.requests) == 5, what="three calls, an answer and a hang-up posted")
     finally:
         connector.stop()
     calls = sorted(receiver.calls(), key=lambda c: c["callId"])
     assert [c["callId"] for c in calls] == ["w-1", "w-2", "w-3"]
     assert [c["ani"] for c in calls] == ["+15551230003", "+15551230004", "5551230005"]
     assert receiver.hangups()[0]["cause"] == "busy"
+    assert [r.body["agent"] for r in receiver.requests if r.path == "/api/calls/answer"] == ["34"]
     assert "secret" not in calls[1]
     assert "1230003" not in connector.log() and "1230005" not in connector.log()

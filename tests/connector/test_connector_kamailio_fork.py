@@ -1,5 +1,7 @@
 """A real forking proxy (kamailio) rings an agent's phone (sipp, which answers) and the connector
-in parallel: the phone gets the call, the connector's branch is cancelled cleanly, one pop."""
+in parallel: the phone gets the call, the connector's branch is cancelled cleanly, one pop; the
+answer is the agent's when the connector rings beside the agent's own phone, and the agent's
+draft is withdrawn when it rings beside another agent's."""
 
 from __future__ import annotations
 
@@ -158,6 +160,40 @@ Content-Length: 0
 
 
 def test_the_phone_answers_the_connector_is_cancelled_and_pops_once(tmp_path: Path, receiver: Receiver) -> None:
+    """The connector rings beside agent 34's own desk phone: the phone answers, so agent 34 did."""
+    log = forked_call(tmp_path, receiver, "34", {})
+    (call,) = receiver.calls()
+    assert call["ani"] == "+15551230300" and call["agent"] == "34"
+    assert call["dnis"] == "8886201111"
+    assert receiver.hangups() == [], "the call was answered on the phone: it did not end"
+    (answer,) = answers(receiver)
+    assert answer["callId"] == call["callId"] and answer["agent"] == "34"
+    assert log.count("SIP branch cancelled") == 1
+    assert "1230300" not in log
+
+
+def test_a_call_answered_by_another_agents_phone_withdraws_this_agents_draft(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    """The connector is agent 35's, forked with agent 34's phone (a ring group): 34 answers, the
+    proxy cancels 35's branch (`Reason: SIP;cause=200`), 35's draft is withdrawn, the call goes on."""
+    log = forked_call(tmp_path, receiver, "35", {"forked_with": "other_agents"})
+    (call,) = receiver.calls()
+    assert call["agent"] == "35"
+    (withdrawn,) = receiver.hangups()
+    assert withdrawn["callId"] == call["callId"]
+    assert withdrawn["cause"] == "answeredElsewhere" and withdrawn["agent"] == "35"
+    assert answers(receiver) == []
+    assert "1230300" not in log
+
+
+def answers(receiver: Receiver) -> list[dict[str, str]]:
+    return [r.body for r in receiver.requests if r.path == "/api/calls/answer"]
+
+
+def forked_call(tmp_path: Path, receiver: Receiver, agent: str, sip: dict[str, str]) -> str:
+    """One call through kamailio forking to agent 34's phone (sipp, answers) and the connector;
+    the connector's log once the call is over."""
     proxy, phone, connector_port = free_port(), free_port(), free_port()
     config = tmp_path / "kamailio.cfg"
     config.write_text(CONFIG.format(proxy=proxy, phone=phone, connector=connector_port, modules=MODULES))
@@ -170,12 +206,12 @@ def test_the_phone_answers_the_connector_is_cancelled_and_pops_once(tmp_path: Pa
             "calldesk": {
                 "url": receiver.url,
                 "report_ver": "9991234",
-                "agent": "34",
+                "agent": agent,
                 "sink": "api",
                 "token": "cdk_" + "k" * 40,
             },
             "connector": {"sources": "sip", "retry_max": "0.5"},
-            "sip": {"port": str(connector_port), "transports": "udp"},
+            "sip": {"port": str(connector_port), "transports": "udp", **sip},
         },
     )
     connector = Connector(settings)
@@ -255,10 +291,4 @@ def test_the_phone_answers_the_connector_is_cancelled_and_pops_once(tmp_path: Pa
         kamailio.wait(10)
         connector.stop()
 
-    (call,) = receiver.calls()
-    assert call["ani"] == "+15551230300" and call["agent"] == "34"
-    assert call["dnis"] == "8886201111"
-    assert receiver.hangups() == [], "the call was answered on the phone: it did not end"
-    log = connector.log()
-    assert log.count("SIP branch cancelled") == 1
-    assert "1230300" not in log
+    return connector.log()

@@ -69,3 +69,11 @@ def test_it_imports_only_the_standard_library_and_itself() -> None:
                 names = [node.module]
             for name in names:
                 assert name.split(".")[0] in allowed, f"{path.name} imports {name}"
+
+
+def test_sources_import_nothing_from_the_app_that_runs_them() -> None:
+    """The exception sources raise lives with them: app.py imports sources, never the reverse."""
+    for path in (CONNECTOR_DIR / "calldesk_connector" / "sources").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                assert node.module != "calldesk_connector.app", f"{path.name} imports the app"

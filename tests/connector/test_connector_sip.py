@@ -55,9 +55,15 @@ def only_call(receiver: Receiver) -> dict[str, str]:
         ("<tel:+1-555-123-0102;phone-context=example.org>", (), "+1-555-123-0102"),
         ("sip:5551230103@pbx.example.org", (), "5551230103"),
         (
-            '"Anonymous" <sip:anonymous@anonymous.invalid>',
+            '"Jane" <sip:+15551239999@pbx.example.org>',
             ("P-Asserted-Identity: <sip:+15551230104@pbx.example.org>, <tel:+15551230104>",),
             "+15551230104",
+        ),
+        (
+            # The caller withheld the number (an anonymous From), the network still asserts it.
+            '"Anonymous" <sip:anonymous@anonymous.invalid>',
+            ("P-Asserted-Identity: <sip:+15551230108@pbx.example.org>",),
+            "anonymous",
         ),
         (
             "<sip:trunk@pbx.example.org>",
@@ -83,6 +89,7 @@ def only_call(receiver: Receiver) -> dict[str, str]:
         "tel-uri",
         "bare-uri",
         "pai",
+        "anonymous-from-with-pai",
         "rpid",
         "anonymous",
         "restricted",
@@ -189,8 +196,18 @@ def test_a_cancel_before_answer_is_a_hang_up_unless_the_call_was_answered_elsewh
     wait_until(lambda: len(receiver.calls()) == 2 and receiver.hangups(), what="two calls and a hang-up")
     time.sleep(0.5)
     first = next(c for c in receiver.calls() if c["ani"] == "+15551230110")
+    second = next(c for c in receiver.calls() if c["ani"] == "+15551230111")
     (hang,) = receiver.hangups()
     assert hang["callId"] == first["callId"] and hang["cause"] == "cancel"
+    # Rung beside the agent's own phones (forked_with = own_phones): one of them answered, so
+    # the agent did.
+    wait_until(lambda: answers(receiver), what="the answer")
+    ((answer),) = answers(receiver)
+    assert answer["callId"] == second["callId"] and answer["agent"] == "34" and answer["answeredAt"].endswith("Z")
+
+
+def answers(receiver: Receiver) -> list[dict[str, str]]:
+    return [r.body for r in receiver.requests if r.path == "/api/calls/answer"]
 
 
 def test_options_and_bye_get_200_and_other_requests_405(tmp_path: Path, sip_connector: tuple[Connector, int]) -> None:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from calldesk_connector.events import Event
+
+if TYPE_CHECKING:
+    from calldesk_connector.settings import Settings
 
 SENT = "sent"
 RETRY = "retry"  # Calldesk cannot be reached now: keep it and try again
@@ -22,14 +25,15 @@ class Sink(Protocol):
     def deliver(self, event: Event) -> Outcome: ...
 
 
-def make_sink(settings: object) -> Sink:
-    from calldesk_connector.settings import Settings
+def make_sink(settings: Settings) -> Sink:
+    from calldesk_connector.sinks.api import ApiSink
 
-    assert isinstance(settings, Settings)
+    api = ApiSink(settings.url, settings.token)
     if settings.sink == "api":
-        from calldesk_connector.sinks.api import ApiSink
-
-        return ApiSink(settings.url, settings.token)
+        return api
     from calldesk_connector.sinks.browser import BrowserSink
 
-    return BrowserSink(settings.url, settings.browser_command)
+    # AMI hears every call of the phone system: on an agent's desk, only that agent's open a tab.
+    # Other sources hear this desk's calls only, and the agent they name wins over the default.
+    desk_agent = settings.agent if "ami" in settings.sources else ""
+    return BrowserSink(settings.url, settings.browser_command, desk_agent, api if settings.token else None)

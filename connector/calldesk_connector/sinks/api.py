@@ -1,4 +1,5 @@
-"""Posts calls to `POST /api/calls` and hang-ups to `POST /api/calls/hangup` (SPEC §6)."""
+"""Posts calls to `POST /api/calls`, answers to `POST /api/calls/answer` and hang-ups to
+`POST /api/calls/hangup`, each carrying the call's `callId`."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import urllib.error
 import urllib.request
 
 from calldesk_connector import __version__
-from calldesk_connector.events import CALL, Event
+from calldesk_connector.events import ANSWER, CALL, Event
 from calldesk_connector.sinks import REJECTED, RETRY, SENT, Outcome
 
 TIMEOUT = 15.0
@@ -38,8 +39,9 @@ class ApiSink:
         self.last_answer: bytes = b""
 
     def deliver(self, event: Event) -> Outcome:
-        path = "/api/calls" if event.kind == CALL else "/api/calls/hangup"
-        status, self.last_answer = request("POST", self.base_url + path, self.token, event.params)
+        path = {CALL: "/api/calls", ANSWER: "/api/calls/answer"}.get(event.kind, "/api/calls/hangup")
+        body = {key: value for key, value in event.params.items() if value}
+        status, self.last_answer = request("POST", self.base_url + path, self.token, body)
         if status in (200, 201, 202):
             return Outcome(SENT, f"Calldesk answered {status}")
         if status == 0:

@@ -1,4 +1,6 @@
-"""Opens the telephony URL (SPEC §2) of a call in a new tab of the browser."""
+"""Opens the telephony URL of a call in a new tab of the browser, on the desk of the agent who
+takes it. What has no tab (a call nobody took, an answer, a hang-up) goes to Calldesk's API when a
+token is set, so that Calldesk still hears of it; without a token it is skipped."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import webbrowser
 from urllib.parse import urlencode
 
 from calldesk_connector.events import CALL, Event
-from calldesk_connector.sinks import REJECTED, SENT, Outcome
+from calldesk_connector.sinks import REJECTED, SENT, Outcome, Sink
 
 # The contract's parameters first, in the order iCarol's page writes them, so the URL reads as
 # the admin configured it; everything else after.
@@ -23,13 +25,26 @@ def telephony_url(base: str, params: dict[str, str]) -> str:
 
 
 class BrowserSink:
-    def __init__(self, base_url: str, command: str = "") -> None:
+    def __init__(self, base_url: str, command: str = "", agent: str = "", api: Sink | None = None) -> None:
         self.base_url = base_url
         self.command = command
+        self.agent = agent  # this desk's agent: another agent's call opens no tab here
+        self.api = api
 
     def deliver(self, event: Event) -> Outcome:
-        if event.kind != CALL:
-            return Outcome(SENT, "hang-ups have no browser tab; skipped")
+        if event.kind != CALL or event.params.get("agent") == "":
+            if self.api is not None:
+                return self.api.deliver(event)
+            what = (
+                "a call nobody took"
+                if event.kind == CALL
+                else f"an {event.kind}"
+                if event.kind == "answer"
+                else "a hang-up"
+            )
+            return Outcome(SENT, f"{what} has no browser tab and no token is set; skipped")
+        if self.agent and event.params.get("agent", self.agent) != self.agent:
+            return Outcome(SENT, "another agent's call; no tab here")
         url = telephony_url(self.base_url, event.params)
         if self.command:
             argv = [part.replace("{url}", url) for part in shlex.split(self.command, posix=sys.platform != "win32")]

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from calldesk_connector.events import CALL, CAUSES, HANGUP, Event, call, hangup
+from calldesk_connector.events import ANSWER, ANSWERED_ELSEWHERE, CALL, CAUSES, HANGUP, Event, answer, call, hangup
 
 log = logging.getLogger("calldesk_connector")
+
+
+class SourceFailed(Exception):
+    """A source cannot run (its port is taken, say); it has logged why in plain words."""
 
 
 class BadEvent(ValueError):
@@ -15,7 +19,7 @@ class BadEvent(ValueError):
 
 def event_from_mapping(data: object) -> Event:
     """A JSON object or form from stdin or the webhook: the telephony URL's parameters, plus
-    `event` = call (the default) or hangup."""
+    `event` = call (the default), answer or hangup."""
     if not isinstance(data, dict):
         raise BadEvent("not a JSON object")
     params = {str(key): value for key, value in data.items()}
@@ -30,7 +34,11 @@ def event_from_mapping(data: object) -> Event:
         if not text.get("callId"):
             raise BadEvent("a hangup needs the callId of its call")
         cause = text.get("cause", "normalClearing")
-        if cause not in CAUSES:
-            log.info("hangup cause %r is not one of SPEC's; sent as it is", cause[:40])
-        return hangup(text["callId"], cause, text.get("endedAt", ""))
-    raise BadEvent("event must be call or hangup")
+        if cause not in CAUSES and cause != ANSWERED_ELSEWHERE:
+            log.info("hangup cause %r is not one Calldesk names; sent as it is", cause[:40])
+        return hangup(text["callId"], cause, text.get("endedAt", ""), text.get("agent", ""))
+    if kind == ANSWER:
+        if not text.get("callId"):
+            raise BadEvent("an answer needs the callId of its call")
+        return answer(text["callId"], text.get("agent", ""), text.get("answeredAt", ""))
+    raise BadEvent("event must be call, answer or hangup")

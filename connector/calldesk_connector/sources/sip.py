@@ -16,8 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import cast
 
-from calldesk_connector.app import SourceFailed
-from calldesk_connector.events import Event, call, hangup, utc_now_iso
+from calldesk_connector.events import ANSWERED_ELSEWHERE, Event, answer, call, hangup, utc_now_iso
 from calldesk_connector.settings import Settings
 from calldesk_connector.sipmsg import (
     MAX_MESSAGE,
@@ -30,7 +29,7 @@ from calldesk_connector.sipmsg import (
     split_commas,
     uri_user,
 )
-from calldesk_connector.sources import log
+from calldesk_connector.sources import SourceFailed, log
 
 T1, T2, TIMER_H = 0.5, 4.0, 32.0
 RING_TIMEOUT = 300.0  # a branch nobody cancelled: answered 480 so its state does not live forever
@@ -57,17 +56,19 @@ class Transaction:
 
 
 def read_call(request: Request, settings: Settings) -> dict[str, str]:
-    """The telephony URL's parameters from an INVITE (SPEC §7)."""
+    """The telephony URL's parameters from an INVITE."""
     sip = settings.sip
     privacy = {token.strip().lower() for token in request.get("privacy").replace(";", ",").split(",")}
-    withheld = sip.honour_privacy and bool(privacy & {"id", "user", "header"})
+    # A caller who asked for privacy: Privacy (RFC 3323/3325), or a From made anonymous even when
+    # a P-Asserted-Identity still carries the number for the network's own use.
+    withheld = bool(privacy & {"id", "user", "header"}) or uri_user(name_addr(request.get("from"))[1]) == "anonymous"
     ani = ""
     for value in [*request.all("p-asserted-identity"), *request.all("remote-party-id"), request.get("from")]:
         for item in split_commas(value):
             params = header_params(item)
             if params.get("party", "calling") != "calling":
                 continue
-            if sip.honour_privacy and params.get("privacy", "off") not in ("off", ""):
+            if params.get("privacy", "off") not in ("off", ""):
                 withheld = True
             ani = ani or uri_user(name_addr(item)[1])
     if withheld or ani == "anonymous" or not ani:
@@ -101,6 +102,7 @@ class SipAgent:
         self.emit = emit
         self.transactions: dict[tuple[str, str], Transaction] = {}
         self.seen_calls: dict[str, float] = {}
+        self.agents: dict[str, str] = {}  # Call-ID -> the agent it was popped for
         self.loop = asyncio.get_running_loop()
 
     def received(self, data: bytes, send: Send, reliable: bool, peer: str) -> None:
@@ -163,18 +165,33 @@ class SipAgent:
         self.seen_calls[request.call_id] = now
         if len(self.seen_calls) > 10000 or len(self.seen_calls) % 100 == 0:
             self.seen_calls = {cid: t for cid, t in self.seen_calls.items() if now - t < REMEMBER_CALLS}
-        self.emit(call(read_call(request, self.settings)))
+            self.agents = {cid: agent for cid, agent in self.agents.items() if cid in self.seen_calls}
+        params = read_call(request, self.settings)
+        self.agents[request.call_id] = params.get("agent") or self.settings.agent
+        self.emit(call(params))
 
     def cancelled(self, cancel: Request) -> None:
-        # A proxy that cancels this branch because another one answered says so (RFC 3326):
-        # the call goes on there, so it is no hang-up.
+        # A proxy that cancels this branch because another one answered says so (RFC 3326:
+        # `Reason: SIP;cause=200`): the call goes on there, so it has not ended.
         for reason in cancel.all("reason"):
             params = header_params(reason)
             if reason.upper().startswith("SIP") and params.get("cause") == "200":
                 log.info("SIP branch cancelled: answered elsewhere")
+                self.answered_elsewhere(cancel.call_id)
                 return
         log.info("SIP branch cancelled: the caller hung up before an answer")
         self.emit(hangup(cancel.call_id, "cancel"))
+
+    def answered_elsewhere(self, call_id: str) -> None:
+        agent = self.agents.get(call_id, "")
+        if self.settings.sip.forked_with == "own_phones":
+            # The agent's own phone took it: the agent answered, now.
+            self.emit(answer(call_id, agent))
+        elif agent:
+            # Another agent's phone took it: this agent's draft is withdrawn, the call goes on.
+            self.emit(hangup(call_id, ANSWERED_ELSEWHERE, agent=agent))
+        else:
+            log.warning("SIP: answered by another agent, but this connector knows no agent to withdraw")
 
     def finish(self, key: tuple[str, str], code: int, reason: str) -> None:
         tx = self.transactions.get(key)

@@ -1,4 +1,4 @@
-"""A local HTTP webhook: `POST /call` and `POST /hangup` (JSON or form-encoded), or `GET /call?...`
+"""A local HTTP webhook: `POST /call`, `POST /answer` and `POST /hangup` (JSON or form-encoded), or `GET /call?...`
 for phone systems and softphones that can only open an address. Answers 202 once the event is on disk."""
 
 from __future__ import annotations
@@ -10,10 +10,9 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
-from calldesk_connector.app import SourceFailed
 from calldesk_connector.events import Event
 from calldesk_connector.settings import Settings
-from calldesk_connector.sources import BadEvent, event_from_mapping, log
+from calldesk_connector.sources import BadEvent, SourceFailed, event_from_mapping, log
 
 MAX_BODY = 64 * 1024
 
@@ -52,8 +51,8 @@ def make_handler(settings: Settings, emit: Callable[[Event], None]) -> type[Base
             self.handle_event(urlsplit(self.path).path, data)
 
         def handle_event(self, path: str, data: object) -> None:
-            if path not in ("/call", "/hangup", "/"):
-                self.answer(404, {"error": "post to /call or /hangup"})
+            if path not in ("/call", "/answer", "/hangup", "/"):
+                self.answer(404, {"error": "post to /call, /answer or /hangup"})
                 return
             if isinstance(data, dict):
                 sent = str(data.pop("secret", ""))
@@ -62,8 +61,8 @@ def make_handler(settings: Settings, emit: Callable[[Event], None]) -> type[Base
                 if settings.webhook.secret and not hmac.compare_digest(sent, settings.webhook.secret):
                     self.answer(401, {"error": "wrong or missing secret"})
                     return
-                if path == "/hangup":
-                    data.setdefault("event", "hangup")
+                if path in ("/answer", "/hangup"):
+                    data.setdefault("event", path[1:])
             try:
                 event = event_from_mapping(data)
             except BadEvent as exc:
