@@ -42,6 +42,7 @@ MIDDLEWARE = [
     "calldesk.lib.middleware.CanonicalTelephonyPathMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "calldesk.lib.middleware.FormCharsetMiddleware",
+    "calldesk.lib.inputguard.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
