@@ -21,7 +21,8 @@ def test_the_login_page_refuses_a_nul_in_the_email_with_a_400(cast: Cast) -> Non
 
 
 def test_a_nul_in_a_password_or_a_field_name_is_refused_too(cast: Cast) -> None:
-    assert Client().post("/accounts/login/", {"username": cast.specialist.email, "password": "a\x00b"}).status_code == 400
+    wrong_password = {"username": cast.specialist.email, "password": "a\x00b"}
+    assert Client().post("/accounts/login/", wrong_password).status_code == 400
     assert Client().post("/accounts/login/", {"user\x00name": "x"}).status_code == 400
 
 
@@ -51,7 +52,8 @@ def test_the_api_answers_a_nul_with_a_json_400_whatever_the_body(cast: Cast) -> 
 
 def test_the_same_requests_without_the_nul_go_through(cast: Cast) -> None:
     token = token_for(cast.admin)
-    assert post_json("/api/calls", {"reportVer": "9991234", "agent": "34", "ani": "9991234567"}, token).status_code == 201
+    call = {"reportVer": "9991234", "agent": "34", "ani": "9991234567"}
+    assert post_json("/api/calls", call, token).status_code == 201
     assert post_form("/api/calls", {"reportVer": "9991234", "ani": "1"}, token, multipart=True).status_code == 201
     login = Client().post("/accounts/login/", {"username": cast.specialist.email, "password": PASSWORD})
     assert login.status_code == 302
