@@ -43,3 +43,6 @@ urlpatterns = [
     path("audit/", include("calldesk.audit.urls")),
     path("console/", include("calldesk.push.urls")),
 ]
+
+# A database that cannot be reached answers 503, saying so (pages and API alike).
+handler500 = "calldesk.lib.unavailable.server_error"
