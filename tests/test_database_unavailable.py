@@ -5,7 +5,6 @@ Tried against a real server process whose database is on a closed port (or a mis
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
