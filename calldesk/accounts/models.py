@@ -126,6 +126,8 @@ class LoginAttempt(models.Model):
         FAILURE = "failure"
         THROTTLED = "throttled"  # refused before the password was checked; not counted
         UNLOCKED = "unlocked"  # an admin lifted the locks on this email
+        CODE_FAILURE = "code_failure"  # a wrong two-factor code, the password being right
+        TOKEN_FAILURE = "token_failure"  # a wrong API token from this address (email empty)
 
     at = models.DateTimeField(db_index=True)
     email = models.CharField(max_length=254)  # as typed, lower-case: unknown emails are throttled too

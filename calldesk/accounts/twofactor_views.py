@@ -17,10 +17,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from calldesk.accounts import twofactor
+from calldesk.accounts import throttle, twofactor
 from calldesk.accounts.middleware import LAST_ACTIVITY
 from calldesk.accounts.models import User
 from calldesk.lib import totp
+from calldesk.lib.clientaddr import client_address
 
 PENDING = "calldesk_2fa_pending"
 ISSUER = "Calldesk"
@@ -52,9 +53,17 @@ def _pending(request: HttpRequest) -> tuple[User, dict[str, Any]] | None:
 
 
 def _finish(request: HttpRequest, user: User, pending: dict[str, Any]) -> None:
+    wrong_codes = throttle.code_failures_since_last_sign_in(throttle.normalise_email(user.email))
     request.session.pop(PENDING, None)
     login(request, user, backend=pending["backend"])
     request.session[LAST_ACTIVITY] = time.time()
+    if wrong_codes:
+        # Someone who had the password tried codes: the user should change it.
+        messages.warning(
+            request,
+            f"Since you last signed in, {wrong_codes} wrong sign-in code{'s were' if wrong_codes > 1 else ' was'} "
+            "typed after your password. If that was not you, change your password and tell your admin.",
+        )
 
 
 def _start_again(request: HttpRequest, message: str) -> HttpResponse:
@@ -75,7 +84,16 @@ def verify(request: HttpRequest) -> HttpResponse:
         return redirect("/accounts/two-factor/setup/")
     error = ""
     if request.method == "POST":
+        # Counted per account across sign-ins: typing the password again starts nothing afresh.
+        email, address = throttle.normalise_email(user.email), client_address(request)
+        verdict = throttle.code_check(email, address)
+        if not verdict.allowed:
+            request.session.pop(PENDING, None)
+            context = {"minutes": verdict.minutes, "codes": True}
+            return render(request, "accounts/locked_out.html", context, status=429)
         result = twofactor.check_code(user, request.POST.get("code", "")[:64])
+        if not result.ok:
+            throttle.note(email, address, throttle.Outcome.CODE_FAILURE)
         if result.ok:
             _finish(request, user, pending)
             if result.used_recovery_code:
