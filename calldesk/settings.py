@@ -49,6 +49,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "calldesk.accounts.middleware.IdleTimeoutMiddleware",
+    "calldesk.accounts.secondfactor.SecondFactorMiddleware",
     "calldesk.accounts.middleware.OrganizationTimezoneMiddleware",
     "calldesk.audit.middleware.AccessAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods
 
 from calldesk.accounts import throttle, twofactor
 from calldesk.accounts.middleware import LAST_ACTIVITY
+from calldesk.accounts.secondfactor import VERIFIED
 from calldesk.accounts.models import User
 from calldesk.lib import totp
 from calldesk.lib.clientaddr import client_address
@@ -132,6 +133,8 @@ def setup(request: HttpRequest) -> HttpResponse:
         if codes is not None:
             if pending:
                 _finish(request, user, pending)
+            else:
+                request.session[VERIFIED] = True  # signed in already, and now holds the app
             next_path = pending.get("next") or "/"
             return render(request, "accounts/recovery_codes.html", {"codes": codes, "next": next_path, "new": True})
         error = "That code is not right. Type the 6 digits your app shows now (they change every 30 seconds)."
