@@ -24,7 +24,8 @@ def signed_in_with_password(user: User) -> Client:
 
 def test_a_specialist_promoted_to_supervisor_reaches_no_dashboard_or_export_without_a_code(cast: Cast) -> None:
     kim = cast.specialist
-    sessions = {path: signed_in_with_password(kim) for path in ("/dashboards/", "/reports/?status=any&export=csv", "/console/")}
+    paths = ("/dashboards/", "/reports/?status=any&export=csv", "/console/")
+    sessions = {path: signed_in_with_password(kim) for path in paths}
     # Promoted while signed in: these sessions passed no second factor.
     User.objects.filter(pk=kim.pk).update(role=Role.SUPERVISOR)
     for path, client in sessions.items():

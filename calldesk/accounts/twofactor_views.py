@@ -19,8 +19,8 @@ from django.views.decorators.http import require_http_methods
 
 from calldesk.accounts import throttle, twofactor
 from calldesk.accounts.middleware import LAST_ACTIVITY
-from calldesk.accounts.secondfactor import VERIFIED
 from calldesk.accounts.models import User
+from calldesk.accounts.secondfactor import VERIFIED
 from calldesk.lib import totp
 from calldesk.lib.clientaddr import client_address
 
@@ -90,11 +90,9 @@ def verify(request: HttpRequest) -> HttpResponse:
         verdict = throttle.code_check(email, address)
         if not verdict.allowed:
             request.session.pop(PENDING, None)
-            context = {"minutes": verdict.minutes, "codes": True}
-            return render(request, "accounts/locked_out.html", context, status=429)
+            locked = {"minutes": verdict.minutes, "codes": True}
+            return render(request, "accounts/locked_out.html", locked, status=429)
         result = twofactor.check_code(user, request.POST.get("code", "")[:64])
-        if not result.ok:
-            throttle.note(email, address, throttle.Outcome.CODE_FAILURE)
         if result.ok:
             _finish(request, user, pending)
             if result.used_recovery_code:
@@ -104,6 +102,7 @@ def verify(request: HttpRequest) -> HttpResponse:
                     "Make new ones on your Security page if you have lost your phone.",
                 )
             return redirect(pending["next"] or "/")
+        throttle.note(email, address, throttle.Outcome.CODE_FAILURE)
         pending["attempts"] = int(pending.get("attempts", 0)) + 1
         if pending["attempts"] >= twofactor.MAX_CODE_ATTEMPTS:
             return _start_again(request, "Too many wrong codes. Log in again with your password.")
