@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from calldesk.lib.emails import normalise_email
+from calldesk.lib.sealed import SealedTextField
 
 
 class Organization(models.Model):
@@ -150,7 +151,9 @@ class TwoFactorDevice(models.Model):
     """A user's authenticator app: the shared TOTP secret, confirmed once a code from it was typed."""
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="two_factor")
-    secret = models.CharField(max_length=64)
+    # The shared secret signs the user in with their password: sealed like callers' data, so
+    # a dump of the database does not hand out everyone's second factor.
+    secret = SealedTextField()
     confirmed_at = models.DateTimeField(null=True, blank=True)
     # The last time step whose code was accepted: a code is good once only, even within its 30 s.
     last_step = models.BigIntegerField(default=-1)
