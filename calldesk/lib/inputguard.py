@@ -7,9 +7,14 @@ to refuse it, this middleware does, before any view runs: the address, the query
 fields (their names too) and JSON bodies. The answer is a 400 that says what was wrong, as
 JSON under /api/ (like every API error) and as plain text elsewhere.
 
-A middleware rather than a form `clean`: the telephony URL, the API and the login page read
-their input in different ways (QueryDict, ninja's parser, Django's auth form), and a check in
-each is a check someone forgets in the next one.
+A middleware rather than a form `clean`: the pages, the API and the login page read their
+input in different ways (QueryDict, ninja's parser, Django's auth form), and a check in each is
+a check someone forgets in the next one.
+
+Except where a phone system announces a call (the telephony URL, `POST /api/calls…`, the
+Zammad CTI events): every call announced is recorded, and a PBX that sends `ani=%00` for a
+withheld number must not lose the specialist their screen pop. There the NUL is dropped from
+names and values as they are read (`calldesk.telephony.reading.storable`), as it always was.
 """
 
 from __future__ import annotations
@@ -23,9 +28,13 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 
+from calldesk.lib.middleware import TELEPHONY_PATH
+
 NUL = "\x00"
 MESSAGE = "The request holds a NUL character (\\u0000), which no field accepts. Remove it and send again."
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+# The API's paths where phone systems post calls and their events (calls, answers, hang-ups, CTI).
+CALL_ANNOUNCING_API = ("/api/calls", "/api/v1/cti/")
 
 
 def holds_nul(value: Any) -> bool:
@@ -61,6 +70,13 @@ def _body_holds_nul(request: HttpRequest) -> bool:
     return False
 
 
+def announces_a_call(request: HttpRequest) -> bool:
+    path = request.path_info
+    if path == TELEPHONY_PATH:  # any spelling: CanonicalTelephonyPathMiddleware ran before
+        return True
+    return request.method == "POST" and path.startswith(CALL_ANNOUNCING_API)
+
+
 def request_holds_nul(request: HttpRequest) -> bool:
     if NUL in request.path:
         return True
@@ -74,7 +90,7 @@ class RejectNulMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request_holds_nul(request):
+        if not announces_a_call(request) and request_holds_nul(request):
             if request.path.startswith("/api/"):
                 return JsonResponse({"message": MESSAGE, "errors": {}}, status=400)
             return HttpResponse(MESSAGE, status=400, content_type="text/plain; charset=utf-8")
