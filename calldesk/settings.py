@@ -50,6 +50,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "calldesk.accounts.middleware.IdleTimeoutMiddleware",
     "calldesk.accounts.secondfactor.SecondFactorMiddleware",
+    "calldesk.accounts.passwords.PasswordChangeRequiredMiddleware",
     "calldesk.accounts.middleware.OrganizationTimezoneMiddleware",
     "calldesk.audit.middleware.AccessAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

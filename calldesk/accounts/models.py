@@ -77,6 +77,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.SPECIALIST)
     is_active = models.BooleanField(default=True)  # type: ignore[misc]
     date_joined = models.DateTimeField(auto_now_add=True)
+    # Set when an admin chose the password (a new user, a reset by hand): the user picks their
+    # own before any other page (calldesk.accounts.passwords).
+    must_change_password = models.BooleanField(default=False)
 
     objects = UserManager()
 

@@ -7,11 +7,14 @@ page tells no one who has an account. Setting a new password does not sign in: t
 """
 
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.urls import path
 
+from calldesk.accounts.passwords import ChosenPasswordView, OwnPasswordForm
 from calldesk.accounts.views import ResetRequestForm
 
 urlpatterns = [
+    path("password-change/", login_required(ChosenPasswordView.as_view()), name="accounts-password-change"),
     path(
         "password-reset/",
         auth_views.PasswordResetView.as_view(
@@ -31,7 +34,9 @@ urlpatterns = [
     path(
         "reset/<uidb64>/<token>/",
         auth_views.PasswordResetConfirmView.as_view(
-            template_name="accounts/password_reset_confirm.html", success_url="/accounts/reset/done/"
+            template_name="accounts/password_reset_confirm.html",
+            success_url="/accounts/reset/done/",
+            form_class=OwnPasswordForm,
         ),
         name="accounts-password-reset-confirm",
     ),

@@ -146,7 +146,13 @@ def _describe(rule: MappingRule) -> str:
 def create_member(user: User, email: str, name: str, role: str, agent_id: str, password: str) -> User:
     with transaction.atomic():
         member = User.objects.create_user(
-            email, password, organization=_org(user), name=name.strip(), role=role, agent_id=agent_id.strip()
+            email,
+            password,
+            organization=_org(user),
+            name=name.strip(),
+            role=role,
+            agent_id=agent_id.strip(),
+            must_change_password=True,  # the admin knows it: the member chooses their own at first login
         )
         record(_org(user), user, "user.create", member.email, role=role, agent_id=member.agent_id)
     return member
@@ -161,7 +167,8 @@ def update_member(user: User, member: User, name: str, role: str, agent_id: str,
     fields = list(changes)
     if new_password:
         member.set_password(new_password)  # also ends the member's other sessions (session hash changes)
-        fields.append("password")
+        member.must_change_password = True
+        fields += ["password", "must_change_password"]
     if not fields:
         return
     with transaction.atomic():
