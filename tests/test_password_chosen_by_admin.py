@@ -78,3 +78,29 @@ def test_a_password_the_admin_sets_later_is_changed_too_but_a_reset_by_email_is_
     form = browser.get(link.group(1), follow=True).redirect_chain[-1][0]
     browser.post(form, {"new_password1": OWN, "new_password2": OWN})
     assert logged_in(cast.specialist.email, OWN).get("/reports/").status_code == 200
+
+
+def test_without_a_password_the_new_user_is_invited_by_email_to_choose_their_own(cast: Cast) -> None:
+    created = admin(cast).post("/configure/users/new/", {**NEW_USER, "password": ""}, follow=True)
+    assert "An invitation to choose a password was emailed to new@lifeline.example" in created.content.decode()
+    [invitation] = mail.outbox
+    assert invitation.to == [NEW_USER["email"]] and "invited you to Calldesk, Lifeline" in str(invitation.body)
+    member = User.objects.get(email=NEW_USER["email"])
+    assert not member.has_usable_password() and not member.must_change_password
+    link = re.search(r"http://testserver(/accounts/invitation/\S+/)", str(invitation.body))
+    assert link
+    browser = Client()
+    page = browser.get(link.group(1), follow=True)
+    assert "Welcome: choose your password" in page.content.decode()
+    browser.post(page.redirect_chain[-1][0], {"new_password1": OWN, "new_password2": OWN})
+    assert logged_in(NEW_USER["email"], OWN).get("/reports/").status_code == 200  # no change asked
+    again = Client().get(link.group(1), follow=True)
+    assert "This link no longer works" in again.content.decode()
+
+
+def test_a_password_reset_link_is_not_an_invitation(cast: Cast) -> None:
+    Client().post("/accounts/password-reset/", {"email": cast.specialist.email})
+    reset = re.search(r"/accounts/reset/(\S+/\S+/)", str(mail.outbox[0].body))
+    assert reset
+    page = Client().get(f"/accounts/invitation/{reset.group(1)}", follow=True)
+    assert "This link no longer works" in page.content.decode()

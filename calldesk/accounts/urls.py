@@ -10,6 +10,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.urls import path
 
+from calldesk.accounts.invitations import invitation_tokens
 from calldesk.accounts.passwords import ChosenPasswordView, OwnPasswordForm
 from calldesk.accounts.views import ResetRequestForm
 
@@ -44,5 +45,16 @@ urlpatterns = [
         "reset/done/",
         auth_views.PasswordResetCompleteView.as_view(template_name="accounts/password_reset_complete.html"),
         name="accounts-password-reset-complete",
+    ),
+    path(
+        "invitation/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="accounts/password_reset_confirm.html",
+            success_url="/accounts/reset/done/",
+            form_class=OwnPasswordForm,
+            token_generator=invitation_tokens,
+            extra_context={"invitation": True},
+        ),
+        name="accounts-invitation",
     ),
 ]

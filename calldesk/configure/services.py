@@ -147,12 +147,14 @@ def create_member(user: User, email: str, name: str, role: str, agent_id: str, p
     with transaction.atomic():
         member = User.objects.create_user(
             email,
-            password,
+            password or None,
             organization=_org(user),
             name=name.strip(),
             role=role,
             agent_id=agent_id.strip(),
-            must_change_password=True,  # the admin knows it: the member chooses their own at first login
+            # The admin knows it: the member chooses their own at first login. No password: an
+            # invitation is sent (calldesk.accounts.invitations) and none is usable until then.
+            must_change_password=bool(password),
         )
         record(_org(user), user, "user.create", member.email, role=role, agent_id=member.agent_id)
     return member
