@@ -85,3 +85,13 @@ def test_a_session_that_passed_the_code_is_left_alone_and_so_is_a_specialist(cas
         assert client.get(path).status_code == 200, path
     specialist = signed_in_with_password(cast.specialist2)
     assert specialist.get("/reports/").status_code == 200
+
+
+def test_the_console_stream_stops_for_a_session_without_the_code_the_role_now_needs(cast: Cast) -> None:
+    from calldesk.push.stream import _viewer_from_cookie
+
+    client = signed_in_with_password(cast.specialist)
+    session_key = client.cookies["sessionid"].value
+    assert _viewer_from_cookie(session_key) is not None
+    User.objects.filter(pk=cast.specialist.pk).update(role=Role.SUPERVISOR)
+    assert _viewer_from_cookie(session_key) is None  # the stream answers 401, as to anyone logged out

@@ -36,6 +36,11 @@ def note_login(request: HttpRequest | None, user: Any) -> None:
         request.session[VERIFIED] = twofactor.needs_second_step(user)
 
 
+def lacks_second_factor(session: Any, user: Any) -> bool:
+    """True when `user`'s role requires a second factor that this session did not pass."""
+    return isinstance(user, User) and not session.get(VERIFIED) and twofactor.requires_two_factor(user)
+
+
 def _login_redirect_next(response: HttpResponse) -> str | None:
     """The `next` of a redirect to the login page, or None for any other answer."""
     if response.status_code not in (301, 302, 303):
@@ -52,12 +57,8 @@ class SecondFactorMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
-        if (
-            isinstance(user, User)
-            and not request.session.get(VERIFIED)
-            and not request.path.startswith(EXEMPT)
-            and twofactor.requires_two_factor(user)
-        ):
+        if not request.path.startswith(EXEMPT) and lacks_second_factor(request.session, user):
+            assert isinstance(user, User)
             return self._ask_for_code(request, user)
         return self.get_response(request)
 

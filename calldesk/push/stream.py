@@ -27,6 +27,7 @@ from django.contrib.auth import get_user
 from django.http.request import split_domain_port, validate_host
 
 from calldesk.accounts.middleware import LAST_ACTIVITY
+from calldesk.accounts.secondfactor import lacks_second_factor
 from calldesk.lib.middleware import CONTENT_SECURITY_POLICY
 from calldesk.push import events
 from calldesk.push.channel import read
@@ -52,6 +53,8 @@ def _viewer_from_cookie(session_key: str) -> Viewer | None:
     user = get_user(SimpleNamespace(session=store))  # type: ignore[arg-type]
     if not user.is_authenticated or user.organization_id is None:
         return None
+    if lacks_second_factor(store, user):
+        return None  # the pages would ask this session for a code first: so does the console
     last = store.get(LAST_ACTIVITY)
     minutes = user.organization.idle_timeout_minutes if user.organization is not None else 30
     if last is not None and time.time() - float(last) > minutes * 60:
