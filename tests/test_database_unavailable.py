@@ -68,6 +68,8 @@ def test_every_page_and_the_login_answer_503(server_without_database: Server) ->
         client.cookies.set("sessionid", "b" * 32)
         for path in ("/reports/", "/console/", "/dashboards/"):
             assert_says_reload(client.get(path))
+        stream = client.get("/console/events")  # the console's live stream tries again by itself
+        assert stream.status_code == 503 and "database cannot be reached" in stream.text
 
 
 @pytest.mark.slow
