@@ -42,12 +42,15 @@ MIDDLEWARE = [
     "calldesk.lib.middleware.CanonicalTelephonyPathMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "calldesk.lib.middleware.FormCharsetMiddleware",
+    "calldesk.lib.inputguard.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "calldesk.accounts.middleware.IdleTimeoutMiddleware",
+    "calldesk.accounts.secondfactor.SecondFactorMiddleware",
+    "calldesk.accounts.passwords.PasswordChangeRequiredMiddleware",
     "calldesk.accounts.middleware.OrganizationTimezoneMiddleware",
     "calldesk.audit.middleware.AccessAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -217,3 +220,18 @@ LOGGING = {
 }
 # The Redis pub/sub channel that carries pushed calls between processes (calldesk.push.channel).
 PUSH_REDIS_CHANNEL = envstr("PUSH_REDIS_CHANNEL", "calldesk:push")
+
+# Email (password resets). No EMAIL_HOST: messages are printed to the console, which is enough
+# for a local start; production sets the SMTP server.
+EMAIL_HOST = envstr("EMAIL_HOST", "")
+EMAIL_BACKEND = envstr(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_PORT = envint("EMAIL_PORT", 587)
+EMAIL_HOST_USER = envstr("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Calldesk <calldesk@localhost>")
+PASSWORD_RESET_TIMEOUT = envint("PASSWORD_RESET_TIMEOUT", 3600)  # seconds a reset link works

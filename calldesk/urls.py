@@ -33,6 +33,7 @@ urlpatterns = [
     path("accounts/two-factor/", twofactor_views.verify, name="accounts-two-factor"),
     path("accounts/two-factor/setup/", twofactor_views.setup, name="accounts-two-factor-setup"),
     path("accounts/security/", twofactor_views.security, name="accounts-security"),
+    path("accounts/", include("calldesk.accounts.urls")),
     # Matched for any spelling of the path by CanonicalTelephonyPathMiddleware.
     path("Telephony/GetCallReport", telephony_views.get_call_report, name="telephony-get-call-report"),
     path("Telephony/resume/<str:token>", telephony_views.resume, name="telephony-resume"),
@@ -43,3 +44,6 @@ urlpatterns = [
     path("audit/", include("calldesk.audit.urls")),
     path("console/", include("calldesk.push.urls")),
 ]
+
+# A database that cannot be reached answers 503, saying so (pages and API alike).
+handler500 = "calldesk.lib.unavailable.server_error"

@@ -128,3 +128,13 @@ def test_the_third_example_url_picks_spanish_by_its_code_and_reads_the_call_star
     assert report.call_start == datetime(2008, 9, 22, 14, 1, 54, tzinfo=UTC)
     assert "Spanish" in page
     assert report.call is not None and report.call.notices == []
+
+
+@pytest.mark.django_db
+def test_demo_says_whose_agent_ids_the_urls_use_and_who_needs_an_authenticator_app() -> None:
+    output = run_demo()
+    assert re.search(r"maria@acme\.com\s+calldesk-demo\s+specialist\s+agent 34\n", output)
+    assert re.search(r"bob@acme\.com\s+calldesk-demo\s+specialist\s+agent 35\n", output)
+    assert re.search(r"sue@acme\.com\s+calldesk-demo\s+supervisor\s+no agent ID\n", output)
+    needs = re.search(r"^(.*) sign in with an authenticator app too", output, re.MULTILINE)
+    assert needs is not None and needs.group(1) == "sue@acme.com, ada@acme.com"

@@ -7,13 +7,19 @@ import json
 import subprocess
 
 import pytest
+from django.apps import apps
 from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test import Client
 
+from calldesk.accounts.models import TwoFactorDevice
+from calldesk.dashboards.models import ExportRecord
 from calldesk.reports.models import CallReport
+from calldesk.telephony.models import Call, PendingHangup
+from tests.apicast import post_json, token_for
 from tests.cast import Cast
 from tests.reporting import JSON, editor_data, open_draft
+from tests.twofactor import enrol
 
 # The caller's number as sent, in E.164, digits only (with and without the country code).
 NUMBER = ["(212) 555-0147", "+12125550147", "2125550147", "12125550147", "212-555-0147", "555-0147"]
@@ -21,7 +27,21 @@ CORRECTED = ["646 555 0123", "+16465550123", "6465550123"]
 WAITING = ["718-555-0166", "+17185550166", "7185550166"]  # a call waiting for a login
 SUMMARY = "Ximena Okonkwo-Larsson of 14 Birchwood Lane"  # the personal field
 UNMAPPED = "Quillon Vasquez-Tiberius"  # a parameter no mapping knows, as a phone system sent it
-SECRETS = [*NUMBER, *CORRECTED, *WAITING, SUMMARY, "Okonkwo", "Birchwood", UNMAPPED, "Vasquez"]
+CAUSE = "transferred to Zebulon Featherstonehaugh"  # a hang-up cause no phone system standard knows
+EARLY_CAUSE = "Wilhelmina Quarrington hung up"  # the cause of a hang-up that came before its call
+SECRETS = [
+    *NUMBER,
+    *CORRECTED,
+    *WAITING,
+    SUMMARY,
+    "Okonkwo",
+    "Birchwood",
+    UNMAPPED,
+    "Vasquez",
+    CAUSE,
+    "Featherstonehaugh",
+    "Quarrington",
+]
 
 
 def raw_dump() -> str:
@@ -78,6 +98,15 @@ def stored(cast: Cast, specialist_client: Client, supervisor_client: Client) -> 
     open_draft(specialist_client, f"{url}&x=again")  # the same caller again
     waiting = Client().get("/Telephony/GetCallReport?reportVer=9991234&ani=718-555-0166")
     assert waiting.status_code == 302
+    # A hang-up with a cause of the phone system's own, and one that came before its call.
+    token = token_for(cast.admin)
+    assert post_json("/api/calls", {"reportVer": "9991234", "agent": "34", "callId": "c1"}, token).status_code == 201
+    assert post_json("/api/calls/hangup", {"callId": "c1", "cause": CAUSE}, token).status_code == 200
+    assert post_json("/api/calls/hangup", {"callId": "c2", "cause": EARLY_CAUSE}, token).status_code == 202
+    # An export filtered by the caller's number (its record keeps the filter).
+    exported = supervisor_client.get("/reports/?phone=2125550147&status=any&export=csv")
+    assert NUMBER[1] in b"".join(exported.streaming_content).decode()
+    enrol(cast.supervisor)  # an authenticator app's shared secret
     report.refresh_from_db()
     return report
 
@@ -85,9 +114,33 @@ def stored(cast: Cast, specialist_client: Client, supervisor_client: Client) -> 
 @pytest.mark.django_db(transaction=True)  # pg_dump reads committed rows only
 def test_a_raw_dump_holds_no_number_and_no_personal_field(stored: CallReport) -> None:
     dump = raw_dump()
-    assert "reports_callreport" in dump and "cd1:" in dump  # the rows are there, sealed
+    # Every table and column of every model is in the dump that is searched.
+    for model in apps.get_models():
+        assert model._meta.db_table in dump, model._meta.db_table
+    assert "cd1:" in dump  # the rows are there, sealed
     assert leaked(dump) == []
     assert leaked(sessions_decoded()) == []
+    [secret] = [device.secret for device in TwoFactorDevice.objects.all()]
+    assert len(secret) >= 16 and secret not in dump  # the second factor is not handed out either
+    # What was stored still reads plain for the code.
+    call = Call.objects.get(external_id="c1")
+    assert call.end_reason == CAUSE
+    assert PendingHangup.objects.get(external_id="c2").end_reason == EARLY_CAUSE
+    assert ExportRecord.objects.get().filters["phone"] == NUMBER[1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_known_hang_up_causes_stay_countable_and_others_are_sealed(cast: Cast) -> None:
+    token = token_for(cast.admin)
+    for n, cause in enumerate(["busy", "busy", "NOANSWER", CAUSE]):
+        post_json("/api/calls", {"reportVer": "9991234", "agent": "nobody", "callId": f"k{n}"}, token)
+        post_json("/api/calls/hangup", {"callId": f"k{n}", "cause": cause}, token)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT end_reason, COUNT(*) FROM telephony_call GROUP BY end_reason")
+        stored = dict(cursor.fetchall())
+    assert stored.get("busy") == 2 and stored.get("noAnswer") == 1
+    assert [value for value in stored if value.startswith("cd1:")], stored
+    assert CAUSE not in stored
 
 
 @pytest.mark.django_db(transaction=True)

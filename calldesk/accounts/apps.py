@@ -8,10 +8,11 @@ from django.http import HttpRequest
 def _note_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     """A completed login (after the second factor, where one is asked) is a success for the
     login throttle: this address becomes the user's own, and its earlier failures are forgotten."""
-    from calldesk.accounts import throttle
+    from calldesk.accounts import secondfactor, throttle
     from calldesk.lib.clientaddr import client_address
 
     if request is not None:
+        secondfactor.note_login(request, user)
         throttle.note(throttle.normalise_email(user.email), client_address(request), throttle.Outcome.SUCCESS)
 
 

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from calldesk.lib.emails import normalise_email
+from calldesk.lib.sealed import SealedTextField
 
 
 class Organization(models.Model):
@@ -76,6 +77,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.SPECIALIST)
     is_active = models.BooleanField(default=True)  # type: ignore[misc]
     date_joined = models.DateTimeField(auto_now_add=True)
+    # Set when an admin chose the password (a new user, a reset by hand): the user picks their
+    # own before any other page (calldesk.accounts.passwords).
+    must_change_password = models.BooleanField(default=False)
 
     objects = UserManager()
 
@@ -126,6 +130,8 @@ class LoginAttempt(models.Model):
         FAILURE = "failure"
         THROTTLED = "throttled"  # refused before the password was checked; not counted
         UNLOCKED = "unlocked"  # an admin lifted the locks on this email
+        CODE_FAILURE = "code_failure"  # a wrong two-factor code, the password being right
+        TOKEN_FAILURE = "token_failure"  # a wrong API token from this address (email empty)
 
     at = models.DateTimeField(db_index=True)
     email = models.CharField(max_length=254)  # as typed, lower-case: unknown emails are throttled too
@@ -148,7 +154,9 @@ class TwoFactorDevice(models.Model):
     """A user's authenticator app: the shared TOTP secret, confirmed once a code from it was typed."""
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="two_factor")
-    secret = models.CharField(max_length=64)
+    # The shared secret signs the user in with their password: sealed like callers' data, so
+    # a dump of the database does not hand out everyone's second factor.
+    secret = SealedTextField()
     confirmed_at = models.DateTimeField(null=True, blank=True)
     # The last time step whose code was accepted: a code is good once only, even within its 30 s.
     last_step = models.BigIntegerField(default=-1)

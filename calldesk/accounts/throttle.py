@@ -14,6 +14,13 @@ Rules 2 and 3 never apply where the user has logged in successfully from this ad
 before (within KNOWN_FOR), nor for WINDOW after an admin unlocked the email: so the real
 user, at their usual desk, gets in whatever an attacker does elsewhere. Refused tries are
 recorded but not counted, so hammering a lock does not extend it.
+
+Wrong two-factor codes (the password being right) follow rules 1 and 3 on their own count,
+kept across sign-ins: typing the password again does not start it afresh. The user is told
+at their next sign-in how many wrong codes were tried (`code_failures_since_last_sign_in`).
+
+Wrong API tokens follow rule 3 by address alone (`token_check`): never by token, which would
+tell a guesser when one exists.
 """
 
 from __future__ import annotations
@@ -74,9 +81,49 @@ def check(email: str, address: str, now: datetime | None = None) -> Verdict:
             waits.append(from_address["last"] + WINDOW - now)
         for_email = recent.filter(email=email).aggregate(n=Count("id"), last=Max("at"))
         if for_email["n"] >= ACCOUNT_FREE:
-            delay = min(timedelta(seconds=2 ** min(for_email["n"] - ACCOUNT_FREE, 20)), WINDOW)
-            waits.append(for_email["last"] + delay - now)
+            waits.append(for_email["last"] + _doubling(for_email["n"] - ACCOUNT_FREE) - now)
     return Verdict(max(waits))
+
+
+def code_check(email: str, address: str, now: datetime | None = None) -> Verdict:
+    """May this pending sign-in try a code? Rules 1 and 3 over the wrong codes of this email."""
+    now = now or timezone.now()
+    recent = LoginAttempt.objects.filter(at__gte=now - WINDOW, outcome=Outcome.CODE_FAILURE, email=email)
+    waits = [timedelta(0)]
+    pair = recent.filter(address=address).aggregate(n=Count("id"), last=Max("at"))
+    if pair["n"] >= settings.LOGIN_FAILURE_LIMIT:
+        waits.append(pair["last"] + WINDOW - now)
+    if not _trusted(email, address, now):
+        for_email = recent.aggregate(n=Count("id"), last=Max("at"))
+        if for_email["n"] >= ACCOUNT_FREE:
+            waits.append(for_email["last"] + _doubling(for_email["n"] - ACCOUNT_FREE) - now)
+    return Verdict(max(waits))
+
+
+def code_failures_since_last_sign_in(email: str) -> int:
+    """Wrong codes typed for this email since its last completed sign-in (before the one being
+    completed now, which is noted after this is read)."""
+    last = LoginAttempt.objects.filter(email=email, outcome=Outcome.SUCCESS).aggregate(last=Max("at"))["last"]
+    failures = LoginAttempt.objects.filter(email=email, outcome=Outcome.CODE_FAILURE)
+    return (failures.filter(at__gt=last) if last is not None else failures).count()
+
+
+TOKEN_FREE = 20
+
+
+def token_check(address: str, now: datetime | None = None) -> Verdict:
+    """May this address present an API token? After TOKEN_FREE wrong ones in WINDOW, each
+    further try waits twice as long as the one before (1 s … up to WINDOW)."""
+    now = now or timezone.now()
+    recent = LoginAttempt.objects.filter(at__gte=now - WINDOW, outcome=Outcome.TOKEN_FAILURE, address=address)
+    found = recent.aggregate(n=Count("id"), last=Max("at"))
+    if found["n"] < TOKEN_FREE:
+        return Verdict(timedelta(0))
+    return Verdict(found["last"] + _doubling(found["n"] - TOKEN_FREE) - now)
+
+
+def _doubling(beyond: int) -> timedelta:
+    return min(timedelta(seconds=2 ** min(beyond, 20)), WINDOW)
 
 
 def _trusted(email: str, address: str, now: datetime) -> bool:
@@ -91,8 +138,10 @@ def _trusted(email: str, address: str, now: datetime) -> bool:
 def note(email: str, address: str, outcome: str) -> None:
     LoginAttempt.objects.create(at=timezone.now(), email=email, address=address, outcome=outcome)
     if outcome == Outcome.SUCCESS:
-        # The right password from here: this pair's earlier failures no longer count.
-        LoginAttempt.objects.filter(email=email, address=address, outcome=Outcome.FAILURE).delete()
+        # The right password (and code) from here: this pair's earlier failures no longer count.
+        LoginAttempt.objects.filter(
+            email=email, address=address, outcome__in=(Outcome.FAILURE, Outcome.CODE_FAILURE)
+        ).delete()
 
 
 def failures(email: str, now: datetime | None = None) -> int:
@@ -104,7 +153,7 @@ def failures(email: str, now: datetime | None = None) -> int:
 def unlock(email: str) -> None:
     """An admin lifts every lock on this email: its failures are forgotten, and for WINDOW
     the address and account rules let it through (a sprayed address included)."""
-    LoginAttempt.objects.filter(email=email, outcome=Outcome.FAILURE).delete()
+    LoginAttempt.objects.filter(email=email, outcome__in=(Outcome.FAILURE, Outcome.CODE_FAILURE)).delete()
     # The address is unused for an unlock; 0.0.0.0 is the placeholder (calldesk.lib.clientaddr).
     LoginAttempt.objects.create(at=timezone.now(), email=email, address=UNKNOWN, outcome=Outcome.UNLOCKED)
 

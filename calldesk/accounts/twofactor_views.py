@@ -17,10 +17,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from calldesk.accounts import twofactor
+from calldesk.accounts import throttle, twofactor
 from calldesk.accounts.middleware import LAST_ACTIVITY
 from calldesk.accounts.models import User
+from calldesk.accounts.secondfactor import VERIFIED
 from calldesk.lib import totp
+from calldesk.lib.clientaddr import client_address
 
 PENDING = "calldesk_2fa_pending"
 ISSUER = "Calldesk"
@@ -52,9 +54,17 @@ def _pending(request: HttpRequest) -> tuple[User, dict[str, Any]] | None:
 
 
 def _finish(request: HttpRequest, user: User, pending: dict[str, Any]) -> None:
+    wrong_codes = throttle.code_failures_since_last_sign_in(throttle.normalise_email(user.email))
     request.session.pop(PENDING, None)
     login(request, user, backend=pending["backend"])
     request.session[LAST_ACTIVITY] = time.time()
+    if wrong_codes:
+        # Someone who had the password tried codes: the user should change it.
+        messages.warning(
+            request,
+            f"Since you last signed in, {wrong_codes} wrong sign-in code{'s were' if wrong_codes > 1 else ' was'} "
+            "typed after your password. If that was not you, change your password and tell your admin.",
+        )
 
 
 def _start_again(request: HttpRequest, message: str) -> HttpResponse:
@@ -75,6 +85,13 @@ def verify(request: HttpRequest) -> HttpResponse:
         return redirect("/accounts/two-factor/setup/")
     error = ""
     if request.method == "POST":
+        # Counted per account across sign-ins: typing the password again starts nothing afresh.
+        email, address = throttle.normalise_email(user.email), client_address(request)
+        verdict = throttle.code_check(email, address)
+        if not verdict.allowed:
+            request.session.pop(PENDING, None)
+            locked = {"minutes": verdict.minutes, "codes": True}
+            return render(request, "accounts/locked_out.html", locked, status=429)
         result = twofactor.check_code(user, request.POST.get("code", "")[:64])
         if result.ok:
             _finish(request, user, pending)
@@ -85,6 +102,7 @@ def verify(request: HttpRequest) -> HttpResponse:
                     "Make new ones on your Security page if you have lost your phone.",
                 )
             return redirect(pending["next"] or "/")
+        throttle.note(email, address, throttle.Outcome.CODE_FAILURE)
         pending["attempts"] = int(pending.get("attempts", 0)) + 1
         if pending["attempts"] >= twofactor.MAX_CODE_ATTEMPTS:
             return _start_again(request, "Too many wrong codes. Log in again with your password.")
@@ -114,6 +132,8 @@ def setup(request: HttpRequest) -> HttpResponse:
         if codes is not None:
             if pending:
                 _finish(request, user, pending)
+            else:
+                request.session[VERIFIED] = True  # signed in already, and now holds the app
             next_path = pending.get("next") or "/"
             return render(request, "accounts/recovery_codes.html", {"codes": codes, "next": next_path, "new": True})
         error = "That code is not right. Type the 6 digits your app shows now (they change every 30 seconds)."

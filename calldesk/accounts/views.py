@@ -4,7 +4,7 @@ import time
 from typing import Any
 
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -23,6 +23,15 @@ class EmailAuthenticationForm(AuthenticationForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["username"].widget.attrs.update({"autofocus": True, "autocomplete": "email"})
+
+
+class ResetRequestForm(PasswordResetForm):
+    # The address normalised as it is stored, so the reset finds the user however it is typed.
+    email = EmailAddressField(label="Email", max_length=254)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["email"].widget.attrs.update({"autofocus": True, "autocomplete": "email"})
 
 
 def safe_next(value: str | None) -> str:

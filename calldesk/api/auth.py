@@ -2,6 +2,11 @@
 
 `Authorization: Bearer cdk_…`, or a `token` field of a form-encoded body for phone systems
 that cannot set headers. Never in a query string: addresses end up in logs and histories.
+
+Wrong tokens are slowed by the client's address (calldesk.accounts.throttle, `token_check`),
+never by the token: a guesser learns nothing from which tokens are refused how. While an
+address waits, every token from it is answered 429 with Retry-After before it is looked at,
+the right one too (else the answer would tell a guess that hit); other addresses are unaffected.
 """
 
 from __future__ import annotations
@@ -9,10 +14,12 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 
+from calldesk.accounts import throttle
 from calldesk.accounts.models import Role, User
 from calldesk.api.bodies import TOKEN_FIELD, ApiError, body_fields, is_form
 from calldesk.configure.models import ApiToken
 from calldesk.configure.tokens import authenticate_token
+from calldesk.lib.clientaddr import client_address
 
 
 class TokenAuth(HttpBearer):
@@ -31,7 +38,24 @@ class TokenAuth(HttpBearer):
         return None
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
-        return authenticate_token(token)
+        return checked_token(request, token)
+
+
+def checked_token(request: HttpRequest, raw: str) -> ApiToken | None:
+    """The active token `raw` is, unless this address is waiting after too many wrong ones."""
+    address = client_address(request)
+    verdict = throttle.token_check(address)
+    if not verdict.allowed:
+        raise ApiError(
+            429,
+            f"Too many wrong API tokens from this address: try again in {verdict.minutes} minute"
+            f"{'s' if verdict.minutes > 1 else ''}.",
+            retry_after=max(1, int(verdict.wait.total_seconds() + 0.999)),
+        )
+    token = authenticate_token(raw)
+    if token is None:
+        throttle.note("", address, throttle.Outcome.TOKEN_FAILURE)
+    return token
 
 
 def token_reader(token: ApiToken) -> User:

@@ -25,11 +25,14 @@ _CACHE = "_calldesk_body_fields"
 class ApiError(Exception):
     """An answer other than success, with its status and a sentence for the sender."""
 
-    def __init__(self, status: int, message: str, errors: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, message: str, errors: dict[str, str] | None = None, retry_after: int | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.errors = errors or {}
+        self.retry_after = retry_after  # seconds, sent as Retry-After (429, 503)
 
 
 def is_form(request: HttpRequest) -> bool:

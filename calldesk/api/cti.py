@@ -13,11 +13,11 @@ from django.utils import timezone
 from ninja import Router, Status
 
 from calldesk.accounts.models import Organization
+from calldesk.api.auth import checked_token
 from calldesk.api.bodies import ApiError
 from calldesk.api.schemas import WRITE_ERRORS, CtiEventIn, CtiOut, text
 from calldesk.callforms.models import CallForm
 from calldesk.configure.models import ApiToken
-from calldesk.configure.tokens import authenticate_token
 from calldesk.telephony.lifecycle import answer_by_call_id, hang_up_by_call_id, record_call
 from calldesk.telephony.models import Call
 from calldesk.telephony.services import MissingReportVer, UnknownForm, find_agent
@@ -28,7 +28,7 @@ router = Router(tags=["Zammad-compatible CTI"])
 def path_token(request: HttpRequest) -> ApiToken | None:
     """The token is the last part of the path, checked before the body is read."""
     match = request.resolver_match
-    return authenticate_token(str(match.kwargs.get("token", ""))) if match is not None else None
+    return checked_token(request, str(match.kwargs.get("token", ""))) if match is not None else None
 
 
 @router.post(

@@ -25,11 +25,35 @@ class ConfigError(Exception):
         self.problems = problems
 
 
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_STR_TAG = "tag:yaml.org,2002:str"
+# The settings that are true or false (the document's and form definitions').
+FLAG_KEYS = frozenset({"active", "retired", "required", "personal", "data"})
+
+
 class _StrictLoader(yaml.SafeLoader):
     """A safe loader that refuses a key given twice in one mapping (PyYAML keeps the last silently)."""
 
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        # An explicit tag on a value it cannot hold (`!!timestamp 2008-02-30`, `!!int x`) is a
+        # problem at its place, not a traceback.
+        try:
+            return super().construct_object(node, deep=deep)  # type: ignore[no-untyped-call]
+        except (ValueError, TypeError, OverflowError) as error:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"`{node.value}` cannot be read as {node.tag.rsplit(':', 1)[-1]} ({error})", node.start_mark
+            ) from None
+
 
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    # YAML 1.1 reads `no`, `off`, `Yes` as booleans: a user called `No`, a mapping value `on`
+    # or a choice labelled `No` would become false. Only the flags take a boolean; anywhere
+    # else the word stays the text it was written as (a key too: `on:` is a name).
+    for key_node, value_node in node.value:
+        if _is_word(key_node):
+            key_node.tag = _STR_TAG
+        if _is_word(value_node) and key_node.value not in FLAG_KEYS:
+            value_node.tag = _STR_TAG
     seen: set[Any] = set()
     for key_node, _value in node.value:
         if not isinstance(key_node, yaml.ScalarNode):
@@ -46,7 +70,21 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
     return loader.construct_mapping(node, deep=deep)
 
 
+def _construct_sequence(loader: _StrictLoader, node: yaml.SequenceNode) -> Any:
+    """A list's items are never flags (roles, choices): `- No` stays the word."""
+    for item in node.value:
+        if _is_word(item):
+            item.tag = _STR_TAG
+    yield from loader.construct_yaml_seq(node)  # type: ignore[no-untyped-call]
+
+
+def _is_word(node: yaml.Node) -> bool:
+    """A plain (unquoted, untagged) scalar that YAML 1.1 read as a boolean."""
+    return isinstance(node, yaml.ScalarNode) and node.tag == _BOOL_TAG and node.style is None
+
+
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 # YAML 1.1 reads `0034` as octal 28, `1_000` as 1000, `1:30` as 90 and `1.10` as 1.1, so an
 # unquoted agent ID, reportVer or choice code would silently become another one. The
@@ -54,8 +92,11 @@ _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _c
 # read as numbers; everything else that looks numeric stays the text it was written as.
 _INT_TAG = "tag:yaml.org,2002:int"
 _FLOAT_TAG = "tag:yaml.org,2002:float"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+# No setting is a date either: `2008-02-30` (no such day) or `2008-02-28` is the text it was
+# written as, a name or a code, never a date (or a traceback).
 _StrictLoader.yaml_implicit_resolvers = {
-    first: [(tag, pattern) for tag, pattern in resolvers if tag not in (_INT_TAG, _FLOAT_TAG)]
+    first: [(tag, pattern) for tag, pattern in resolvers if tag not in (_INT_TAG, _FLOAT_TAG, _TIMESTAMP_TAG)]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 # Longer numbers than any setting takes stay text too (then a setting that wants a number

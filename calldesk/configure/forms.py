@@ -144,7 +144,9 @@ class UserCreateForm(forms.Form):
     password = forms.CharField(
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         label="Initial password",
-        help_text="Tell it to them in person; they can be given a new one here later.",
+        required=False,
+        help_text="Leave empty to email them an invitation to choose their own. "
+        "A password set here must be changed at their first login.",
     )
 
     def clean_email(self) -> str:
@@ -155,7 +157,8 @@ class UserCreateForm(forms.Form):
 
     def clean_password(self) -> str:
         password: str = self.cleaned_data["password"]
-        validate_password(password)
+        if password:
+            validate_password(password)
         return password
 
 

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 
 from calldesk.accounts.models import Organization
+from calldesk.lib.sealed import SealedJSONField
 
 
 class ExportRecord(models.Model):
@@ -20,9 +21,9 @@ class ExportRecord(models.Model):
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     format = models.CharField(max_length=8, choices=Format.choices)
-    # The filter as the list read it ({"from": "2026-01-01", "phone": "+1…", …}); retention
-    # blanks a phone number here like anywhere else.
-    filters = models.JSONField(default=dict)
+    # The filter as the list read it ({"from": "2026-01-01", "phone": "+1…", …}): sealed, since
+    # it may name a caller's number, which retention also blanks here like anywhere else.
+    filters = SealedJSONField(default=dict)
     # Rows written; for a download cut short, the rows sent before it stopped.
     rows = models.PositiveIntegerField(default=0)
     complete = models.BooleanField(default=False)

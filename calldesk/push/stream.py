@@ -27,7 +27,9 @@ from django.contrib.auth import get_user
 from django.http.request import split_domain_port, validate_host
 
 from calldesk.accounts.middleware import LAST_ACTIVITY
+from calldesk.accounts.secondfactor import lacks_second_factor
 from calldesk.lib.middleware import CONTENT_SECURITY_POLICY
+from calldesk.lib.unavailable import is_database_unavailable
 from calldesk.push import events
 from calldesk.push.channel import read
 from calldesk.push.events import Viewer
@@ -52,6 +54,8 @@ def _viewer_from_cookie(session_key: str) -> Viewer | None:
     user = get_user(SimpleNamespace(session=store))  # type: ignore[arg-type]
     if not user.is_authenticated or user.organization_id is None:
         return None
+    if lacks_second_factor(store, user):
+        return None  # the pages would ask this session for a code first: so does the console
     last = store.get(LAST_ACTIVITY)
     minutes = user.organization.idle_timeout_minutes if user.organization is not None else 30
     if last is not None and time.time() - float(last) > minutes * 60:
@@ -90,7 +94,12 @@ async def stream(scope: Scope, receive: Receive, send: Send) -> None:
         return await _answer(send, 405, "Only GET.")
     cookie = SimpleCookie(_header(scope, b"cookie"))
     session = cookie.get(settings.SESSION_COOKIE_NAME)
-    viewer = await read(_viewer_from_cookie, session.value) if session else None
+    try:
+        viewer = await read(_viewer_from_cookie, session.value) if session else None
+    except Exception as error:
+        if not is_database_unavailable(error):
+            raise
+        return await _answer(send, 503, "The database cannot be reached right now; the console will try again.")
     if viewer is None:
         return await _answer(send, 401, "Log in to receive calls.")
 

@@ -9,11 +9,16 @@ from django.db import models
 
 from calldesk.accounts.models import Organization
 from calldesk.callforms.models import CallForm, FormRevision
-from calldesk.lib.sealed import SealedJSONField
+from calldesk.lib.sealed import SealedJSONField, SealedTextField
+from calldesk.telephony.causes import CAUSES
 
 # Zammad allows 250 characters; a longer ID is refused, never cut (two IDs could then collide).
 EXTERNAL_ID_MAX = 250
 END_REASON_MAX = 40
+# The hang-up causes phone systems send (SPEC §6, also Zammad's CTI causes), and `unknown` for a
+# call its source never ended: stored in clear so dashboards count by them. Any other cause is
+# whatever a phone system sent, perhaps a name or a number: sealed.
+KNOWN_END_REASONS = CAUSES
 
 
 class CallSource(models.TextChoices):
@@ -52,7 +57,7 @@ class Call(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="calls_answered"
     )
     ended_at = models.DateTimeField(null=True, blank=True)
-    end_reason = models.CharField(max_length=END_REASON_MAX, blank=True)
+    end_reason = SealedTextField(blank=True, clear=KNOWN_END_REASONS)
 
     class Meta:
         indexes = [
@@ -92,7 +97,7 @@ class PendingHangup(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="pending_hangups")
     external_id = models.CharField(max_length=EXTERNAL_ID_MAX)
     ended_at = models.DateTimeField()
-    end_reason = models.CharField(max_length=END_REASON_MAX, blank=True)
+    end_reason = SealedTextField(blank=True, clear=KNOWN_END_REASONS)
     received_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -54,9 +54,11 @@ def _column(model: type[models.Model], name: str) -> str:
     return str(column)
 
 
-def _resealed_text(raw: str | None, current: str, json_text: bool) -> str | None:
+def _resealed_text(raw: str | None, current: str, json_text: bool, clear: tuple[str, ...] = ()) -> str | None:
     """The new stored text, or None when it is fine as it is."""
     if raw is None or raw == "" or sealed_key_id(raw) == current or (json_text and raw in EMPTY_JSON):
+        return None
+    if raw in clear:  # a word of the field's vocabulary, kept in clear (SealedTextField)
         return None
     plain = unseal(raw)
     return plain if json_text and plain in EMPTY_JSON else seal(plain)
@@ -119,7 +121,9 @@ def reseal_model(
     def changes(record: dict[str, Any]) -> dict[str, Any]:
         update: dict[str, Any] = {}
         for field in texts:
-            new = _resealed_text(record[field.column], current, isinstance(field, SealedJSONField))
+            new = _resealed_text(
+                record[field.column], current, isinstance(field, SealedJSONField), getattr(field, "clear", ())
+            )
             if new is not None:
                 update[field.column] = new
         for item in values:

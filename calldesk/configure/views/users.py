@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from calldesk.accounts import throttle, twofactor
 from calldesk.accounts.access import admin_required, current_user
+from calldesk.accounts.invitations import send_invitation
 from calldesk.accounts.models import User
 from calldesk.configure import services
 from calldesk.configure.forms import UserCreateForm, UserEditForm
@@ -36,7 +37,11 @@ def user_new(request: HttpRequest) -> HttpResponse:
         member = services.create_member(
             current_user(request), data["email"], data["name"], data["role"], data["agent_id"], data["password"]
         )
-        messages.success(request, f"{member.email} can now log in.")
+        if data["password"]:
+            messages.success(request, f"{member.email} can now log in, and will choose their own password then.")
+        else:
+            send_invitation(request, member, current_user(request))
+            messages.success(request, f"An invitation to choose a password was emailed to {member.email}.")
         return redirect("configure-users")
     return render(request, "configure/user_new.html", {"form": form}, status=400 if form.errors else 200)
 

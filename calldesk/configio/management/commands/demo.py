@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from calldesk.accounts.models import Organization
 from calldesk.configio.document import ConfigError, load_text
 from calldesk.configio.importer import import_document
 
@@ -40,10 +41,20 @@ class Command(BaseCommand):
                 self.stderr.write(problem)
             raise CommandError("the demo data could not be loaded; nothing was changed.") from None
         self.stdout.write(f"Demo organization: {summary}.")
-        self.stdout.write("Demo logins (email / password):")
+        self.stdout.write("Demo logins (email / password / role / agent ID the phone system sends):")
+        needs_app = []
         for org in document["organizations"]:
+            requiring = Organization.objects.get(slug=org["slug"]).roles_requiring_two_factor
             for user in org["users"]:
-                self.stdout.write(f"  {user['email']:<18} {user['password']:<16} {user['role']}")
+                agent = f"agent {user['agent_id']}" if user.get("agent_id") else "no agent ID"
+                self.stdout.write(f"  {user['email']:<18} {user['password']:<16} {user['role']:<11} {agent}")
+                if user["role"] in requiring:
+                    needs_app.append(user["email"])
+        if needs_app:
+            self.stdout.write(
+                f"{', '.join(needs_app)} sign in with an authenticator app too (their role requires it): "
+                "have one ready on a phone (any TOTP app), the first login shows the QR code to scan."
+            )
         self.stdout.write("Example telephony URLs (log in first, or be asked to):")
         base = options["base_url"].rstrip("/")
         for path in EXAMPLE_PATHS:
