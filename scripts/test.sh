@@ -74,9 +74,6 @@ if [ ! -x /usr/bin/sipp ] || [ ! -x /usr/sbin/kamailio ]; then
     left_out+=("the connector's SIP tests (sipp and kamailio): apt-get install sip-tester kamailio")
 fi
 
-# Any non-zero pytest status is a failure, including 5 ("no tests collected").
-step "pytest on SQLite" env -u DATABASE_URL .venv/bin/pytest "${pytest_args[@]}" "$@"
-
 pg_url="${DATABASE_URL:-}"
 case "$pg_url" in
     postgres://* | postgresql://*) ;;
@@ -95,8 +92,39 @@ except psycopg.Error:
     sys.exit(1)
 PY
 then
-    step "pytest on PostgreSQL ($pg_shown)" env DATABASE_URL="$pg_url" .venv/bin/pytest "${pytest_args[@]}" "$@"
+    pg_ok=true
 else
+    pg_ok=false
+fi
+
+# Any non-zero pytest status is a failure, including 5 ("no tests collected").
+sqlite_run=(env -u DATABASE_URL .venv/bin/pytest "${pytest_args[@]}" "$@")
+pg_run=(env DATABASE_URL="$pg_url" .venv/bin/pytest "${pytest_args[@]}" "$@")
+if [ "$pg_ok" = "true" ] && [ "${CALLDESK_TEST_SERIAL:-false}" != "true" ]; then
+    # Both databases side by side: most of a run waits on servers, browsers and SIP peers rather
+    # than on the processor, so two runs take little longer than one. Each writes its own log,
+    # shown whole when both are done. CALLDESK_TEST_SERIAL=true runs them one after the other.
+    logs="$(mktemp -d)"
+    echo "==> pytest on SQLite and on PostgreSQL ($pg_shown), side by side"
+    # `a && b || c`: c sees a's status (set -e would end a plain subshell before writing it).
+    ("${sqlite_run[@]}" >"$logs/sqlite.log" 2>&1 && echo 0 >"$logs/sqlite.rc" || echo $? >"$logs/sqlite.rc") &
+    ("${pg_run[@]}" >"$logs/postgres.log" 2>&1 && echo 0 >"$logs/postgres.rc" || echo $? >"$logs/postgres.rc") &
+    wait
+    for run in sqlite postgres; do
+        label="pytest on SQLite"
+        [ "$run" = "postgres" ] && label="pytest on PostgreSQL ($pg_shown)"
+        echo "==> $label"
+        cat "$logs/$run.log"
+        [ "$(cat "$logs/$run.rc")" = "0" ] || failed+=("$label")
+    done
+    rm -rf "$logs"
+else
+    step "pytest on SQLite" "${sqlite_run[@]}"
+    if [ "$pg_ok" = "true" ]; then
+        step "pytest on PostgreSQL ($pg_shown)" "${pg_run[@]}"
+    fi
+fi
+if [ "$pg_ok" != "true" ]; then
     if [ "$ci" = "true" ]; then
         echo "FAIL: PostgreSQL at $pg_shown cannot be reached; CI must run the suite on PostgreSQL." >&2
         exit 1
