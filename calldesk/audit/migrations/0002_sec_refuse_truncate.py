@@ -9,14 +9,14 @@ sees it. docs/security.md says what the database's owner can still do.
 
 from django.db import migrations
 
-MESSAGE = "access audit events are never changed or deleted"
+# The message is written into the SQL as it is (no formatting: nothing outside this file reaches it).
 
-POSTGRES_GUARD = f"""
+POSTGRES_GUARD = """
 CREATE TABLE audit_accessevent_unlock (reason text NOT NULL);
 CREATE OR REPLACE FUNCTION audit_accessevent_refuse_truncate() RETURNS trigger AS $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM audit_accessevent_unlock) THEN
-        RAISE EXCEPTION '{MESSAGE} (TRUNCATE refused)';
+        RAISE EXCEPTION 'access audit events are never changed or deleted (TRUNCATE refused)';
     END IF;
     RETURN NULL;
 END;
@@ -31,9 +31,9 @@ DROP TABLE IF EXISTS audit_accessevent_unlock;
 """
 SQLITE_GUARD = [
     "CREATE TABLE audit_accessevent_unlock (reason text NOT NULL)",
-    f"""CREATE TRIGGER audit_accessevent_no_delete BEFORE DELETE ON audit_accessevent
+    """CREATE TRIGGER audit_accessevent_no_delete BEFORE DELETE ON audit_accessevent
     WHEN NOT EXISTS (SELECT 1 FROM audit_accessevent_unlock)
-    BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END""",
+    BEGIN SELECT RAISE(ABORT, 'access audit events are never changed or deleted'); END""",
 ]
 SQLITE_UNGUARD = [
     "DROP TRIGGER IF EXISTS audit_accessevent_no_delete",

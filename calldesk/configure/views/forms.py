@@ -51,7 +51,8 @@ def form_new(request: HttpRequest) -> HttpResponse:
     form = NewCallForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         created = services.new_form(current_user(request), form.cleaned_data["report_ver"], form.cleaned_data["name"])
-        messages.success(request, f"Form {created.report_ver} created with two starter fields: change them and add its own.")
+        note = "created with two starter fields: change them and add its own."
+        messages.success(request, f"Form {created.report_ver} {note}")
         return redirect("configure-form-edit", public_id=created.public_id)
     return render(request, "configure/form_new.html", {"form": form}, status=400 if form.errors else 200)
 
