@@ -89,7 +89,8 @@ def test_alerts_expire_and_their_limits_hold(cast: Cast, supervisor_client: Clie
     assert supervisor_client.post(url + "alerts", {"text": "Old", "expires_at": "2020-01-01T10:00"}).status_code == 400
     assert supervisor_client.post(url + "alerts", {"text": ""}).status_code == 400
     assert supervisor_client.post(url + "alerts", {"text": "x" * 501}).status_code == 400
-    assert supervisor_client.post(url + "alerts", {"text": "Soon", "expires_at": "2999-01-01T10:00"}).status_code == 302
+    assert supervisor_client.post(url + "alerts", {"text": "Far", "expires_at": "2099-01-01T10:00"}).status_code == 400
+    assert supervisor_client.post(url + "alerts", {"text": "Soon", "expires_at": "2030-01-01T10:00"}).status_code == 302
     alerts = list(CallerAlert.objects.order_by("id"))
     assert [a.text for a in alerts] == ["Call-time limit 10 min", "Soon"]
     # In the organization's zone (America/New_York): 10:00 there is 15:00 UTC in winter.

@@ -46,7 +46,7 @@ class FlagIn(BaseModel):
     kind: Literal["alert", "block", "unblock"]
     text: StrictStr = Field("", description="The alert (kind alert).", max_length=MAX_ALERT)
     expiresAt: StrictStr | None = Field(None, description="When the alert ends (ISO-8601); none: until removed.")
-    hours: StrictInt | None = Field(
+    hours: StrictInt | StrictStr | None = Field(
         None, description=f"How long the block lasts, 1 to {MAX_BLOCK_HOURS} hours; none: permanently."
     )
 
@@ -113,9 +113,12 @@ def flag(request: HttpRequest, profile_id: str, payload: FlagIn) -> Status:
         expires_at = parse_time(payload.expiresAt[:64], token.organization.zone)
         if expires_at is None:
             raise ApiError(422, "Some values are not valid; see errors.", {"expiresAt": "not a time (ISO-8601)"})
+    hours = payload.hours
+    if isinstance(hours, str):  # form-encoded bodies carry text
+        hours = int(hours) if hours.strip().isascii() and hours.strip().isdigit() else -1
     try:
         services.flag_caller(
-            token_reader(token), profile, payload.kind, text=payload.text, expires_at=expires_at, hours=payload.hours
+            token_reader(token), profile, payload.kind, text=payload.text, expires_at=expires_at, hours=hours
         )
     except CallerError as error:
         raise ApiError(422, "Some values are not valid; see errors.", {_field(error.field): error.message}) from None

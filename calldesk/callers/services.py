@@ -25,6 +25,8 @@ MAX_INSTRUCTIONS = 4000
 MAX_ALERT = 500
 MAX_ALERTS = 50  # per profile
 MAX_NUMBERS = 20  # per profile
+# An alert's expiry: at most this far ahead (an alert meant to stay has no expiry).
+MAX_EXPIRY = timedelta(days=5 * 366)
 # A block lasts from an hour to a year, or until lifted (permanent).
 MAX_BLOCK_HOURS = 24 * 366
 BLOCK_CHOICES = [(1, "1 hour"), (4, "4 hours"), (12, "12 hours"), (24, "1 day"), (72, "3 days"), (168, "1 week")]
@@ -182,6 +184,8 @@ def add_alert(user: User, profile: CallerProfile, text: str, expires_at: datetim
             raise CallerError("Give the expiry with its time zone.", "expires_at")
         if expires_at <= timezone.now():
             raise CallerError("The expiry is in the past.", "expires_at")
+        if expires_at > timezone.now() + MAX_EXPIRY:
+            raise CallerError("The expiry is more than 5 years ahead: leave it empty to keep the alert.", "expires_at")
     locked = CallerProfile.objects.select_for_update().get(pk=profile.pk)
     if locked.alerts.count() >= MAX_ALERTS:
         raise CallerError(f"A profile holds at most {MAX_ALERTS} alerts: remove one first.", "text")
