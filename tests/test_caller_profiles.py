@@ -12,7 +12,12 @@ from django.utils import timezone
 
 from calldesk.audit.models import AccessEvent
 from calldesk.callers.models import CallerAlert, CallerNumber, CallerProfile
+from calldesk.callers import services
 from calldesk.lib.crypto import phone_hash
+from calldesk.push import events
+from calldesk.push.events import Viewer
+from calldesk.push.models import PushEvent
+from calldesk.telephony.lifecycle import record_call
 from tests.cast import Cast
 from tests.reporting import open_draft
 
@@ -201,3 +206,21 @@ def test_the_pages_never_take_a_number_in_the_address(cast: Cast, supervisor_cli
     answer = supervisor_client.get(path, {"number": "9991234567"})
     assert answer.status_code in (200, 404)
     assert CallerProfile.objects.count() == 0
+
+
+def test_the_consoles_pushed_call_carries_the_block_and_active_alerts_first(cast: Cast) -> None:
+    profile, _ = services.create_profile(cast.supervisor, "+19995550100")
+    services.add_alert(cast.supervisor, profile, "Safety plan on file")
+    services.add_alert(cast.supervisor, profile, "Ended", timezone.now() + timedelta(minutes=1))
+    ended = CallerAlert.objects.order_by("id").last()
+    assert ended is not None
+    CallerAlert.objects.filter(pk=ended.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    services.block_caller(cast.supervisor, profile, 2)
+    record_call(cast.org_a, [("reportVer", "9991234"), ("ani", "999-555-0100"), ("agent", "34")])
+    record_call(cast.org_a, [("reportVer", "9991234"), ("ani", "212-555-0100"), ("agent", "34")])
+    flagged, plain = events.catch_up(Viewer.of(cast.specialist), 0)
+    assert flagged.data["callerAlerts"] == ["Safety plan on file"]
+    assert flagged.data["callerBlocked"] is True and flagged.data["callerBlockedUntil"]
+    assert "callerAlerts" not in plain.data
+    # The event stored for catch-up holds none of it: it is read when sent.
+    assert "Safety plan" not in str(PushEvent.objects.values())
