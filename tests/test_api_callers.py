@@ -147,7 +147,7 @@ def test_bad_flags_are_refused_with_a_message_and_change_nothing(
     assert answer.status_code == 422, answer.content
     assert field in answer.json()["errors"]
     profile.refresh_from_db()
-    assert profile.alerts.count() == 1 and not profile.blocked_until(timezone.now())[0]
+    assert len(profile.alerts) == 1 and not profile.blocked_until(timezone.now())[0]
 
 
 def test_the_api_is_described_in_openapi(cast: Cast) -> None:

@@ -16,7 +16,7 @@ from django.db import connection
 from django.utils import timezone
 
 from calldesk.callers import services
-from calldesk.callers.models import CallerAlert, CallerNumber, CallerProfile
+from calldesk.callers.models import CallerNumber, CallerProfile
 from calldesk.reports.retention import run_retention
 from tests.cast import Cast
 from tests.reportdata import make_report
@@ -44,17 +44,17 @@ def profile_of(cast: Cast) -> CallerProfile:
 def test_a_raw_dump_holds_no_profile_text_and_no_number(cast: Cast) -> None:
     profile = profile_of(cast)
     dump = raw_dump()
-    assert "callers_callerprofile" in dump and "callers_calleralert" in dump
+    assert "callers_callerprofile" in dump and "callers_callernumber" in dump
     leaked = [secret for secret in SECRETS if secret.lower() in dump.lower()]
     assert leaked == []
     # Whether a caller is blocked is sealed too: the block column never reads in clear.
     with connection.cursor() as cursor:
-        cursor.execute("SELECT block, preferred_name FROM callers_callerprofile")
-        ((block, name),) = cursor.fetchall()
-    assert block.startswith("cd1:") and name.startswith("cd1:")
+        cursor.execute("SELECT block, preferred_name, alerts FROM callers_callerprofile")
+        ((block, name, alerts),) = cursor.fetchall()
+    assert block.startswith("cd1:") and name.startswith("cd1:") and alerts.startswith("cd1:")
     # …and it all still reads plain through the models.
     again = CallerProfile.objects.get(pk=profile.pk)
-    assert again.preferred_name == NAME and again.alerts.first().text == ALERT  # type: ignore[union-attr]
+    assert again.preferred_name == NAME and again.alert_list()[0].text == ALERT
     assert services.check_number(cast.org_a.pk, "+16465550123") == (True, None)
 
 
@@ -89,7 +89,7 @@ def test_retention_blanks_a_profile_not_changed_and_not_called_since_the_cutoff(
     assert stale.redacted_at == NOW
     assert (stale.preferred_name, stale.instructions) == ("", "")
     assert not stale.blocked_until(NOW)[0]
-    assert not CallerAlert.objects.filter(profile=stale).exists()
+    assert stale.alerts == []
     assert not CallerNumber.objects.filter(profile=stale).exists()
     assert services.find_profile(cast.org_a.pk, "+12125550147") is None
     assert services.check_number(cast.org_a.pk, "+12125550147") == (False, None)

@@ -52,7 +52,7 @@ class FlagIn(BaseModel):
 
 
 class AlertOut(BaseModel):
-    id: UUID
+    id: str
     text: str
     expiresAt: datetime | None
     active: bool
@@ -170,13 +170,8 @@ def _out(profile: CallerProfile) -> ProfileOut:
         preferredName=profile.preferred_name,
         instructions=profile.instructions,
         alerts=[
-            AlertOut(
-                id=alert.public_id,
-                text=alert.text,
-                expiresAt=alert.expires_at,
-                active=alert.expires_at is None or alert.expires_at > now,
-            )
-            for alert in profile.alerts.all()
+            AlertOut(id=alert.public_id, text=alert.text, expiresAt=alert.expires_at, active=alert.is_active(now))
+            for alert in profile.alert_list()
         ],
         blocked=blocked,
         blockedUntil=until,

@@ -47,7 +47,7 @@ class CallerPlan:
 def export_callers(org: Organization) -> list[dict[str, Any]]:
     now = timezone.now()
     entries = []
-    profiles = org.caller_profiles.filter(redacted_at__isnull=True).prefetch_related("numbers", "alerts")
+    profiles = org.caller_profiles.filter(redacted_at__isnull=True).prefetch_related("numbers")
     for profile in profiles:
         numbers = sorted(number.number_e164 for number in profile.numbers.all())
         if not numbers:
@@ -59,8 +59,7 @@ def export_callers(org: Organization) -> list[dict[str, Any]]:
             "instructions": profile.instructions,
             "alerts": [
                 {"text": alert.text, "expires_at": alert.expires_at.isoformat() if alert.expires_at else None}
-                for alert in profile.alerts.all()
-                if alert.expires_at is None or alert.expires_at > now
+                for alert in profile.active_alerts(now)
             ],
         }
         if blocked:
@@ -168,16 +167,9 @@ def apply_callers(org: Organization, plans: list[CallerPlan]) -> tuple[int, int]
                 CallerNumber.objects.create(organization=org, profile=profile, number_e164=number)
                 dirty = True
         now = timezone.now()
-        current = [
-            (alert.text, alert.expires_at)
-            for alert in profile.alerts.all()
-            if alert.expires_at is None or alert.expires_at > now
-        ]
+        current = [(alert.text, alert.expires_at) for alert in profile.active_alerts(now)]
         if current != plan.alerts:
-            profile.alerts.all().delete()
-            CallerAlert.objects.bulk_create(
-                CallerAlert(profile=profile, text=text, expires_at=expires) for text, expires in plan.alerts
-            )
+            profile.alerts = [CallerAlert.new(text, expires, now).as_json() for text, expires in plan.alerts]
             dirty = True
         if dirty:
             profile.save()

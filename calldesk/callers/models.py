@@ -9,7 +9,8 @@ name, the instructions, each alert's text, the block and the linked numbers them
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -34,6 +35,8 @@ class CallerProfile(models.Model):
     # caller is blocked is itself about the caller, and "not blocked" is sealed too, so the
     # column never tells the two apart.
     block = SealedJSONField(default=not_blocked)
+    # [CallerAlert.as_json(), …] in the order they were added.
+    alerts = SealedJSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(
@@ -62,6 +65,12 @@ class CallerProfile(models.Model):
         ends = datetime.fromisoformat(until)
         return (ends > now, ends if ends > now else None)
 
+    def alert_list(self) -> list[CallerAlert]:
+        return [CallerAlert.of(item) for item in self.alerts or []]
+
+    def active_alerts(self, now: datetime) -> list[CallerAlert]:
+        return [alert for alert in self.alert_list() if alert.is_active(now)]
+
 
 class CallerNumber(models.Model):
     """A number a profile is found by: the one it was made for, or one linked by hand."""
@@ -84,18 +93,38 @@ class CallerNumber(models.Model):
         return f"number of {self.profile_id}"
 
 
-class CallerAlert(models.Model):
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    profile = models.ForeignKey(CallerProfile, on_delete=models.CASCADE, related_name="alerts")
-    text = SealedTextField()
-    expires_at = models.DateTimeField(null=True, blank=True)  # None: until removed
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+@dataclass(frozen=True)
+class CallerAlert:
+    """One alert of a profile ("safety plan on file", "call-time limit 10 min"). Alerts are kept
+    in their profile's row (`CallerProfile.alerts`), sealed with it, so a screen pop reads a
+    caller's profile and alerts in one query."""
 
-    class Meta:
-        ordering = ["created_at", "id"]
+    public_id: str  # a UUID: the address of its Remove button
+    text: str
+    expires_at: datetime | None  # None: until removed
+    created_at: datetime
 
-    def __str__(self) -> str:
-        return f"alert {self.public_id}"
+    def is_active(self, now: datetime) -> bool:
+        return self.expires_at is None or self.expires_at > now
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.public_id,
+            "text": self.text,
+            "expires": self.expires_at.isoformat() if self.expires_at else None,
+            "at": self.created_at.isoformat(),
+        }
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> CallerAlert:
+        expires = data.get("expires")
+        return cls(
+            public_id=str(data["id"]),
+            text=str(data["text"]),
+            expires_at=datetime.fromisoformat(expires) if expires else None,
+            created_at=datetime.fromisoformat(data["at"]),
+        )
+
+    @classmethod
+    def new(cls, text: str, expires_at: datetime | None, now: datetime) -> CallerAlert:
+        return cls(str(uuid.uuid4()), text, expires_at.astimezone(UTC) if expires_at else None, now.astimezone(UTC))

@@ -12,7 +12,7 @@ from datetime import datetime
 from django.db import transaction
 
 from calldesk.accounts.models import Organization
-from calldesk.callers.models import CallerAlert, CallerNumber, CallerProfile, not_blocked
+from calldesk.callers.models import CallerNumber, CallerProfile, not_blocked
 from calldesk.reports.models import CallReport
 
 
@@ -34,11 +34,10 @@ def blank_profiles(organization: Organization, cutoff: datetime, now: datetime) 
             ).exists()
             if recent:  # the caller still calls: the profile is still in use
                 continue
-            CallerAlert.objects.filter(profile=profile).delete()
             CallerNumber.objects.filter(profile=profile).delete()
             # `update` leaves updated_at alone: a blanking is not an edit.
             CallerProfile.objects.filter(pk=profile.pk).update(
-                preferred_name="", instructions="", block=not_blocked(), redacted_at=now
+                preferred_name="", instructions="", block=not_blocked(), alerts=[], redacted_at=now
             )
             blanked += 1
     return blanked

@@ -17,7 +17,7 @@ from calldesk.accounts.access import current_user, supervisor_required
 from calldesk.audit.services import record_access
 from calldesk.callers import services
 from calldesk.callers.forms import LIFT, AlertForm, BlockForm, NumberForm, ProfileForm
-from calldesk.callers.models import CallerAlert, CallerNumber, CallerProfile
+from calldesk.callers.models import CallerNumber, CallerProfile
 from calldesk.callers.services import CallerError
 from calldesk.lib.phones import display_e164
 from calldesk.reports.views import get_report
@@ -42,11 +42,11 @@ def _page(request: HttpRequest, profile: CallerProfile, status: int = 200, **for
     user = current_user(request)
     now = timezone.now()
     blocked, until = profile.blocked_until(now)
-    alerts = list(profile.alerts.all())
+    alerts = profile.alert_list()
     context = {
         "profile": profile,
         "numbers": [(number, display_e164(number.number_e164)) for number in profile.numbers.all()],
-        "alerts": [(alert, alert.expires_at is None or alert.expires_at > now) for alert in alerts],
+        "alerts": [(alert, alert.is_active(now)) for alert in alerts],
         "blocked": blocked,
         "until": until,
         "may_write": services.may_write(user),
@@ -161,10 +161,10 @@ def alert_add(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @require_POST
 def alert_remove(request: HttpRequest, public_id: UUID, alert_id: UUID) -> HttpResponse:
     profile = _writable(request, public_id)
-    alert = CallerAlert.objects.filter(profile=profile, public_id=alert_id).first()
-    if alert is None:
-        raise Http404("No such alert")
-    services.remove_alert(current_user(request), profile, alert)
+    try:
+        services.remove_alert(current_user(request), profile, str(alert_id))
+    except CallerError:
+        raise Http404("No such alert") from None
     return redirect(_url(profile))
 
 
