@@ -106,8 +106,8 @@ def plan_callers(check: Any, items: list[Any], place: str, region: str, zone: An
             if entry is None:
                 continue
             text = check.text(entry, "text", spot, required=True, limit=services.MAX_ALERT)
-            expires = _time(check, entry, "expires_at", spot, zone)
-            if isinstance(text, str) and text and expires is not False and (expires is None or expires > now):
+            readable, expires = _time(check, entry, "expires_at", spot, zone)
+            if isinstance(text, str) and text and readable and (expires is None or expires > now):
                 if expires is not None and expires > now + services.MAX_EXPIRY:
                     check.problem(f"{spot}.expires_at", "is more than 5 years ahead")
                 plan.alerts.append((text, expires))
@@ -115,25 +115,25 @@ def plan_callers(check: Any, items: list[Any], place: str, region: str, zone: An
         if block is not None:
             entry = check.mapping(block, f"{where}.block", BLOCK_KEYS)
             if entry is not None:
-                until = _time(check, entry, "until", f"{where}.block", zone)
-                if until is None:
+                readable, until = _time(check, entry, "until", f"{where}.block", zone)
+                if readable and until is None:
                     plan.block = {"on": True, "until": None}
-                elif until is not False and until > now:
+                elif until is not None and until > now:
                     plan.block = {"on": True, "until": until.isoformat()}
         plans.append(plan)
     return plans
 
 
-def _time(check: Any, raw: dict[str, Any], key: str, place: str, zone: Any) -> datetime | bool | None:
-    """The time under `key`; None when absent or null; False (noted) when unreadable."""
+def _time(check: Any, raw: dict[str, Any], key: str, place: str, zone: Any) -> tuple[bool, datetime | None]:
+    """(readable, the time under `key`: None when absent or null); an unreadable one is noted."""
     value = raw.get(key)
     if value is None:
-        return None
+        return True, None
     parsed = parse_time(value, zone) if isinstance(value, str) else None
     if parsed is None:
         check.problem(f"{place}.{key}", "must be an ISO-8601 time or null")
-        return False
-    return parsed
+        return False, None
+    return True, parsed
 
 
 def apply_callers(org: Organization, plans: list[CallerPlan]) -> tuple[int, int]:

@@ -28,7 +28,7 @@ VIEW_ACTION = "caller.view"
 def get_profile(request: HttpRequest, public_id: UUID) -> CallerProfile:
     """The profile if this user's organization holds it, else 404 (outsiders learn nothing)."""
     user = current_user(request)
-    profile = CallerProfile.objects.filter(public_id=public_id, organization_id=user.organization_id).first()
+    profile = CallerProfile.objects.filter(public_id=public_id, organization_id=user.organization_id or 0).first()
     if profile is None or not services.may_read(user, profile) or profile.redacted_at is not None:
         raise Http404("No such caller profile")
     return profile
@@ -86,9 +86,9 @@ def lookup(request: HttpRequest) -> HttpResponse:
         if request.POST.get("create") == "1":
             profile, _ = services.create_profile(user, e164)
             return redirect(_url(profile), permanent=False)
-        profile = services.find_profile(user.organization_id or 0, e164)
-        if profile is not None:
-            return redirect(_url(profile))
+        found = services.find_profile(user.organization_id or 0, e164)
+        if found is not None:
+            return redirect(_url(found))
         context.update(missing=display_e164(e164), number=form.cleaned_data["number"])
     status = 400 if request.method == "POST" and not form.is_valid() else 200
     return render(request, "callers/lookup.html", context, status=status)

@@ -105,9 +105,9 @@ def _apply_organization(plan: OrganizationPlan, summary: Summary) -> Organizatio
     if plan.callers:
         from calldesk.callers.configio import apply_callers
 
-        created, changed = apply_callers(org, plan.callers)
-        summary.created["caller profile"] += created
-        summary.changed["caller profile"] += changed
+        made, altered = apply_callers(org, plan.callers)
+        summary.created["caller profile"] += made
+        summary.changed["caller profile"] += altered
     return org
 
 
