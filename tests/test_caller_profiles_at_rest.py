@@ -13,6 +13,7 @@ import yaml
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.test import override_settings
 from django.utils import timezone
 
 from calldesk.callers import services
@@ -21,6 +22,7 @@ from calldesk.reports.retention import run_retention
 from tests.cast import Cast
 from tests.reportdata import make_report
 from tests.test_encryption_at_rest import raw_dump
+from tests.test_key_rotation import NEW, NEW_ID, old_key, rotate
 
 NAME = "Zephyrine Abernathy-Quist"
 INSTRUCTIONS = "Mention the Thistlewood clinic first"
@@ -172,3 +174,23 @@ def test_an_import_with_bad_callers_changes_nothing_and_says_where(cast: Cast, t
         assert expected in problems, problems
     cast.org_a.refresh_from_db()
     assert cast.org_a.name == "Lifeline" and CallerProfile.objects.count() == 0
+
+
+def test_crypto_rotate_reseals_profiles_and_they_read_the_same(cast: Cast) -> None:
+    profile = profile_of(cast)
+
+    def stored() -> list[tuple[str, ...]]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT preferred_name, instructions, alerts, block FROM callers_callerprofile")
+            rows = list(cursor.fetchall())
+            cursor.execute("SELECT number_e164 FROM callers_callernumber")
+            return rows + list(cursor.fetchall())
+
+    with override_settings(CALLDESK_DATA_KEYS=[NEW, old_key()]):
+        out = rotate()
+        assert "callers_callerprofile: 1 rows read, 1 re-sealed." in out
+        assert {value[4:12] for row in stored() for value in row} == {NEW_ID}
+    with override_settings(CALLDESK_DATA_KEYS=[NEW]):
+        again = CallerProfile.objects.get(pk=profile.pk)
+        assert (again.preferred_name, again.alert_list()[0].text) == (NAME, ALERT)
+        assert services.check_number(cast.org_a.pk, "+16465550123") == (True, None)
