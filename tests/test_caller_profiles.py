@@ -227,3 +227,14 @@ def test_the_consoles_pushed_call_carries_the_block_and_active_alerts_first(cast
     assert "callerAlerts" not in plain.data
     # The event stored for catch-up holds none of it: it is read when sent.
     assert "Safety plan" not in str(PushEvent.objects.values())
+
+
+def test_the_pops_prepared_query_answers_as_its_queryset(cast: Cast) -> None:
+    profile, _ = services.create_profile(cast.supervisor, "+19995550100")
+    services.add_alert(cast.supervisor, profile, "Safety plan on file")
+    for org, number in ((cast.org_a.pk, "+19995550100"), (cast.org_b.pk, "+19995550100"), (cast.org_a.pk, "+1")):
+        found = services.profile_by_hash(org, phone_hash(number))
+        expected = CallerNumber.objects.filter(organization_id=org, number_hash=phone_hash(number)).first()
+        assert (found.pk if found else None) == (expected.profile_id if expected else None)
+    view = services.pop_view(cast.org_a.pk, phone_hash("+19995550100"))
+    assert view.profile is not None and [a.text for a in view.alerts] == ["Safety plan on file"]
