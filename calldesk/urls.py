@@ -43,6 +43,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("audit/", include("calldesk.audit.urls")),
     path("console/", include("calldesk.push.urls")),
+    path("callers/", include("calldesk.callers.urls")),
 ]
 
 # A database that cannot be reached answers 503, saying so (pages and API alike).

@@ -33,6 +33,7 @@ from django.urls.resolvers import RoutePattern
 from django.utils.regex_helper import normalize
 
 from calldesk.accounts.models import Organization, Role, User
+from calldesk.callers import services as caller_services
 from calldesk.callforms.models import CallForm
 from calldesk.configure.tokens import create_token
 from calldesk.dashboards.models import ExportRecord
@@ -85,8 +86,16 @@ def build_world(slug: str, zone: str, region: str, caller: tuple[str, str, str],
     draft = make_report(form, author, start, phone=(raw, e164), values={"summary": text}, status=Status.DRAFT)
     token = create_token(users[Role.ADMIN], f"Token {slug}")
     ExportRecord.objects.create(organization=org, user=users[Role.SUPERVISOR], format="csv", filters={"phone": e164})
+    caller_name, caller_alert = f"Caller name {slug.upper()}", f"Caller alert {slug.upper()}"
+    profile, _ = caller_services.create_profile(users[Role.SUPERVISOR], e164)
+    caller_services.update_profile(users[Role.SUPERVISOR], profile, caller_name, f"Instructions {slug.upper()}")
+    caller_services.add_alert(users[Role.SUPERVISOR], profile, caller_alert)
+    caller_services.block_caller(users[Role.SUPERVISOR], profile, None)
     world = World(
-        org, users, markers=[raw, e164, digits, text, label, *(u.email for u in users.values())], api_token=token.raw
+        org,
+        users,
+        markers=[raw, e164, digits, text, label, caller_name, caller_alert, *(u.email for u in users.values())],
+        api_token=token.raw,
     )
     world.ids = {
         "reportVer": report_ver,
@@ -117,6 +126,10 @@ def build_world(slug: str, zone: str, region: str, caller: tuple[str, str, str],
         "name": "changed by an outsider",
         "email": "outsider@example.com",
         "password": "an-outsiders-password",
+        "profile_id": str(profile.public_id),
+        "kind": "block",
+        "duration": "permanent",
+        "text": "changed by an outsider",
     }
     return world
 

@@ -18,17 +18,18 @@ class UnknownOrganization(LookupError):
     pass
 
 
-def export_document(slug: str | None = None) -> dict[str, Any]:
+def export_document(slug: str | None = None, with_callers: bool = False) -> dict[str, Any]:
+    """`with_callers`: also the caller profiles, in clear (only when asked: they are callers' data)."""
     organizations = Organization.objects.order_by("slug")
     if slug is not None:
         organizations = organizations.filter(slug=slug)
         if not organizations.exists():
             raise UnknownOrganization(f"there is no organization `{slug}`")
-    return {"version": FORMAT_VERSION, "organizations": [_organization(org) for org in organizations]}
+    return {"version": FORMAT_VERSION, "organizations": [_organization(org, with_callers) for org in organizations]}
 
 
-def _organization(org: Organization) -> dict[str, Any]:
-    return {
+def _organization(org: Organization, with_callers: bool = False) -> dict[str, Any]:
+    document = {
         "slug": org.slug,
         "name": org.name,
         "time_zone": org.time_zone,
@@ -49,6 +50,11 @@ def _organization(org: Organization) -> dict[str, Any]:
         ],
         "forms": [_form(form) for form in org.forms.order_by("report_ver").prefetch_related("mappings")],
     }
+    if with_callers:
+        from calldesk.callers.configio import export_callers
+
+        document["callers"] = export_callers(org)
+    return document
 
 
 def _form(form: CallForm) -> dict[str, Any]:

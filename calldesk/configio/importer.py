@@ -24,7 +24,7 @@ from calldesk.configio.document import load_text
 from calldesk.configio.schema import FormPlan, OrganizationPlan, UserPlan, plan_document
 from calldesk.configure.audit import record
 
-KINDS = ("organization", "user", "form")
+KINDS = ("organization", "user", "form", "caller profile")
 
 
 @dataclass
@@ -102,6 +102,12 @@ def _apply_organization(plan: OrganizationPlan, summary: Summary) -> Organizatio
         _apply_user(org, user, summary)
     for form in plan.forms:
         _apply_form(org, form, summary)
+    if plan.callers:
+        from calldesk.callers.configio import apply_callers
+
+        made, altered = apply_callers(org, plan.callers)
+        summary.created["caller profile"] += made
+        summary.changed["caller profile"] += altered
     return org
 
 

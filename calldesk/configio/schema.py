@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import phonenumbers
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, identify_hasher
@@ -40,6 +41,7 @@ ORG_KEYS = (
     "two_factor_roles",
     "users",
     "forms",
+    "callers",
 )
 USER_KEYS = ("email", "name", "role", "agent_id", "active", "password", "password_hash")
 FORM_KEYS = ("report_ver", "name", "retired", "fields", "call_types", "mappings")
@@ -74,6 +76,7 @@ class OrganizationPlan:
     values: dict[str, Any]
     users: list[UserPlan] = field(default_factory=list)
     forms: list[FormPlan] = field(default_factory=list)
+    callers: list[Any] = field(default_factory=list)  # calldesk.callers.configio.CallerPlan
 
 
 def _limit(model: type[Model], name: str) -> int | None:
@@ -211,6 +214,19 @@ def _organization(check: _Checker, item: Any, place: str) -> OrganizationPlan | 
     for index, form in enumerate(check.items(raw, "forms", place)):
         if (form_plan := _form(check, form, f"{place}.forms[{index}]", plan.slug)) is not None:
             plan.forms.append(form_plan)
+    if raw.get("callers"):
+        from calldesk.callers.configio import plan_callers
+
+        known = Organization.objects.filter(slug=plan.slug).first()
+        zone = ZoneInfo(zone if zone in time_zone_names() else known.time_zone if known else "UTC")
+        given_region = region if region is not MISSING and region in phonenumbers.SUPPORTED_REGIONS else None
+        plan.callers = plan_callers(
+            check,
+            check.items(raw, "callers", place),
+            place,
+            given_region or (known.phone_region if known else "US"),
+            zone,
+        )
     return plan
 
 

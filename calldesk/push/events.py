@@ -6,6 +6,7 @@ Synchronous ORM code; the stream and the channels (async) call it through `chann
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -25,6 +26,9 @@ KEEP_EVENTS = timedelta(hours=24)
 CATCH_UP_LIMIT = 500
 # The parameters that name the line the caller dialled, by phone system (first one sent wins).
 LINE_PARAMETERS = ("dnis", "line", "to", "called", "callednumber", "dialednumber", "queue")
+# What other apps add to a pushed call's description (caller profiles: alerts and a block),
+# registered in their AppConfig.ready so that the push imports none of them.
+DESCRIBERS: list[Callable[[Call, CallReport | None], dict[str, Any]]] = []
 
 
 @dataclass(frozen=True)
@@ -91,7 +95,11 @@ def describe(call: Call, report: CallReport | None, state: str) -> dict[str, Any
     """What a console shows of a call: who, which line, since when, its draft."""
     agent = report.agent if report is not None else None
     sent = read_params(call.sent_pairs())  # read once for the caller and the line
+    extra: dict[str, Any] = {}
+    for describer in DESCRIBERS:
+        extra.update(describer(call, report))
     return {
+        **extra,
         "call": str(call.public_id),
         "state": state,
         "caller": caller_of(sent, report),

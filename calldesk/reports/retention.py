@@ -10,6 +10,7 @@ small locked batches: safe to run every night, safe to re-run, safe to run twice
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,6 +28,9 @@ BATCH = 500
 # Parameters that carry the caller's number (SPEC §2: `ani`); names match without case.
 CALLER_PARAMETERS = frozenset({"ani"})
 PHONE_COLUMNS = ("phone_raw", "phone_e164")  # and phone_hash, their keyed hash
+# Other apps' caller data kept by the same rule (caller profiles), registered in their
+# AppConfig.ready: each is called with (organization, cutoff, now) after the reports.
+RETENTION_HOOKS: list[Callable[[Organization, datetime, datetime], int]] = []
 
 
 @dataclass
@@ -52,6 +56,8 @@ def run_retention(organization: Organization, now: datetime | None = None) -> Re
         after = _redact_batch(organization, cutoff, now, outcome, after)
     outcome.calls += _redact_orphan_calls(organization, cutoff)
     outcome.exports = _redact_exports(organization, cutoff)
+    for hook in RETENTION_HOOKS:
+        hook(organization, cutoff, now)
     run.reports_redacted = outcome.reports
     run.calls_redacted = outcome.calls
     run.exports_redacted = outcome.exports

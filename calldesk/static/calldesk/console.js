@@ -41,10 +41,29 @@
     return /^\/reports\/[0-9a-f-]+\/edit\/$/.test(call.editor || "") ? call.editor : "";
   }
 
+  // A caller profile's block and active alerts come first (calldesk.callers).
+  function callerFlags(li, call) {
+    if (call.callerBlocked) {
+      var until = call.callerBlockedUntil ? "until " + new Date(call.callerBlockedUntil).toLocaleString() : "permanently";
+      li.appendChild(span("call-blocked", "Blocked number " + until));
+    }
+    if (call.callerAlerts && call.callerAlerts.length) {
+      var list = document.createElement("ul");
+      list.className = "call-alerts";
+      call.callerAlerts.forEach(function (text) {
+        var entry = document.createElement("li");
+        entry.textContent = text;
+        list.appendChild(entry);
+      });
+      li.appendChild(list);
+    }
+  }
+
   function item(call) {
     var li = document.createElement("li");
     li.dataset.call = call.call;
     li.dataset.state = call.state;
+    callerFlags(li, call);
     li.appendChild(span("call-who", call.caller || "Unknown caller"));
     li.appendChild(span("call-line", call.line ? "on " + call.line : call.form));
     var when = span("call-ago", ago(call.receivedAt));

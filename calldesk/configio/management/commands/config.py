@@ -26,12 +26,15 @@ class Command(BaseCommand):
         exporting.add_argument("--organization", metavar="SLUG", help="only this organization")
         exporting.add_argument("--output", metavar="FILE", help="write to FILE (.json gives JSON) instead")
         exporting.add_argument("--format", choices=("yaml", "json"), help="default: by --output's name, else YAML")
+        exporting.add_argument(
+            "--with-callers", action="store_true", help="also the caller profiles (callers' data, in clear)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "import":
             self._import(options["file"])
         else:
-            self._export(options["organization"], options["output"], options["format"])
+            self._export(options["organization"], options["output"], options["format"], options["with_callers"])
 
     def _import(self, filename: str) -> None:
         # Read at most one byte past the limit: a huge file is refused before it is in memory.
@@ -65,9 +68,9 @@ class Command(BaseCommand):
             ) from None
         self.stdout.write(str(summary))
 
-    def _export(self, slug: str | None, output: str | None, format_: str | None) -> None:
+    def _export(self, slug: str | None, output: str | None, format_: str | None, with_callers: bool = False) -> None:
         try:
-            document = export_document(slug)
+            document = export_document(slug, with_callers)
         except UnknownOrganization as error:
             raise CommandError(str(error)) from None
         as_json = format_ == "json" if format_ else is_json("", output or "config.yaml")
