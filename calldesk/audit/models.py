@@ -41,6 +41,7 @@ class AccessEvent(models.Model):
         LOGIN_FAILED = "login.failed", "Failed login"
         LOGIN_REFUSED = "login.refused", "Login refused (too many failures)"
         TOKEN_USE = "token.use", "API token used"
+        CALLER_VIEW = "caller.view", "Opened a caller's profile"
 
     at = models.DateTimeField(auto_now_add=True)
     # No foreign-key constraints, no cascades: deleting an organization or a user must not

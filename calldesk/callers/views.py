@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from calldesk.accounts.access import current_user, supervisor_required
+from calldesk.audit.models import AccessEvent
 from calldesk.audit.services import record_access
 from calldesk.callers import services
 from calldesk.callers.forms import LIFT, AlertForm, BlockForm, NumberForm, ProfileForm
@@ -21,8 +22,6 @@ from calldesk.callers.models import CallerNumber, CallerProfile
 from calldesk.callers.services import CallerError
 from calldesk.lib.phones import display_e164
 from calldesk.reports.views import get_report
-
-VIEW_ACTION = "caller.view"
 
 
 def get_profile(request: HttpRequest, public_id: UUID) -> CallerProfile:
@@ -64,7 +63,9 @@ def _page(request: HttpRequest, profile: CallerProfile, status: int = 200, **for
 @require_http_methods(["GET", "HEAD"])
 def profile_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
     profile = get_profile(request, public_id)
-    record_access(VIEW_ACTION, request=request, user=current_user(request), caller=str(profile.public_id))
+    record_access(
+        AccessEvent.Action.CALLER_VIEW, request=request, user=current_user(request), caller=str(profile.public_id)
+    )
     return _page(request, profile)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from calldesk.accounts.models import User
+from calldesk.callers import services as callers
 from calldesk.reports.models import CallReport
 from tests.cast import Cast
 from tests.reportdata import CALLER, CALLER_E164, make_known, make_report
@@ -35,10 +36,14 @@ def every_page(cast: Cast) -> list[Tour]:
         "/accounts/security/",
         "/no/such/page",
     ]
+    profile, _ = callers.create_profile(cast.supervisor, CALLER_E164)
+    callers.add_alert(cast.supervisor, profile, "Safety plan on file")
     supervisor_pages = [
         *specialist_pages,
         "/reports/?status=any",
         "/dashboards/?from=2026-03-01&to=2026-03-10",
+        "/callers/",
+        f"/callers/{profile.public_id}/",
     ]
     form = cast.form_a.public_id
     admin_pages = [
