@@ -25,10 +25,11 @@ from urllib.parse import parse_qs
 from django.conf import settings
 from django.contrib.auth import get_user
 from django.http.request import split_domain_port, validate_host
+from django.utils import timezone
 
 from calldesk.accounts.middleware import LAST_ACTIVITY
 from calldesk.lib.middleware import CONTENT_SECURITY_POLICY
-from calldesk.push import events
+from calldesk.push import events, reminders
 from calldesk.push.channel import read
 from calldesk.push.events import Viewer
 from calldesk.push.hub import hub
@@ -122,7 +123,19 @@ async def stream(scope: Scope, receive: Receive, send: Send) -> None:
         replayed = {event.id for event in missed}
         for event in missed:
             await send({"type": "http.response.body", "body": event.message(viewer), "more_body": True})
-        await _relay(subscription.queue, subscription.behind, disconnected, send, viewer, replayed)
+        sent = reminders.Sent()
+
+        async def remind() -> float:
+            """Sends what changed in the console's reminders; answers the seconds until the next ask."""
+            found = await read(reminders.remind, viewer)
+            for message in sent.news(found):
+                await send({"type": "http.response.body", "body": message, "more_body": True})
+            wait = reminders.REMINDER_SECONDS
+            if found.wake_at is not None:
+                wait = min(wait, max((found.wake_at - timezone.now()).total_seconds(), 0.0) + 0.05)
+            return wait
+
+        await _relay(subscription.queue, subscription.behind, disconnected, send, viewer, replayed, remind)
         if not disconnected.done():
             await send({"type": "http.response.body", "body": b"", "more_body": False})
     except OSError:
@@ -139,27 +152,34 @@ async def _relay(
     send: Send,
     viewer: Viewer,
     replayed: set[int],
+    remind: Callable[[], Awaitable[float]],
 ) -> None:
     """Sends each event of `queue` until the browser goes, the stream's time is up, or the hub
-    says this console is `behind` (it then reconnects and catches up from the push log)."""
+    says this console is `behind` (it then reconnects and catches up from the push log); asks
+    `remind` at the start and whenever the time it answered has passed."""
     ends = time.monotonic() + STREAM_SECONDS
+    next_reminder = time.monotonic()
     fell_behind = asyncio.ensure_future(behind.wait())
     try:
         while not disconnected.done() and not behind.is_set():
-            left = ends - time.monotonic()
+            now = time.monotonic()
+            left = ends - now
             if left <= 0:
                 return
+            if now >= next_reminder:
+                next_reminder = now + await remind()
             waiting = asyncio.ensure_future(queue.get())
             either: set[asyncio.Future[Any]] = {waiting, disconnected, fell_behind}
-            done, _ = await asyncio.wait(
-                either, timeout=min(HEARTBEAT_SECONDS, left), return_when=asyncio.FIRST_COMPLETED
-            )
+            timeout = max(min(HEARTBEAT_SECONDS, left, next_reminder - time.monotonic()), 0.0)
+            done, _ = await asyncio.wait(either, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
             if waiting in done:
                 event = waiting.result()
                 if event.id not in replayed:
                     await send({"type": "http.response.body", "body": event.message(viewer), "more_body": True})
                 continue
             waiting.cancel()
+            if not done and time.monotonic() >= next_reminder:
+                continue  # woken to ask for reminders, not because the stream was quiet
             if not done:  # quiet for HEARTBEAT_SECONDS: keep proxies from closing the stream
                 await send({"type": "http.response.body", "body": b": still here\n\n", "more_body": True})
     finally:
