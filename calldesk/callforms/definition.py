@@ -203,8 +203,10 @@ def parse_definition(data: Any, where: str = "") -> Definition:
         )
     call_types = _parse_call_types(data.get("call_types", DEFAULT_CALL_TYPES), f"{at}call_types", problems)
     attempts = data.get("follow_up_attempts", limits.DEFAULT_FOLLOW_UP_ATTEMPTS)
-    if isinstance(attempts, bool) or not isinstance(attempts, int) or limits.range_problem(
-        attempts, limits.FOLLOW_UP_ATTEMPTS
+    if (
+        isinstance(attempts, bool)
+        or not isinstance(attempts, int)
+        or limits.range_problem(attempts, limits.FOLLOW_UP_ATTEMPTS)
     ):
         problems.append(f"{at}follow_up_attempts: {limits.range_problem(-1, limits.FOLLOW_UP_ATTEMPTS)}")
         attempts = limits.DEFAULT_FOLLOW_UP_ATTEMPTS

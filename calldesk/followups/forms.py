@@ -69,9 +69,7 @@ class AttemptForm(forms.Form):
 
 
 class ListFilterForm(forms.Form):
-    state = forms.ChoiceField(
-        choices=[("", "Any"), *State.choices], required=False, initial=State.OPEN, label="State"
-    )
+    state = forms.ChoiceField(choices=[("", "Any"), *State.choices], required=False, initial=State.OPEN, label="State")
 
     def __init__(self, *args: Any, people: list[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

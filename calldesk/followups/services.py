@@ -57,7 +57,7 @@ def can_see(user: User, follow_up: FollowUp) -> bool:
 
 
 def mine(user: User) -> QuerySet[FollowUp]:
-    """"My follow-ups": the open ones assigned to `user` and the pool's, soonest due first."""
+    """ "My follow-ups": the open ones assigned to `user` and the pool's, soonest due first."""
     if user.organization_id is None:
         return FollowUp.objects.none()
     return FollowUp.objects.filter(
@@ -85,6 +85,8 @@ def offers_follow_ups(report: CallReport) -> bool:
 
 def assignable(user: User) -> QuerySet[User]:
     """Whom a follow-up may be given to: the organization's active people."""
+    if user.organization_id is None:
+        return User.objects.none()
     return User.objects.filter(organization_id=user.organization_id, is_active=True).order_by("name", "email")
 
 
@@ -230,9 +232,7 @@ def call_now(follow_up: FollowUp, user: User) -> CallReport:
         current = _locked(follow_up)
         if not current.is_open:
             raise FollowUpRefused(f"This follow-up is {current.get_state_display().lower()} already.")
-        pending = (
-            current.attempts.filter(outcome="", by=user, report__status="draft").select_related("report").last()
-        )
+        pending = current.attempts.filter(outcome="", by=user, report__status="draft").select_related("report").last()
         if pending is not None and pending.report is not None:
             return pending.report
         original = current.report

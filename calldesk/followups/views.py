@@ -10,7 +10,7 @@ from uuid import UUID
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -106,7 +106,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
         return redirect("/followups/all/")
     data = form.cleaned_data
     if data["action"] == "close":
@@ -196,13 +196,13 @@ def schedule(request: HttpRequest, report_id: UUID) -> HttpResponse:
 @login_required
 @require_POST
 def call(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    """"Call now": a new draft linked to the original report, pre-filled like a pop."""
+    """ "Call now": a new draft linked to the original report, pre-filled like a pop."""
     follow_up = get_follow_up(request, public_id)
     try:
         draft = services.call_now(follow_up, current_user(request))
     except services.FollowUpRefused as refused:
         return _refused(request, refused.message, f"/followups/{follow_up.public_id}/")
-    return redirect(f"/reports/{draft.public_id}/", status=303)
+    return HttpResponseRedirect(f"/reports/{draft.public_id}/", status=303)
 
 
 @login_required

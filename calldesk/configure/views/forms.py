@@ -90,9 +90,7 @@ def form_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
             problems = ["Some entries are not valid; they are marked below."]
         status = 400
     else:
-        name_form = FormNameForm(
-            initial={"name": callform.name, "follow_up_attempts": definition.follow_up_attempts}
-        )
+        name_form = FormNameForm(initial={"name": callform.name, "follow_up_attempts": definition.follow_up_attempts})
         fields = FieldRowFormSet(prefix="fields", initial=field_rows(definition))
         call_types = CallTypeFormSet(prefix="ct", initial=call_type_rows(definition))
         problems, status = [], 200
