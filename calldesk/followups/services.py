@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from calldesk.accounts.models import User
@@ -68,6 +68,17 @@ def mine(user: User) -> QuerySet[FollowUp]:
 def overdue_count(user: User, now: datetime | None = None) -> int:
     """The menu's count: `user`'s open follow-ups (and the pool's) whose due time has passed."""
     return mine(user).filter(due_at__lte=now or timezone.now()).count()
+
+
+def overdue_by_organization(now: datetime | None = None) -> dict[str, int]:
+    """Open follow-ups past their due time, per organization slug (`calldesk maintenance` says so)."""
+    rows = (
+        FollowUp.objects.filter(state=State.OPEN, due_at__lte=now or timezone.now())
+        .values_list("organization__slug")
+        .annotate(n=Count("id"))
+        .order_by("organization__slug")
+    )
+    return dict(rows)
 
 
 # --- the form's settings ---------------------------------------------------------------------

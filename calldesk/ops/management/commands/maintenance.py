@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from calldesk.accounts import throttle
+from calldesk.followups.services import overdue_by_organization
 
 
 class Command(BaseCommand):
@@ -27,5 +28,7 @@ class Command(BaseCommand):
         sessions, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
         attempts = throttle.forget_old()
         self.stdout.write(f"{sessions} expired sessions and {attempts} old login attempts deleted.")
+        for slug, count in overdue_by_organization().items():
+            self.stdout.write(f"{slug}: {count} follow-up{'s' if count != 1 else ''} overdue (see /followups/all/).")
         if not options["skip_retention"]:
             call_command("retention", stdout=self.stdout, stderr=self.stderr)
