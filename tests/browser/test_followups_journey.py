@@ -78,7 +78,8 @@ def test_schedule_call_now_and_attempts_until_unreachable(cast: Cast, page: Page
     follow_up = FollowUp.objects.get()
     assert follow_up.state == State.UNREACHABLE
     assert CallReport.objects.count() == 4  # the original and one draft per attempt
-    texts = [c.changes["Follow-up"][1] for c in ReportChange.objects.filter(report__public_id=original, action="follow_up")]
+    changes = ReportChange.objects.filter(report__public_id=original, action="follow_up")
+    texts = [c.changes["Follow-up"][1] for c in changes]
     assert texts[-1] == "attempt 3 of 3 by Sam Specialist: wrong number; closed as unreachable"
 
     for size in SIZES:
