@@ -242,3 +242,25 @@ def test_dashboards_count_per_week(cast: Cast, report: CallReport) -> None:
         ["2026-03-02", "1", "0", "1", "0"],
         ["2026-03-09", "2", "1", "0", "1"],
     ], cells
+
+
+def test_retention_blanks_reasons_and_notes_with_the_reports_personal_data(cast: Cast, report: CallReport) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    old = follow_up_of(report, cast, timezone.now(), cast.specialist)  # of a call in March 2026
+    services.record_attempt(old, cast.specialist, "no_answer", note="Her mother answered")
+    recent = make_report(cast.form_a, cast.specialist, timezone.now() - timedelta(days=2))
+    kept = follow_up_of(recent, cast, timezone.now(), cast.specialist)
+    cast.org_a.retention_days = 30
+    cast.org_a.save()
+    out = StringIO()
+    call_command("retention", stdout=out)
+    assert "lifeline: 1 follow-ups' reasons and notes blanked." in out.getvalue()
+    old.refresh_from_db()
+    kept.refresh_from_db()
+    assert (old.reason, Attempt.objects.get().note, old.state) == ("", "", State.OPEN)
+    assert kept.reason == "Check on Ana"
+    call_command("retention", stdout=out)  # again: nothing more to blank
+    assert out.getvalue().count("reasons and notes blanked") == 1

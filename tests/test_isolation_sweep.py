@@ -36,6 +36,7 @@ from calldesk.accounts.models import Organization, Role, User
 from calldesk.callforms.models import CallForm
 from calldesk.configure.tokens import create_token
 from calldesk.dashboards.models import ExportRecord
+from calldesk.followups.services import record_attempt, schedule_follow_up
 from calldesk.reports.models import Status
 from tests.cast import PASSWORD, make_form, make_org, make_user
 from tests.reportdata import make_report
@@ -83,10 +84,16 @@ def build_world(slug: str, zone: str, region: str, caller: tuple[str, str, str],
     start = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
     report = make_report(form, author, start, phone=(raw, e164), values={"summary": text, "topic": "Housing"})
     draft = make_report(form, author, start, phone=(raw, e164), values={"summary": text}, status=Status.DRAFT)
+    reason = f"Follow-up reason of {slug.upper()} only"
+    follow_up = schedule_follow_up(report, author, due_at=start, assignee=author, method="call", reason=reason)
+    record_attempt(follow_up, author, "no_answer", note=f"Attempt note of {slug.upper()} only")
     token = create_token(users[Role.ADMIN], f"Token {slug}")
     ExportRecord.objects.create(organization=org, user=users[Role.SUPERVISOR], format="csv", filters={"phone": e164})
     world = World(
-        org, users, markers=[raw, e164, digits, text, label, *(u.email for u in users.values())], api_token=token.raw
+        org,
+        users,
+        markers=[raw, e164, digits, text, label, reason, *(u.email for u in users.values())],
+        api_token=token.raw,
     )
     world.ids = {
         "reportVer": report_ver,
@@ -117,6 +124,16 @@ def build_world(slug: str, zone: str, region: str, caller: tuple[str, str, str],
         "name": "changed by an outsider",
         "email": "outsider@example.com",
         "password": "an-outsiders-password",
+        # The follow-ups' pages and API.
+        "chosen": str(follow_up.public_id),
+        "report_id": str(report.public_id),
+        "due_at": "2027-01-05T09:00",
+        "dueAt": "2027-01-05T09:00",
+        "assignee": str(author.public_id),
+        "method": "call",
+        "outcome": "reached",
+        "note": "changed by an outsider",
+        "reason": "changed by an outsider",
     }
     return world
 
