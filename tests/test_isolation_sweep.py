@@ -86,13 +86,14 @@ def build_world(slug: str, zone: str, region: str, caller: tuple[str, str, str],
     draft = make_report(form, author, start, phone=(raw, e164), values={"summary": text}, status=Status.DRAFT)
     reason = f"Follow-up reason of {slug.upper()} only"
     follow_up = schedule_follow_up(report, author, due_at=start, assignee=author, method="call", reason=reason)
-    record_attempt(follow_up, author, "no_answer", note=f"Attempt note of {slug.upper()} only")
+    note = f"Attempt note of {slug.upper()} only"
+    record_attempt(follow_up, author, "no_answer", note=note)
     token = create_token(users[Role.ADMIN], f"Token {slug}")
     ExportRecord.objects.create(organization=org, user=users[Role.SUPERVISOR], format="csv", filters={"phone": e164})
     world = World(
         org,
         users,
-        markers=[raw, e164, digits, text, label, reason, *(u.email for u in users.values())],
+        markers=[raw, e164, digits, text, label, reason, note, *(u.email for u in users.values())],
         api_token=token.raw,
     )
     world.ids = {

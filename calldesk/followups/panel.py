@@ -34,9 +34,10 @@ def panel_context(user: User, report: CallReport) -> dict[str, Any]:
     form = None
     if offered:
         zone = report.organization.zone
-        form = ScheduleForm(
-            people=list(services.assignable(user)), zone=zone, initial={"assignee": str(user.public_id)}
-        )
+        # A specialist gives it to themselves or the pool here (the editor runs on every screen
+        # pop: no list of every person); supervisors, and the full page, offer everyone.
+        people = list(services.assignable(user)) if user.is_supervisor else [user]
+        form = ScheduleForm(people=people, zone=zone, initial={"assignee": str(user.public_id)})
     return {
         "shown": True,
         "report": report,
