@@ -6,7 +6,9 @@ never one of the threads that run pages (docs/serving.md). It reads the session 
 
 - the events the console missed after `Last-Event-ID` (or `?after=`, the id the console page
   was rendered at), from the push log;
-- then every new event for this viewer as it happens, and a comment every `HEARTBEAT_SECONDS`.
+- then every new event for this viewer as it happens, and a comment every `HEARTBEAT_SECONDS`;
+- and, besides calls, what other apps remind this viewer of (a follow-up that fell due), asked
+  from the database when the stream opens and again when it may have changed (push.reminders).
 
 The stream ends after `STREAM_SECONDS`; the browser reconnects with `Last-Event-ID`, and the
 session is checked again (a logged-out or timed-out console stops receiving within that time).
@@ -15,6 +17,7 @@ session is checked again (a logged-out or timed-out console stops receiving with
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from http.cookies import SimpleCookie
@@ -33,6 +36,8 @@ from calldesk.push import events, reminders
 from calldesk.push.channel import read
 from calldesk.push.events import Viewer
 from calldesk.push.hub import hub
+
+logger = logging.getLogger(__name__)
 
 STREAM_PATH = "/console/events"
 HEARTBEAT_SECONDS = 15.0
@@ -127,7 +132,11 @@ async def stream(scope: Scope, receive: Receive, send: Send) -> None:
 
         async def remind() -> float:
             """Sends what changed in the console's reminders; answers the seconds until the next ask."""
-            found = await read(reminders.remind, viewer)
+            try:
+                found = await read(reminders.remind, viewer)
+            except Exception:  # the database is away for a moment: the calls' stream goes on
+                logger.exception("push: asking for the console's reminders failed; asking again later")
+                return reminders.REMINDER_SECONDS
             for message in sent.news(found):
                 await send({"type": "http.response.body", "body": message, "more_body": True})
             wait = reminders.REMINDER_SECONDS
