@@ -55,8 +55,11 @@ def test_the_console_is_told_of_its_own_and_the_pools_due_follow_ups_and_when_th
     assert [item["pool"] for item in found.data["due"]] == [False, True]
     assert found.data["due"][0]["url"] == f"/followups/{mine}/" and not found.empty
     assert found.wake_at == later
+    assert found.data["due"][0]["due"] == (now - timedelta(hours=1)).astimezone(cast.org_a.zone).strftime(
+        "%Y-%m-%d %H:%M"
+    )
     # Nothing of the caller travels: when, how, the form's name, where to go.
-    assert set(found.data["due"][0]) == {"id", "dueAt", "method", "form", "pool", "url"}
+    assert set(found.data["due"][0]) == {"id", "dueAt", "due", "method", "form", "pool", "url"}
     # Another organization's console is told nothing.
     other = due_for_console(Viewer.of(cast.specialist_b), now)
     assert other.empty and other.data["due"] == [] and other.wake_at is None

@@ -32,8 +32,8 @@ def due_for_console(viewer: Viewer, now: datetime) -> Reminder:
     due = list(
         _open_for(viewer)
         .filter(due_at__lte=now)
-        .select_related("form")
-        .only("public_id", "due_at", "method", "assignee_id", "form__name")
+        .select_related("form", "organization")
+        .only("public_id", "due_at", "method", "assignee_id", "form__name", "organization__time_zone")
         .order_by("due_at", "id")[: SHOWN + 1]
     )
     following = _open_for(viewer).filter(due_at__gt=now).order_by("due_at").values_list("due_at", flat=True).first()
@@ -41,6 +41,8 @@ def due_for_console(viewer: Viewer, now: datetime) -> Reminder:
         {
             "id": str(item.public_id),
             "dueAt": item.due_at.isoformat(),
+            # As every page shows times: in the organization's zone, not the browser's.
+            "due": item.due_at.astimezone(item.organization.zone).strftime("%Y-%m-%d %H:%M"),
             "method": item.get_method_display(),
             "form": item.form.name,
             "pool": item.assignee_id is None,

@@ -8,11 +8,6 @@
   if (!card || !list) return;
   var notified = {};
 
-  function local(iso) {
-    var when = new Date(iso);
-    return when.toLocaleString([], { dateStyle: "short", timeStyle: "short" });
-  }
-
   function show(event) {
     var found = JSON.parse(event.data);
     var due = found.due || [];
@@ -23,7 +18,7 @@
       li.dataset.followup = item.id;
       var link = document.createElement("a");
       link.href = item.url;
-      link.textContent = item.method + " due " + local(item.dueAt) + (item.pool ? " (pool)" : "");
+      link.textContent = item.method + " due " + item.due + (item.pool ? " (pool)" : "");
       li.appendChild(link);
       var form = document.createElement("span");
       form.className = "meta";
