@@ -12,6 +12,7 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
+from calldesk.audit.models import AccessEvent
 from calldesk.callforms.models import FormRevision
 from calldesk.followups import services
 from calldesk.followups.models import Attempt, FollowUp, State
@@ -125,6 +126,9 @@ def test_mine_lists_mine_and_the_pools_with_the_overdue_counted_in_the_menu(cast
     assert rows.index("Sam Specialist") < rows.index("the pool")
     # Kim sees hers and the pool's; not Sam's.
     assert client_of(cast.specialist2).get(f"/followups/{kims.public_id}/").status_code == 200
+    # Its reason is the caller's data: the access log says who opened it, as for the report.
+    opened = AccessEvent.objects.get(user=cast.specialist2, action="report.view")
+    assert (opened.action, opened.report, opened.details) == ("report.view", report.public_id, {"page": "follow-up"})
     sams = FollowUp.objects.filter(assignee=cast.specialist).first()
     assert client_of(cast.specialist2).get(f"/followups/{sams.public_id}/").status_code == 404  # type: ignore[union-attr]
     assert client_of(cast.specialist_b).get(f"/followups/{kims.public_id}/").status_code == 404

@@ -18,6 +18,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from calldesk.accounts.access import current_user, supervisor_required
 from calldesk.accounts.models import User
+from calldesk.audit.models import AccessEvent
+from calldesk.audit.services import record_access
 from calldesk.followups import services
 from calldesk.followups.forms import AttemptForm, BulkForm, ListFilterForm, ScheduleForm, person_of
 from calldesk.followups.models import FollowUp, State
@@ -125,6 +127,10 @@ def bulk(request: HttpRequest) -> HttpResponse:
 def detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
     follow_up = get_follow_up(request, public_id)
     user = current_user(request)
+    # Its reason and notes are the caller's data: opened like the report they belong to.
+    record_access(
+        AccessEvent.Action.REPORT_VIEW, request=request, user=user, report=follow_up.report.public_id, page="follow-up"
+    )
     attempts = list(follow_up.attempts.select_related("by", "report"))
     context = {
         "follow_up": follow_up,
