@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "calldesk.push",
     "calldesk.vault",
     "calldesk.callers",
+    "calldesk.followups",
 ]
 
 MIDDLEWARE = [

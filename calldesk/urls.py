@@ -44,6 +44,7 @@ urlpatterns = [
     path("audit/", include("calldesk.audit.urls")),
     path("console/", include("calldesk.push.urls")),
     path("callers/", include("calldesk.callers.urls")),
+    path("followups/", include("calldesk.followups.urls")),
 ]
 
 # A database that cannot be reached answers 503, saying so (pages and API alike).

@@ -37,6 +37,7 @@ from calldesk.callers import services as caller_services
 from calldesk.callforms.models import CallForm
 from calldesk.configure.tokens import create_token
 from calldesk.dashboards.models import ExportRecord
+from calldesk.followups.services import record_attempt, schedule_follow_up
 from calldesk.reports.models import Status
 from tests.cast import PASSWORD, make_form, make_org, make_user
 from tests.reportdata import make_report
@@ -84,6 +85,10 @@ def build_world(slug: str, zone: str, region: str, caller: tuple[str, str, str],
     start = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
     report = make_report(form, author, start, phone=(raw, e164), values={"summary": text, "topic": "Housing"})
     draft = make_report(form, author, start, phone=(raw, e164), values={"summary": text}, status=Status.DRAFT)
+    reason = f"Follow-up reason of {slug.upper()} only"
+    follow_up = schedule_follow_up(report, author, due_at=start, assignee=author, method="call", reason=reason)
+    note = f"Attempt note of {slug.upper()} only"
+    record_attempt(follow_up, author, "no_answer", note=note)
     token = create_token(users[Role.ADMIN], f"Token {slug}")
     ExportRecord.objects.create(organization=org, user=users[Role.SUPERVISOR], format="csv", filters={"phone": e164})
     caller_name, caller_alert = f"Caller name {slug.upper()}", f"Caller alert {slug.upper()}"
@@ -94,7 +99,9 @@ def build_world(slug: str, zone: str, region: str, caller: tuple[str, str, str],
     world = World(
         org,
         users,
-        markers=[raw, e164, digits, text, label, caller_name, caller_alert, *(u.email for u in users.values())],
+        markers=[
+            raw, e164, digits, text, label, caller_name, caller_alert, reason, note, *(u.email for u in users.values())
+        ],
         api_token=token.raw,
     )
     world.ids = {
@@ -130,6 +137,16 @@ def build_world(slug: str, zone: str, region: str, caller: tuple[str, str, str],
         "kind": "block",
         "duration": "permanent",
         "text": "changed by an outsider",
+        # The follow-ups' pages and API.
+        "chosen": str(follow_up.public_id),
+        "report_id": str(report.public_id),
+        "due_at": "2027-01-05T09:00",
+        "dueAt": "2027-01-05T09:00",
+        "assignee": str(author.public_id),
+        "method": "call",
+        "outcome": "reached",
+        "note": "changed by an outsider",
+        "reason": "changed by an outsider",
     }
     return world
 

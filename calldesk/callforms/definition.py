@@ -8,7 +8,7 @@ used by config import and the admin pages alike. Pure: no ORM.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -92,12 +92,22 @@ class CallType:
     key: str
     label: str
     data: bool  # a data call type needs a full report; a non-data one closes in one click
+    # A report of this call type offers scheduling a follow-up (by default: the data call types).
+    follow_ups: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"key": self.key, "label": self.label, "data": self.data}
+        if self.follow_ups != self.data:  # written only where it is not the default
+            data["follow_ups"] = self.follow_ups
+        return data
 
 
 @dataclass(frozen=True)
 class Definition:
     fields: tuple[FieldDef, ...]
     call_types: tuple[CallType, ...] = field(default_factory=tuple)
+    # A follow-up closes as unreachable after this many attempts without reaching the person.
+    follow_up_attempts: int = limits.DEFAULT_FOLLOW_UP_ATTEMPTS
 
     def field(self, key: str) -> FieldDef | None:
         for item in self.fields:
@@ -115,11 +125,19 @@ class Definition:
     def default_call_type(self) -> CallType:
         return next((c for c in self.call_types if c.data), self.call_types[0])
 
+    def offers_follow_ups(self, call_type: str) -> bool:
+        found = self.call_type(call_type)
+        return found is not None and found.follow_ups
+
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "fields": [_field_json(f) for f in self.fields],
-            "call_types": [asdict(c) for c in self.call_types],
+            "call_types": [c.to_json() for c in self.call_types],
         }
+        # Defaults are left out, so revisions published before the setting existed compare equal.
+        if self.follow_up_attempts != limits.DEFAULT_FOLLOW_UP_ATTEMPTS:
+            data["follow_up_attempts"] = self.follow_up_attempts
+        return data
 
 
 def _field_json(item: FieldDef) -> dict[str, Any]:
@@ -184,12 +202,20 @@ def parse_definition(data: Any, where: str = "") -> Definition:
             f"{at}fields: a form has at most {limits.MAX_CHOICES_PER_FORM:,} choices in all ({choices:,} given)"
         )
     call_types = _parse_call_types(data.get("call_types", DEFAULT_CALL_TYPES), f"{at}call_types", problems)
-    unknown = set(data) - {"fields", "call_types"}
+    attempts = data.get("follow_up_attempts", limits.DEFAULT_FOLLOW_UP_ATTEMPTS)
+    if (
+        isinstance(attempts, bool)
+        or not isinstance(attempts, int)
+        or limits.range_problem(attempts, limits.FOLLOW_UP_ATTEMPTS)
+    ):
+        problems.append(f"{at}follow_up_attempts: {limits.range_problem(-1, limits.FOLLOW_UP_ATTEMPTS)}")
+        attempts = limits.DEFAULT_FOLLOW_UP_ATTEMPTS
+    unknown = set(data) - {"fields", "call_types", "follow_up_attempts"}
     for key in sorted(unknown):
         problems.append(f"{at}{key}: unknown setting")
     if problems:
         raise DefinitionError(problems)
-    return Definition(tuple(fields), tuple(call_types))
+    return Definition(tuple(fields), tuple(call_types), attempts)
 
 
 def _text(
@@ -306,7 +332,13 @@ def _parse_call_types(raw: Any, place: str, problems: list[str]) -> list[CallTyp
         if not isinstance(data, bool):
             problems.append(f"{where}.data: must be true or false")
             data = True
-        result.append(CallType(key, label, data))
+        follow_ups = item.get("follow_ups", data)
+        if not isinstance(follow_ups, bool):
+            problems.append(f"{where}.follow_ups: must be true or false")
+            follow_ups = data
+        for extra in sorted(set(item) - {"key", "label", "data", "follow_ups"}):
+            problems.append(f"{where}.{extra}: unknown setting")
+        result.append(CallType(key, label, data, follow_ups))
     if result and not any(c.data for c in result):
         problems.append(f"{place}: at least one call type must be a data call type")
     return result

@@ -65,6 +65,7 @@ def _form(form: CallForm) -> dict[str, Any]:
         "retired": form.is_retired,
         "fields": definition["fields"],
         "call_types": definition["call_types"],
+        **({"follow_up_attempts": definition["follow_up_attempts"]} if "follow_up_attempts" in definition else {}),
         "mappings": [_mapping(m.parameter, m.value, m.field_key, m.field_value) for m in form.mappings.all()],
     }
 

@@ -44,7 +44,8 @@ ORG_KEYS = (
     "callers",
 )
 USER_KEYS = ("email", "name", "role", "agent_id", "active", "password", "password_hash")
-FORM_KEYS = ("report_ver", "name", "retired", "fields", "call_types", "mappings")
+FORM_KEYS = ("report_ver", "name", "retired", "fields", "call_types", "follow_up_attempts", "mappings")
+DEFINITION_KEYS = ("fields", "call_types", "follow_up_attempts")
 MAPPING_KEYS = ("parameter", "value", "field", "field_value")
 MAPPING_COLUMNS = ("parameter", "value", "field_key", "field_value")
 
@@ -313,7 +314,8 @@ def _form(check: _Checker, item: Any, place: str, org_slug: str) -> FormPlan | N
             check.problem(f"{place}.report_ver", f"reportVer `{report_ver}` belongs to another organization")
     name = check.text(raw, "name", place, required=True, limit=_limit(CallForm, "name"))
     retired = check.flag(raw, "retired", place)
-    definition_json: dict[str, Any] = {key: raw[key] for key in ("fields", "call_types") if key in raw}
+    # The revision's own settings, checked by parse_definition as the admin pages' are.
+    definition_json: dict[str, Any] = {key: raw[key] for key in DEFINITION_KEYS if key in raw}
     definition = None
     try:
         definition = parse_definition(definition_json, where=place)

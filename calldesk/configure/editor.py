@@ -53,7 +53,10 @@ def field_rows(definition: Definition) -> list[dict[str, Any]]:
 
 
 def call_type_rows(definition: Definition) -> list[dict[str, Any]]:
-    return [{"key": c.key, "label": c.label, "full_report": c.data} for c in definition.call_types]
+    return [
+        {"key": c.key, "label": c.label, "full_report": c.data, "follow_ups": "yes" if c.follow_ups else "no"}
+        for c in definition.call_types
+    ]
 
 
 def key_from_label(label: str, taken: set[str]) -> str:
@@ -110,7 +113,10 @@ def definition_from_rows(fields: BaseFormSet, call_types: BaseFormSet) -> dict[s
         key = row["key"].strip()
         if not key and row["label"].strip():
             key = key_from_label(row["label"], {t["key"] for t in document_types})
-        document_types.append({"key": key, "label": row["label"].strip(), "data": bool(row["full_report"])})
+        item = {"key": key, "label": row["label"].strip(), "data": bool(row["full_report"])}
+        if row.get("follow_ups"):
+            item["follow_ups"] = row["follow_ups"] == "yes"
+        document_types.append(item)
     return {"fields": document_fields, "call_types": document_types}
 
 

@@ -53,6 +53,15 @@ class NewCallForm(forms.Form):
 
 class FormNameForm(forms.Form):
     name = forms.CharField(label="Form name", max_length=200)
+    # Checked again by parse_definition (one set of limits with config import); left out of a
+    # post, the default applies.
+    follow_up_attempts = forms.IntegerField(
+        min_value=limits.FOLLOW_UP_ATTEMPTS[0],
+        max_value=limits.FOLLOW_UP_ATTEMPTS[1],
+        required=False,
+        label="Follow-up attempts",
+        help_text="A follow-up closes as unreachable after this many attempts without reaching the person.",
+    )
 
 
 class FieldRowForm(forms.Form):
@@ -77,6 +86,10 @@ class CallTypeRowForm(forms.Form):
     key = forms.CharField(max_length=63, required=False)
     label = forms.CharField(max_length=limits.MAX_CALL_TYPE_LABEL, required=False)
     full_report = forms.BooleanField(required=False, label="Full report", initial=True)
+    # A choice rather than a checkbox: a post without it (an older page) keeps the default.
+    follow_ups = forms.ChoiceField(
+        choices=[("yes", "Offered"), ("no", "Not offered")], required=False, initial="yes", label="Follow-ups"
+    )
 
 
 # absolute_max: a post claiming more rows builds no more forms than that (Django's default

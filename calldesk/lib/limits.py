@@ -27,6 +27,9 @@ MAX_CHOICE_LABEL = 200
 MAX_CHOICE_CODE = 64
 MAX_CALL_TYPE_LABEL = 100
 MAX_MAPPINGS_PER_FORM = 500
+# Attempts at a follow-up before it closes as unreachable (Lifeline's guidance: 3 to 5).
+FOLLOW_UP_ATTEMPTS = (1, 10)
+DEFAULT_FOLLOW_UP_ATTEMPTS = 3
 
 # The configuration document as a whole, bounded before it is built (calldesk.configio.document).
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024

@@ -6,7 +6,9 @@ never one of the threads that run pages (docs/serving.md). It reads the session 
 
 - the events the console missed after `Last-Event-ID` (or `?after=`, the id the console page
   was rendered at), from the push log;
-- then every new event for this viewer as it happens, and a comment every `HEARTBEAT_SECONDS`.
+- then every new event for this viewer as it happens, and a comment every `HEARTBEAT_SECONDS`;
+- and, besides calls, what other apps remind this viewer of (a follow-up that fell due), asked
+  from the database when the stream opens and again when it may have changed (push.reminders).
 
 The stream ends after `STREAM_SECONDS`; the browser reconnects with `Last-Event-ID`, and the
 session is checked again (a logged-out or timed-out console stops receiving within that time).
@@ -15,6 +17,7 @@ session is checked again (a logged-out or timed-out console stops receiving with
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from http.cookies import SimpleCookie
@@ -25,15 +28,18 @@ from urllib.parse import parse_qs
 from django.conf import settings
 from django.contrib.auth import get_user
 from django.http.request import split_domain_port, validate_host
+from django.utils import timezone
 
 from calldesk.accounts.middleware import LAST_ACTIVITY
 from calldesk.accounts.secondfactor import lacks_second_factor
 from calldesk.lib.middleware import CONTENT_SECURITY_POLICY
 from calldesk.lib.unavailable import is_database_unavailable
-from calldesk.push import events
+from calldesk.push import events, reminders
 from calldesk.push.channel import read
 from calldesk.push.events import Viewer
 from calldesk.push.hub import hub
+
+logger = logging.getLogger(__name__)
 
 STREAM_PATH = "/console/events"
 HEARTBEAT_SECONDS = 15.0
@@ -131,7 +137,23 @@ async def stream(scope: Scope, receive: Receive, send: Send) -> None:
         replayed = {event.id for event in missed}
         for event in missed:
             await send({"type": "http.response.body", "body": event.message(viewer), "more_body": True})
-        await _relay(subscription.queue, subscription.behind, disconnected, send, viewer, replayed)
+        sent = reminders.Sent()
+
+        async def remind() -> float:
+            """Sends what changed in the console's reminders; answers the seconds until the next ask."""
+            try:
+                found = await read(reminders.remind, viewer)
+            except Exception:  # the database is away for a moment: the calls' stream goes on
+                logger.exception("push: asking for the console's reminders failed; asking again later")
+                return reminders.REMINDER_SECONDS
+            for message in sent.news(found):
+                await send({"type": "http.response.body", "body": message, "more_body": True})
+            wait = reminders.REMINDER_SECONDS
+            if found.wake_at is not None:
+                wait = min(wait, max((found.wake_at - timezone.now()).total_seconds(), 0.0) + 0.05)
+            return wait
+
+        await _relay(subscription.queue, subscription.behind, disconnected, send, viewer, replayed, remind)
         if not disconnected.done():
             await send({"type": "http.response.body", "body": b"", "more_body": False})
     except OSError:
@@ -148,27 +170,34 @@ async def _relay(
     send: Send,
     viewer: Viewer,
     replayed: set[int],
+    remind: Callable[[], Awaitable[float]],
 ) -> None:
     """Sends each event of `queue` until the browser goes, the stream's time is up, or the hub
-    says this console is `behind` (it then reconnects and catches up from the push log)."""
+    says this console is `behind` (it then reconnects and catches up from the push log); asks
+    `remind` at the start and whenever the time it answered has passed."""
     ends = time.monotonic() + STREAM_SECONDS
+    next_reminder = time.monotonic()
     fell_behind = asyncio.ensure_future(behind.wait())
     try:
         while not disconnected.done() and not behind.is_set():
-            left = ends - time.monotonic()
+            now = time.monotonic()
+            left = ends - now
             if left <= 0:
                 return
+            if now >= next_reminder:
+                next_reminder = now + await remind()
             waiting = asyncio.ensure_future(queue.get())
             either: set[asyncio.Future[Any]] = {waiting, disconnected, fell_behind}
-            done, _ = await asyncio.wait(
-                either, timeout=min(HEARTBEAT_SECONDS, left), return_when=asyncio.FIRST_COMPLETED
-            )
+            timeout = max(min(HEARTBEAT_SECONDS, left, next_reminder - time.monotonic()), 0.0)
+            done, _ = await asyncio.wait(either, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
             if waiting in done:
                 event = waiting.result()
                 if event.id not in replayed:
                     await send({"type": "http.response.body", "body": event.message(viewer), "more_body": True})
                 continue
             waiting.cancel()
+            if not done and time.monotonic() >= next_reminder:
+                continue  # woken to ask for reminders, not because the stream was quiet
             if not done:  # quiet for HEARTBEAT_SECONDS: keep proxies from closing the stream
                 await send({"type": "http.response.body", "body": b": still here\n\n", "more_body": True})
     finally:

@@ -118,6 +118,8 @@ class ReportChange(models.Model):
         REOPENED = "reopened", "Reopened"
         ANSWERED_ELSEWHERE = "elsewhere", "Withdrawn: answered elsewhere"
         REDACTED = "redacted", "Personal data removed"
+        # A follow-up of the report scheduled, tried, done or closed (calldesk.followups).
+        FOLLOW_UP = "follow_up", "Follow-up"
 
     report = models.ForeignKey(CallReport, on_delete=models.CASCADE, related_name="changes")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)

@@ -319,10 +319,11 @@ def _join_pending_events(org: Organization, call: Call) -> None:
         hangup.delete()
 
 
-def start_draft(call: Call, reading: CallReading, author: User, agent: User | None, by: User) -> CallReport:
-    """The draft report of `call`, pre-filled from `reading`."""
+def start_draft(call: Call | None, reading: CallReading, author: User, agent: User | None, by: User) -> CallReport:
+    """The draft report of `call`, pre-filled from `reading`; without a call, a draft no phone
+    system announced (a follow-up's call back, calldesk.followups)."""
     report = CallReport.objects.create(
-        organization_id=call.organization_id,
+        organization_id=reading.form.organization_id,
         form=reading.form,
         revision=reading.revision,
         call=call,

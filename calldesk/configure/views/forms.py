@@ -71,6 +71,8 @@ def form_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
         problems: list[str] = []
         if name_form.is_valid() and fields.is_valid() and call_types.is_valid():
             document = definition_from_rows(fields, call_types)
+            if name_form.cleaned_data.get("follow_up_attempts") is not None:
+                document["follow_up_attempts"] = name_form.cleaned_data["follow_up_attempts"]
             try:
                 published = services.save_definition(
                     current_user(request), callform, document, name_form.cleaned_data["name"]
@@ -89,7 +91,7 @@ def form_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
             problems = ["Some entries are not valid; they are marked below."]
         status = 400
     else:
-        name_form = FormNameForm(initial={"name": callform.name})
+        name_form = FormNameForm(initial={"name": callform.name, "follow_up_attempts": definition.follow_up_attempts})
         fields = FieldRowFormSet(prefix="fields", initial=field_rows(definition))
         call_types = CallTypeFormSet(prefix="ct", initial=call_type_rows(definition))
         problems, status = [], 200

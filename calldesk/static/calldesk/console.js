@@ -137,6 +137,8 @@
   function connect() {
     setConnection(source ? "reconnecting" : "connecting", source ? "Reconnecting…" : "Connecting…");
     source = new EventSource(root.dataset.stream + "?after=" + encodeURIComponent(lastId));
+    // Other parts of the console (followups-console.js) listen to their own kinds of event.
+    document.dispatchEvent(new CustomEvent("calldesk:stream", { detail: source }));
     source.addEventListener("open", function () {
       retryDelay = 1000;
       setConnection("connected", "Connected: calls arrive live");

@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from calldesk.accounts import throttle
+from calldesk.followups.services import overdue_by_organization
 from calldesk.telephony.lifecycle import forget_pending_events
 
 
@@ -34,5 +35,7 @@ class Command(BaseCommand):
         pending = forget_pending_events()
         self.stdout.write(f"{sessions} expired sessions and {attempts} old login attempts deleted.")
         self.stdout.write(f"{pending} answers and hang-ups kept for calls that never came deleted.")
+        for slug, count in overdue_by_organization().items():
+            self.stdout.write(f"{slug}: {count} follow-up{'s' if count != 1 else ''} overdue (see /followups/all/).")
         if not options["skip_retention"]:
             call_command("retention", stdout=self.stdout, stderr=self.stderr)

@@ -1,0 +1,71 @@
+// The report's follow-up panel: schedules a follow-up or records an attempt without leaving the
+// report being written (the page's own typing and autosave go on). Without this script the same
+// forms post as plain pages. What the server sends back is its own escaped HTML.
+(function () {
+  "use strict";
+  var body = document.getElementById("followups-panel-body");
+  if (!body) return;
+
+  function problem(text) {
+    var shown = document.getElementById("followups-panel-error");
+    if (!shown) return;
+    shown.textContent = text;
+    shown.hidden = !text;
+  }
+
+  body.addEventListener("submit", function (event) {
+    var form = event.target.closest("form.followups-form");
+    if (!form) return;
+    event.preventDefault();
+    var data = new FormData(form);
+    if (event.submitter && event.submitter.name) data.append(event.submitter.name, event.submitter.value);
+    form.querySelectorAll("button").forEach(function (button) { button.disabled = true; });
+    form.querySelectorAll("[data-field] .field-error").forEach(function (error) { error.hidden = true; });
+    problem("");
+    fetch(form.action, {
+      method: "POST",
+      body: data,
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    })
+      .then(function (answer) {
+        return answer.json().then(function (found) { return { status: answer.status, found: found }; });
+      })
+      .then(function (result) {
+        var found = result.found;
+        if (found.ok && found.html !== undefined) {
+          body.innerHTML = found.html;
+          var status = document.getElementById("followups-panel-title");
+          if (status) status.focus();
+          return;
+        }
+        if (found.ok && found.url) {
+          window.location.href = found.url;
+          return;
+        }
+        form.querySelectorAll("button").forEach(function (button) { button.disabled = false; });
+        if (found.errors) {
+          Object.keys(found.errors).forEach(function (name) {
+            var box = form.querySelector('[data-field="' + name + '"] .field-error');
+            if (box) {
+              box.textContent = found.errors[name].join(" ");
+              box.hidden = false;
+            } else {
+              problem(found.errors[name].join(" "));
+            }
+          });
+          var first = form.querySelector('[data-field] .field-error:not([hidden])');
+          if (first) {
+            var input = first.parentElement.querySelector("input, select, textarea");
+            if (input) input.focus();
+          }
+        } else {
+          problem(found.message || "That did not work; try again.");
+        }
+      })
+      .catch(function () {
+        form.querySelectorAll("button").forEach(function (button) { button.disabled = false; });
+        problem("The server could not be reached; nothing was changed. Try again.");
+      });
+  });
+})();
