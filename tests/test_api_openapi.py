@@ -44,6 +44,9 @@ def test_the_description_names_every_endpoint_and_both_body_types(db: None) -> N
         "/api/callers/lookup",
         "/api/callers/{profile_id}",
         "/api/callers/{profile_id}/flags",
+        "/api/followups",
+        "/api/followups/{follow_up_id}",
+        "/api/followups/{follow_up_id}/attempts",
     }
     body = paths["/api/calls"]["post"]["requestBody"]["content"]
     assert {"application/json", "application/x-www-form-urlencoded", "multipart/form-data"} <= set(body)

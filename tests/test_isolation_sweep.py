@@ -100,7 +100,16 @@ def build_world(slug: str, zone: str, region: str, caller: tuple[str, str, str],
         org,
         users,
         markers=[
-            raw, e164, digits, text, label, caller_name, caller_alert, reason, note, *(u.email for u in users.values())
+            raw,
+            e164,
+            digits,
+            text,
+            label,
+            caller_name,
+            caller_alert,
+            reason,
+            note,
+            *(u.email for u in users.values()),
         ],
         api_token=token.raw,
     )
