@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from calldesk.lib.envconf import database_from_url, envbool, envint, envlist, envstr
+from calldesk.lib.envconf import ConfigError, database_from_url, envbool, envint, envlist, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(envstr("CALLDESK_VAR_DIR", str(BASE_DIR / "var")))
@@ -217,3 +217,8 @@ LOGGING = {
 }
 # The Redis pub/sub channel that carries pushed calls between processes (calldesk.push.channel).
 PUSH_REDIS_CHANNEL = envstr("PUSH_REDIS_CHANNEL", "calldesk:push")
+# A call that no event ended leaves the supervisors' board this many hours after it arrived, and
+# `calldesk maintenance` records it as ended, cause unknown (calldesk.telephony.ending).
+CALL_STALE_HOURS = envint("CALL_STALE_HOURS", 4)
+if CALL_STALE_HOURS < 1:
+    raise ConfigError(f"CALL_STALE_HOURS={CALL_STALE_HOURS} must be at least 1 (hours)")

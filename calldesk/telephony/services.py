@@ -22,6 +22,7 @@ from calldesk.lib.emails import normalise_email
 from calldesk.lib.phones import PhoneReading, read_phone
 from calldesk.lib.prepared import Prepared, param
 from calldesk.lib.times import read_call_start
+from calldesk.push.services import publish_call
 from calldesk.reports.models import CallReport, ReportChange, Status
 from calldesk.telephony.models import EXTERNAL_ID_MAX, Call, CallSource, PendingHangup
 from calldesk.telephony.reading import (
@@ -189,6 +190,9 @@ def open_call(
         # A new call, or one the API recorded without a draft (nobody was resolved as its agent).
         author = reading.agent if source == CallSource.API and reading.agent else user
         report = start_draft(call, reading, author=author, agent=reading.agent, by=user)
+        if source == CallSource.URL:
+            # The supervisors' board shows it talking, answered by the specialist who opened it.
+            publish_call(call, agent_id=report.agent_id or user.pk)
     return OpenedCall(call, report, reused=False)
 
 
@@ -221,6 +225,8 @@ def record(
                 resolved=reading.values,
                 fingerprint=reading.fingerprint,
                 external_id=reading.external_id,
+                # A telephony-URL pop is answered by the specialist whose browser opened it (SPEC §6).
+                answered_at=timezone.now() if opened_by is not None else None,
             )
     except IntegrityError:
         if not reading.external_id:

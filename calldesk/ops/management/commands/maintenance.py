@@ -2,19 +2,22 @@
 
 It deletes expired sessions (a logged-out session holding a waiting call expires after
 15 minutes; Django never deletes expired sessions by itself), forgets login attempts older
-than the throttle needs, and runs `calldesk retention`. Safe to re-run or run twice at once.
+than the throttle needs, records as ended the calls no event ended within `CALL_STALE_HOURS`
+(calldesk.telephony.ending), and runs `calldesk retention`. Safe to re-run or run twice at once.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from calldesk.accounts import throttle
+from calldesk.telephony.ending import end_stale_calls
 
 
 class Command(BaseCommand):
@@ -27,5 +30,7 @@ class Command(BaseCommand):
         sessions, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
         attempts = throttle.forget_old()
         self.stdout.write(f"{sessions} expired sessions and {attempts} old login attempts deleted.")
+        stale = end_stale_calls()
+        self.stdout.write(f"{stale} calls no event ended in {settings.CALL_STALE_HOURS} h recorded as ended (unknown).")
         if not options["skip_retention"]:
             call_command("retention", stdout=self.stdout, stderr=self.stderr)
