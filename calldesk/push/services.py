@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 _FROM_REPORT = object()
 
 
-def publish_call(call: Call, *, pop_for: User | None = None, agent_id: int | None | object = _FROM_REPORT) -> None:
+def publish_call(call: Call, *, pop_for: User | None = None, agent_id: int | object | None = _FROM_REPORT) -> None:
     """Tell the consoles that `call` was recorded or changed state (ringing, talking, ended).
 
     `pop_for`: the specialist whose console should open the call's draft now (the agent the API
