@@ -7,7 +7,7 @@ call `publish_call` after they record or change a call; how the event reaches th
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from django.db import transaction
 
@@ -34,16 +34,19 @@ def publish_call(call: Call, *, pop_for: User | None = None, agent_id: int | obj
     """
     if pop_for is not None and pop_for.organization_id != call.organization_id:
         raise ValueError("a call is only ever pushed to its own organization's people")
+    follower: int | None
     if agent_id is _FROM_REPORT:
         report = CallReport.objects.filter(call=call).only("agent_id", "author_id").first()
         # The draft's agent; a draft nobody named an agent for is its author's (a URL pop's opener).
-        agent_id = (report.agent_id or report.author_id) if report is not None else None
+        follower = (report.agent_id or report.author_id) if report is not None else None
+    else:
+        follower = cast(int | None, agent_id)
     event = PushEvent.objects.create(
         organization_id=call.organization_id,
         call=call,
         state=call.state,
         pop_for=pop_for,
-        agent_id=agent_id,
+        agent_id=follower,
     )
     # The row is written with the caller's transaction (a rolled-back call leaves no event);
     # the channel is told only after it commits, so no console sees a call that never was.
