@@ -61,7 +61,7 @@ def test_a_url_pop_is_talking_answered_by_its_specialist_and_leaves_the_board_wh
     ]
     submit_report(report, cast.specialist, {}, report.version)
     call = Call.objects.get(pk=report.call.pk)
-    assert call.state == "ended" and call.end_reason == ""
+    assert call.state == "ended" and call.end_reason == "reportFinished"
     assert "9995550401" not in page_calls(supervisor_client, "console-board-calls")
     assert PushEvent.objects.filter(call=call).latest("id").state == "ended"
 

@@ -8,6 +8,8 @@ from datetime import timedelta
 from django.test import Client
 from django.utils import timezone
 
+from calldesk.reports.models import CallReport
+from calldesk.reports.services import abandon_report, close_report
 from calldesk.telephony.lifecycle import answer_call, hang_up, record_call
 from calldesk.telephony.models import Call
 from tests.cast import Cast, make_form
@@ -67,3 +69,16 @@ def test_the_range_the_form_and_the_organization_apply(cast: Cast, supervisor_cl
     quiet = make_form(cast.org_a, "7770001", {"fields": [{"key": "notes", "label": "Notes", "type": "text"}]})
     assert sum(charts(supervisor_client, f"?form={quiet.public_id}")["answers"].values()) == 0
     assert sum(charts(supervisor_client, f"?form={cast.form_a.public_id}")["answers"].values()) == 1
+
+
+def test_a_call_its_report_ended_counts_answered_when_finished_and_never_as_ended_by_the_phone_system(
+    cast: Cast, supervisor_client: Client
+) -> None:
+    closed = CallReport.objects.get(call=call(cast, "9995550531", agent="sam@lifeline.example"))
+    close_report(closed, cast.specialist, "hang_up")  # no answer event, no hang-up ever came
+    abandoned = CallReport.objects.get(call=call(cast, "9995550532", agent="sam@lifeline.example"))
+    abandon_report(abandoned, cast.supervisor)
+    found = charts(supervisor_client, "")
+    assert found["answers"]["Answered"] == 1
+    assert found["answers"]["Missed: ended unanswered (no answer, busy, timeout, unknown)"] == 1
+    assert sum(found["hangups"].values()) == 0

@@ -4,7 +4,8 @@ counted whether or not the call has a report.
 Every call of the range (by when it arrived, in the organization's zone) is exactly one of:
 
 - **answered**: someone took it (`answered_at` is set; a telephony-URL pop is answered by the
-  specialist whose browser opened it);
+  specialist whose browser opened it; a call whose phone system never said, but whose report a
+  specialist submitted or closed before any hang-up came, was taken too);
 - **abandoned**: it ended unanswered because the caller hung up (cause `cancel`, or
   `normalClearing` before anyone answered), counted by how long the caller waited;
 - **missed**: it ended unanswered for any other reason (`noAnswer`, `busy`, `congestion`, a
@@ -23,7 +24,8 @@ from django.db.models.lookups import GreaterThan
 from calldesk.accounts.models import Organization
 from calldesk.callforms.models import CallForm
 from calldesk.dashboards.stats import Chart
-from calldesk.telephony.ending import live_since
+from calldesk.reports.models import Status
+from calldesk.telephony.ending import REPORT_CAUSE, live_since
 from calldesk.telephony.models import Call, CallSource
 
 # The causes that mean the caller hung up first (SPEC §6's names, as calldesk stores them).
@@ -60,7 +62,12 @@ class Answers:
 
 def _outcome(now: datetime | None) -> Case:
     return Case(
-        When(Q(answered_at__isnull=False) | Q(source=CallSource.URL), then=Value(ANSWERED)),
+        When(
+            Q(answered_at__isnull=False)
+            | Q(source=CallSource.URL)
+            | Q(end_reason=REPORT_CAUSE, report__status__in=[Status.SUBMITTED, Status.CLOSED]),
+            then=Value(ANSWERED),
+        ),
         When(ended_at__isnull=True, received_at__gte=live_since(now), then=Value(LIVE)),
         When(ended_at__isnull=False, end_reason__in=CALLER_GAVE_UP, then=Value(ABANDONED)),
         default=Value(MISSED),

@@ -27,6 +27,7 @@ from calldesk.callforms.models import CallForm
 from calldesk.lib.sealed import HASHED, value_hash
 from calldesk.reports.models import CallReport, Status
 from calldesk.reports.search import FilterField, call_type_labels, day_range, report_fields
+from calldesk.telephony.ending import REPORT_CAUSE
 from calldesk.telephony.models import Call
 
 # Time from call start to submit, in buckets a supervisor reads at a glance.
@@ -91,7 +92,12 @@ def build_dashboard(organization: Organization, start: date, end: date, form: Ca
         **{f"field_{item.key}": _choice_value(item) for item in choice_fields},
     }
     overview = ("status", "call_type", "agent", "wait")
-    unsubmitted = reports.exclude(status=Status.SUBMITTED).filter(call__ended_at__isnull=False)
+    # Ended by the phone system: a call its report ended (no hang-up came) is not one.
+    unsubmitted = (
+        reports.exclude(status=Status.SUBMITTED)
+        .filter(call__ended_at__isnull=False)
+        .exclude(call__end_reason=REPORT_CAUSE)
+    )
     with _tuned(reports.db):
         grouped = count_by_sets(
             reports, dimensions, [overview, ("hour",), *((f"field_{i.key}",) for i in choice_fields)]

@@ -25,6 +25,9 @@ from calldesk.telephony.models import Call
 
 # The cause recorded for a call that outlived the limit (SPEC §6's name for a cause nobody sent).
 STALE_CAUSE = "unknown"
+# The cause recorded for a call its report ended (no hang-up came before it was finished), so
+# the dashboards never count it as ended by the phone system.
+REPORT_CAUSE = "reportFinished"
 
 
 def stale_after() -> timedelta:
@@ -42,8 +45,8 @@ def live_calls(now: datetime | None = None) -> Q:
 
 
 def end_with_report(call_id: int | None, at: datetime | None = None) -> bool:
-    """The call's report was submitted or closed: a call no event ended ends now (no cause is
-    known: the phone system never said). Runs in a transaction of its own, after the report's,
+    """The call's report was submitted or closed: a call no event ended ends now, cause
+    `REPORT_CAUSE` (the phone system never said how it ended). Runs in a transaction of its own, after the report's,
     so the call's lock is never taken while the report's is held (an answer takes them the
     other way round). True if the call ended here."""
     if call_id is None:
@@ -53,7 +56,8 @@ def end_with_report(call_id: int | None, at: datetime | None = None) -> bool:
         if call is None:
             return False
         call.ended_at = at or timezone.now()
-        call.save(update_fields=["ended_at"])
+        call.end_reason = REPORT_CAUSE
+        call.save(update_fields=["ended_at", "end_reason"])
         publish_call(call)
     return True
 
