@@ -61,7 +61,7 @@ def test_a_url_pop_is_talking_answered_by_its_specialist_and_leaves_the_board_wh
     ]
     submit_report(report, cast.specialist, {}, report.version)
     call = Call.objects.get(pk=report.call.pk)
-    assert call.state == "ended" and call.end_reason == "reportFinished"
+    assert call.state == "ended" and call.end_reason == "normalClearing"
     assert "9995550401" not in page_calls(supervisor_client, "console-board-calls")
     assert PushEvent.objects.filter(call=call).latest("id").state == "ended"
 
@@ -75,7 +75,9 @@ def test_closing_or_abandoning_a_draft_ends_its_call_but_never_a_call_that_ended
     assert Call.objects.get(report=closed).state == "ended"
     abandoned = CallReport.objects.get(call=api_call(cast, "9995550403"))
     abandon_report(abandoned, cast.supervisor)
-    assert Call.objects.get(report=abandoned).state == "ended"
+    # Abandoned: off the board (the boards are told), its call not ended by it.
+    assert Call.objects.get(report=abandoned).state == "ringing"
+    assert PushEvent.objects.filter(call__report=abandoned).count() == 2
     hung_up = api_call(cast, "9995550404")
     hang_up(hung_up, "busy", timezone.now() - timedelta(minutes=5))
     before = Call.objects.get(pk=hung_up.pk)

@@ -25,7 +25,7 @@ from calldesk.accounts.models import Organization
 from calldesk.callforms.models import CallForm
 from calldesk.dashboards.stats import Chart
 from calldesk.reports.models import Status
-from calldesk.telephony.ending import REPORT_CAUSE, live_since
+from calldesk.telephony.ending import live_since
 from calldesk.telephony.models import Call, CallSource
 
 # The causes that mean the caller hung up first (SPEC §6's names, as calldesk stores them).
@@ -65,7 +65,8 @@ def _outcome(now: datetime | None) -> Case:
         When(
             Q(answered_at__isnull=False)
             | Q(source=CallSource.URL)
-            | Q(end_reason=REPORT_CAUSE, report__status__in=[Status.SUBMITTED, Status.CLOSED]),
+            # Its report ended it: finished before any hang-up came (calldesk.telephony.ending).
+            | Q(report__status__in=[Status.SUBMITTED, Status.CLOSED], ended_at__gte=F("report__submitted_at")),
             then=Value(ANSWERED),
         ),
         When(ended_at__isnull=True, received_at__gte=live_since(now), then=Value(LIVE)),

@@ -27,7 +27,6 @@ from calldesk.callforms.models import CallForm
 from calldesk.lib.sealed import HASHED, value_hash
 from calldesk.reports.models import CallReport, Status
 from calldesk.reports.search import FilterField, call_type_labels, day_range, report_fields
-from calldesk.telephony.ending import REPORT_CAUSE
 from calldesk.telephony.models import Call
 
 # Time from call start to submit, in buckets a supervisor reads at a glance.
@@ -92,11 +91,12 @@ def build_dashboard(organization: Organization, start: date, end: date, form: Ca
         **{f"field_{item.key}": _choice_value(item) for item in choice_fields},
     }
     overview = ("status", "call_type", "agent", "wait")
-    # Ended by the phone system: a call its report ended (no hang-up came) is not one.
+    # Ended by the phone system: a call its report ended (no hang-up came before the report was
+    # finished, calldesk.telephony.ending) is not one.
     unsubmitted = (
         reports.exclude(status=Status.SUBMITTED)
         .filter(call__ended_at__isnull=False)
-        .exclude(call__end_reason=REPORT_CAUSE)
+        .exclude(submitted_at__isnull=False, call__ended_at__gte=F("submitted_at"))
     )
     with _tuned(reports.db):
         grouped = count_by_sets(

@@ -104,6 +104,8 @@ def describe(call: Call, report: CallReport | None, state: str) -> dict[str, Any
         # Nobody has it: no draft (the phone system named no agent Calldesk knows, nobody answered).
         "unassigned": report is None,
         "editor": f"/reports/{report.public_id}/edit/" if report is not None and report.is_draft else "",
+        # Its report is submitted, closed or abandoned: off the board, whatever the phone system says.
+        "finished": report is not None and not report.is_draft,
     }
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from calldesk.accounts.models import User
 from calldesk.lib.prepared import Prepared, param
+from calldesk.push.services import publish_call
 from calldesk.reports.models import CallReport, ReportChange, Status, is_empty, stored_values
 from calldesk.telephony.ending import end_with_report
 
@@ -253,7 +254,9 @@ def abandon_report(report: CallReport, user: User) -> CallReport:
     abandoned = _move(
         report, user, Status.DRAFT, Status.ABANDONED, ReportChange.Action.ABANDONED, "This report is no longer a draft."
     )
-    end_with_report(abandoned.call_id)
+    # Nobody took it to the end: the call is not ended by this, but it leaves the board.
+    if abandoned.call is not None:
+        publish_call(abandoned.call)
     return abandoned
 
 

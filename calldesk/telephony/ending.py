@@ -3,7 +3,8 @@
 A telephony-URL pop never gets a hang-up, and a phone system or connector may lose one. Two
 rules end such calls:
 
-- submitting or closing a call's report ends the call, if no event ended it before;
+- submitting or closing a call's report ends the call, if no event ended it before (a draft
+  closed as abandoned leaves the board and the consoles without ending its call);
 - a call that has not ended `CALL_STALE_HOURS` after it arrived is over, cause *unknown*.
 
 The second is a query, not a timer: the board, the dashboards and every serving process read
@@ -25,9 +26,10 @@ from calldesk.telephony.models import Call
 
 # The cause recorded for a call that outlived the limit (SPEC §6's name for a cause nobody sent).
 STALE_CAUSE = "unknown"
-# The cause recorded for a call its report ended (no hang-up came before it was finished), so
-# the dashboards never count it as ended by the phone system.
-REPORT_CAUSE = "reportFinished"
+# How a call its report ended is recorded (no hang-up came before the report was finished): it
+# ended normally. The dashboards tell it from a phone system's hang-up by its time (not before
+# the report was finished), calldesk.dashboards.answers.
+REPORT_CAUSE = "normalClearing"
 
 
 def stale_after() -> timedelta:
@@ -45,10 +47,10 @@ def live_calls(now: datetime | None = None) -> Q:
 
 
 def end_with_report(call_id: int | None, at: datetime | None = None) -> bool:
-    """The call's report was submitted or closed: a call no event ended ends now, cause
-    `REPORT_CAUSE` (the phone system never said how it ended). Runs in a transaction of its own, after the report's,
-    so the call's lock is never taken while the report's is held (an answer takes them the
-    other way round). True if the call ended here."""
+    """The call's report was submitted or closed: a call no event ended ends now, normally
+    (SPEC §6). Runs in a transaction of its own, after the report's, so the call's lock is never
+    taken while the report's is held (an answer takes them the other way round). True if the
+    call ended here."""
     if call_id is None:
         return False
     with transaction.atomic():

@@ -93,7 +93,7 @@
   function showOnBoard(call) {
     if (!board) return;
     board.querySelectorAll('li[data-call="' + call.call + '"]').forEach(function (old) { old.remove(); });
-    if (call.state === "ended") return;
+    if (call.state === "ended" || call.finished) return;
     var column = call.unassigned ? "unassigned" : call.state;
     var list = board.querySelector('ul[data-column="' + column + '"]');
     if (list) place(list, item(call));
