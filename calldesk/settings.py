@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from calldesk.lib.envconf import database_from_url, envbool, envint, envlist, envstr
+from calldesk.lib.envconf import ConfigError, database_from_url, envbool, envint, envlist, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(envstr("CALLDESK_VAR_DIR", str(BASE_DIR / "var")))
@@ -237,3 +237,8 @@ EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", True)
 EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Calldesk <calldesk@localhost>")
 PASSWORD_RESET_TIMEOUT = envint("PASSWORD_RESET_TIMEOUT", 3600)  # seconds a reset link works
+# A call that no event ended leaves the supervisors' board this many hours after it arrived, and
+# `calldesk maintenance` records it as ended, cause unknown (calldesk.telephony.ending).
+CALL_STALE_HOURS = envint("CALL_STALE_HOURS", 4)
+if CALL_STALE_HOURS < 1:
+    raise ConfigError(f"CALL_STALE_HOURS={CALL_STALE_HOURS} must be at least 1 (hours)")

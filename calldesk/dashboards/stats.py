@@ -93,7 +93,13 @@ def build_dashboard(organization: Organization, start: date, end: date, form: Ca
         **{f"field_{item.key}": _choice_value(item) for item in choice_fields},
     }
     overview = ("status", "call_type", "agent", "wait")
-    unsubmitted = reports.exclude(status=Status.SUBMITTED).filter(call__ended_at__isnull=False)
+    # Ended by the phone system: a call its report ended (no hang-up came before the report was
+    # finished, calldesk.telephony.ending) is not one.
+    unsubmitted = (
+        reports.exclude(status=Status.SUBMITTED)
+        .filter(call__ended_at__isnull=False)
+        .exclude(submitted_at__isnull=False, call__ended_at__gte=F("submitted_at"))
+    )
     with _tuned(reports.db):
         grouped = count_by_sets(
             reports, dimensions, [overview, ("hour",), *((f"field_{i.key}",) for i in choice_fields)]

@@ -92,8 +92,9 @@ def caller_of(sent: Params, report: CallReport | None) -> str:
 
 
 def describe(call: Call, report: CallReport | None, state: str) -> dict[str, Any]:
-    """What a console shows of a call: who, which line, since when, its draft."""
-    agent = report.agent if report is not None else None
+    """What a console shows of a call: who, which line, since when, who has it (and since when
+    they are talking), its draft. A draft without a named agent is its author's (a URL pop)."""
+    agent = (report.agent or report.author) if report is not None else None
     sent = read_params(call.sent_pairs())  # read once for the caller and the line
     extra: dict[str, Any] = {}
     for describer in DESCRIBERS:
@@ -107,8 +108,12 @@ def describe(call: Call, report: CallReport | None, state: str) -> dict[str, Any
         "form": call.form.name,
         "receivedAt": call.received_at.isoformat(),
         "agent": agent.display_name if agent is not None else "",
-        "unassigned": agent is None,
+        "answeredAt": call.answered_at.isoformat() if call.answered_at is not None else "",
+        # Nobody has it: no draft (the phone system named no agent Calldesk knows, nobody answered).
+        "unassigned": report is None,
         "editor": f"/reports/{report.public_id}/edit/" if report is not None and report.is_draft else "",
+        # Its report is submitted, closed or abandoned: off the board, whatever the phone system says.
+        "finished": report is not None and not report.is_draft,
     }
 
 
@@ -133,7 +138,7 @@ def load(events: list[PushEvent]) -> list[Pushed]:
 
 
 def _with_calls() -> Any:
-    return PushEvent.objects.select_related("call__form", "call__report__agent").order_by("id")
+    return PushEvent.objects.select_related("call__form", "call__report__agent", "call__report__author").order_by("id")
 
 
 def events_after(last_id: int, *, limit: int = CATCH_UP_LIMIT) -> list[Pushed]:

@@ -2,34 +2,52 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from calldesk.accounts.models import User
 from calldesk.push import events
+from calldesk.push.models import PushEvent
+from calldesk.reports.models import Status
+from calldesk.telephony.ending import live_calls, stale_after
 from calldesk.telephony.models import Call
 
-# The supervisors' board starts with the calls of this period that have not ended.
-BOARD_PERIOD = timedelta(hours=12)
 BOARD_LIMIT = 200
+# A specialist's console reopens with at most this many waiting calls.
+MINE_LIMIT = 50
+
+
+def _unfinished() -> Q:
+    """Calls whose report is not submitted, closed or abandoned yet (or that have none)."""
+    return Q(report__isnull=True) | Q(report__status=Status.DRAFT)
+
+
+def _described(calls: QuerySet[Call], limit: int) -> list[dict[str, object]]:
+    found = calls.select_related("form", "report__agent", "report__author").order_by("-received_at")[:limit]
+    return [events.describe(call, events.report_of(call), call.state) for call in found]
 
 
 def open_calls(user: User) -> list[dict[str, object]]:
-    """The organization's calls that have not ended, newest first (the board as the page opens)."""
+    """The organization's live calls, newest first (the board as the page opens): not ended, not
+    past the stale limit, and their report not finished (a call a URL opened never hangs up)."""
     if user.organization_id is None:
         return []
-    since = timezone.now() - BOARD_PERIOD
-    calls = (
-        Call.objects.filter(organization_id=user.organization_id, ended_at__isnull=True, received_at__gte=since)
-        .select_related("form", "report__agent")
-        .order_by("-received_at")[:BOARD_LIMIT]
-    )
-    return [events.describe(call, events.report_of(call), call.state) for call in calls]
+    calls = Call.objects.filter(live_calls(), _unfinished(), organization_id=user.organization_id)
+    return _described(calls, BOARD_LIMIT)
+
+
+def waiting_calls(user: User) -> list[dict[str, object]]:
+    """The calls pushed to `user`'s console that still wait for them (SPEC §6): live, and their
+    draft still theirs and not submitted or closed. Shown when the console opens or reloads."""
+    if user.organization_id is None:
+        return []
+    pushed = PushEvent.objects.filter(pop_for=user, organization_id=user.organization_id).values("call_id")
+    calls = Call.objects.filter(live_calls(), pk__in=pushed, report__status=Status.DRAFT, report__author=user)
+    return _described(calls, MINE_LIMIT)
 
 
 @login_required
@@ -44,6 +62,9 @@ def console(request: HttpRequest) -> HttpResponse:
             # The stream's first connection catches up from here (later ones send Last-Event-ID).
             "after": events.latest_event_id(),
             "board": open_calls(user) if user.is_supervisor else [],
+            "mine": waiting_calls(user),
+            "stale_seconds": int(stale_after().total_seconds()),
+            "stale_hours": settings.CALL_STALE_HOURS,
         },
     )
 

@@ -15,8 +15,9 @@ from django.utils import timezone
 
 from calldesk.accounts.models import User
 from calldesk.lib.prepared import Prepared, param
+from calldesk.push.services import publish_call
 from calldesk.reports.models import CallReport, ReportChange, Status, is_empty, stored_values
-from calldesk.telephony.lifecycle import end_with_report
+from calldesk.telephony.ending import end_with_report
 
 BUILTINS = ("agent", "call_start", "phone_raw", "phone_e164", "call_type")
 
@@ -230,9 +231,9 @@ def submit_report(
         if current.version != base_version:
             raise VersionConflict(current)
         current.submit_key = submit_key[:64] or None
-        _finish_draft(current, user, data, Status.SUBMITTED, ReportChange.Action.SUBMITTED)
-    end_with_report(current.call_id)
-    return current
+        submitted = _finish_draft(current, user, data, Status.SUBMITTED, ReportChange.Action.SUBMITTED)
+    end_with_report(submitted.call_id, submitted.submitted_at)
+    return submitted
 
 
 def close_report(report: CallReport, user: User, call_type: str, data: dict[str, Any] | None = None) -> CallReport:
@@ -243,16 +244,20 @@ def close_report(report: CallReport, user: User, call_type: str, data: dict[str,
         current = _locked(report)
         if current.status != Status.DRAFT:
             raise NotEditable("This report is no longer a draft.")
-        _finish_draft(current, user, update, Status.CLOSED, ReportChange.Action.CLOSED)
-    end_with_report(current.call_id)
-    return current
+        closed = _finish_draft(current, user, update, Status.CLOSED, ReportChange.Action.CLOSED)
+    end_with_report(closed.call_id, closed.submitted_at)
+    return closed
 
 
 def abandon_report(report: CallReport, user: User) -> CallReport:
     """Close a draft nobody will finish. What was typed stays; it counts as a call without a report."""
-    return _move(
+    abandoned = _move(
         report, user, Status.DRAFT, Status.ABANDONED, ReportChange.Action.ABANDONED, "This report is no longer a draft."
     )
+    # Nobody took it to the end: the call is not ended by this, but it leaves the board.
+    if abandoned.call is not None:
+        publish_call(abandoned.call)
+    return abandoned
 
 
 def abandon_reports(reports: list[CallReport], user: User) -> int:

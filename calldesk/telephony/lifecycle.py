@@ -16,7 +16,7 @@ from django.utils import timezone
 from calldesk.accounts.models import Organization, User
 from calldesk.push.services import publish_call
 from calldesk.reports.models import CallReport, Status
-from calldesk.telephony.causes import ANSWERED_ELSEWHERE, NORMAL_CLEARING, read_cause
+from calldesk.telephony.causes import ANSWERED_ELSEWHERE, read_cause
 from calldesk.telephony.models import END_REASON_MAX, EXTERNAL_ID_MAX, Call, CallSource, PendingAnswer, PendingHangup
 from calldesk.telephony.reading import storable
 from calldesk.telephony.services import (
@@ -174,22 +174,6 @@ def hang_up_by_call_id(org: Organization, external_id: str, cause: str, ended_at
             return None
     hang_up(call, cause, ended_at)
     return call
-
-
-def end_with_report(call_id: int | None) -> None:
-    """A call whose report was submitted or closed is over: ended now, normally, unless an event
-    ended it already (SPEC §6). Its own transaction, after the report's: the report is locked
-    before the call there, while answering locks the call before the report."""
-    if call_id is None:
-        return
-    with transaction.atomic():
-        locked = Call.objects.select_for_update(no_key=True).filter(pk=call_id, ended_at__isnull=True).first()
-        if locked is None:
-            return
-        locked.ended_at = timezone.now()
-        locked.end_reason = NORMAL_CLEARING
-        locked.save(update_fields=["ended_at", "end_reason"])
-        publish_call(locked)
 
 
 def forget_pending_events(now: datetime | None = None) -> int:

@@ -65,6 +65,11 @@ class Call(models.Model):
             models.Index(fields=["opened_by", "fingerprint", "received_at"], name="call_reopen_idx"),
             # The hang-up API finds a call by the phone system's ID.
             models.Index(fields=["organization", "external_id"], name="call_external_idx"),
+            # The supervisors' board and the stale-call rule (calldesk.telephony.ending): the calls
+            # not ended yet, a few per organization, however many calls the table holds.
+            models.Index(
+                fields=["organization", "received_at"], condition=models.Q(ended_at__isnull=True), name="call_live_idx"
+            ),
         ]
         constraints = [
             # One call, one draft per callId, also when a phone system posts the same call from

@@ -206,6 +206,9 @@ def open_call(
         # A new call, or one the API recorded without a draft (nobody was resolved as its agent).
         author = reading.agent if source == CallSource.API and reading.agent else user
         report = start_draft(call, reading, author=author, agent=reading.agent, by=user)
+        if source == CallSource.URL:
+            # The supervisors' board shows it talking, answered by the specialist who opened it.
+            publish_call(call, agent_id=report.agent_id or user.pk)
     return OpenedCall(call, report, reused=False)
 
 

@@ -16,6 +16,7 @@
   var retryDelay = 1000;
   var reportWindow = null;
   var seen = {};
+  var staleMs = (parseInt(root.dataset.staleSeconds, 10) || 4 * 3600) * 1000;
 
   function setConnection(state, text) {
     connection.dataset.state = state;
@@ -27,6 +28,13 @@
     if (seconds < 60) return seconds + " s ago";
     if (seconds < 3600) return Math.floor(seconds / 60) + " min ago";
     return Math.floor(seconds / 3600) + " h " + Math.floor((seconds % 3600) / 60) + " min ago";
+  }
+
+  function lasted(iso) {
+    var seconds = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+    if (seconds < 60) return seconds + " s";
+    if (seconds < 3600) return Math.floor(seconds / 60) + " min";
+    return Math.floor(seconds / 3600) + " h " + Math.floor((seconds % 3600) / 60) + " min";
   }
 
   function span(className, text) {
@@ -71,6 +79,14 @@
     li.appendChild(when);
     if (call.agent) li.appendChild(span("call-agent", call.agent));
     li.appendChild(span("call-state", call.state)).dataset.state = call.state;
+    if (call.state === "talking" && call.answeredAt) {
+      // Answered: by whom (the specialist who has the draft) and for how long.
+      var answered = span("call-answered", "");
+      answered.dataset.at = call.answeredAt;
+      answered.dataset.by = call.agent || "";
+      answered.textContent = answeredText(answered);
+      li.appendChild(answered);
+    }
     var editor = editorOf(call);
     if (editor) {
       var link = document.createElement("a");
@@ -83,6 +99,10 @@
     return li;
   }
 
+  function answeredText(element) {
+    return "answered" + (element.dataset.by ? " by " + element.dataset.by : "") + ", talking for " + lasted(element.dataset.at);
+  }
+
   function place(list, li) {
     var old = list.querySelector('li[data-call="' + li.dataset.call + '"]');
     if (old) list.replaceChild(li, old);
@@ -92,7 +112,7 @@
   function showOnBoard(call) {
     if (!board) return;
     board.querySelectorAll('li[data-call="' + call.call + '"]').forEach(function (old) { old.remove(); });
-    if (call.state === "ended") return;
+    if (call.state === "ended" || call.finished) return;
     var column = call.unassigned ? "unassigned" : call.state;
     var list = board.querySelector('ul[data-column="' + column + '"]');
     if (list) place(list, item(call));
@@ -180,12 +200,27 @@
 
   setInterval(function () {
     document.querySelectorAll(".call-ago").forEach(function (when) { when.textContent = ago(when.dataset.at); });
+    document.querySelectorAll(".call-answered").forEach(function (since) { since.textContent = answeredText(since); });
+    if (board) {
+      // A call whose phone system never says it ended leaves the board at the stale limit, as
+      // it does for the server (a console kept open all day shows what a reload would).
+      board.querySelectorAll("li[data-call]").forEach(function (li) {
+        var when = li.querySelector(".call-ago");
+        if (when && Date.now() - Date.parse(when.dataset.at) > staleMs) li.remove();
+      });
+    }
     if (reportWindow && reportWindow.closed && windowState.dataset.state === "open") {
       windowState.dataset.state = "closed";
       windowState.textContent = "The report window was closed: open it again to have calls open there.";
     }
   }, 5000);
 
+  // Opened or reloaded: the calls sent to this user that still wait for them (no report window
+  // is pointed at them again: they were popped when they came).
+  JSON.parse(document.getElementById("console-mine-calls").textContent).forEach(function (call) {
+    place(calls, item(call));
+    empty.hidden = true;
+  });
   if (board) {
     JSON.parse(document.getElementById("console-board-calls").textContent).forEach(showOnBoard);
   }

@@ -3,13 +3,15 @@
 It deletes expired sessions (a logged-out session holding a waiting call expires after
 15 minutes; Django never deletes expired sessions by itself), forgets login attempts older
 than the throttle needs and answers and hang-ups kept for calls that never came (a day
-old), and runs `calldesk retention`. Safe to re-run or run twice at once.
+old), records as ended the calls no event ended within `CALL_STALE_HOURS`
+(calldesk.telephony.ending), and runs `calldesk retention`. Safe to re-run or run twice at once.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
@@ -17,6 +19,7 @@ from django.utils import timezone
 
 from calldesk.accounts import throttle
 from calldesk.followups.services import overdue_by_organization
+from calldesk.telephony.ending import end_stale_calls
 from calldesk.telephony.lifecycle import forget_pending_events
 
 
@@ -37,5 +40,7 @@ class Command(BaseCommand):
         self.stdout.write(f"{pending} answers and hang-ups kept for calls that never came deleted.")
         for slug, count in overdue_by_organization().items():
             self.stdout.write(f"{slug}: {count} follow-up{'s' if count != 1 else ''} overdue (see /followups/all/).")
+        stale = end_stale_calls()
+        self.stdout.write(f"{stale} calls no event ended in {settings.CALL_STALE_HOURS} h recorded as ended (unknown).")
         if not options["skip_retention"]:
             call_command("retention", stdout=self.stdout, stderr=self.stderr)
