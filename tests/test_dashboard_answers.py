@@ -83,3 +83,19 @@ def test_a_call_its_report_ended_counts_answered_and_never_as_ended_by_the_phone
     # A draft closed as abandoned does not end its call: it is missed once the stale limit passes.
     assert found["answers"]["Still ringing"] == 1
     assert sum(found["hangups"].values()) == 0
+
+
+def test_calls_are_counted_by_a_known_cause_but_never_searched_by_a_sealed_one(db: None) -> None:
+    from django.core.exceptions import FieldError
+
+    from calldesk.telephony.models import Call
+
+    assert list(Call.objects.filter(end_reason__in=["cancel", "normalClearing"])) == []
+    assert list(Call.objects.filter(end_reason="unknown")) == []
+    for sealed in ({"end_reason": "SIP 487 from the carrier"}, {"end_reason__in": ["cancel", "Q.850 cause 127"]}):
+        try:
+            list(Call.objects.filter(**sealed))
+        except FieldError as error:
+            assert "sealed at rest" in str(error)
+        else:
+            raise AssertionError(f"{sealed} was looked for in a sealed column")

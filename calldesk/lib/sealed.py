@@ -17,7 +17,7 @@ from typing import Any
 
 from django.core.exceptions import FieldError
 from django.db import models
-from django.db.models.lookups import Exact, IsNull, Lookup
+from django.db.models.lookups import Exact, In, IsNull, Lookup
 
 from calldesk.lib.crypto import HASH_HEX, keyed_hash, phone_hash, seal, unseal
 
@@ -33,6 +33,27 @@ class _EmptyOnlyExact(Exact):
         if self.rhs not in ("", None) and not hasattr(self.rhs, "resolve_expression"):
             column = getattr(getattr(self.lhs, "target", None), "name", "this column")
             raise FieldError(f"{column} is sealed at rest: compare its keyed hash instead")
+        return super().get_prep_lookup()
+
+
+def _refuse_unless_clear(lookup: Lookup, values: list[Any]) -> None:
+    """A sealed column is compared only with its field's clear words (stored as they are)."""
+    clear = getattr(getattr(lookup.lhs, "target", None), "clear", ())
+    hidden = [v for v in values if v not in ("", None) and v not in clear and not hasattr(v, "resolve_expression")]
+    if hidden:
+        column = getattr(getattr(lookup.lhs, "target", None), "name", "this column")
+        raise FieldError(f"{column} is sealed at rest: compare its keyed hash instead")
+
+
+class _ClearWordExact(Exact):
+    def get_prep_lookup(self) -> Any:
+        _refuse_unless_clear(self, [self.rhs])
+        return super().get_prep_lookup()
+
+
+class _ClearWordIn(In):
+    def get_prep_lookup(self) -> Any:
+        _refuse_unless_clear(self, list(self.rhs) if isinstance(self.rhs, list | tuple | set) else [self.rhs])
         return super().get_prep_lookup()
 
 
@@ -64,6 +85,14 @@ class SealedTextField(_SealedField):
         if self.clear:
             kwargs["clear"] = self.clear
         return name, path, args, kwargs
+
+    def get_lookup(self, lookup_name: str) -> type[Lookup] | None:  # type: ignore[override]
+        # Its clear words can be looked for (counting calls by cause); nothing else can.
+        if self.clear and lookup_name == "exact":
+            return _ClearWordExact
+        if self.clear and lookup_name == "in":
+            return _ClearWordIn
+        return super().get_lookup(lookup_name)
 
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> str | None:
         return None if value is None else unseal(value)
