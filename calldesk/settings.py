@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "calldesk.audit",
     "calldesk.push",
     "calldesk.vault",
+    "calldesk.resources",
 ]
 
 MIDDLEWARE = [

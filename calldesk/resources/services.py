@@ -1,0 +1,20 @@
+"""The resource directory's actions, called by the command, the admin pages and tests alike."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from calldesk.accounts.models import Organization as CalldeskOrganization
+from calldesk.resources import exporter, importer
+
+
+def import_directory(
+    owner: CalldeskOrganization, path: Path, progress: importer.Progress | None = None
+) -> importer.Summary:
+    """Make `owner`'s directory match the HSDS file(s) at `path`; raises ImportRefused, changing nothing."""
+    source = importer.read_path(path)
+    return importer.apply(owner, source, progress)
+
+
+def export_directory(owner: CalldeskOrganization, directory: Path) -> dict[str, int]:
+    return exporter.export_directory(owner, directory)
