@@ -18,7 +18,9 @@ def export_directory(owner: CalldeskOrganization, directory: Path) -> dict[str, 
     written: dict[str, int] = {}
     for table in hsds.tables().values():
         attnames = [table.attname(f) for f in table.fields]
-        records = table.model.objects.filter(owner=owner, retired_at=None).order_by("id").values_list(*attnames)
+        records = (
+            table.model._default_manager.filter(owner=owner, retired_at=None).order_by("id").values_list(*attnames)
+        )
         with (directory / table.path).open("w", encoding="utf-8", newline="") as file:
             writer = csv.writer(file, lineterminator="\n")
             writer.writerow(table.fields)

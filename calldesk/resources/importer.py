@@ -379,14 +379,16 @@ def _chunked_ids(table: hsds.Table, ids: list[Any], owner: CalldeskOrganization)
     # SQLite allows a limited number of parameters per query.
     for start in range(0, len(ids), 900):
         chunk = [hsds.to_model_value(table, "id", i) for i in ids[start : start + 900]]
-        for found in table.model.objects.filter(id__in=chunk).exclude(owner=owner).values_list("id", flat=True):
+        for found in (
+            table.model._default_manager.filter(id__in=chunk).exclude(owner=owner).values_list("id", flat=True)
+        ):
             yield str(found)
 
 
 def _apply_table(owner: CalldeskOrganization, table: hsds.Table, rows: list[tuple[int, Row]], now: Any) -> Counts:
     model = table.model
     attnames = [table.attname(f) for f in table.fields if f != "id"]
-    existing = {obj.id: obj for obj in model.objects.filter(owner=owner)}
+    existing = {obj.id: obj for obj in model._default_manager.filter(owner=owner)}
     counts = Counts()
     creates, updates, seen = [], [], set()
     for _, row in rows:
@@ -409,10 +411,10 @@ def _apply_table(owner: CalldeskOrganization, table: hsds.Table, rows: list[tupl
             counts.updated += 1
         else:
             counts.unchanged += 1
-    model.objects.bulk_create(creates, batch_size=500)
+    model._default_manager.bulk_create(creates, batch_size=500)
     if updates:
-        model.objects.bulk_update(updates, [*attnames, "retired_at"], batch_size=200)
+        model._default_manager.bulk_update(updates, [*attnames, "retired_at"], batch_size=200)
     gone = [key for key, obj in existing.items() if key not in seen and obj.retired_at is None]
     for start in range(0, len(gone), 900):
-        counts.retired += model.objects.filter(id__in=gone[start : start + 900]).update(retired_at=now)
+        counts.retired += model._default_manager.filter(id__in=gone[start : start + 900]).update(retired_at=now)
     return counts

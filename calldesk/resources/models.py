@@ -40,8 +40,6 @@ class Record(models.Model):
     owner = models.ForeignKey(CalldeskOrganization, on_delete=models.CASCADE, related_name="+")
     retired_at = models.DateTimeField(null=True, blank=True)
 
-    objects: models.Manager[Record] = models.Manager()
-
     class Meta:
         abstract = True
 
@@ -282,3 +280,31 @@ class Attribute(Record):
             # Search by term: the services a term is attached to.
             models.Index(fields=["owner", "taxonomy_term", "link_entity"], name="resources_attribute_term"),
         ]
+
+
+class ServiceIndex(models.Model):
+    """Search's copy of a service's words: folded (lower case, accents removed) by search.fold, the
+    same on both databases, so PostgreSQL's full-text index and SQLite's FTS5 see the same tokens.
+    Rebuilt for an organization after every import or edit (search.rebuild_index)."""
+
+    owner = models.ForeignKey(CalldeskOrganization, on_delete=models.CASCADE, related_name="+")
+    service = models.OneToOneField(Service, on_delete=models.CASCADE, related_name="search_index")
+    name_text = models.TextField()  # the name and alternate name, folded
+    doc = models.TextField()  # everything searchable, folded, tokens joined by spaces
+
+    def __str__(self) -> str:
+        return self.name_text
+
+
+class SearchWord(models.Model):
+    """Every word of an organization's directory, for typo-tolerant search (a word typed is
+    widened to the directory's words close to it before the full-text match)."""
+
+    owner = models.ForeignKey(CalldeskOrganization, on_delete=models.CASCADE, related_name="+")
+    word = models.CharField(max_length=100)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "word"], name="resources_searchword_unique")]
+
+    def __str__(self) -> str:
+        return self.word

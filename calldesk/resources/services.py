@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.db import transaction
+
 from calldesk.accounts.models import Organization as CalldeskOrganization
-from calldesk.resources import exporter, importer
+from calldesk.resources import exporter, importer, search
 
 
 def import_directory(
@@ -13,7 +15,10 @@ def import_directory(
 ) -> importer.Summary:
     """Make `owner`'s directory match the HSDS file(s) at `path`; raises ImportRefused, changing nothing."""
     source = importer.read_path(path)
-    return importer.apply(owner, source, progress)
+    with transaction.atomic():
+        summary = importer.apply(owner, source, progress)
+        search.rebuild_index(owner)
+    return summary
 
 
 def export_directory(owner: CalldeskOrganization, directory: Path) -> dict[str, int]:
