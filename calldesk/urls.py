@@ -42,4 +42,5 @@ urlpatterns = [
     path("api/", api.urls),
     path("audit/", include("calldesk.audit.urls")),
     path("console/", include("calldesk.push.urls")),
+    path("resources/", include("calldesk.resources.urls")),
 ]

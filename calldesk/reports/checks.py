@@ -25,6 +25,7 @@ from calldesk.callforms.definition import (
     FieldType,
     stored_number,
 )
+from calldesk.callforms.referrals import read_referrals
 from calldesk.lib.emails import validate_address
 from calldesk.lib.phones import read_phone
 from calldesk.lib.times import YEARS_PROBLEM, year_problem
@@ -191,6 +192,9 @@ def check_value(item: FieldDef, posted: str | list[str], zone: ZoneInfo, region:
         return Checked(checked.value or None, checked.problem)
     if kind == FieldType.EMAIL:
         return check_email(text)
+    if kind == FieldType.REFERRALS:
+        value, problem = read_referrals(text)
+        return Checked(value, problem)
     return _text(text, MAX_LONG_TEXT if kind == FieldType.LONG_TEXT else MAX_TEXT)
 
 

@@ -177,7 +177,7 @@ def _as_is(text: str | None) -> str:
 
 
 def _cell(value: Any, number: bool) -> Any:
-    if isinstance(value, bool | list):
+    if isinstance(value, bool | list | dict):  # a dict is a referrals field's document
         value = shown_value(value, separator="; ")
     if value is None or value == "":
         return ""

@@ -186,6 +186,11 @@ def place_value(target: FieldDef, text: str, current: Any, zone: ZoneInfo) -> tu
             return choice.label, ""
         chosen = list(current or [])
         return (chosen if choice.label in chosen else [*chosen, choice.label]), ""
+    if kind == FieldType.REFERRALS:
+        return (
+            None,
+            f"{target.label} is filled from the resource directory, not by the phone system; it was left empty.",
+        )
     if kind == FieldType.YES_NO:
         lowered = text.lower()
         if lowered in _TRUE:
