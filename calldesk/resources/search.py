@@ -132,7 +132,13 @@ def rebuild_index(owner: CalldeskOrganization) -> None:
     SearchWord.objects.bulk_create([SearchWord(owner=owner, word=w) for w in sorted(vocabulary)], batch_size=2000)
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM resources_service_fts WHERE owner_id = %s", [owner.pk])
+            # The FTS table is not Django's: rows of deleted organizations (or of a test database
+            # flushed by Django) may hold the rowids the new index rows take, so those go too.
+            cursor.execute(
+                "DELETE FROM resources_service_fts WHERE owner_id = %s OR rowid IN "
+                "(SELECT id FROM resources_serviceindex WHERE owner_id = %s)",
+                [owner.pk, owner.pk],
+            )
             cursor.execute(
                 "INSERT INTO resources_service_fts (rowid, doc, owner_id) "
                 "SELECT id, doc, owner_id FROM resources_serviceindex WHERE owner_id = %s",
