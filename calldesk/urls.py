@@ -43,4 +43,5 @@ urlpatterns = [
     path("audit/", include("calldesk.audit.urls")),
     path("console/", include("calldesk.push.urls")),
     path("resources/", include("calldesk.resources.urls")),
+    path("hsds/", include("calldesk.resources.hsds_urls")),
 ]

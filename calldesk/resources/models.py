@@ -308,3 +308,13 @@ class SearchWord(models.Model):
 
     def __str__(self) -> str:
         return self.word
+
+
+class DirectorySettings(models.Model):
+    """An organization's choices about its directory: whether /hsds/ answers without a token."""
+
+    owner = models.OneToOneField(CalldeskOrganization, on_delete=models.CASCADE, related_name="+")
+    public_api = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"directory settings of {self.owner}"
