@@ -114,20 +114,9 @@ def rebuild_index(owner: CalldeskOrganization) -> None:
     rows: list[ServiceIndex] = []
     vocabulary: set[str] = set()
     for service in services.iterator(chunk_size=2000):
-        name = " ".join(words_of(f"{service.name} {service.alternate_name}"))
-        text = " ".join(
-            [
-                service.name,
-                service.alternate_name,
-                service.organization.name,
-                *terms_of[service.id],
-                service.description,
-                service.eligibility_description,
-            ]
-        )
-        doc = " ".join(words_of(text))
-        vocabulary.update(w for w in doc.split() if 2 <= len(w) <= 100)
-        rows.append(ServiceIndex(owner=owner, service_id=service.id, name_text=name, doc=doc))
+        row = _index_row(service, terms_of[service.id])
+        vocabulary.update(_words_kept(row.doc))
+        rows.append(row)
     ServiceIndex.objects.bulk_create(rows, batch_size=1000)
     SearchWord.objects.bulk_create([SearchWord(owner=owner, word=w) for w in sorted(vocabulary)], batch_size=2000)
     if connection.vendor == "sqlite":
@@ -143,6 +132,57 @@ def rebuild_index(owner: CalldeskOrganization) -> None:
                 "INSERT INTO resources_service_fts (rowid, doc, owner_id) "
                 "SELECT id, doc, owner_id FROM resources_serviceindex WHERE owner_id = %s",
                 [owner.pk],
+            )
+    _vocabulary.cache_clear()
+
+
+def _index_row(service: Service, terms: list[str]) -> ServiceIndex:
+    name = " ".join(words_of(f"{service.name} {service.alternate_name}"))
+    text = " ".join(
+        [
+            service.name,
+            service.alternate_name,
+            service.organization.name,
+            *terms,
+            service.description,
+            service.eligibility_description,
+        ]
+    )
+    return ServiceIndex(owner_id=service.owner_id, service_id=service.id, name_text=name, doc=" ".join(words_of(text)))
+
+
+def _words_kept(doc: str) -> set[str]:
+    return {w for w in doc.split() if 2 <= len(w) <= 100}
+
+
+def index_service(service: Service) -> None:
+    """Re-index one edited service (its words are added to the directory's; words no longer
+    used stay until the next import or rebuild, which only widens a typo a little more)."""
+    old = list(ServiceIndex.objects.filter(service=service).values_list("id", flat=True))
+    ServiceIndex.objects.filter(id__in=old).delete()
+    if connection.vendor == "sqlite" and old:
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM resources_service_fts WHERE rowid = %s", [old[0]])
+    if service.retired_at is not None:
+        return
+    terms = list(
+        TaxonomyTerm.objects.filter(
+            owner_id=service.owner_id, retired_at=None, attributes__link_id=service.id, attributes__retired_at=None
+        ).values_list("name", flat=True)
+    )
+    row = _index_row(service, terms)
+    row.save()
+    known = set(SearchWord.objects.filter(owner_id=service.owner_id).values_list("word", flat=True))
+    SearchWord.objects.bulk_create(
+        [SearchWord(owner_id=service.owner_id, word=w) for w in sorted(_words_kept(row.doc) - known)],
+        ignore_conflicts=True,
+    )
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM resources_service_fts WHERE rowid = %s", [row.pk])
+            cursor.execute(
+                "INSERT INTO resources_service_fts (rowid, doc, owner_id) VALUES (%s, %s, %s)",
+                [row.pk, row.doc, service.owner_id],
             )
     _vocabulary.cache_clear()
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 from django.db import transaction
 
 from calldesk.accounts.models import Organization as CalldeskOrganization
-from calldesk.resources import exporter, importer, search
+from calldesk.resources import exporter, generate, importer, search
 
 
 def import_directory(
@@ -23,3 +24,11 @@ def import_directory(
 
 def export_directory(owner: CalldeskOrganization, directory: Path) -> dict[str, int]:
     return exporter.export_directory(owner, directory)
+
+
+def load_demo_directory(owner: CalldeskOrganization) -> importer.Summary:
+    """An invented directory (a few dozen services with terms, places, hours and languages);
+    idempotent, since its ids are derived from names."""
+    with tempfile.TemporaryDirectory(prefix="calldesk-demo-directory-") as folder:
+        rows = generate.make_directory(services=36, locations=24, terms=12, seed=7)
+        return import_directory(owner, generate.write_datapackage(rows, Path(folder)))
