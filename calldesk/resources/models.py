@@ -291,6 +291,7 @@ class ServiceIndex(models.Model):
     service = models.OneToOneField(Service, on_delete=models.CASCADE, related_name="search_index")
     name_text = models.TextField()  # the name and alternate name, folded
     doc = models.TextField()  # everything searchable, folded, tokens joined by spaces
+    active = models.BooleanField(default=True)  # status "active": what search shows unless asked
 
     def __str__(self) -> str:
         return self.name_text

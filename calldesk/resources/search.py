@@ -11,6 +11,7 @@ to_tsvector index, or FTS5); the ranking is computed here from the matched texts
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
 import re
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import F, Max, Q
 
 from calldesk.accounts.models import Organization as CalldeskOrganization
 from calldesk.resources.models import (
@@ -148,7 +149,13 @@ def _index_row(service: Service, terms: list[str]) -> ServiceIndex:
             service.eligibility_description,
         ]
     )
-    return ServiceIndex(owner_id=service.owner_id, service_id=service.id, name_text=name, doc=" ".join(words_of(text)))
+    return ServiceIndex(
+        owner_id=service.owner_id,
+        service_id=service.id,
+        name_text=name,
+        doc=" ".join(words_of(text)),
+        active=service.status == ServiceStatus.ACTIVE,
+    )
 
 
 def _words_kept(doc: str) -> set[str]:
@@ -187,9 +194,33 @@ def index_service(service: Service) -> None:
     _vocabulary.cache_clear()
 
 
+@dataclass(frozen=True)
+class Vocabulary:
+    """An organization's words, sorted (for prefixes) and by length (for typos)."""
+
+    words: tuple[str, ...]
+    by_length: dict[int, tuple[str, ...]]
+
+    def near(self, typed: str) -> list[str]:
+        """The words close_words could keep for `typed`: its prefixes' range and similar lengths."""
+        found: list[str] = []
+        if len(typed) >= 3:
+            start = bisect.bisect_left(self.words, typed)
+            end = bisect.bisect_left(self.words, typed + "\uffff")
+            found.extend(self.words[start:end])
+        limit = allowed_edits(typed)
+        for length in range(len(typed) - limit, len(typed) + limit + 1):
+            found.extend(self.by_length.get(length, ()))
+        return found
+
+
 @lru_cache(maxsize=16)
-def _vocabulary(owner_id: int, generation: int) -> tuple[str, ...]:
-    return tuple(SearchWord.objects.filter(owner_id=owner_id).values_list("word", flat=True))
+def _vocabulary(owner_id: int, generation: int) -> Vocabulary:
+    words = tuple(sorted(SearchWord.objects.filter(owner_id=owner_id).values_list("word", flat=True)))
+    by_length: dict[int, list[str]] = defaultdict(list)
+    for word in words:
+        by_length[len(word)].append(word)
+    return Vocabulary(words, {n: tuple(w) for n, w in by_length.items()})
 
 
 def _candidates(owner: CalldeskOrganization, typed: str) -> list[str]:
@@ -202,29 +233,34 @@ def _candidates(owner: CalldeskOrganization, typed: str) -> list[str]:
                 [owner.pk, typed, typed.replace("%", "").replace("_", "") + "%"],
             )
             return [row[0] for row in cursor.fetchall()]
-    generation = SearchWord.objects.filter(owner=owner).order_by("-id").values_list("id", flat=True).first() or 0
-    return list(_vocabulary(owner.pk, generation))
+    generation = SearchWord.objects.filter(owner=owner).aggregate(newest=Max("id"))["newest"] or 0
+    return _vocabulary(owner.pk, generation).near(typed)
 
 
-def _matching_services(owner: CalldeskOrganization, groups: list[list[str]]) -> set[uuid.UUID]:
-    """Services whose text holds, for every typed word, one of the words it stands for."""
+def _matching_services(owner: CalldeskOrganization, groups: list[list[str]], active_only: bool) -> dict[uuid.UUID, str]:
+    """Services whose text holds, for every typed word, one of the words it stands for: id -> folded name."""
+    # The words are folded letters and digits only (words_of), so they cannot break out of
+    # the quotes of a tsquery or an FTS5 query; the whole query is still a parameter.
     if connection.vendor == "postgresql":
         query = " & ".join("(" + " | ".join(f"'{w}'" for w in group) + ")" for group in groups)
         sql = (
-            "SELECT service_id FROM resources_serviceindex "
-            "WHERE owner_id = %s AND to_tsvector('simple', doc) @@ to_tsquery('simple', %s)"
+            "SELECT i.service_id, i.name_text FROM resources_serviceindex i "
+            "WHERE i.owner_id = %s AND to_tsvector('simple', i.doc) @@ to_tsquery('simple', %s) "
+            "AND (i.active OR NOT %s)"
         )
-        params: list[int | str] = [owner.pk, query]
+        params: list[int | str | bool] = [owner.pk, query, active_only]
     else:
         query = " AND ".join("(" + " OR ".join(f'"{w}"' for w in group) + ")" for group in groups)
         sql = (
-            "SELECT i.service_id FROM resources_service_fts f JOIN resources_serviceindex i ON i.id = f.rowid "
-            "WHERE f.resources_service_fts MATCH %s AND f.owner_id = %s AND i.owner_id = %s"
+            "SELECT i.service_id, i.name_text FROM resources_service_fts f "
+            "JOIN resources_serviceindex i ON i.id = f.rowid "
+            "WHERE f.resources_service_fts MATCH %s AND f.owner_id = %s AND i.owner_id = %s "
+            "AND (i.active OR NOT %s)"
         )
-        params = [query, owner.pk, owner.pk]
+        params = [query, owner.pk, owner.pk, active_only]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return {uuid.UUID(str(row[0])) for row in cursor.fetchall()}
+        return {uuid.UUID(str(row[0])): row[1] for row in cursor.fetchall()}
 
 
 # The query -----------------------------------------------------------------------------------
@@ -262,10 +298,9 @@ class Result:
 
 
 def search(owner: CalldeskOrganization, query: Query) -> Result:
+    """The services `query` finds, best first. Each filter gives a set of service ids; only the
+    `limit` shown are read whole. Ranking and ties are decided here, the same on both databases."""
     notices: list[str] = []
-    services = Service.objects.filter(owner=owner, retired_at=None)
-    if query.active_only:
-        services = services.filter(status=ServiceStatus.ACTIVE)
     typed = [w for w in words_of(query.words) if w not in STOPWORDS and len(w) >= 2][:MAX_QUERY_WORDS]
     groups: list[list[str]] = []
     for word in typed:
@@ -274,48 +309,63 @@ def search(owner: CalldeskOrganization, query: Query) -> Result:
             notices.append(f"no service mentions “{word}”")
             return Result([], notices)
         groups.append(group)
-    if groups:
-        services = services.filter(id__in=_matching_services(owner, groups))
+    # id -> folded name, of the services the words find (or of every service).
+    candidates = (
+        _matching_services(owner, groups, query.active_only) if groups else _every_service(owner, query.active_only)
+    )
+    keep: list[set[uuid.UUID]] = []
     if query.term_id:
-        services = services.filter(id__in=_services_with_terms(owner, _term_and_below(owner, query.term_id)))
+        keep.append(set(_services_with_terms(owner, _term_and_below(owner, query.term_id))))
     if query.language:
-        wanted = fold(query.language)
-        languages = Language.objects.filter(owner=owner, retired_at=None)
-        matching = [
-            sid
-            for sid, name, code in languages.values_list("service_id", "name", "code")
-            if sid and wanted in (fold(name), fold(code))
-        ]
-        services = services.filter(id__in=matching)
+        keep.append(_services_speaking(owner, query.language))
     distances: dict[uuid.UUID, float] | None = None
     centre = _centre(owner, query, notices)
     if centre:
         distances = _services_near(owner, centre, query.radius_km)
-        services = services.filter(id__in=list(distances))
+        keep.append(set(distances))
     elif query.postcode or query.latitude is not None:
         return Result([], notices)
-    candidates = list(services.only("id", "name", "status"))
+    for kept in keep:
+        candidates = {sid: name for sid, name in candidates.items() if sid in kept}
     if query.open_now:
-        open_ids = _open_services(owner, [s.id for s in candidates], query.at)
-        candidates = [s for s in candidates if s.id in open_ids]
-    names = dict(
-        ServiceIndex.objects.filter(service__in=[s.id for s in candidates]).values_list("service_id", "name_text")
-    )
-    hits = []
-    for service in candidates:
-        score = _score(typed, groups, names.get(service.id, ""))
-        hits.append(Hit(service, score, distances.get(service.id) if distances else None))
-    hits.sort(
-        key=lambda h: (
-            -h.score,
-            h.distance_km if h.distance_km is not None else 0.0,
-            fold(h.service.name),
-            str(h.service.id),
+        open_ids = _open_services(owner, set(candidates), query.at)
+        candidates = {sid: name for sid, name in candidates.items() if sid in open_ids}
+    ranked = sorted(
+        (
+            (-_score(typed, groups, name), distances.get(sid, 0.0) if distances else 0.0, name, str(sid), sid)
+            for sid, name in candidates.items()
         )
-    )
-    hits = hits[: query.limit]
+    )[: query.limit]
+    shown = Service.objects.filter(id__in=[row[-1] for row in ranked]).select_related("organization").in_bulk()
+    hits = [
+        Hit(shown[sid], -negative, distances.get(sid) if distances else None)
+        for negative, _, _, _, sid in ranked
+        if sid in shown
+    ]
     _describe(owner, hits)
     return Result(hits, notices)
+
+
+def _every_service(owner: CalldeskOrganization, active_only: bool) -> dict[uuid.UUID, str]:
+    # A directory changes by import or edit, which both add index rows: the newest id says
+    # whether the copy kept in this process is still the directory's.
+    generation = ServiceIndex.objects.filter(owner=owner).aggregate(newest=Max("id"))["newest"] or 0
+    return dict(_every_service_cached(owner.pk, generation, active_only))
+
+
+@lru_cache(maxsize=8)
+def _every_service_cached(owner_id: int, generation: int, active_only: bool) -> tuple[tuple[uuid.UUID, str], ...]:
+    rows = ServiceIndex.objects.filter(owner_id=owner_id)
+    if active_only:
+        rows = rows.filter(active=True)
+    return tuple(rows.values_list("service_id", "name_text"))
+
+
+def _services_speaking(owner: CalldeskOrganization, language: str) -> set[uuid.UUID]:
+    wanted = language.strip()
+    languages = Language.objects.filter(owner=owner, retired_at=None, service__isnull=False)
+    found = languages.filter(Q(code__iexact=wanted) | Q(name__iexact=wanted)).values_list("service_id", flat=True)
+    return {sid for sid in found if sid}
 
 
 def _score(typed: list[str], groups: list[list[str]], name_text: str) -> float:
@@ -397,28 +447,28 @@ def _services_near(owner: CalldeskOrganization, centre: tuple[float, float], rad
     return nearest
 
 
-def _open_services(owner: CalldeskOrganization, ids: list[uuid.UUID], at: dt.datetime | None) -> set[uuid.UUID]:
+def _open_services(owner: CalldeskOrganization, ids: set[uuid.UUID], at: dt.datetime | None) -> set[uuid.UUID]:
     now = (at or dt.datetime.now(dt.UTC)).astimezone(owner.zone)
+    clock = now.time().replace(tzinfo=None)
+    # Only schedules open at this time of day (or running past midnight) can be open now.
+    schedules = Schedule.objects.filter(owner=owner, retired_at=None).filter(
+        Q(opens_at__lte=clock, closes_at__gt=clock) | Q(closes_at__lte=F("opens_at"))
+    )
+    rows = schedules.values_list(
+        "service_id",
+        "service_at_location__service_id",
+        "byday",
+        "opens_at",
+        "closes_at",
+        "valid_from",
+        "valid_to",
+        "freq",
+    )
     open_ids: set[uuid.UUID] = set()
-    for start in range(0, len(ids), 900):
-        chunk = ids[start : start + 900]
-        schedules = (
-            Schedule.objects.filter(owner=owner, retired_at=None)
-            .filter(Q(service_id__in=chunk) | Q(service_at_location__service_id__in=chunk))
-            .values_list(
-                "service_id",
-                "service_at_location__service_id",
-                "byday",
-                "opens_at",
-                "closes_at",
-                "valid_from",
-                "valid_to",
-                "freq",
-            )
-        )
-        for service_id, sal_service_id, byday, opens, closes, valid_from, valid_to, freq in schedules:
-            if is_open(now, byday, opens, closes, valid_from, valid_to, freq):
-                open_ids.add(service_id or sal_service_id)
+    for service_id, sal_service_id, byday, opens, closes, valid_from, valid_to, freq in rows:
+        sid = service_id or sal_service_id
+        if sid in ids and is_open(now, byday, opens, closes, valid_from, valid_to, freq):
+            open_ids.add(sid)
     return open_ids
 
 
