@@ -382,7 +382,7 @@ def service_at_locations(request: HttpRequest, owner: CalldeskOrganization) -> H
     if postcode:
         metres = _int(request.GET.get("proximity"), 0, 0, 1_000_000)
         notices: list[str] = []
-        centre = search._centre(owner, search.Query(postcode=postcode), notices)
+        centre = search.centre_of(owner, search.Query(postcode=postcode), notices)
         if centre is None:
             rows = []
         else:

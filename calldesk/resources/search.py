@@ -319,7 +319,7 @@ def search(owner: CalldeskOrganization, query: Query) -> Result:
     if query.language:
         keep.append(_services_speaking(owner, query.language))
     distances: dict[uuid.UUID, float] | None = None
-    centre = _centre(owner, query, notices)
+    centre = centre_of(owner, query, notices)
     if centre:
         distances = _services_near(owner, centre, query.radius_km)
         keep.append(set(distances))
@@ -400,7 +400,7 @@ def _services_with_terms(owner: CalldeskOrganization, terms: set[uuid.UUID]) -> 
     return list(links.values_list("link_id", flat=True))
 
 
-def _centre(owner: CalldeskOrganization, query: Query, notices: list[str]) -> tuple[float, float] | None:
+def centre_of(owner: CalldeskOrganization, query: Query, notices: list[str]) -> tuple[float, float] | None:
     if query.latitude is not None and query.longitude is not None:
         return query.latitude, query.longitude
     if not query.postcode:
