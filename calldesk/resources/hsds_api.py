@@ -43,6 +43,7 @@ from calldesk.resources.models import (
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 500
+MAX_FULL_SERVICES = 100
 HSDS_VERSION = "3.0"
 PROFILE = "https://docs.openreferral.org/en/v3.0/"
 
@@ -318,7 +319,8 @@ def organization(request: HttpRequest, owner: CalldeskOrganization, record_id: s
     data["phones"] = [record("phone", p) for p in _current(found.phones.all()).order_by("id")]
     data["locations"] = [_location(owner, x) for x in _current(found.locations.all()).order_by("id")]
     services = _current(found.services.all()).order_by("name", "id")
-    if request.GET.get("full_service") in ("true", "1"):
+    # Whole services cost a handful of queries each: an organization of hundreds gets them listed.
+    if request.GET.get("full_service") in ("true", "1") and services.count() <= MAX_FULL_SERVICES:
         data["services"] = [full_service(owner, s) for s in services.select_related("organization")]
     else:
         data["services"] = [record("service", s) for s in services]
