@@ -125,3 +125,18 @@ def test_folding_and_edit_distance() -> None:
     assert fold("Clínica ÉSPERANZA") == "clinica esperanza"
     assert edit_distance("shelter", "shleter", 2) == 1
     assert edit_distance("food", "bank", 1) == 2
+
+
+def test_a_retired_service_is_no_longer_found(directory: Cast, tmp_path: Path) -> None:
+    from calldesk.resources import services
+    from calldesk.resources.generate import write_datapackage
+    from tests.resources_directory import directory_rows, service_id
+
+    rows = directory_rows()
+    gone = service_id("Night Shelter")
+    for name, table in rows.items():
+        rows[name] = [r for r in table if gone not in (r["id"], r.get("service_id"), r.get("link_id"))]
+    services.import_directory(directory.org_a, write_datapackage(rows, tmp_path / "v2"))
+    assert names(directory, words="shelter") == []
+    assert names(directory, open_now=True, at=ny(8, 23, 30)) == ["Crisis Counseling Line"]
+    assert "Night Shelter" not in names(directory, postcode="62701", radius_km=10)
