@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from django.db import connection
-from django.db.models import F, Max, Q
+from django.db.models import Avg, F, Max, Q
 
 from calldesk.accounts.models import Organization as CalldeskOrganization
 from calldesk.resources.models import (
@@ -405,19 +405,22 @@ def centre_of(owner: CalldeskOrganization, query: Query, notices: list[str]) -> 
         return query.latitude, query.longitude
     if not query.postcode:
         return None
-    points = list(
-        Location.objects.filter(
-            owner=owner,
-            retired_at=None,
-            addresses__postal_code__iexact=query.postcode.strip(),
-            latitude__isnull=False,
-            longitude__isnull=False,
-        ).values_list("latitude", "longitude")
-    )
-    if not points:
-        notices.append(f"no location of the directory has the postal code “{query.postcode.strip()}”")
+    typed = query.postcode.strip()
+    # Exact (as typed, or upper case as UK and Canadian codes are written) so the index on
+    # (owner, postal_code) serves it.
+    centre = Location.objects.filter(
+        owner=owner,
+        retired_at=None,
+        addresses__postal_code__in={typed, typed.upper()},
+        addresses__retired_at=None,
+        latitude__isnull=False,
+        longitude__isnull=False,
+    ).aggregate(latitude=Avg("latitude"), longitude=Avg("longitude"))
+    if centre["latitude"] is None:
+        notices.append(f"no location of the directory has the postal code “{typed}”")
         return None
-    return sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points)
+    # Rounded to about 10 cm: the two databases may add the same floats in another order.
+    return round(centre["latitude"], 6), round(centre["longitude"], 6)
 
 
 def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
