@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "calldesk.vault",
     "calldesk.callers",
     "calldesk.followups",
+    "calldesk.resources",
 ]
 
 MIDDLEWARE = [

@@ -45,6 +45,8 @@ urlpatterns = [
     path("console/", include("calldesk.push.urls")),
     path("callers/", include("calldesk.callers.urls")),
     path("followups/", include("calldesk.followups.urls")),
+    path("resources/", include("calldesk.resources.urls")),
+    path("hsds/", include("calldesk.resources.hsds_urls")),
 ]
 
 # A database that cannot be reached answers 503, saying so (pages and API alike).

@@ -181,13 +181,20 @@ def owned_rows(model: type[models.Model], org: Organization) -> models.QuerySet[
     if model is Organization:
         return Organization.objects.filter(pk=org.pk)
     names = {f.name: f for f in model._meta.get_fields()}
-    if isinstance(names.get("organization"), models.ForeignKey):
+    direct = names.get("organization")
+    if isinstance(direct, models.ForeignKey) and direct.related_model is Organization:
         return model._default_manager.filter(organization=org)
+    # Another name for the organization (the resource directory's `owner`, whose records have an
+    # `organization` of their own: HSDS's).
+    for item in model._meta.get_fields():
+        if isinstance(item, models.ForeignKey) and item.related_model is Organization:
+            return model._default_manager.filter(**{item.name: org})
     for item in model._meta.get_fields():
         if isinstance(item, models.ForeignKey) and item.related_model is not None:
-            related = {f.name for f in item.related_model._meta.get_fields()}
-            if "organization" in related:
-                return model._default_manager.filter(**{f"{item.name}__organization": org})
+            related = {f.name: f for f in item.related_model._meta.get_fields()}
+            if isinstance(related.get("organization"), models.ForeignKey):
+                if related["organization"].related_model is Organization:
+                    return model._default_manager.filter(**{f"{item.name}__organization": org})
     return None
 
 

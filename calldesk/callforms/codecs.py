@@ -31,6 +31,7 @@ from calldesk.callforms.definition import (
     FieldType,
     stored_number,
 )
+from calldesk.callforms.referrals import read_referrals, referrals_text
 from calldesk.lib.emails import validate_address
 from calldesk.lib.phones import read_phone
 from calldesk.lib.times import YEARS, YEARS_PROBLEM, parse_time, year_problem
@@ -197,6 +198,9 @@ def check_value(item: FieldDef, posted: str | list[str], zone: ZoneInfo, region:
         return Checked(checked.value or None, checked.problem)
     if kind == FieldType.EMAIL:
         return check_email(text)
+    if kind == FieldType.REFERRALS:
+        value, problem = read_referrals(text)
+        return Checked(value, problem)
     return _text(text, MAX_LONG_TEXT if kind == FieldType.LONG_TEXT else MAX_TEXT)
 
 
@@ -254,6 +258,8 @@ def show(kind: str | None, stored: Any, zone: ZoneInfo, separator: str = ", ") -
         return ""
     if isinstance(stored, bool):
         return "Yes" if stored else "No"
+    if isinstance(stored, dict):  # a referrals field's document
+        return referrals_text(stored)
     if isinstance(stored, list):
         return separator.join(str(entry) for entry in stored)
     if kind == FieldType.DATETIME and stored != "":

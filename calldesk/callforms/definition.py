@@ -27,6 +27,7 @@ class FieldType(StrEnum):
     DATETIME = "datetime"
     PHONE = "phone"
     EMAIL = "email"
+    REFERRALS = "referrals"  # services given and unmet needs (callforms.referrals)
 
 
 CHOICE_TYPES = (FieldType.CHOICE, FieldType.MULTI_CHOICE)

@@ -15,6 +15,7 @@ from calldesk.callforms.definition import (
     CHOICE_TYPES,
     RESERVED_PARAMETERS,
     Definition,
+    FieldType,
     MappingRule,
     parse_definition,
 )
@@ -34,6 +35,8 @@ def check_mapping(rule: MappingRule, definition: Definition, where: str = "") ->
     if target is None:
         problems.append(f"{at}the form has no field `{rule.field_key}`")
         return problems
+    if target.type == FieldType.REFERRALS:
+        problems.append(f"{at}{target.label} is filled from the resource directory, not by the phone system")
     if rule.field_value and target.type in CHOICE_TYPES and target.choice_for(rule.field_value) is None:
         problems.append(f"{at}`{rule.field_value}` is not a choice of {target.label}")
     return problems

@@ -29,6 +29,7 @@ FIELD_TYPE_CHOICES = [
     (FieldType.DATETIME.value, "Date and time"),
     (FieldType.PHONE.value, "Phone number"),
     (FieldType.EMAIL.value, "Email address"),
+    (FieldType.REFERRALS.value, "Referrals (resource directory)"),
 ]
 
 

@@ -27,6 +27,7 @@ from calldesk.callforms.models import CallForm
 from calldesk.lib.sealed import HASHED, value_hash
 from calldesk.reports.models import CallReport, Status
 from calldesk.reports.search import FilterField, call_type_labels, day_range, report_fields
+from calldesk.resources.referral_stats import referral_counts
 from calldesk.telephony.models import Call
 
 # Time from call start to submit, in buckets a supervisor reads at a glance.
@@ -125,6 +126,7 @@ def build_dashboard(organization: Organization, start: date, end: date, form: Ca
         _chart("call_type", "Calls per call type", _sum_by(grouped[overview], 1), call_type_labels(organization, form)),
         *(_per_choice(item, grouped[(f"field_{item.key}",)]) for item in choice_fields),
         _time_to_submit(_sum_by(grouped[overview], 3)),
+        *(_chart(*counted, {}) for counted in referral_counts(reports, report_fields(organization, form))),
     ]
     return Dashboard(total, submitted, total - submitted, sum(hangups.values()), charts, unassigned=lone.count)
 

@@ -54,6 +54,12 @@ def _field(item: EditorField) -> str:
             parts.append(f'<select name="{name}" id="{ident}"{flags}>')
             parts.extend(_option(option) for option in item.options)
             parts.append("</select>")
+        elif item.widget == "referrals":
+            # The document is kept in a hidden input; the resource panel's script shows and edits it.
+            parts.append(
+                f'<input type="hidden" name="{name}" value="{_e(item.value)}" id="{ident}" data-referrals>'
+                f'<ul class="referrals" id="{ident}_list" data-referrals-list="{ident}"></ul>'
+            )
         elif item.widget == "textarea":
             # The newline after <textarea> is dropped by the parser; without it a value that starts
             # with a newline would lose it.

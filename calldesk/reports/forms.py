@@ -31,6 +31,7 @@ from calldesk.callforms.codecs import (
     no_nul,
 )
 from calldesk.callforms.definition import Definition, FieldDef, FieldType
+from calldesk.callforms.referrals import as_posted
 from calldesk.lib.phones import display_e164, read_phone
 
 PREFIX = "f_"
@@ -272,6 +273,8 @@ def widget_value(item: FieldDef, stored: Any, zone: ZoneInfo) -> Posted:
         return [str(label) for label in stored] if isinstance(stored, list) else []
     if item.type == FieldType.YES_NO:
         return "unknown" if stored is None else "true" if stored is True else "false"
+    if item.type == FieldType.REFERRALS:
+        return as_posted(stored)
     if stored is None:
         return ""
     if item.type == FieldType.DATETIME and isinstance(stored, str):
@@ -357,5 +360,8 @@ def _custom_widget(item: FieldDef, name: str, value: Posted) -> EditorField:
         return EditorField(name, item.label, "select", options=_options(choices, text or "unknown"))
     if kind == FieldType.LONG_TEXT:
         return EditorField(name, item.label, "textarea", value=text)
+    if kind == FieldType.REFERRALS:
+        # A hidden document the resource panel fills (resources/_editor_panel.html).
+        return EditorField(name, item.label, "referrals", value=text)
     inputmode = {FieldType.NUMBER: "decimal", FieldType.EMAIL: "email"}.get(kind, "")
     return EditorField(name, item.label, INPUT_TYPES[kind], value=text, inputmode=inputmode)

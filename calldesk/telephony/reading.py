@@ -207,6 +207,11 @@ def place_value(target: FieldDef, text: str, current: Any, zone: ZoneInfo) -> tu
             return choice.label, ""
         chosen = list(current or [])
         return (chosen if choice.label in chosen else [*chosen, choice.label]), ""
+    if kind == FieldType.REFERRALS:
+        return (
+            None,
+            f"{target.label} is filled from the resource directory, not by the phone system; it was left empty.",
+        )
     checked = codecs.read_sent(target, text, zone)
     if checked.problem:
         return None, f"{target.label} takes {codecs.expected(target)}, not `{_short(text)}`; it was left empty."

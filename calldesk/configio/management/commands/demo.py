@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from calldesk.accounts.models import Organization
 from calldesk.configio.document import ConfigError, load_text
 from calldesk.configio.importer import import_document
+from calldesk.resources.services import load_demo_directory
 
 # The three example URLs of SPEC §2, exactly as written there.
 EXAMPLE_PATHS = (
@@ -41,6 +42,8 @@ class Command(BaseCommand):
                 self.stderr.write(problem)
             raise CommandError("the demo data could not be loaded; nothing was changed.") from None
         self.stdout.write(f"Demo organization: {summary}.")
+        directory = load_demo_directory(Organization.objects.get(slug=document["organizations"][0]["slug"]))
+        self.stdout.write(f"Demo resource directory: {'nothing changed' if not directory.changed() else 'loaded'}.")
         self.stdout.write("Demo logins (email / password / role / agent ID the phone system sends):")
         needs_app = []
         for org in document["organizations"]:

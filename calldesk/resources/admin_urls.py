@@ -1,0 +1,10 @@
+from django.urls import path
+
+from calldesk.resources import admin_views as views
+
+urlpatterns = [
+    path("", views.home, name="resources-admin"),
+    path("public", views.public_api, name="resources-admin-public"),
+    path("<str:kind>/", views.record_list, name="resources-admin-list"),
+    path("<str:kind>/<str:record_id>/", views.record_edit, name="resources-admin-edit"),
+]

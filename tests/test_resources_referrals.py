@@ -1,0 +1,179 @@
+"""The `referrals` field type: services given (ids and a snapshot) and unmet needs (a term),
+added from the resource panel's search, kept as they were, filtered, exported and counted."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from calldesk.reports.models import CallReport, Status
+from calldesk.resources import services
+from calldesk.resources.generate import write_datapackage
+from tests.cast import Cast, make_form
+from tests.reporting import JSON, editor_data, open_draft
+from tests.resources_directory import directory_rows, load_directory, service_id, term_id
+
+REFERRAL_FORM = {
+    "fields": [
+        {"key": "summary", "label": "Summary", "type": "long_text"},
+        {"key": "referrals", "label": "Referrals", "type": "referrals"},
+    ]
+}
+POP = "/Telephony/GetCallReport?reportVer=7770001&agent=34&ani=999-123-4567"
+
+
+@pytest.fixture
+def desk(cast: Cast, tmp_path: Path) -> Cast:
+    make_form(cast.org_a, "7770001", REFERRAL_FORM, "I&R call")
+    load_directory(cast.org_a, tmp_path)
+    return cast
+
+
+def referral_document(client: Client) -> str:
+    """What the panel builds: two services from a search, one unmet need from the terms."""
+    found = client.get("/resources/search?q=food&postcode=62701", **JSON).json()["results"]
+    assert [hit["name"] for hit in found] == ["Eastside Food Bank"]
+    shelter = client.get("/resources/search?q=shelter", **JSON).json()["results"][0]
+    need = client.get("/resources/terms?q=transport", **JSON).json()["results"][0]
+    assert need["name"] == "Transportation"
+
+    def snapshot(hit: dict) -> dict:
+        return {
+            "id": hit["id"],
+            "name": hit["name"],
+            "organization": hit["organization"],
+            "phone": hit["phones"][0],
+            "address": hit["address"],
+            "terms": hit["terms"],
+        }
+
+    return json.dumps({"services": [snapshot(found[0]), snapshot(shelter)], "unmet": [need]})
+
+
+def submit_with_referrals(client: Client) -> CallReport:
+    report = open_draft(client, POP)
+    data = editor_data(report, f_summary="Needs food and a bed", f_referrals=referral_document(client))
+    response = client.post(f"/reports/{report.public_id}/submit", data)
+    assert response.status_code in (302, 303), response.content[:1000]
+    report.refresh_from_db()
+    assert report.status == Status.SUBMITTED
+    return report
+
+
+def test_a_report_keeps_the_services_given_and_the_unmet_needs(desk: Cast, specialist_client: Client) -> None:
+    report = submit_with_referrals(specialist_client)
+    given = report.values["referrals"]
+    assert [s["id"] for s in given["services"]] == [service_id("Eastside Food Bank"), service_id("Night Shelter")]
+    assert given["services"][0]["phone"] == "217-555-0100"
+    assert given["services"][0]["address"] == "1 Main St, Springfield, IL, 62701"
+    assert given["services"][0]["terms"] == ["Food pantries"]
+    assert given["unmet"] == [{"id": term_id("transport"), "name": "Transportation", "code": "TRANSPORT"}]
+
+    page = specialist_client.get(f"/reports/{report.public_id}/").content.decode()
+    assert "Eastside Food Bank · 217-555-0100; Night Shelter · 217-555-0102; Unmet: Transportation" in page
+
+
+def test_the_snapshot_stays_after_the_directory_changes(desk: Cast, specialist_client: Client, tmp_path: Path) -> None:
+    report = submit_with_referrals(specialist_client)
+    rows = directory_rows()
+    rows["service"][0]["name"] = "Eastside Food Bank (moved)"
+    services.import_directory(desk.org_a, write_datapackage(rows, tmp_path / "v2"))
+    report.refresh_from_db()
+    assert report.values["referrals"]["services"][0]["name"] == "Eastside Food Bank"
+
+
+def test_the_list_filters_and_the_csv_exports_referrals(
+    desk: Cast, specialist_client: Client, supervisor_client: Client
+) -> None:
+    submit_with_referrals(specialist_client)
+    other = open_draft(specialist_client, POP + "&x=1")
+    specialist_client.post(f"/reports/{other.public_id}/submit", editor_data(other, f_summary="No referral"))
+
+    response = supervisor_client.get("/reports/?f_referrals=Night+Shelter&export=csv")
+    text = b"".join(response.streaming_content).decode("utf-8")  # type: ignore[attr-defined]
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    assert len(rows) == 1
+    assert rows[0]["Referrals"] == (
+        "Eastside Food Bank · 217-555-0100; Night Shelter · 217-555-0102; Unmet: Transportation"
+    )
+    everything = supervisor_client.get("/reports/?export=csv")
+    all_rows = list(csv.DictReader(io.StringIO(b"".join(everything.streaming_content).decode().lstrip("\ufeff"))))  # type: ignore[attr-defined]
+    assert sorted(r["Referrals"] for r in all_rows) == ["", rows[0]["Referrals"]]
+
+
+def test_the_dashboard_counts_referrals_and_unmet_needs(
+    desk: Cast, specialist_client: Client, supervisor_client: Client
+) -> None:
+    submit_with_referrals(specialist_client)
+    body = supervisor_client.get("/dashboards/").content.decode()
+    data = json.loads(body.split('<script id="dashboard-data" type="application/json">')[1].split("</script>")[0])
+    charts = {c["id"]: dict(zip(c["labels"], c["values"], strict=True)) for c in data}
+    assert charts["referrals_term"] == {"Food pantries": 1, "Homeless shelter": 1}
+    assert charts["referrals_service"] == {"Eastside Food Bank": 1, "Night Shelter": 1}
+    assert charts["unmet_term"] == {"Transportation": 1}
+
+
+def test_a_broken_referrals_document_is_kept_as_typed_and_refused_at_submit(
+    desk: Cast, specialist_client: Client
+) -> None:
+    report = open_draft(specialist_client, POP)
+    bad = '{"services": [{"id": "nope", "name": "x"}]}'
+    data = editor_data(report, f_referrals=bad)
+    saved = specialist_client.post(f"/reports/{report.public_id}/save", data, **JSON)
+    assert saved.status_code == 200
+    report.refresh_from_db()
+    assert report.values.get("referrals") is None
+    assert report.unchecked == {"f_referrals": bad}
+    # The page shows the kept text in the hidden input, so the browser posts it back.
+    page = specialist_client.get(f"/reports/{report.public_id}/edit/").content.decode()
+    assert 'value="{&quot;services&quot;: [{&quot;id&quot;: &quot;nope&quot;' in page
+    submitted = specialist_client.post(f"/reports/{report.public_id}/submit", editor_data(report, f_referrals=bad))
+    report.refresh_from_db()
+    assert report.status == Status.DRAFT
+    assert "Referrals could not be read" in submitted.content.decode()
+
+
+def test_the_editor_shows_the_resource_panel_and_the_referrals_input(desk: Cast, specialist_client: Client) -> None:
+    report = open_draft(specialist_client, POP)
+    page = specialist_client.get(f"/reports/{report.public_id}/edit/").content.decode()
+    assert 'id="resource-panel"' in page and "resources/referrals.js" in page
+    assert 'name="f_referrals"' in page and "data-referrals" in page
+
+
+def test_search_is_for_members_of_the_organization_only(desk: Cast, client: Client) -> None:
+    assert client.get("/resources/search?q=food").status_code == 302  # to the login page
+    client.force_login(desk.specialist_b)
+    assert client.get("/resources/search?q=food").json()["results"] == []
+    assert client.get("/resources/terms?q=food").json()["results"] == []
+
+
+def test_bad_search_parameters_are_left_out_not_errors(desk: Cast, specialist_client: Client) -> None:
+    response = specialist_client.get("/resources/search?q=food&lat=north&lon=999&term=nope&radius=-5")
+    assert response.status_code == 200
+    assert [hit["name"] for hit in response.json()["results"]] == ["Eastside Food Bank", "Peoria Food Pantry"]
+
+
+def test_a_phone_system_cannot_map_a_value_into_referrals(desk: Cast) -> None:
+    from calldesk.callforms.definition import MappingRule, parse_definition
+    from calldesk.callforms.services import check_mapping
+
+    problems = check_mapping(MappingRule("need", "", "referrals", ""), parse_definition(REFERRAL_FORM))
+    assert problems == ["Referrals is filled from the resource directory, not by the phone system"]
+
+
+def test_the_referrals_document_is_checked(db: None) -> None:
+    from calldesk.callforms.referrals import read_referrals
+
+    good = {"id": service_id("Night Shelter"), "name": "Night Shelter", "phone": "1", "address": "", "organization": ""}
+    value, problem = read_referrals(json.dumps({"services": [good, good], "unmet": []}))
+    assert problem == "" and value is not None and len(value["services"]) == 1  # the same service once
+    assert read_referrals(json.dumps({"services": [good] * 31}))[1] == "At most 30 services on one report."
+    assert read_referrals('{"services": [{"id": "x"}]}')[1].startswith("Referrals could not be read")
+    assert read_referrals(json.dumps({"services": [{**good, "name": "x" * 301}]}))[0] is None
+    assert read_referrals(json.dumps({"services": [{**good, "script": "<b>"}]}))[0] is None
+    assert read_referrals("") == (None, "")

@@ -1,0 +1,142 @@
+"""Search of the resource directory: named queries and their expected results on a fixed
+directory. The same expectations hold on SQLite (FTS5) and PostgreSQL (full text + pg_trgm)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from pathlib import Path
+
+import pytest
+
+from calldesk.resources.search import Query, edit_distance, fold, is_open, search
+from tests.cast import Cast
+from tests.resources_directory import load_directory, term_id
+
+
+@pytest.fixture
+def directory(cast: Cast, tmp_path: Path) -> Cast:
+    load_directory(cast.org_a, tmp_path)
+    return cast
+
+
+def names(cast: Cast, **query: object) -> list[str]:
+    return [hit.service.name for hit in search(cast.org_a, Query(**query)).hits]  # type: ignore[arg-type]
+
+
+NAMED_QUERIES = [
+    ("a word in names", {"words": "food"}, ["Eastside Food Bank", "Peoria Food Pantry"]),
+    ("a word in a description", {"words": "groceries"}, ["Eastside Food Bank", "Peoria Food Pantry"]),
+    ("two words, both needed", {"words": "food parcels"}, ["Eastside Food Bank"]),
+    ("without accents", {"words": "clinica"}, ["Clínica Esperanza"]),
+    # "care" is one letter from "cafe": found too, after the name that holds the word itself.
+    ("with other accents and case", {"words": "CAFÉ"}, ["Café Solidaire", "Clínica Esperanza"]),
+    ("a letter swapped", {"words": "shleter"}, ["Night Shelter"]),
+    ("a letter wrong", {"words": "counceling"}, ["Crisis Counseling Line"]),
+    ("the start of a word", {"words": "couns"}, ["Crisis Counseling Line"]),
+    ("the organization's name", {"words": "sangamon eviction"}, ["Tenant Legal Aid"]),
+    ("a word of the term", {"words": "pantries"}, ["Eastside Food Bank", "Peoria Food Pantry"]),
+    ("name before description", {"words": "emergency"}, ["Eastside Food Bank", "Night Shelter"]),
+    ("nothing", {"words": "zeppelin"}, []),
+    (
+        "a term and the terms below it",
+        {"term_id": uuid.UUID(term_id("pantry"))},
+        ["Café Solidaire", "Eastside Food Bank", "Peoria Food Pantry"],
+    ),
+    ("a term below", {"term_id": uuid.UUID(term_id("meals"))}, ["Café Solidaire"]),
+    ("language by code", {"language": "es"}, ["Clínica Esperanza", "Crisis Counseling Line", "Eastside Food Bank"]),
+    ("language by name", {"language": "french"}, ["Café Solidaire"]),
+    (
+        "inactive ones too",
+        {"words": "food", "active_only": False},
+        ["Eastside Food Bank", "Old Food Program", "Peoria Food Pantry"],
+    ),
+    (
+        "near a postal code, nearest first",
+        {"postcode": "62701", "radius_km": 10},
+        ["Night Shelter", "Eastside Food Bank", "Café Solidaire", "Clínica Esperanza", "Tenant Legal Aid"],
+    ),
+    ("near a point", {"latitude": 40.69, "longitude": -89.59, "radius_km": 5}, ["Peoria Food Pantry"]),
+    ("words near a place", {"words": "food", "postcode": "62701", "radius_km": 10}, ["Eastside Food Bank"]),
+    ("an unknown postal code", {"postcode": "99999"}, []),
+]
+
+
+def test_named_queries_give_their_expected_results(directory: Cast) -> None:
+    # One import for every query (an import per query made this file ten times slower); every
+    # wrong query is listed, not only the first.
+    wrong = {label: got for label, query, expected in NAMED_QUERIES if (got := names(directory, **query)) != expected}
+    assert wrong == {}
+
+
+def test_distances_are_shown_in_km(directory: Cast) -> None:
+    hits = search(directory.org_a, Query(postcode="62704", radius_km=50)).hits
+    assert hits[0].distance_km == 0.0
+    assert [round(h.distance_km or 0) for h in hits] == sorted(round(h.distance_km or 0) for h in hits)
+    assert hits[0].phones and hits[0].address.endswith("62704")
+
+
+# Tuesday 8 December 2026; New York is UTC-5.
+def ny(day: int, hour: int, minute: int = 0) -> dt.datetime:
+    return (
+        dt.datetime(2026, 12, day, hour + 5, minute, tzinfo=dt.UTC)
+        if hour + 5 < 24
+        else dt.datetime(2026, 12, day + 1, hour + 5 - 24, minute, tzinfo=dt.UTC)
+    )
+
+
+def test_open_now_reads_hours_in_the_organizations_zone(directory: Cast) -> None:
+    assert names(directory, open_now=True, at=ny(8, 23, 30)) == ["Crisis Counseling Line", "Night Shelter"]
+    # Past midnight, the shelter that opened on Tuesday evening is still open.
+    assert names(directory, open_now=True, at=ny(9, 7, 30)) == ["Crisis Counseling Line", "Night Shelter"]
+    assert names(directory, open_now=True, at=ny(9, 10)) == [
+        "Clínica Esperanza",
+        "Crisis Counseling Line",
+        "Eastside Food Bank",
+        "Peoria Food Pantry",
+    ]
+    saturday_noon = ny(12, 12)
+    assert names(directory, open_now=True, at=saturday_noon) == [
+        "Café Solidaire",
+        "Clínica Esperanza",
+        "Crisis Counseling Line",
+    ]
+    # Words and open now together.
+    assert names(directory, words="food", open_now=True, at=saturday_noon) == []
+
+
+def test_another_organization_sees_nothing_of_this_directory(directory: Cast) -> None:
+    assert search(directory.org_b, Query(words="food")).hits == []
+    assert search(directory.org_b, Query()).hits == []
+
+
+def test_hours_across_midnight_belong_to_the_day_they_open() -> None:
+    night = (dt.time(20), dt.time(8))
+    saturday_night = dt.datetime(2026, 12, 12, 23)
+    sunday_morning = dt.datetime(2026, 12, 13, 7)
+    monday_morning = dt.datetime(2026, 12, 14, 7)
+    assert is_open(saturday_night, "SA", *night)
+    assert is_open(sunday_morning, "SA", *night)
+    assert not is_open(monday_morning, "SA", *night)
+    assert not is_open(sunday_morning, "SU", *night)
+
+
+def test_folding_and_edit_distance() -> None:
+    assert fold("Clínica ÉSPERANZA") == "clinica esperanza"
+    assert edit_distance("shelter", "shleter", 2) == 1
+    assert edit_distance("food", "bank", 1) == 2
+
+
+def test_a_retired_service_is_no_longer_found(directory: Cast, tmp_path: Path) -> None:
+    from calldesk.resources import services
+    from calldesk.resources.generate import write_datapackage
+    from tests.resources_directory import directory_rows, service_id
+
+    rows = directory_rows()
+    gone = service_id("Night Shelter")
+    for name, table in rows.items():
+        rows[name] = [r for r in table if gone not in (r["id"], r.get("service_id"), r.get("link_id"))]
+    services.import_directory(directory.org_a, write_datapackage(rows, tmp_path / "v2"))
+    assert names(directory, words="shelter") == []
+    assert names(directory, open_now=True, at=ny(8, 23, 30)) == ["Crisis Counseling Line"]
+    assert "Night Shelter" not in names(directory, postcode="62701", radius_km=10)
