@@ -93,5 +93,7 @@ class RejectNulMiddleware:
         if not announces_a_call(request) and request_holds_nul(request):
             if request.path.startswith("/api/"):
                 return JsonResponse({"message": MESSAGE, "errors": {}}, status=400)
+            if request.path.startswith("/hsds/"):  # HSDS's own error shape (calldesk.resources.hsds_api)
+                return JsonResponse({"detail": MESSAGE}, status=400)
             return HttpResponse(MESSAGE, status=400, content_type="text/plain; charset=utf-8")
         return self.get_response(request)

@@ -474,6 +474,8 @@ def description() -> dict[str, Any]:
         for operation in operations.values():
             if isinstance(operation, dict) and "responses" in operation:
                 operation["responses"]["401"] = {"description": "No token, or not a public directory", **error}
+                # Calldesk refuses NUL characters in any input before it reaches the database.
+                operation["responses"]["400"] = {"description": "The request holds a NUL character", **error}
     for path, operations in document["paths"].items():
         if "{id}" in path:
             for operation in operations.values():
