@@ -11,6 +11,7 @@ from django.db import models
 from calldesk.accounts.models import Organization
 from calldesk.callforms.models import CallForm, FormRevision
 from calldesk.lib.sealed import PersonalValuesField, PhoneHashField, SealedJSONField, SealedTextField
+from calldesk.reports import tokens
 from calldesk.telephony.models import Call
 
 
@@ -97,7 +98,13 @@ class CallReport(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.values = stored_values(self.values or {})
+        created = self._state.adding
+        update_fields = kwargs.get("update_fields")
         super().save(*args, **kwargs)
+        if update_fields is None or "values" in update_fields:
+            # The blind index of the personal text fields is written with the values, whatever
+            # path saved them (the pop, save, submit, close).
+            tokens.write_all(self, created)
 
     @property
     def is_draft(self) -> bool:
@@ -129,3 +136,23 @@ class ReportChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} of {self.report_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class ReportToken(models.Model):
+    """One blind-index token of a report's sealed text fields (calldesk.lib.blind): how a
+    supervisor finds a caller by a word or the start of one while the database holds no name.
+    The token already carries the organization and the field key, so no other column is needed;
+    written by `reports.tokens` with every save of the report's values, removed by retention."""
+
+    # The foreign key's own index serves rewriting and deleting one report's tokens.
+    report = models.ForeignKey(CallReport, on_delete=models.CASCADE, related_name="+")
+    token = models.BigIntegerField()
+
+    class Meta:
+        indexes = [
+            # A search: the reports holding a token (an index-only scan gives their ids).
+            models.Index(fields=["token", "report"], name="report_token_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"token of {self.report_id}"
