@@ -50,9 +50,9 @@ from django.db import connection, models, transaction  # noqa: E402
 from calldesk.accounts.models import Organization, Role, User  # noqa: E402
 from calldesk.callforms.definition import Definition, FieldDef, FieldType  # noqa: E402
 from calldesk.callforms.models import CallForm  # noqa: E402
+from calldesk.lib.blind import scope, text_tokens  # noqa: E402
 from calldesk.lib.crypto import phone_hash  # noqa: E402
 from calldesk.lib.sealed import SealedJSONField, SealedTextField, personal_keys, seal_values  # noqa: E402
-from calldesk.lib.blind import scope, text_tokens  # noqa: E402
 from calldesk.reports.models import CallReport, ReportChange, ReportToken  # noqa: E402
 from calldesk.reports.tokens import searchable_keys  # noqa: E402
 from calldesk.telephony.models import Call  # noqa: E402
