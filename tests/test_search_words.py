@@ -19,7 +19,7 @@ from calldesk.callforms.models import FormRevision
 from calldesk.lib.crypto import new_key
 from calldesk.reports.models import CallReport, ReportToken, Status
 from calldesk.reports.retention import run_retention
-from calldesk.reports.services import autosave_draft
+from calldesk.reports.services import abandon_report, autosave_draft, reopen_report, submit_report
 from tests.cast import FORM_A_DEFINITION, Cast
 from tests.reportdata import NY, make_report
 from tests.test_encryption_at_rest import raw_dump
@@ -107,22 +107,29 @@ def test_the_old_ciphertext_match_is_gone(cast: Cast, supervisor_client: Client)
     assert found(supervisor_client, "rent") == [str(sealed.public_id)]
 
 
-def test_autosave_keeps_the_index_in_step_and_retention_empties_it(cast: Cast, supervisor_client: Client) -> None:
+def test_a_draft_is_found_by_its_words_once_finished_and_retention_empties_the_index(
+    cast: Cast, supervisor_client: Client
+) -> None:
     draft = report_with(cast, "Marguerite Halvorsen", status=Status.DRAFT)
-    assert found(supervisor_client, "halvor") == [str(draft.public_id)]
     draft = CallReport.objects.get(pk=draft.pk)
     saved = autosave_draft(draft, cast.specialist, {"values": {"summary": "Marguerite Lindgren"}}, draft.version)
+    # While it is typed a draft holds no token (autosave writes nothing more than the row).
+    assert not ReportToken.objects.filter(report=saved).exists()
+    assert found(supervisor_client, "marguerite") == []
+    submitted = submit_report(saved, cast.specialist, {}, saved.version)
     assert found(supervisor_client, "halvor") == []
-    assert found(supervisor_client, "lindg marg") == [str(saved.public_id)]
-    # Typing elsewhere changes no token.
-    before = set(ReportToken.objects.filter(report=saved).values_list("token", flat=True))
-    autosave_draft(saved, cast.specialist, {"values": {"dialled_number": "1"}}, saved.version)
-    assert set(ReportToken.objects.filter(report=saved).values_list("token", flat=True)) == before
+    assert found(supervisor_client, "lindg marg") == [str(submitted.public_id)]
+    # Closed as abandoned, then reopened: found while abandoned, not as a draft again.
+    other = report_with(cast, "Anselm Brightwater", status=Status.DRAFT)
+    abandoned = abandon_report(other, cast.supervisor)
+    assert found(supervisor_client, "brightw") == [str(abandoned.public_id)]
+    reopen_report(abandoned, cast.supervisor)
+    assert found(supervisor_client, "brightw") == []
 
     cast.org_a.retention_days = 30
     cast.org_a.save()
     run_retention(cast.org_a, now=timezone.now() + timedelta(days=400))
-    assert not ReportToken.objects.filter(report=saved).exists()
+    assert not ReportToken.objects.filter(report=submitted).exists()
     assert found(supervisor_client, "marguerite") == []
 
 

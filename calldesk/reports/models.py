@@ -82,6 +82,10 @@ class CallReport(models.Model):
             # A specialist's report list: their reports (as agent or as author) by call start.
             models.Index(fields=["agent", "call_start"], name="report_agent_start_idx"),
             models.Index(fields=["author", "call_start"], name="report_author_start_idx"),
+            # The list sorted by form or by status reads each form's (each status's) reports
+            # newest first from these (reports.lists._grouped_rows); by agent, the agent index above.
+            models.Index(fields=["form", "call_start"], name="report_form_start_idx"),
+            models.Index(fields=["organization", "status", "call_start"], name="report_org_status_start_idx"),
         ]
         constraints = [
             # A report is submitted (or closed) at a known time, and a draft has no submit time.
@@ -101,9 +105,9 @@ class CallReport(models.Model):
         created = self._state.adding
         update_fields = kwargs.get("update_fields")
         super().save(*args, **kwargs)
-        if update_fields is None or "values" in update_fields:
-            # The blind index of the personal text fields is written with the values, whatever
-            # path saved them (the pop, save, submit, close).
+        if update_fields is None or "values" in update_fields or "status" in update_fields:
+            # The word index of the personal text fields follows the values and the status,
+            # whatever path saved them (submit, close, abandon, correct; a draft holds none).
             tokens.write_all(self, created)
 
     @property

@@ -6,7 +6,6 @@ writer started from: no half-written report, no silent overwrite.
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from typing import Any
 from uuid import UUID
 
@@ -16,7 +15,6 @@ from django.utils import timezone
 
 from calldesk.accounts.models import User
 from calldesk.lib.prepared import Prepared, param
-from calldesk.reports import tokens
 from calldesk.reports.models import CallReport, ReportChange, Status, is_empty, stored_values
 
 BUILTINS = ("agent", "call_start", "phone_raw", "phone_e164", "call_type")
@@ -175,7 +173,6 @@ def autosave_draft(report: CallReport, user: User, data: dict[str, Any], base_ve
         changed["unchecked"] = unchecked
     if not changed:
         return report
-    before_values = report.values
     for name, value in changed.items():
         setattr(report, name, value)
     # What save() would write: the personal values sealed, the number's keyed hash kept in step
@@ -186,17 +183,13 @@ def autosave_draft(report: CallReport, user: User, data: dict[str, Any], base_ve
     if "phone_e164" in changed:
         columns["phone_hash"] = CallReport._meta.get_field("phone_hash").pre_save(report, False)
     now = timezone.now()
-    # The blind index follows the personal text fields in the same transaction (none is opened
-    # when they did not change: the usual autosave stays one UPDATE).
-    change = tokens.pending_change(report, before_values, values) if "values" in changed else (set(), set())
-    with transaction.atomic() if any(change) else nullcontext():
-        written = CallReport.objects.filter(pk=report.pk, version=base_version, status=Status.DRAFT).update(
-            **columns, version=base_version + 1, updated_at=now
-        )
-        if written == 0:
-            # Saved or finished by someone else since it was read.
-            raise VersionConflict(_reloaded(report))
-        tokens.apply_change(report.pk, change)
+    # A draft has no word index to keep (reports.tokens): autosave stays one UPDATE.
+    written = CallReport.objects.filter(pk=report.pk, version=base_version, status=Status.DRAFT).update(
+        **columns, version=base_version + 1, updated_at=now
+    )
+    if written == 0:
+        # Saved or finished by someone else since it was read.
+        raise VersionConflict(_reloaded(report))
     report.version = base_version + 1
     report.updated_at = now
     return report

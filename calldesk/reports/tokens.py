@@ -1,10 +1,15 @@
 """The blind index of reports' sealed text fields (calldesk.lib.blind), kept in step with the values.
 
-`CallReport.save()` rewrites a report's tokens whenever it writes its values (the telephony
-pop, save, submit, close: every path through the model), `services.autosave_draft` writes only
-the difference, retention deletes them, and `calldesk reindex` rebuilds them all (after an
-upgrade, or once CALLDESK_HASH_KEY changed). Only fields the report's own revision marks
-personal are indexed, and only the text-like ones: a personal choice is found by its keyed hash.
+`CallReport.save()` rewrites a report's tokens whenever it writes its values or its status
+(submit, close, abandon, a correction: every path through the model), retention deletes them,
+and `calldesk reindex` rebuilds them all (after an upgrade, or once CALLDESK_HASH_KEY changed).
+Only fields the report's own revision marks personal are indexed, and only the text-like ones:
+a personal choice is found by its keyed hash.
+
+A draft holds no tokens: its words are indexed when it is finished. The screen pop and the
+autosave (every few seconds while a specialist types) then write nothing more than before, and
+no token ever outlives the words it came from; a search by word finds reports once submitted,
+closed or abandoned (drafts are not in the list by default either).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from calldesk.callforms.definition import FieldType
 from calldesk.lib.blind import query_tokens, scope, text_tokens
 from calldesk.lib.sealed import open_values
 
+DRAFT = "draft"  # reports.models.Status.DRAFT (models imports this module)
 # Field types whose value is text a caller's name or address may be written in.
 TEXT_TYPES = frozenset({FieldType.TEXT, FieldType.LONG_TEXT, FieldType.EMAIL, FieldType.PHONE})
 BATCH = 1000
@@ -67,36 +73,20 @@ def _token_model() -> type[models.Model]:
 
 
 def write_all(report: Any, created: bool) -> None:
-    """Replace a report's tokens by those of its values (nothing to do for a revision without
-    personal text fields: the pop of such a form costs no query)."""
+    """Replace a report's tokens by those of its values; a draft's by none. Nothing at all for
+    a new draft or a revision without personal text fields (the pop costs no query)."""
+    draft = report.status == DRAFT
+    if created and draft:
+        return
     keys = _revision_keys(report)
     if not keys:
         return
     model = _token_model()
-    wanted = tokens_of(report.organization_id, keys, report.values or {})
     if not created:
         model._default_manager.filter(report_id=report.pk).delete()
-    model._default_manager.bulk_create([model(report_id=report.pk, token=t) for t in wanted])
-
-
-def pending_change(report: Any, before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[set[int], set[int]]:
-    """(tokens to remove, tokens to add) when a report's values go from `before` to `after`;
-    two empty sets when no personal text field changed (the common autosave)."""
-    keys = _revision_keys(report)
-    if not keys or all(before.get(key) == after.get(key) for key in keys):
-        return set(), set()
-    old = tokens_of(report.organization_id, keys, before)
-    new = tokens_of(report.organization_id, keys, after)
-    return old - new, new - old
-
-
-def apply_change(report_id: int, change: tuple[set[int], set[int]]) -> None:
-    removed, added = change
-    model = _token_model()
-    if removed:
-        model._default_manager.filter(report_id=report_id, token__in=removed).delete()
-    if added:
-        model._default_manager.bulk_create([model(report_id=report_id, token=t) for t in added])
+    if not draft:
+        wanted = tokens_of(report.organization_id, keys, report.values or {})
+        model._default_manager.bulk_create([model(report_id=report.pk, token=t) for t in wanted])
 
 
 def forget(report_ids: Iterable[int]) -> None:
@@ -129,6 +119,7 @@ def rebuild(
     keys_of = {revision.pk: searchable_keys(revision) for revision in revisions}
     indexed_revisions = [pk for pk, keys in keys_of.items() if keys]
     reports = report_model._default_manager.filter(revision_id__in=indexed_revisions, redacted_at__isnull=True)
+    reports = reports.exclude(status=DRAFT)
     if organization_id is not None:
         reports = reports.filter(organization_id=organization_id)
     after, done = 0, 0
