@@ -54,6 +54,8 @@ def main() -> None:
         ("list, sorted by agent", "/reports/?sort=agent"),
         ("list, sorted by agent, page 200", "/reports/?sort=agent&page=200"),
         ("search, summary 'manu'", "/reports/?f_summary=manu"),
+        ("search, caller_name 'heal' (no match)", "/reports/?f_caller_name=heal"),
+        ("search, caller_name 'manu'", "/reports/?f_caller_name=manu"),
         ("search, summary 'Manuel Ortega'", "/reports/?f_summary=Manuel+Ortega"),
         ("dashboard, 30 days", "/dashboards/"),
         ("dashboard, 365 days", f"/dashboards/?from={today - timedelta(days=364)}"),

@@ -286,7 +286,7 @@ def rows(
                     "version": 2,
                 }
             )
-        yield call, report, changes, index.of(values)
+        yield call, report, changes, index.of(values) if status != "draft" else set()  # drafts hold none
 
 
 # --- how to write it -------------------------------------------------------------------------
