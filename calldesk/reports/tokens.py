@@ -19,6 +19,7 @@ from typing import Any
 
 from django.db import models, transaction
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 
 from calldesk.callforms.definition import FieldType
 from calldesk.lib.blind import query_tokens, scope, text_tokens
@@ -100,10 +101,15 @@ def matching(organization_id: int, key: str, typed: str) -> Q | None:
     wanted = query_tokens(scope(organization_id, key), typed)
     if not wanted:
         return None
-    model = _token_model()
+    table = _token_model()._meta.db_table
     q = Q()
     for one in wanted:
-        q &= Q(pk__in=model._default_manager.filter(token=one).values("report_id"))
+        # The token is written into the statement, not bound as a parameter: a prepared statement
+        # run a few times gets PostgreSQL's generic plan, which cannot know how many reports hold
+        # this token and chose a scan of every report (1.4 s instead of 70 ms at 500,000). It is an
+        # integer we computed, so nothing typed reaches the SQL.
+        sql = f'SELECT "report_id" FROM "{table}" WHERE "token" = {int(one)}'  # noqa: S608  # nosec B608 - an integer
+        q &= Q(pk__in=RawSQL(sql, ()))  # noqa: S611  # nosec B611 - an integer
     return q
 
 
