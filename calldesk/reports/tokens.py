@@ -102,15 +102,16 @@ def matching(organization_id: int, key: str, typed: str) -> Q | None:
     if not wanted:
         return None
     table = _token_model()._meta.db_table
-    q = Q()
-    for one in wanted:
-        # The token is written into the statement, not bound as a parameter: a prepared statement
-        # run a few times gets PostgreSQL's generic plan, which cannot know how many reports hold
-        # this token and chose a scan of every report (1.4 s instead of 70 ms at 500,000). It is an
-        # integer we computed, so nothing typed reaches the SQL.
-        sql = f'SELECT "report_id" FROM "{table}" WHERE "token" = {int(one)}'  # noqa: S608  # nosec B608 - an integer
-        q &= Q(pk__in=RawSQL(sql, ()))  # noqa: S611  # nosec B611 - an integer
-    return q
+    # The tokens are written into the statement, not bound as parameters: a prepared statement
+    # run a few times gets PostgreSQL's generic plan, which cannot know how many reports hold a
+    # token and chose a scan of every report (1.4 s instead of 70 ms at 500,000). They are
+    # integers computed here, so nothing typed reaches the SQL. Several words are intersected in
+    # the token index itself (a report holds each token once), before any report is read.
+    listed = ", ".join(str(int(one)) for one in wanted)
+    sql = f'SELECT "report_id" FROM "{table}" WHERE "token" IN ({listed})'  # noqa: S608  # nosec B608
+    if len(wanted) > 1:
+        sql += f' GROUP BY "report_id" HAVING COUNT(*) = {len(wanted)}'
+    return Q(pk__in=RawSQL(sql, ()))  # noqa: S611  # nosec B611 - integers only, see above
 
 
 def rebuild(
