@@ -100,9 +100,11 @@ def _after(cursor: str, newest_first: bool) -> Q:
         raise ApiError(422, "The cursor is not one this API gave.", {"cursor": "not a cursor of this list"}) from None
     if start.tzinfo is None:
         raise ApiError(422, "The cursor is not one this API gave.", {"cursor": "not a cursor of this list"})
+    # The first bound says the same as the OR after it, in a form the call start index can start
+    # its range from: without it each page read the list from its start again (page k: k pages).
     if newest_first:
-        return Q(call_start__lt=start) | Q(call_start=start, id__lt=pk)
-    return Q(call_start__gt=start) | Q(call_start=start, id__gt=pk)
+        return Q(call_start__lte=start) & (Q(call_start__lt=start) | Q(call_start=start, id__lt=pk))
+    return Q(call_start__gte=start) & (Q(call_start__gt=start) | Q(call_start=start, id__gt=pk))
 
 
 def _person(user: object) -> dict[str, str] | None:
