@@ -93,7 +93,7 @@ class TooDeep(Exception):
 GROUPED = {"agent": "agent_id", "form": "form_id", "status": "status"}
 
 
-def _groups(reports: QuerySet[CallReport], key: str, organization_id: int, descending: bool) -> list[Any]:
+def _groups(key: str, organization_id: int, descending: bool) -> list[Any]:
     """The values of a grouped sort's column, in the order the list shows them."""
     if key == "agent":
         users = User.objects.filter(organization_id=organization_id).order_by("name", "email")
@@ -133,7 +133,7 @@ def _grouped_rows(reports: QuerySet[CallReport], key: str, groups: list[Any], bo
 def _rows(reports: QuerySet[CallReport], sort: str, organization_id: int, bottom: int) -> list[CallReport]:
     key = sort.lstrip("-")
     if key in GROUPED:
-        groups = _groups(reports, key, organization_id, sort.startswith("-"))
+        groups = _groups(key, organization_id, sort.startswith("-"))
         return _grouped_rows(reports, key, groups, bottom)
     return list(reports[bottom : bottom + PAGE_SIZE])
 
