@@ -50,15 +50,29 @@ from django.db import connection, models, transaction  # noqa: E402
 from calldesk.accounts.models import Organization, Role, User  # noqa: E402
 from calldesk.callforms.definition import Definition, FieldDef, FieldType  # noqa: E402
 from calldesk.callforms.models import CallForm  # noqa: E402
+from calldesk.lib.blind import scope, text_tokens  # noqa: E402
 from calldesk.lib.crypto import phone_hash  # noqa: E402
 from calldesk.lib.sealed import SealedJSONField, SealedTextField, personal_keys, seal_values  # noqa: E402
-from calldesk.reports.models import CallReport, ReportChange  # noqa: E402
+from calldesk.reports.models import CallReport, ReportChange, ReportToken  # noqa: E402
+from calldesk.reports.tokens import searchable_keys  # noqa: E402
 from calldesk.telephony.models import Call  # noqa: E402
 
 BATCH = 50_000
 # Share of calls per hour of the day (a helpline is busiest in the afternoon and evening).
 HOUR_WEIGHTS = [2, 1, 1, 1, 1, 2, 3, 5, 7, 8, 9, 9, 9, 9, 9, 9, 10, 10, 10, 9, 8, 6, 4, 3]
 WORDS = "caller talked about rent work family school loneliness money housing health sleep friends".split()
+# Callers' names in personal text fields, so a search by a word of a name has something to find.
+FIRST = (
+    "José María Manuel Ana Lucía Zoë Chloé Björn Søren Anaïs Noémie François Mohammed Aisha Wei Li "
+    "Jean-Luc Mary Patricia John Robert Michael Linda Elizabeth David Susan Joseph Karen Thomas Nancy "
+    "Daniel Lisa Matthew Sandra Anthony Ashley Mark Kimberly Donald Emily Steven Donna Paul Michelle"
+).split()
+LAST = (
+    "García Ortega Núñez Müller O'Brien D'Angelo Okonkwo-Larsson Smith Johnson Williams Brown Jones "
+    "Miller Davis Rodríguez Martínez Hernández López González Wilson Anderson Thomas Taylor Moore "
+    "Jackson Martin Lee Pérez Thompson White Harris Sánchez Clark Ramírez Lewis Robinson Walker Young "
+    "Allen King Wright Scott Torres Nguyen Hill Flores Green Adams Nelson Baker Hall Rivera Campbell"
+).split()
 
 
 # --- what to write -----------------------------------------------------------------------------
@@ -104,7 +118,10 @@ def field_value(item: FieldDef, rng: random.Random, start: datetime) -> Any:
     if kind == FieldType.EMAIL:
         return f"caller{rng.randint(1, 99999)}@example.org"
     if kind == FieldType.LONG_TEXT:
-        return " ".join(rng.choices(WORDS, k=rng.randint(5, 40))).capitalize() + "."
+        said = " ".join(rng.choices(WORDS, k=rng.randint(5, 40)))
+        return f"{rng.choice(FIRST)} {rng.choice(LAST)}: {said}." if item.personal else said.capitalize() + "."
+    if item.personal:
+        return f"{rng.choice(FIRST)} {rng.choice(LAST)}"
     return " ".join(rng.choices(WORDS, k=rng.randint(1, 4)))
 
 
@@ -159,12 +176,38 @@ def call_times(count: int, days: int, rng: random.Random) -> list[datetime]:
     return [min(t, now - timedelta(minutes=1)) for t in times]
 
 
-def rows(plan: Plan, count: int, ids: tuple[int, int, int]) -> Iterator[tuple[dict[str, Any], dict[str, Any], list]]:
-    """One (call, report, [changes]) per call report, as column -> value dicts."""
+class Tokens:
+    """The blind index of a report's personal text fields, as reports.tokens writes it; a word's
+    tokens are kept, since the generated texts reuse a small vocabulary."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.org_id = plan.org.id
+        self.keys = searchable_keys(plan.revision)
+        self.known: dict[tuple[str, str], set[int]] = {}
+
+    def of(self, values: dict[str, Any]) -> set[int]:
+        found: set[int] = set()
+        for key in self.keys:
+            value = values.get(key)
+            if not isinstance(value, str):
+                continue
+            for word in value.split():
+                tokens = self.known.get((key, word))
+                if tokens is None:
+                    tokens = self.known[(key, word)] = text_tokens(scope(self.org_id, key), word)
+                found |= tokens
+        return found
+
+
+def rows(
+    plan: Plan, count: int, ids: tuple[int, int, int, int]
+) -> Iterator[tuple[dict[str, Any], dict[str, Any], list, set[int]]]:
+    """One (call, report, [changes], {tokens}) per call report, as column -> value dicts."""
     rng = plan.rng
-    call_id, report_id, _ = ids
+    call_id, report_id, _, _ = ids
     picks = rng.choices(range(len(plan.callers)), cum_weights=plan.caller_weights, k=count)
     personal = personal_keys(plan.revision)  # sealed at rest, as the app writes them
+    index = Tokens(plan)
     for i, start in enumerate(call_times(count, plan.days, rng)):
         agent = rng.choice(plan.agents)
         withheld = rng.random() < 0.03
@@ -243,7 +286,7 @@ def rows(plan: Plan, count: int, ids: tuple[int, int, int]) -> Iterator[tuple[di
                     "version": 2,
                 }
             )
-        yield call, report, changes
+        yield call, report, changes, index.of(values) if status != "draft" else set()  # drafts hold none
 
 
 # --- how to write it -------------------------------------------------------------------------
@@ -319,11 +362,11 @@ class Table:
                 )
 
 
-def next_ids() -> tuple[int, int, int]:
+def next_ids() -> tuple[int, int, int, int]:
     def after(model: type[models.Model]) -> int:
         return (model.objects.aggregate(m=models.Max("id"))["m"] or 0) + 1
 
-    return after(Call), after(CallReport), after(ReportChange)
+    return after(Call), after(CallReport), after(ReportChange), after(ReportToken)
 
 
 def reset_sequences() -> None:
@@ -331,7 +374,7 @@ def reset_sequences() -> None:
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
-        for model in (Call, CallReport, ReportChange):
+        for model in (Call, CallReport, ReportChange, ReportToken):
             table = model._meta.db_table
             cursor.execute(
                 f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), (SELECT MAX(id) FROM \"{table}\"))"
@@ -340,7 +383,7 @@ def reset_sequences() -> None:
 
 def generate(args: argparse.Namespace) -> None:
     plan = Plan(args)
-    tables = Table(Call), Table(CallReport), Table(ReportChange)
+    tables = Table(Call), Table(CallReport), Table(ReportChange), Table(ReportToken)
     started = time.perf_counter()
     written = 0
     with transaction.atomic():  # explicit ids: nobody else may insert meanwhile
@@ -354,25 +397,29 @@ def generate(args: argparse.Namespace) -> None:
                     # (Django's are deferred: millions of queued checks at COMMIT) halves the time.
                     cursor.execute("SET LOCAL session_replication_role = replica")
         ids = next_ids()
-        change_id = ids[2]
+        change_id, token_id = ids[2], ids[3]
         calls: list[dict[str, Any]] = []
         reports: list[dict[str, Any]] = []
         changes: list[dict[str, Any]] = []
-        for call, report, report_changes in rows(plan, args.count, ids):
+        tokens: list[dict[str, Any]] = []
+        for call, report, report_changes, report_tokens in rows(plan, args.count, ids):
             calls.append(call)
             reports.append(report)
             for change in report_changes:
                 change["id"] = change_id
                 change_id += 1
                 changes.append(change)
+            for one in report_tokens:
+                tokens.append({"id": token_id, "report_id": report["id"], "token": one})
+                token_id += 1
             if len(calls) == BATCH:
-                for table, batch in zip(tables, (calls, reports, changes), strict=True):
+                for table, batch in zip(tables, (calls, reports, changes, tokens), strict=True):
                     table.write(batch)
                 written += len(calls)
-                calls, reports, changes = [], [], []
+                calls, reports, changes, tokens = [], [], [], []
                 rate = written / (time.perf_counter() - started)
                 print(f"  {written:,} reports ({rate:,.0f}/s)", flush=True)
-        for table, batch in zip(tables, (calls, reports, changes), strict=True):
+        for table, batch in zip(tables, (calls, reports, changes, tokens), strict=True):
             table.write(batch)
         written += len(calls)
         reset_sequences()

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import sys
 import time
@@ -158,8 +159,9 @@ def timed(label: str, fetch: Callable[[], object], runs: int, target: float | No
         fetch()
         samples.append(time.perf_counter() - started)
     median = statistics.median(samples)
-    verdict = "" if target is None else ("  OK" if median < target else f"  OVER the {target * 1000:.0f} ms target")
-    print(f"{label:<62} median {median * 1000:7.1f} ms  (max {max(samples) * 1000:7.1f} ms, {runs} runs){verdict}")
+    p95 = sorted(samples)[max(0, round(0.95 * len(samples)) - 1)]
+    verdict = "" if target is None else ("  OK" if p95 < target else f"  OVER the {target * 1000:.0f} ms target")
+    print(f"{label:<62} median {median * 1000:7.1f} ms  p95 {p95 * 1000:7.1f} ms  ({runs} runs){verdict}")
     return median
 
 
@@ -279,6 +281,7 @@ def main() -> None:
     parser.add_argument(
         "--retention-days", type=int, help="also time `calldesk retention` with this period (blanks the bench data)"
     )
+    parser.add_argument("--issue-19-only", action="store_true", help="only the sorts, deep pages and searches")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("Set DATABASE_URL to a PostgreSQL database: the benchmark is about PostgreSQL.")
@@ -290,22 +293,86 @@ def main() -> None:
     client.force_login(supervisor)
     today = timezone.localdate(timezone=org.zone)
     month = f"from={today - timedelta(days=29)}&to={today}"
+    if args.issue_19_only:
+        issue_19(client, org, args.runs)
+        return
     print("\nReport list (one page of 50, with its count); target < 200 ms")
     for label, query in list_queries(org, agent, month):
         timed(label, get(client, f"/reports/?{query}"), args.runs, 0.2)
     specialist = Client()
     specialist.force_login(agent)
     timed("a specialist's own reports", get(specialist, "/reports/"), args.runs, 0.2)
+    issue_19(client, org, args.runs)
     print("\nDashboard; target < 1 s")
     timed("30 days, every form", get(client, "/dashboards/"), args.runs, 1.0)
     form = CallReport.objects.filter(organization=org).values_list("form__public_id", flat=True).first()
     timed("30 days, one form", get(client, f"/dashboards/?form={form}"), args.runs, 1.0)
-    timed("365 days, every form (for scale)", get(client, f"/dashboards/?from={today - timedelta(days=364)}"), 3)
+    timed("365 days, every form", get(client, f"/dashboards/?from={today - timedelta(days=364)}"), 5, 2.0)
     print("\nExport; target >= 20,000 rows/s, memory flat")
     export(client, args.export_rows, org)
     export_xlsx(client, args.xlsx_rows, org)
     if args.retention_days:
         retention(org, args.retention_days)
+
+
+def issue_19(client: Client, org: Organization, runs: int) -> None:
+    """The operations of issue 19's table that the list above does not cover."""
+    text = next((f for f in report_fields(org) if f.personal and f.type in (FieldType.LONG_TEXT, FieldType.TEXT)), None)
+    print("\nIssue 19: sorts, deep pages, personal text; target < 300 ms")
+    timed("sorted by agent (every report but drafts)", get(client, "/reports/?sort=agent"), runs, 0.3)
+    timed("sorted by agent, page 200", get(client, "/reports/?sort=agent&page=200"), runs, 0.3)
+    timed("page 200 (no filter)", get(client, "/reports/?page=200"), runs, 0.3)
+    timed("page 500 (no filter)", get(client, "/reports/?page=500"), runs, 0.3)
+    shown = re.search(r"<span>(Page \d+[^<]*)</span>", client.get("/reports/?page=500").content.decode())
+    print(f"  page 500 asked, shown: {shown.group(1) if shown else 'no page (refine your filter)'}")
+    if text is None:
+        return
+    stored = (
+        CallReport.objects.filter(organization=org, **{"values__has_key": text.key})
+        .order_by("-call_start")
+        .values_list("values", flat=True)
+        .first()
+    )
+    whole = str((stored or {}).get(text.key, ""))
+    name = whole.split(":")[0]
+    for label, typed in [
+        (f"{text.key}: a whole stored value, exactly", whole),
+        (f"{text.key}: a caller's name", name),
+        (f"{text.key}: a surname, any case", name.split()[-1].upper() if name else ""),
+        (f"{text.key}: 'manu' (the start of a name)", "manu"),
+        (f"{text.key}: 'heal' (the start of a word)", "heal"),
+    ]:
+        url = f"/reports/?f_{text.key}={quote(typed)}"
+        timed(label, get(client, url), runs, 0.3)
+        counted = re.search(r'id="report-count">([^<]*)<', client.get(url).content.decode())
+        print(f"  found: {counted.group(1) if counted else '?'}")
+    api_paging(org)
+
+
+def api_paging(org: Organization, pages: int = 50, limit: int = 200) -> None:
+    """`/api/reports` walked by cursor, as a phone system's export job does: rows per second."""
+    from calldesk.configure.tokens import create_token
+
+    admin = User.objects.filter(organization=org, role=Role.ADMIN).order_by("pk").first()
+    if admin is None:
+        print("API paging: no admin to make a token")
+        return
+    token = create_token(admin, "bench").raw
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    cursor, rows = "", 0
+    started = time.perf_counter()
+    for _ in range(pages):
+        answer = api.get("/api/reports", {"limit": limit, **({"cursor": cursor} if cursor else {})})
+        assert answer.status_code == 200, answer.content[:300]
+        body = answer.json()
+        rows += len(body["items"])
+        cursor = body["next"]
+        if not cursor:
+            break
+    elapsed = time.perf_counter() - started
+    print(
+        f"/api/reports cursor paging ({limit} a page): {rows:,} rows in {elapsed:.1f} s, {rows / elapsed:,.0f} rows/s"
+    )
 
 
 def retention(org: Organization, days: int) -> None:

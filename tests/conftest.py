@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 
 from calldesk.lib.sealed import forget_personal_keys
+from calldesk.reports.tokens import forget_searchable_keys
 from tests.cast import Cast, make_cast
 
 
@@ -11,6 +12,7 @@ from tests.cast import Cast, make_cast
 def _fresh_personal_keys() -> None:
     # Revisions are rolled back between tests and SQLite may give their ids to new ones.
     forget_personal_keys()
+    forget_searchable_keys()
 
 
 @pytest.fixture

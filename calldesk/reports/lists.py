@@ -11,18 +11,20 @@ from typing import Any, cast
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, QuerySet, Window
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import render
 from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET
 
 from calldesk.accounts.access import current_user
+from calldesk.accounts.models import User
+from calldesk.callforms.models import CallForm
 from calldesk.dashboards.models import ExportRecord
 from calldesk.lib.phones import shown_number
 from calldesk.lib.querystrings import tidy_redirect, without_empty
 from calldesk.reports import exports
-from calldesk.reports.models import CallReport
+from calldesk.reports.models import CallReport, Status
 from calldesk.reports.search import ReportFilterForm, call_type_labels
 from calldesk.reports.services import visible_reports
 
@@ -36,6 +38,9 @@ SORTABLE = [("call_start", "Call start"), ("form", "Form"), ("agent", "Agent"), 
 # A page number past this is past the end of any list; bounding it keeps the row offset
 # within what the database takes (a 64-bit integer on PostgreSQL, less on SQLite).
 MAX_PAGE = 10_000_000
+# How deep a page may start: the database reads every row before it (an index walk, ~25 k rows
+# for page 500), so past this a list asks for a narrower filter instead of taking seconds.
+DEEP_ROWS = 50_000
 
 
 def page_number(raw: str | None) -> int:
@@ -48,9 +53,7 @@ def page_number(raw: str | None) -> int:
 
 
 class CappedPaginator(Paginator):
-    """Counts matches up to COUNT_CAP + 1; pages go as far as that count reaches."""
-
-    exact = False  # set when the count came with the page (see list_page)
+    """Counts matches up to COUNT_CAP + 1; past that the count is not the end of the list."""
 
     @cached_property
     def count(self) -> int:
@@ -59,35 +62,102 @@ class CappedPaginator(Paginator):
 
     @property
     def capped(self) -> bool:
-        return not self.exact and self.count > COUNT_CAP
-
-    def page(self, number: Any) -> Page:
-        # Past the cap the count is not the end of the list: a page is always a whole page.
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        top = bottom + self.per_page
-        if not self.capped and top + self.orphans >= self.count:
-            top = self.count
-        return Page(self.object_list[bottom:top], number, self)
+        return self.count > COUNT_CAP
 
 
-def list_page(reports: QuerySet[CallReport], number: str | None, sort: str) -> Page:
-    """One page of the list and its count.
+class ListPage(Page):
+    """A page of a list whose end may not be counted: a whole page past the count has a next one."""
 
-    Sorted by call start, the page is read from the index in that order at once and the count
-    stops at the cap. Any other order sorts every match anyway, so the page's own query counts
-    them as well (COUNT(*) OVER ()): exact, and without a second pass over the matches."""
+    def has_next(self) -> bool:
+        paginator = cast(CappedPaginator, self.paginator)
+        if paginator.capped:
+            return len(self.object_list) == paginator.per_page and self.number < MAX_PAGE
+        return super().has_next()
+
+    def next_page_number(self) -> int:
+        return self.number + 1  # the paginator would check it against the capped count
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+
+class TooDeep(Exception):
+    """The page asked for starts past DEEP_ROWS of a list too long to count."""
+
+    def __init__(self, number: int) -> None:
+        super().__init__(f"page {number} is too deep")
+        self.number = number
+
+
+# Groups a sort walks in order, each read from an index by call start (see `_grouped_rows`).
+GROUPED = {"agent": "agent_id", "form": "form_id", "status": "status"}
+
+
+def _groups(key: str, organization_id: int, descending: bool) -> list[Any]:
+    """The values of a grouped sort's column, in the order the list shows them."""
+    if key == "agent":
+        users = User.objects.filter(organization_id=organization_id).order_by("name", "email")
+        order: list[Any] = [*users.values_list("pk", flat=True), None]  # unassigned reports last
+    elif key == "form":
+        order = list(
+            CallForm.objects.filter(organization_id=organization_id).order_by("name", "pk").values_list("pk", flat=True)
+        )
+    else:
+        order = sorted(Status.values)
+    return order[::-1] if descending else order
+
+
+def _grouped_rows(reports: QuerySet[CallReport], key: str, groups: list[Any], bottom: int) -> list[CallReport]:
+    """One page of a list sorted by a column with few values (agent, form, status), newest first
+    within each: read group by group from the (column, call start) indexes, skipping whole groups
+    by a count that stops at what is left to skip. Never sorts every match (the old
+    ORDER BY agent name read and sorted them all)."""
+    column = GROUPED[key]
+    skip = bottom
+    rows: list[CallReport] = []
+    for group in groups:
+        part = reports.filter(**({f"{column}__isnull": True} if group is None else {column: group}))
+        if skip:
+            counted = int(part.order_by()[:skip].count())
+            if counted < skip:
+                skip -= counted
+                continue
+        need = PAGE_SIZE - len(rows)
+        rows += list(part.order_by("-call_start", "-id")[skip : skip + need])
+        skip = 0
+        if len(rows) == PAGE_SIZE:
+            break
+    return rows
+
+
+def _rows(reports: QuerySet[CallReport], sort: str, organization_id: int, bottom: int) -> list[CallReport]:
+    key = sort.lstrip("-")
+    if key in GROUPED:
+        groups = _groups(key, organization_id, sort.startswith("-"))
+        return _grouped_rows(reports, key, groups, bottom)
+    return list(reports[bottom : bottom + PAGE_SIZE])
+
+
+def list_page(reports: QuerySet[CallReport], number: str | None, sort: str, organization_id: int) -> ListPage:
+    """One page of the list and its count (exact up to COUNT_CAP).
+
+    The page asked for is the page shown, however deep, up to DEEP_ROWS rows in: reading that far
+    stays within a fraction of a second. Past it, TooDeep: the list asks to refine the filter. A page
+    past the end shows the last page."""
     paginator = CappedPaginator(reports, PAGE_SIZE)
     wanted = page_number(number)
-    if sort.lstrip("-") == "call_start":
-        return paginator.get_page(wanted)
+    if not paginator.capped:
+        wanted = min(wanted, paginator.num_pages)
     bottom = (wanted - 1) * PAGE_SIZE
-    rows = list(reports.annotate(list_total=Window(Count("id")))[bottom : bottom + PAGE_SIZE])
-    if not rows:  # past the end (or nothing matches): the paginator finds the last page
-        return paginator.get_page(wanted)
-    paginator.exact = True
-    paginator.__dict__["count"] = rows[0].list_total  # fills the cached property
-    return Page(rows, wanted, paginator)
+    if bottom >= DEEP_ROWS:
+        raise TooDeep(wanted)
+    rows = _rows(reports, sort, organization_id, bottom)
+    if not rows and wanted > 1:
+        # Past the end of a list longer than the cap: count up to here to find its last page.
+        total = int(reports.order_by()[:bottom].count())
+        wanted = max(1, -(-total // PAGE_SIZE))
+        rows = _rows(reports, sort, organization_id, (wanted - 1) * PAGE_SIZE)
+    return ListPage(rows, wanted, paginator)
 
 
 @login_required
@@ -122,7 +192,13 @@ def report_list(request: HttpRequest) -> HttpResponseBase:
         if export == ExportRecord.Format.CSV:
             return exports.csv_response(plan, reports, record, total)
         return exports.xlsx_response(plan, reports, record)
-    page = list_page(reports.select_related("form", "agent"), request.GET.get("page"), report_filter.sort)
+    try:
+        page = list_page(
+            reports.select_related("form", "agent"), request.GET.get("page"), report_filter.sort, user.organization.pk
+        )
+    except TooDeep as deep:
+        context = {"form": form, "page": None, "title": title, "too_deep": deep.number, "deep_rows": f"{DEEP_ROWS:,}"}
+        return render(request, "reports/list.html", context)
     type_labels = call_type_labels(user.organization)
     page.object_list = list(page.object_list)
     region = user.organization.phone_region

@@ -11,6 +11,7 @@ from django.db import models
 from calldesk.accounts.models import Organization
 from calldesk.callforms.models import CallForm, FormRevision
 from calldesk.lib.sealed import PersonalValuesField, PhoneHashField, SealedJSONField, SealedTextField
+from calldesk.reports import tokens
 from calldesk.telephony.models import Call
 
 
@@ -84,6 +85,10 @@ class CallReport(models.Model):
             # A specialist's report list: their reports (as agent or as author) by call start.
             models.Index(fields=["agent", "call_start"], name="report_agent_start_idx"),
             models.Index(fields=["author", "call_start"], name="report_author_start_idx"),
+            # The list sorted by form or by status reads each form's (each status's) reports
+            # newest first from these (reports.lists._grouped_rows); by agent, the agent index above.
+            models.Index(fields=["form", "call_start"], name="report_form_start_idx"),
+            models.Index(fields=["organization", "status", "call_start"], name="report_org_status_start_idx"),
         ]
         constraints = [
             # A report is submitted (or closed) at a known time, and a draft has no submit time.
@@ -100,7 +105,13 @@ class CallReport(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.values = stored_values(self.values or {})
+        created = self._state.adding
+        update_fields = kwargs.get("update_fields")
         super().save(*args, **kwargs)
+        if update_fields is None or "values" in update_fields or "status" in update_fields:
+            # The word index of the personal text fields follows the values and the status,
+            # whatever path saved them (submit, close, abandon, correct; a draft holds none).
+            tokens.write_all(self, created)
 
     @property
     def is_draft(self) -> bool:
@@ -135,3 +146,23 @@ class ReportChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} of {self.report_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class ReportToken(models.Model):
+    """One blind-index token of a report's sealed text fields (calldesk.lib.blind): how a
+    supervisor finds a caller by a word or the start of one while the database holds no name.
+    The token already carries the organization and the field key, so no other column is needed;
+    written by `reports.tokens` with every save of the report's values, removed by retention."""
+
+    # The foreign key's own index serves rewriting and deleting one report's tokens.
+    report = models.ForeignKey(CallReport, on_delete=models.CASCADE, related_name="+")
+    token = models.BigIntegerField()
+
+    class Meta:
+        indexes = [
+            # A search: the reports holding a token (an index-only scan gives their ids).
+            models.Index(fields=["token", "report"], name="report_token_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"token of {self.report_id}"

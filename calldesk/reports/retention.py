@@ -21,6 +21,7 @@ from django.utils import timezone
 from calldesk.accounts.models import Organization
 from calldesk.callforms.models import FormRevision
 from calldesk.dashboards.models import ExportRecord, RetentionRun
+from calldesk.reports import tokens
 from calldesk.reports.models import CallReport, ReportChange
 from calldesk.telephony.models import Call
 
@@ -108,6 +109,7 @@ def _redact_batch(
             phone_raw="", phone_e164="", phone_hash="", unchecked={}, redacted_at=now
         )
         CallReport.objects.bulk_update(blanked_values, ["values"])
+        tokens.forget(report.pk for report in blanked_values)
         for name, redacted in calls.items():
             Call.objects.bulk_update(redacted, [name])
         Call.objects.filter(pk__in=touched_calls).update(fingerprint="")

@@ -21,11 +21,14 @@ from django.db.models import Q, QuerySet
 from calldesk.accounts.models import Organization, User
 from calldesk.callforms.definition import CHOICE_TYPES, FieldType
 from calldesk.callforms.models import CallForm, FormRevision
+from calldesk.lib.blind import words
 from calldesk.lib.crypto import phone_hash
 from calldesk.lib.datefields import BoundedDateField
 from calldesk.lib.phones import normalise_query
 from calldesk.lib.sealed import HASHED, value_hash
+from calldesk.reports import tokens
 from calldesk.reports.models import CallReport, Status
+from calldesk.reports.tokens import TEXT_TYPES
 
 FIELD_PREFIX = "f_"
 # `status` empty: every report but drafts (drafts have their own "unfinished calls" list).
@@ -54,6 +57,14 @@ class FilterField:
     type: FieldType
     choices: tuple[str, ...] = ()
     personal: bool = False
+    # The revisions that mark it personal: their reports hold it sealed, the others in clear.
+    sealed_in: frozenset[int] = frozenset()
+    clear_in: frozenset[int] = frozenset()
+
+    @property
+    def by_words(self) -> bool:
+        """Found by a word or the start of one (sealed text), not by a part of the text."""
+        return self.personal and self.type in TEXT_TYPES
 
 
 def _revisions(organization: Organization, form: CallForm | None = None) -> QuerySet[FormRevision]:
@@ -72,7 +83,13 @@ def report_fields(organization: Organization, form: CallForm | None = None) -> l
         for item in revision.definition.fields:
             before = found.get(item.key)
             choices = tuple(dict.fromkeys((*(before.choices if before else ()), *(c.label for c in item.choices))))
-            found[item.key] = FilterField(item.key, item.label, item.type, choices, item.personal)
+            sealed_in = before.sealed_in if before else frozenset()
+            clear_in = before.clear_in if before else frozenset()
+            if item.personal:
+                sealed_in |= {revision.pk}
+            else:
+                clear_in |= {revision.pk}
+            found[item.key] = FilterField(item.key, item.label, item.type, choices, item.personal, sealed_in, clear_in)
     return list(found.values())
 
 
@@ -103,6 +120,7 @@ class ReportFilter:
     values: dict[str, Any] = field(default_factory=dict)  # field key → wanted value
     fields: dict[str, FilterField] = field(default_factory=dict)
     sort: str = "-call_start"
+    organization_id: int = 0
 
     def apply(self, reports: QuerySet[CallReport], zone: ZoneInfo) -> QuerySet[CallReport]:
         lower, upper = day_range(self.start, self.end, zone)
@@ -126,13 +144,19 @@ class ReportFilter:
             reports = reports.filter(self._value_q(self.fields[key], wanted))
         return reports.order_by(*SORTS[self.sort])
 
-    @staticmethod
-    def _value_q(item: FilterField, wanted: Any) -> Q:
-        if item.personal:
-            # Sealed at rest: found exactly, by its keyed hash. Reports of revisions where the
-            # field was not personal yet hold it in clear.
-            return _sealed_q(item, wanted) | ReportFilter._plain_q(item, wanted)
-        return ReportFilter._plain_q(item, wanted)
+    def _value_q(self, item: FilterField, wanted: Any) -> Q:
+        """Reports of revisions where the field is personal hold it sealed: found through the
+        blind index (text) or the keyed hash (anything else), never by comparing the stored
+        ciphertext. Reports of the other revisions hold it in clear and are matched as such."""
+        if not item.sealed_in:
+            return self._plain_q(item, wanted)
+        if item.type in TEXT_TYPES:
+            sealed = tokens.matching(self.organization_id, item.key, str(wanted)) or Q(pk__in=[])
+        else:
+            sealed = _sealed_q(item, wanted) & Q(revision_id__in=item.sealed_in)
+        if not item.clear_in:  # the usual case: one indexed lookup, no scan of the JSON
+            return sealed
+        return sealed | (self._plain_q(item, wanted) & Q(revision_id__in=item.clear_in))
 
     @staticmethod
     def _plain_q(item: FilterField, wanted: Any) -> Q:
@@ -244,6 +268,7 @@ class ReportFilterForm(forms.Form):
             values=values,
             fields=self.report_fields,
             sort=data.get("sort") or "-call_start",
+            organization_id=self.organization.pk,
         )
 
 
@@ -263,9 +288,20 @@ def _value_field(item: FilterField) -> forms.Field:
         return forms.ChoiceField(choices=_options(item.choices), required=False, label=item.label)
     if item.type == FieldType.YES_NO:
         return forms.ChoiceField(choices=_options(["yes", "no"], "Yes No".split()), required=False, label=item.label)
-    return forms.CharField(
-        required=False, max_length=200, label=item.label, help_text="exactly" if item.personal else "contains"
-    )
+    if item.by_words:
+        return forms.CharField(
+            required=False,
+            max_length=200,
+            label=item.label,
+            help_text="words, or their first 3 letters or more",
+            validators=[_has_a_word],
+        )
+    return forms.CharField(required=False, max_length=200, label=item.label, help_text="contains")
+
+
+def _has_a_word(typed: str) -> None:
+    if typed.strip() and not words(typed):
+        raise forms.ValidationError("Type a word, or the start of one (3 letters or more).")
 
 
 def _options(values: Iterable[str], labels: Iterable[str] | None = None) -> list[tuple[str, str]]:

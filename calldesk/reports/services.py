@@ -185,6 +185,7 @@ def autosave_draft(report: CallReport, user: User, data: dict[str, Any], base_ve
     if "phone_e164" in changed:
         columns["phone_hash"] = CallReport._meta.get_field("phone_hash").pre_save(report, False)
     now = timezone.now()
+    # A draft has no word index to keep (reports.tokens): autosave stays one UPDATE.
     written = CallReport.objects.filter(pk=report.pk, version=base_version, status=Status.DRAFT).update(
         **columns, version=base_version + 1, updated_at=now
     )
