@@ -153,7 +153,7 @@ def test_a_dump_holds_no_name_in_any_form_while_it_is_found(cast: Cast, supervis
     assert found(supervisor_client, "okonk") == [str(report.public_id)]
     dump = raw_dump().lower()
     assert "reports_reporttoken" in dump
-    for secret in ["ximena", "okonkwo", "larsson", "birchwood", "xim", "okonk", "birch", "okonkwolarsson"]:
+    for secret in ["ximena", "okonkwo", "larsson", "birchwood", "ximen", "okonk", "birch", "okonkwolarsson"]:
         assert secret not in dump, secret
 
 
