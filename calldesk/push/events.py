@@ -6,6 +6,7 @@ Synchronous ORM code; the stream and the channels (async) call it through `chann
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -50,6 +51,7 @@ class Pushed:
     pop_for_id: int | None
     agent_id: int | None
     data: dict[str, Any]
+    kind: str = "call"
 
     def visible_to(self, viewer: Viewer) -> bool:
         if self.organization_id != viewer.organization_id:
@@ -64,7 +66,7 @@ class Pushed:
         pop = self.pop_for_id == viewer.user_id
         if pop not in self.encoded:
             body = json.dumps({**self.data, "pop": pop}, separators=(",", ":"))
-            self.encoded[pop] = f"id: {self.id}\nevent: call\ndata: {body}\n\n".encode()
+            self.encoded[pop] = f"id: {self.id}\nevent: {self.kind}\ndata: {body}\n\n".encode()
         return self.encoded[pop]
 
 
@@ -111,6 +113,23 @@ def report_of(call: Call) -> CallReport | None:
         return None
 
 
+# Other apps' event kinds (a risk raised, ...): what their consoles are sent, read when the event
+# is sent as a call's is. Registered from those apps' `ready()`, so push imports none of them.
+Describer = Callable[[PushEvent], dict[str, Any]]
+DESCRIBERS: dict[str, Describer] = {}
+
+
+def register_kind(kind: str, describer: Describer) -> None:
+    DESCRIBERS[kind] = describer
+
+
+def _data(event: PushEvent) -> dict[str, Any]:
+    if event.kind == "call" and event.call is not None:
+        return describe(event.call, report_of(event.call), event.state)
+    describer = DESCRIBERS.get(event.kind)
+    return describer(event) if describer is not None else {}
+
+
 def load(events: list[PushEvent]) -> list[Pushed]:
     return [
         Pushed(
@@ -118,7 +137,8 @@ def load(events: list[PushEvent]) -> list[Pushed]:
             organization_id=event.organization_id,
             pop_for_id=event.pop_for_id,
             agent_id=event.agent_id,
-            data=describe(event.call, report_of(event.call), event.state),
+            data=_data(event),
+            kind=event.kind,
         )
         for event in events
     ]

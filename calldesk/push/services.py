@@ -8,6 +8,7 @@ call `publish_call` after they record or change a call; how the event reaches th
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from uuid import UUID
 
 from django.db import transaction
 
@@ -40,4 +41,12 @@ def publish_call(call: Call, *, pop_for: User | None = None) -> None:
     )
     # The row is written with the caller's transaction (a rolled-back call leaves no event);
     # the channel is told only after it commits, so no console sees a call that never was.
+    transaction.on_commit(lambda: get_channel().announce(event.pk))
+
+
+def publish_event(kind: str, organization_id: int, subject: UUID) -> None:
+    """Tell the organization's supervisors' consoles about `subject`, an event of another app's
+    `kind` (registered with `calldesk.push.events.register_kind`); sent once the transaction
+    commits, caught up like a call's."""
+    event = PushEvent.objects.create(organization_id=organization_id, kind=kind, subject=subject)
     transaction.on_commit(lambda: get_channel().announce(event.pk))

@@ -16,6 +16,7 @@ from django.utils import timezone
 from calldesk.accounts.models import User
 from calldesk.lib.prepared import Prepared, param
 from calldesk.reports.models import CallReport, ReportChange, Status, is_empty, stored_values
+from calldesk.risk.services import submit_refusal
 
 BUILTINS = ("agent", "call_start", "phone_raw", "phone_e164", "call_type")
 
@@ -228,6 +229,8 @@ def submit_report(
             raise NotEditable("This report was already submitted.")
         if current.version != base_version:
             raise VersionConflict(current)
+        if refusal := submit_refusal(current):
+            raise NotEditable(refusal)
         current.submit_key = submit_key[:64] or None
         return _finish_draft(current, user, data, Status.SUBMITTED, ReportChange.Action.SUBMITTED)
 

@@ -27,5 +27,7 @@ class Command(BaseCommand):
         sessions, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
         attempts = throttle.forget_old()
         self.stdout.write(f"{sessions} expired sessions and {attempts} old login attempts deleted.")
+        # Risk webhook deliveries left by a stopped `calldesk risk deliver --watch` go out here too.
+        call_command("risk", "deliver", stdout=self.stdout, stderr=self.stderr)
         if not options["skip_retention"]:
             call_command("retention", stdout=self.stdout, stderr=self.stderr)
