@@ -37,6 +37,7 @@ from calldesk.callforms.models import CallForm
 from calldesk.configure.tokens import create_token
 from calldesk.dashboards.models import ExportRecord
 from calldesk.reports.models import Status
+from calldesk.risk import services as risk_services
 from tests.cast import PASSWORD, make_form, make_org, make_user
 from tests.reportdata import make_report
 
@@ -84,9 +85,17 @@ def build_world(slug: str, zone: str, region: str, caller: tuple[str, str, str],
     report = make_report(form, author, start, phone=(raw, e164), values={"summary": text, "topic": "Housing"})
     draft = make_report(form, author, start, phone=(raw, e164), values={"summary": text}, status=Status.DRAFT)
     token = create_token(users[Role.ADMIN], f"Token {slug}")
+    # Imminent risk on the draft, with its emergency record and the organization's webhook.
+    reference, hook_url = f"Emergency ref {slug.upper()}", f"https://dispatch-{slug}.example/hook"
+    risk_services.set_webhook(org.pk, hook_url)
+    risk_services.raise_risk(draft, author)
+    risk_services.record_emergency(draft, author, {"service": "psap", "reference": reference, "consent": "with"})
     ExportRecord.objects.create(organization=org, user=users[Role.SUPERVISOR], format="csv", filters={"phone": e164})
     world = World(
-        org, users, markers=[raw, e164, digits, text, label, *(u.email for u in users.values())], api_token=token.raw
+        org,
+        users,
+        markers=[raw, e164, digits, text, label, reference, hook_url, *(u.email for u in users.values())],
+        api_token=token.raw,
     )
     world.ids = {
         "reportVer": report_ver,

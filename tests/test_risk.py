@@ -122,7 +122,10 @@ def test_a_report_with_risk_is_not_submitted_until_its_record_has_an_outcome(
     assert report.status == Status.DRAFT
 
     without_outcome = {**RECORD, "outcome": ""}
-    assert specialist_client.post(f"/risk/reports/{report.public_id}/emergency", without_outcome, **JSON).status_code == 200
+    assert (
+        specialist_client.post(f"/risk/reports/{report.public_id}/emergency", without_outcome, **JSON).status_code
+        == 200
+    )
     assert specialist_client.post(f"/reports/{report.public_id}/submit", submit, **JSON).status_code == 409
     answer = specialist_client.post(f"/risk/reports/{report.public_id}/emergency", RECORD, **JSON)
     assert answer.status_code == 200 and 'id="risk-refusal"' not in answer.json()["html"]

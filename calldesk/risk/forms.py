@@ -45,7 +45,7 @@ class EmergencyForm(forms.Form):
             super().full_clean()
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         contacted, dispatched, confirmed = (data.get(name) for name in TIME_NAMES)
         if contacted and dispatched and dispatched < contacted:
             self.add_error("dispatched_at", "Dispatched before it was contacted?")

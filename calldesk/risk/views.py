@@ -56,7 +56,9 @@ def panel_context(report: CallReport, user: Any, form: EmergencyForm | None = No
     }
 
 
-def _panel(request: HttpRequest, report: CallReport, form: EmergencyForm | None = None, status: int = 200) -> HttpResponse:
+def _panel(
+    request: HttpRequest, report: CallReport, form: EmergencyForm | None = None, status: int = 200
+) -> HttpResponse:
     """The editor's risk panel: its HTML for the panel's script, else back to the editor."""
     if _wants_json(request):
         html = render_to_string(

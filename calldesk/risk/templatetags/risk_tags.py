@@ -8,8 +8,8 @@ from typing import Any
 from django import template
 
 from calldesk.accounts.models import Organization, User
-from calldesk.reports.search import day_range
 from calldesk.reports.models import CallReport
+from calldesk.reports.search import day_range
 from calldesk.risk import services
 
 register = template.Library()
