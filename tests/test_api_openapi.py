@@ -38,6 +38,8 @@ def test_the_description_names_every_endpoint_and_both_body_types(db: None) -> N
         "/api/reports/{report_id}",
         "/api/forms/{report_ver}",
         "/api/v1/cti/{token}",
+        "/api/risk-events",
+        "/api/risk-events/{risk_id}",
     }
     body = paths["/api/calls"]["post"]["requestBody"]["content"]
     assert {"application/json", "application/x-www-form-urlencoded", "multipart/form-data"} <= set(body)
