@@ -72,7 +72,7 @@ def normalised(page: str) -> str:
     page = re.sub(r'name="(csrfmiddlewaretoken|submit_key)" value="[^"]*"', r'name="\1"', page)
     # The imminent-risk panel came after the old templates (its own tests: tests/test_risk.py).
     page = re.sub(
-        r'<section class="card risk-panel".*?</section>\s*<script src="[^"]*risk-editor[^"]*"[^>]*></script>',
+        r'(<link[^>]*risk\.css[^>]*>\s*)?<section class="card risk-panel".*?</section>\s*<script src="[^"]*risk-editor[^"]*"[^>]*></script>',
         "",
         page,
         flags=re.S,

@@ -58,7 +58,7 @@ def test_a_raise_alerts_every_supervisor_of_the_organization_and_no_one_else(
     # The pushed event is sent as its own kind, and holds no caller data.
     pushed = events.catch_up(Viewer.of(cast.supervisor), 0)[-1]
     assert b"event: risk\n" in pushed.message(Viewer.of(cast.supervisor))
-    assert "999" not in str(PushEvent.objects.filter(kind="risk").values().get())
+    assert "1234567" not in str(PushEvent.objects.filter(kind="risk").values().get())
 
 
 def test_raising_twice_is_one_event_and_one_alert(cast: Cast, specialist_client: Client) -> None:

@@ -84,7 +84,7 @@ def test_risk_events_are_posted_signed_from_the_queue(
     ]
     raised_body = endpoint.received[0][1]
     assert raised_body["line"] == "8886201111" and raised_body["raisedBy"] == "Sam Specialist"
-    assert "999" not in json.dumps(raised_body)  # no caller number
+    assert "1234567" not in json.dumps(raised_body)  # no caller number (999-123-4567)
     assert set(Delivery.objects.values_list("state", flat=True)) == {"delivered"}
     assert deliver_due().posted == 0  # delivered once
     page = admin.get("/configure/risk-webhook/").content.decode()
