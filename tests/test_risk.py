@@ -14,6 +14,7 @@ from calldesk.push import events
 from calldesk.push.events import Viewer
 from calldesk.push.models import PushEvent
 from calldesk.reports.models import CallReport, Status
+from calldesk.reports.retention import run_retention
 from calldesk.risk.models import EmergencyRecord, RiskEvent
 from tests.apicast import bearer, other_org_token, token_for
 from tests.cast import Cast, make_user
@@ -220,3 +221,18 @@ def test_the_api_reads_risk_events_of_the_tokens_organization_only(cast: Cast, s
     assert client.get("/api/risk-events").status_code == 401
     paths = client.get("/api/openapi.json").json()["paths"]
     assert "/api/risk-events" in paths and "/api/risk-events/{risk_id}" in paths
+
+
+def test_retention_blanks_the_records_reference_and_notes_with_the_report(
+    cast: Cast, specialist_client: Client
+) -> None:
+    report = open_draft(specialist_client)
+    raised(specialist_client, report)
+    specialist_client.post(f"/risk/reports/{report.public_id}/emergency", RECORD)
+    cast.org_a.retention_days = 30
+    cast.org_a.save(update_fields=["retention_days"])
+    CallReport.objects.filter(pk=report.pk).update(call_start=report.call_start - timedelta(days=31))
+    run_retention(cast.org_a)
+    record = EmergencyRecord.objects.get(report=report)
+    assert (record.reference, record.notes) == ("", "")
+    assert record.outcome == "on_scene" and record.service == "psap"  # kept for the statistics

@@ -22,6 +22,7 @@ from calldesk.accounts.models import Organization
 from calldesk.callforms.models import FormRevision
 from calldesk.dashboards.models import ExportRecord, RetentionRun
 from calldesk.reports.models import CallReport, ReportChange
+from calldesk.risk.models import EmergencyRecord
 from calldesk.telephony.models import Call
 
 BATCH = 500
@@ -106,6 +107,8 @@ def _redact_batch(
         for name, redacted in calls.items():
             Call.objects.bulk_update(redacted, [name])
         Call.objects.filter(pk__in=touched_calls).update(fingerprint="")
+        # An emergency record's reference and notes name the caller's case: blanked with the report.
+        EmergencyRecord.objects.filter(report_id__in=ids).update(reference="", notes="")
         outcome.calls += len(touched_calls)
         for report in batch:
             report.redacted_at = now
