@@ -109,6 +109,16 @@ def test_the_first_supervisor_takes_it_and_every_console_stops_alerting(
     assert str(risk.public_id) not in supervisor_client.get("/console/").content.decode()
 
 
+def test_only_the_organizations_supervisors_consoles_open_with_the_alert(cast: Cast, specialist_client: Client) -> None:
+    risk = raised(specialist_client, open_draft(specialist_client))
+    other_supervisor = Client()
+    other_supervisor.force_login(make_user(cast.org_b, "boss@other.example", "supervisor"))
+    for client in (specialist_client, other_supervisor):
+        page = client.get("/console/").content.decode()
+        assert str(risk.public_id) not in page
+    assert 'id="risk-alerts"' not in specialist_client.get("/console/").content.decode()
+
+
 def test_a_report_with_risk_is_not_submitted_until_its_record_has_an_outcome(
     cast: Cast, specialist_client: Client
 ) -> None:
