@@ -66,6 +66,8 @@ def test_a_raised_risk_alerts_the_supervisor_until_taken_and_holds_the_submit(br
         expect(alert.locator(".risk-ago")).to_contain_text("s ago")
         expect(console.locator("#risk-alerts")).to_have_attribute("data-alerting", "yes")
         expect(console).to_have_title(re.compile(r"^\(1\) Imminent risk"))
+        # Audible: the beep was played (or waits for a click where the browser holds sound back).
+        expect(console.locator("#risk-alerts")).to_have_attribute("data-sound", re.compile("running|suspended"))
 
         # A reload finds the untaken alert again (a query, not the stream's memory).
         console.reload()

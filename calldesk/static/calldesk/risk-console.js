@@ -93,6 +93,7 @@
     gain.connect(audio.destination);
     tone.start();
     tone.stop(audio.currentTime + 0.4);
+    section.dataset.sound = audio.state;  // "running", or "suspended" until the page is clicked
   }
 
   function alerting() {
