@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "calldesk.ops",
     "calldesk.audit",
     "calldesk.push",
+    "calldesk.risk",
     "calldesk.vault",
     "calldesk.callers",
     "calldesk.followups",

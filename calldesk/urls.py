@@ -8,6 +8,7 @@ from calldesk.accounts import twofactor_views
 from calldesk.accounts.views import LoginView, logout_view
 from calldesk.api.site import api
 from calldesk.ops.health import healthz, readyz
+from calldesk.risk import urls as risk_urls
 from calldesk.telephony import views as telephony_views
 
 
@@ -38,7 +39,9 @@ urlpatterns = [
     path("Telephony/GetCallReport", telephony_views.get_call_report, name="telephony-get-call-report"),
     path("Telephony/resume/<str:token>", telephony_views.resume, name="telephony-resume"),
     path("reports/", include("calldesk.reports.urls")),
+    path("configure/risk-webhook/", include(risk_urls.configure_patterns)),
     path("configure/", include("calldesk.configure.urls")),
+    path("risk/", include("calldesk.risk.urls")),
     path("dashboards/", include("calldesk.dashboards.urls")),
     path("api/", api.urls),
     path("audit/", include("calldesk.audit.urls")),

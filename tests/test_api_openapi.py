@@ -47,6 +47,8 @@ def test_the_description_names_every_endpoint_and_both_body_types(db: None) -> N
         "/api/followups",
         "/api/followups/{follow_up_id}",
         "/api/followups/{follow_up_id}/attempts",
+        "/api/risk-events",
+        "/api/risk-events/{risk_id}",
     }
     body = paths["/api/calls"]["post"]["requestBody"]["content"]
     assert {"application/json", "application/x-www-form-urlencoded", "multipart/form-data"} <= set(body)

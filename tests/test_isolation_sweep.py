@@ -39,6 +39,7 @@ from calldesk.configure.tokens import create_token
 from calldesk.dashboards.models import ExportRecord
 from calldesk.followups.services import record_attempt, schedule_follow_up
 from calldesk.reports.models import Status
+from calldesk.risk import services as risk_services
 from tests.cast import PASSWORD, make_form, make_org, make_user
 from tests.reportdata import make_report
 
@@ -90,6 +91,11 @@ def build_world(slug: str, zone: str, region: str, caller: tuple[str, str, str],
     note = f"Attempt note of {slug.upper()} only"
     record_attempt(follow_up, author, "no_answer", note=note)
     token = create_token(users[Role.ADMIN], f"Token {slug}")
+    # Imminent risk on the draft, with its emergency record and the organization's webhook.
+    reference, hook_url = f"Emergency ref {slug.upper()}", f"https://dispatch-{slug}.example/hook"
+    risk_services.set_webhook(org.pk, hook_url)
+    risk_services.raise_risk(draft, author)
+    risk_services.record_emergency(draft, author, {"service": "psap", "reference": reference, "consent": "with"})
     ExportRecord.objects.create(organization=org, user=users[Role.SUPERVISOR], format="csv", filters={"phone": e164})
     caller_name, caller_alert = f"Caller name {slug.upper()}", f"Caller alert {slug.upper()}"
     profile, _ = caller_services.create_profile(users[Role.SUPERVISOR], e164)
@@ -109,6 +115,8 @@ def build_world(slug: str, zone: str, region: str, caller: tuple[str, str, str],
             caller_alert,
             reason,
             note,
+            reference,
+            hook_url,
             *(u.email for u in users.values()),
         ],
         api_token=token.raw,

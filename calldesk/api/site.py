@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from calldesk.api import callers, calls, cti, followups, forms, reports
+from calldesk.api import callers, calls, cti, followups, forms, reports, risk
 from calldesk.api.auth import TokenAuth
 from calldesk.api.bodies import FORM_TYPES, JSON_TYPE, ApiError, BodyParser
 
@@ -44,6 +44,7 @@ api.add_router("/forms", forms.router)
 api.add_router("/v1/cti", cti.router)
 api.add_router("/callers", callers.router)
 api.add_router("/followups", followups.router)
+api.add_router("/risk-events", risk.router)
 
 
 def error_response(

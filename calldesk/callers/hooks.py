@@ -20,7 +20,7 @@ def connect() -> None:
     from calldesk.push import events
     from calldesk.reports import retention
 
-    if describe_caller not in events.DESCRIBERS:
-        events.DESCRIBERS.append(describe_caller)
+    if describe_caller not in events.CALL_DESCRIBERS:
+        events.CALL_DESCRIBERS.append(describe_caller)
     if blank_profiles not in retention.RETENTION_HOOKS:
         retention.RETENTION_HOOKS.append(blank_profiles)

@@ -28,7 +28,7 @@ CATCH_UP_LIMIT = 500
 LINE_PARAMETERS = ("dnis", "line", "to", "called", "callednumber", "dialednumber", "queue")
 # What other apps add to a pushed call's description (caller profiles: alerts and a block),
 # registered in their AppConfig.ready so that the push imports none of them.
-DESCRIBERS: list[Callable[[Call, CallReport | None], dict[str, Any]]] = []
+CALL_DESCRIBERS: list[Callable[[Call, CallReport | None], dict[str, Any]]] = []
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,7 @@ class Pushed:
     pop_for_id: int | None
     agent_id: int | None
     data: dict[str, Any]
+    kind: str = "call"
 
     def visible_to(self, viewer: Viewer) -> bool:
         if self.organization_id != viewer.organization_id:
@@ -68,7 +69,7 @@ class Pushed:
         pop = self.pop_for_id == viewer.user_id
         if pop not in self.encoded:
             body = json.dumps({**self.data, "pop": pop}, separators=(",", ":"))
-            self.encoded[pop] = f"id: {self.id}\nevent: call\ndata: {body}\n\n".encode()
+            self.encoded[pop] = f"id: {self.id}\nevent: {self.kind}\ndata: {body}\n\n".encode()
         return self.encoded[pop]
 
 
@@ -97,7 +98,7 @@ def describe(call: Call, report: CallReport | None, state: str) -> dict[str, Any
     agent = (report.agent or report.author) if report is not None else None
     sent = read_params(call.sent_pairs())  # read once for the caller and the line
     extra: dict[str, Any] = {}
-    for describer in DESCRIBERS:
+    for describer in CALL_DESCRIBERS:
         extra.update(describer(call, report))
     return {
         **extra,
@@ -124,6 +125,23 @@ def report_of(call: Call) -> CallReport | None:
         return None
 
 
+# Other apps' event kinds (a risk raised, ...): what their consoles are sent, read when the event
+# is sent as a call's is. Registered from those apps' `ready()`, so push imports none of them.
+Describer = Callable[[PushEvent], dict[str, Any]]
+KIND_DESCRIBERS: dict[str, Describer] = {}
+
+
+def register_kind(kind: str, describer: Describer) -> None:
+    KIND_DESCRIBERS[kind] = describer
+
+
+def _data(event: PushEvent) -> dict[str, Any]:
+    if event.kind == "call" and event.call is not None:
+        return describe(event.call, report_of(event.call), event.state)
+    describer = KIND_DESCRIBERS.get(event.kind)
+    return describer(event) if describer is not None else {}
+
+
 def load(events: list[PushEvent]) -> list[Pushed]:
     return [
         Pushed(
@@ -131,7 +149,8 @@ def load(events: list[PushEvent]) -> list[Pushed]:
             organization_id=event.organization_id,
             pop_for_id=event.pop_for_id,
             agent_id=event.agent_id,
-            data=describe(event.call, report_of(event.call), event.state),
+            data=_data(event),
+            kind=event.kind,
         )
         for event in events
     ]

@@ -25,8 +25,12 @@ class PushEvent(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="push_events")
-    state = models.CharField(max_length=8, choices=CallState.choices)
+    # "call", or another app's kind (calldesk.push.events.register_kind): the stream's event name.
+    kind = models.CharField(max_length=16, default="call")
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, null=True, blank=True, related_name="push_events")
+    # What an event of another kind is about (its public id); that app's describer reads it.
+    subject = models.UUIDField(null=True, blank=True)
+    state = models.CharField(max_length=8, choices=CallState.choices, blank=True)
     # Whose console opens the call's draft now (the resolved agent, the answering user).
     pop_for = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"

@@ -8,6 +8,7 @@ call `publish_call` after they record or change a call; how the event reaches th
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
+from uuid import UUID
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -59,14 +60,22 @@ def _insert_event(call: Call, pop_for_id: int | None, agent_id: int | None) -> i
         return event.pk
     meta = PushEvent._meta
     quote = connection.ops.quote_name
-    columns = ("organization_id", "call_id", "state", "pop_for_id", "agent_id", "created_at")
+    columns = ("organization_id", "kind", "call_id", "state", "pop_for_id", "agent_id", "created_at")
     created = meta.get_field("created_at").get_db_prep_value(timezone.now(), connection)
     sql = (
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608 - fixed names  # nosec B608
         f"VALUES ({', '.join(['%s'] * len(columns))}) RETURNING {quote('id')}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [call.organization_id, call.pk, call.state, pop_for_id, agent_id, created])
+        cursor.execute(sql, [call.organization_id, "call", call.pk, call.state, pop_for_id, agent_id, created])
         row = cursor.fetchone()
     assert row is not None
     return int(row[0])
+
+
+def publish_event(kind: str, organization_id: int, subject: UUID) -> None:
+    """Tell the organization's supervisors' consoles about `subject`, an event of another app's
+    `kind` (registered with `calldesk.push.events.register_kind`); sent once the transaction
+    commits, caught up like a call's."""
+    event = PushEvent.objects.create(organization_id=organization_id, kind=kind, subject=subject)
+    transaction.on_commit(lambda: get_channel().announce(event.pk))

@@ -23,6 +23,7 @@ from calldesk.callforms.models import FormRevision
 from calldesk.dashboards.models import ExportRecord, RetentionRun
 from calldesk.reports import tokens
 from calldesk.reports.models import CallReport, ReportChange
+from calldesk.risk.models import EmergencyRecord
 from calldesk.telephony.models import Call
 
 BATCH = 500
@@ -113,6 +114,8 @@ def _redact_batch(
         for name, redacted in calls.items():
             Call.objects.bulk_update(redacted, [name])
         Call.objects.filter(pk__in=touched_calls).update(fingerprint="")
+        # An emergency record's reference and notes name the caller's case: blanked with the report.
+        EmergencyRecord.objects.filter(report_id__in=ids).update(reference="", notes="")
         outcome.calls += len(touched_calls)
         for report in batch:
             report.redacted_at = now

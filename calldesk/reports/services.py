@@ -17,6 +17,7 @@ from calldesk.accounts.models import User
 from calldesk.lib.prepared import Prepared, param
 from calldesk.push.services import publish_call
 from calldesk.reports.models import CallReport, ReportChange, Status, is_empty, stored_values
+from calldesk.risk.services import submit_refusal
 from calldesk.telephony.ending import end_with_report
 
 BUILTINS = ("agent", "call_start", "phone_raw", "phone_e164", "call_type")
@@ -231,6 +232,8 @@ def submit_report(
             raise NotEditable("This report was already submitted.")
         if current.version != base_version:
             raise VersionConflict(current)
+        if refusal := submit_refusal(current):
+            raise NotEditable(refusal)
         current.submit_key = submit_key[:64] or None
         submitted = _finish_draft(current, user, data, Status.SUBMITTED, ReportChange.Action.SUBMITTED)
     end_with_report(submitted.call_id, submitted.submitted_at)

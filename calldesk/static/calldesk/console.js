@@ -164,6 +164,13 @@
       setConnection("connected", "Connected: calls arrive live");
     });
     source.addEventListener("call", received);
+    // Other kinds of events (a risk raised, ...) are handed to their own page scripts.
+    (root.dataset.kinds || "").split(" ").filter(Boolean).forEach(function (kind) {
+      source.addEventListener(kind, function (event) {
+        lastId = event.lastEventId || lastId;
+        root.dispatchEvent(new CustomEvent("calldesk:push", { detail: { kind: kind, data: JSON.parse(event.data) } }));
+      });
+    });
     source.addEventListener("error", function () {
       if (source.readyState === EventSource.CONNECTING) {
         setConnection("reconnecting", "Disconnected: reconnecting…");

@@ -42,5 +42,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{slug}: {count} follow-up{'s' if count != 1 else ''} overdue (see /followups/all/).")
         stale = end_stale_calls()
         self.stdout.write(f"{stale} calls no event ended in {settings.CALL_STALE_HOURS} h recorded as ended (unknown).")
+        # Risk webhook deliveries left by a stopped `calldesk risk deliver --watch` go out here too.
+        call_command("risk", "deliver", stdout=self.stdout, stderr=self.stderr)
         if not options["skip_retention"]:
             call_command("retention", stdout=self.stdout, stderr=self.stderr)
