@@ -169,7 +169,9 @@ class ErrorOut(BaseModel):
 # What a write can answer besides success: the body (400, 413, 415), the token (401), an unknown
 # call (404), a value (422).
 WRITE_ERRORS: dict[int, type[BaseModel]] = {code: ErrorOut for code in (400, 401, 404, 413, 415, 422)}
-READ_ERRORS: dict[int, type[BaseModel]] = {code: ErrorOut for code in (401, 404, 422)}
+# A read: a NUL character anywhere in the request (400, refused before any view), the token (401),
+# an unknown record (404), a parameter (422).
+READ_ERRORS: dict[int, type[BaseModel]] = {code: ErrorOut for code in (400, 401, 404, 422)}
 
 
 class PersonOut(BaseModel):
