@@ -47,9 +47,8 @@ from django.utils import timezone  # noqa: E402
 from calldesk.accounts.models import Organization, Role, User  # noqa: E402
 from calldesk.callforms.definition import FieldType  # noqa: E402
 from calldesk.callforms.models import CallForm, FormRevision  # noqa: E402
-from calldesk.dashboards.models import ExportRecord  # noqa: E402
 from calldesk.reports.exports import LINES_PER_CHUNK  # noqa: E402
-from calldesk.reports.models import CallReport  # noqa: E402
+from calldesk.reports.models import CallReport, ExportRecord  # noqa: E402
 from calldesk.reports.retention import run_retention  # noqa: E402
 from calldesk.reports.search import report_fields  # noqa: E402
 from calldesk.telephony.models import Call  # noqa: E402

@@ -13,8 +13,7 @@ from django.db import connection
 from django.test import Client
 
 from calldesk.accounts.models import TwoFactorDevice
-from calldesk.dashboards.models import ExportRecord
-from calldesk.reports.models import CallReport
+from calldesk.reports.models import CallReport, ExportRecord
 from calldesk.telephony.models import Call, PendingHangup
 from tests.apicast import post_json, token_for
 from tests.cast import Cast

@@ -13,7 +13,7 @@ from django.test import Client
 from openpyxl import load_workbook
 
 from calldesk.callforms.models import FormRevision
-from calldesk.dashboards.models import ExportRecord
+from calldesk.reports.models import ExportRecord
 from tests.cast import Cast
 from tests.reportdata import NY, Known, make_known, make_report
 

@@ -36,9 +36,8 @@ from calldesk.accounts.models import Organization, Role, User
 from calldesk.callers import services as caller_services
 from calldesk.callforms.models import CallForm
 from calldesk.configure.tokens import create_token
-from calldesk.dashboards.models import ExportRecord
 from calldesk.followups.services import record_attempt, schedule_follow_up
-from calldesk.reports.models import Status
+from calldesk.reports.models import ExportRecord, Status
 from calldesk.risk import services as risk_services
 from tests.cast import PASSWORD, make_form, make_org, make_user
 from tests.reportdata import make_report

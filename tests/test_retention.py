@@ -11,9 +11,8 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 
-from calldesk.dashboards.models import ExportRecord, RetentionRun
 from calldesk.dashboards.stats import build_dashboard
-from calldesk.reports.models import CallReport, ReportChange
+from calldesk.reports.models import CallReport, ExportRecord, ReportChange, RetentionRun
 from calldesk.reports.retention import run_retention
 from calldesk.telephony.models import Call
 from tests.cast import Cast

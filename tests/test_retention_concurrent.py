@@ -8,9 +8,8 @@ from datetime import datetime, timedelta
 import pytest
 from django.db import connection
 
-from calldesk.dashboards.models import RetentionRun
 from calldesk.reports import retention
-from calldesk.reports.models import CallReport, ReportChange
+from calldesk.reports.models import CallReport, ReportChange, RetentionRun
 from tests.cast import make_cast
 from tests.reportdata import NY, make_report
 

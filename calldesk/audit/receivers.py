@@ -16,7 +16,7 @@ from calldesk.audit.models import AccessEvent
 from calldesk.audit.services import record_access
 from calldesk.configure.models import ApiToken
 from calldesk.configure.tokens import token_used
-from calldesk.dashboards.models import ExportRecord
+from calldesk.reports.models import ExportRecord
 
 Action = AccessEvent.Action
 

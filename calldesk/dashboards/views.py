@@ -15,11 +15,11 @@ from calldesk.accounts.access import current_user, supervisor_required
 from calldesk.accounts.models import Organization
 from calldesk.callforms.models import CallForm
 from calldesk.dashboards.answers import count_answers
-from calldesk.dashboards.models import ExportRecord, RetentionRun
 from calldesk.dashboards.stats import build_dashboard
 from calldesk.lib.datefields import BoundedDateField
 from calldesk.lib.querystrings import tidy_redirect
 from calldesk.reports.filter_words import FilterWords
+from calldesk.reports.models import ExportRecord, RetentionRun
 from calldesk.reports.search import day_range
 
 DEFAULT_DAYS = 30

@@ -30,8 +30,7 @@ from calldesk.accounts.models import Organization, User
 from calldesk.callforms import codecs
 from calldesk.callforms.definition import FieldType
 from calldesk.callforms.models import CallForm, FormRevision
-from calldesk.dashboards.models import ExportRecord
-from calldesk.reports.models import CallReport, Status
+from calldesk.reports.models import CallReport, ExportRecord, Status
 from calldesk.reports.search import FilterField, ReportFilter, report_fields
 
 CHUNK = 2000

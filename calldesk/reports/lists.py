@@ -20,11 +20,10 @@ from django.views.decorators.http import require_GET
 from calldesk.accounts.access import current_user
 from calldesk.accounts.models import User
 from calldesk.callforms.models import CallForm
-from calldesk.dashboards.models import ExportRecord
 from calldesk.lib.phones import shown_number
 from calldesk.lib.querystrings import tidy_redirect, without_empty
 from calldesk.reports import exports
-from calldesk.reports.models import CallReport, Status
+from calldesk.reports.models import CallReport, ExportRecord, Status
 from calldesk.reports.search import ReportFilterForm, call_type_labels
 from calldesk.reports.services import visible_reports
 

@@ -20,9 +20,8 @@ from django.utils import timezone
 
 from calldesk.accounts.models import Organization
 from calldesk.callforms.models import FormRevision
-from calldesk.dashboards.models import ExportRecord, RetentionRun
 from calldesk.reports import tokens
-from calldesk.reports.models import CallReport, ReportChange
+from calldesk.reports.models import CallReport, ExportRecord, ReportChange, RetentionRun
 from calldesk.risk.models import EmergencyRecord
 from calldesk.telephony.models import Call
 
