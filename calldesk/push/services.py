@@ -15,7 +15,6 @@ from django.utils import timezone
 
 from calldesk.push.channel import get_channel
 from calldesk.push.models import PushEvent
-from calldesk.reports.models import CallReport
 
 if TYPE_CHECKING:
     from calldesk.accounts.models import User
@@ -38,9 +37,10 @@ def publish_call(call: Call, *, pop_for: User | None = None, agent_id: int | obj
         raise ValueError("a call is only ever pushed to its own organization's people")
     follower: int | None
     if agent_id is _FROM_REPORT:
-        report = CallReport.objects.filter(call=call).only("agent_id", "author_id").first()
         # The draft's agent; a draft nobody named an agent for is its author's (a URL pop's opener).
-        follower = (report.agent_id or report.author_id) if report is not None else None
+        # Read through the call's own relation: push imports no other app's models.
+        row = type(call).objects.filter(pk=call.pk).values_list("report__agent_id", "report__author_id").first()
+        follower = cast(int | None, (row[0] or row[1]) if row is not None else None)
     else:
         follower = cast(int | None, agent_id)
     event_id = _insert_event(call, pop_for.pk if pop_for is not None else None, follower)

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from calldesk.accounts.models import Organization, User
 from calldesk.push.services import publish_call
+from calldesk.reports.drafts import withdraw_draft
 from calldesk.reports.models import CallReport, Status
 from calldesk.telephony.causes import ANSWERED_ELSEWHERE, read_cause
 from calldesk.telephony.models import END_REASON_MAX, EXTERNAL_ID_MAX, Call, CallSource, PendingAnswer, PendingHangup
@@ -26,7 +27,6 @@ from calldesk.telephony.services import (
     read_call,
     record,
     start_draft,
-    withdraw_draft,
 )
 
 # An answer or hang-up kept for a callId waits this long for its call (`calldesk maintenance`).

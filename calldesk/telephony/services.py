@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from calldesk.accounts.models import Organization, User
@@ -23,7 +23,9 @@ from calldesk.lib.phones import PhoneReading, read_phone
 from calldesk.lib.prepared import Prepared, param
 from calldesk.lib.times import read_call_start
 from calldesk.push.services import publish_call
-from calldesk.reports.models import CallReport, ReportChange, Status
+from calldesk.reports import drafts
+from calldesk.reports.drafts import withdraw_draft
+from calldesk.reports.models import CallReport, Status
 from calldesk.telephony.models import EXTERNAL_ID_MAX, Call, CallSource, PendingAnswer, PendingHangup
 from calldesk.telephony.reading import (
     AgentCandidate,
@@ -244,25 +246,6 @@ def _popped_again(
     return OpenedCall(locked, report, reused=False)
 
 
-def withdraw_draft(report: CallReport, answered_by: User | None) -> bool:
-    """The draft of a specialist whose phone rang while `answered_by` took the call: closed as
-    answered elsewhere and taken off the call, which gets the answerer's draft. What was typed
-    stays in it. False when it is no longer a draft (submitted meanwhile): it stays the call's.
-    Runs inside the caller's transaction."""
-    now = timezone.now()
-    # Guarded like autosave: a save racing this one finds the draft gone (a version conflict).
-    withdrawn = CallReport.objects.filter(pk=report.pk, status=Status.DRAFT).update(
-        status=Status.ANSWERED_ELSEWHERE, call=None, version=F("version") + 1, updated_at=now
-    )
-    if not withdrawn:
-        return False
-    report.refresh_from_db(fields=["status", "call", "version", "updated_at"])
-    ReportChange.objects.create(
-        report=report, user=answered_by, action=ReportChange.Action.ANSWERED_ELSEWHERE, version=report.version
-    )
-    return True
-
-
 def record(
     org: Organization, reading: CallReading, source: CallSource, opened_by: User | None = None
 ) -> tuple[Call, bool]:
@@ -323,14 +306,13 @@ def _join_pending_events(org: Organization, call: Call) -> None:
 
 
 def start_draft(call: Call | None, reading: CallReading, author: User, agent: User | None, by: User) -> CallReport:
-    """The draft report of `call`, pre-filled from `reading`; without a call, a draft no phone
-    system announced (a follow-up's call back, calldesk.followups)."""
-    report = CallReport.objects.create(
+    """The draft report of `call`, pre-filled from `reading` (the reports app writes it); without a
+    call, a draft no phone system announced (a follow-up's call back, calldesk.followups)."""
+    return drafts.start_draft(
+        call,
         organization_id=reading.form.organization_id,
         form=reading.form,
         revision=reading.revision,
-        call=call,
-        agent=agent,
         call_start=reading.call_start,
         # A withheld or junk number leaves Phone empty (the notice says why), so it never
         # blocks the specialist's submit as "not a phone number".
@@ -339,6 +321,6 @@ def start_draft(call: Call | None, reading: CallReading, author: User, agent: Us
         call_type=reading.revision.definition.default_call_type.key,
         values=reading.values,
         author=author,
+        agent=agent,
+        by=by,
     )
-    ReportChange.objects.create(report=report, user=by, action=ReportChange.Action.CREATED, version=1)
-    return report
