@@ -23,6 +23,8 @@ step() {
 }
 
 step "ruff check" .venv/bin/ruff check .
+# The import contract ([tool.importlinter] in pyproject.toml): layers inside and between apps, no cycles.
+step "lint-imports" .venv/bin/lint-imports
 step "mypy calldesk/" .venv/bin/mypy calldesk/
 # The connector is its own package (Python 3.10+, standard library only), checked with its own settings.
 step "mypy connector/" bash -c 'cd connector && ../.venv/bin/mypy calldesk_connector'
@@ -141,6 +143,6 @@ if [ ${#left_out[@]} -gt 0 ]; then
     echo "NOT RUN - this run left out:"
     printf '  - %s\n' "${left_out[@]}"
 elif [ ${#failed[@]} -eq 0 ]; then
-    echo "All checks ran: ruff, mypy, bandit, pip-audit, pytest on SQLite and on PostgreSQL, browser tests included."
+    echo "All checks ran: ruff, lint-imports, mypy, bandit, pip-audit, pytest on SQLite and on PostgreSQL, browser tests included."
 fi
 [ ${#failed[@]} -eq 0 ]

@@ -1,29 +1,32 @@
-"""What the API and the CTI adapter hand to the push (calldesk.push.services.publish_call): every
-change of a call once, and the draft's specialist when their console should open it."""
+"""What the API and the CTI adapter announce to the push (telephony's `call_changed`, which push
+listens to): every change of a call once, and the draft's specialist when their console should
+open it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from calldesk.telephony import lifecycle
+from calldesk.telephony.signals import call_changed
 from tests.apicast import post_json, token_for
 from tests.cast import Cast
 from tests.test_api_cti import NEW_CALL, zammad
 
 
 @pytest.fixture
-def published(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, str]]:
-    """(callId, state, email of pop_for or "") of each publish, in order. The push channel is
-    another engineer's; this records what is handed to it, at its one entry point."""
+def published() -> Iterator[list[tuple[str, str, str]]]:
+    """(callId, state, email of pop_for or "") of each announcement, in order: what the push
+    hears, as one more listener beside it."""
     seen: list[tuple[str, str, str]] = []
 
-    def publish(call: Any, *, pop_for: Any = None) -> None:
+    def heard(sender: Any, call: Any, pop_for: Any = None, **kwargs: Any) -> None:
         seen.append((call.external_id, call.state, pop_for.email if pop_for else ""))
 
-    monkeypatch.setattr(lifecycle, "publish_call", publish)
-    return seen
+    call_changed.connect(heard, dispatch_uid="test-api-pushes")
+    yield seen
+    call_changed.disconnect(dispatch_uid="test-api-pushes")
 
 
 def test_a_posted_call_pops_for_its_agent_once_however_often_it_is_retried(

@@ -15,6 +15,7 @@ from calldesk.push.events import Viewer
 from calldesk.push.models import PushEvent
 from calldesk.push.services import publish_call
 from calldesk.telephony.lifecycle import RecordedCall, record_call
+from tests.apicast import post_json, token_for
 from tests.cast import Cast
 
 
@@ -117,3 +118,10 @@ def test_the_hub_hands_an_event_only_to_consoles_that_may_see_it_and_sends_all_b
         "received": {"agent": 1, "colleague": 0, "supervisor": 1, "other organization's supervisor": 0},
         "behind": True,
     }
+
+
+def test_a_call_the_api_records_reaches_the_push_without_telephony_importing_it(cast: Cast) -> None:
+    """Telephony announces the call; push, listening since the app loaded, records its event."""
+    post_json("/api/calls", {"reportVer": "9991234", "agent": "34", "callId": "heard-1"}, token_for(cast.admin))
+    event = PushEvent.objects.get(call__external_id="heard-1")
+    assert (event.state, event.pop_for, event.agent) == ("ringing", cast.specialist, cast.specialist)

@@ -22,3 +22,8 @@ def blank_follow_ups(organization: Organization, cutoff: datetime) -> int:
             Q(follow_up__report__organization=organization), follow_up__report__call_start__lt=cutoff
         ).exclude(note="").update(note="")
     return follow_ups
+
+
+def blank_for_retention(organization: Organization, cutoff: datetime, now: datetime) -> int:
+    """`blank_follow_ups` as a retention hook (calldesk.reports.retention.RETENTION_HOOKS)."""
+    return blank_follow_ups(organization, cutoff)

@@ -1,7 +1,7 @@
 """What the rest of Calldesk calls to push a call to the consoles.
 
-This is the one entry point: the telephony URL, the API and the Zammad-compatible CTI adapter
-call `publish_call` after they record or change a call; how the event reaches the consoles
+This is the one entry point: telephony announces every call it records or changes (the URL, the
+API, the Zammad-compatible CTI adapter) and `apps.py` hands it here; how the event reaches the consoles
 (database channel on the embedded default, Redis when REDIS_URL is set) lives behind it.
 """
 

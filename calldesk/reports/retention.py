@@ -22,15 +22,15 @@ from calldesk.accounts.models import Organization
 from calldesk.callforms.models import FormRevision
 from calldesk.reports import tokens
 from calldesk.reports.models import CallReport, ExportRecord, ReportChange, RetentionRun
-from calldesk.risk.models import EmergencyRecord
 from calldesk.telephony.models import Call
 
 BATCH = 500
 # Parameters that carry the caller's number (SPEC §2: `ani`); names match without case.
 CALLER_PARAMETERS = frozenset({"ani"})
 PHONE_COLUMNS = ("phone_raw", "phone_e164")  # and phone_hash, their keyed hash
-# Other apps' caller data kept by the same rule (caller profiles), registered in their
-# AppConfig.ready: each is called with (organization, cutoff, now) after the reports.
+# Other apps' caller data kept by the same rule (caller profiles, follow-ups' reasons, emergency
+# records), registered in their AppConfig.ready, so reports imports none of them: each is called
+# with (organization, cutoff, now) after the reports.
 RETENTION_HOOKS: list[Callable[[Organization, datetime, datetime], int]] = []
 
 
@@ -113,8 +113,6 @@ def _redact_batch(
         for name, redacted in calls.items():
             Call.objects.bulk_update(redacted, [name])
         Call.objects.filter(pk__in=touched_calls).update(fingerprint="")
-        # An emergency record's reference and notes name the caller's case: blanked with the report.
-        EmergencyRecord.objects.filter(report_id__in=ids).update(reference="", notes="")
         outcome.calls += len(touched_calls)
         for report in batch:
             report.redacted_at = now

@@ -6,6 +6,7 @@ writer started from: no half-written report, no silent overwrite.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -15,12 +16,15 @@ from django.utils import timezone
 
 from calldesk.accounts.models import User
 from calldesk.lib.prepared import Prepared, param
-from calldesk.push.services import publish_call
 from calldesk.reports.models import CallReport, ReportChange, Status, is_empty, stored_values
-from calldesk.risk.services import submit_refusal
 from calldesk.telephony.ending import end_with_report
+from calldesk.telephony.signals import announce_call
 
 BUILTINS = ("agent", "call_start", "phone_raw", "phone_e164", "call_type")
+# What other apps require of a report before it is submitted (imminent risk: the emergency
+# record's outcome), registered in their AppConfig.ready so reports imports none of them: each
+# answers "" or why the report cannot be submitted yet.
+SUBMIT_CHECKS: list[Callable[[CallReport], str]] = []
 
 
 class VersionConflict(Exception):
@@ -232,8 +236,9 @@ def submit_report(
             raise NotEditable("This report was already submitted.")
         if current.version != base_version:
             raise VersionConflict(current)
-        if refusal := submit_refusal(current):
-            raise NotEditable(refusal)
+        for check in SUBMIT_CHECKS:
+            if refusal := check(current):
+                raise NotEditable(refusal)
         current.submit_key = submit_key[:64] or None
         submitted = _finish_draft(current, user, data, Status.SUBMITTED, ReportChange.Action.SUBMITTED)
     end_with_report(submitted.call_id, submitted.submitted_at)
@@ -260,7 +265,7 @@ def abandon_report(report: CallReport, user: User) -> CallReport:
     )
     # Nobody took it to the end: the call is not ended by this, but it leaves the board.
     if abandoned.call is not None:
-        publish_call(abandoned.call)
+        announce_call(abandoned.call)
     return abandoned
 
 

@@ -25,7 +25,7 @@ from calldesk.risk.models import Delivery, EmergencyRecord, RiskEvent, RiskWebho
 from calldesk.telephony.reading import read_params
 
 if TYPE_CHECKING:
-    from calldesk.accounts.models import User
+    from calldesk.accounts.models import Organization, User
     from calldesk.push.models import PushEvent
 
 PUSH_KIND = "risk"
@@ -329,3 +329,11 @@ def summarize(organization_id: int, start: datetime, end: datetime) -> RiskSumma
     labels = dict(Outcome.choices) | {"none": "No outcome yet"}
     outcomes = [(labels[key], counts[key]) for key in [*Outcome.values, "none"] if counts.get(key)]
     return RiskSummary(len(events), len(to_take), _median(to_take), _median(to_confirm), outcomes)
+
+
+def blank_old_records(organization: Organization, cutoff: datetime, now: datetime) -> int:
+    """Retention (calldesk.reports.retention.RETENTION_HOOKS): the reference and notes of the
+    emergency records of reports older than the organization keeps personal data."""
+    return EmergencyRecord.objects.filter(report__organization=organization, report__call_start__lt=cutoff).update(
+        reference="", notes=""
+    )

@@ -21,8 +21,8 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from calldesk.push.services import publish_call
 from calldesk.telephony.models import Call
+from calldesk.telephony.signals import announce_call
 
 # The cause recorded for a call that outlived the limit (SPEC §6's name for a cause nobody sent).
 STALE_CAUSE = "unknown"
@@ -60,7 +60,7 @@ def end_with_report(call_id: int | None, at: datetime | None = None) -> bool:
         call.ended_at = at or timezone.now()
         call.end_reason = REPORT_CAUSE
         call.save(update_fields=["ended_at", "end_reason"])
-        publish_call(call)
+        announce_call(call)
     return True
 
 

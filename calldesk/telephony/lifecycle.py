@@ -1,7 +1,7 @@
 """A call's life after it was recorded: answered, then hung up (SPEC §6).
 
 The API's calls and hang-ups and the Zammad-compatible CTI events all come through here;
-every change is pushed to the consoles with `publish_call`. A call that ended never goes
+every change is pushed to the consoles with `announce_call`. A call that ended never goes
 back to ringing or talking, and a late or repeated event changes nothing.
 """
 
@@ -14,7 +14,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from calldesk.accounts.models import Organization, User
-from calldesk.push.services import publish_call
 from calldesk.reports.drafts import withdraw_draft
 from calldesk.reports.models import CallReport, Status
 from calldesk.telephony.causes import ANSWERED_ELSEWHERE, read_cause
@@ -28,6 +27,7 @@ from calldesk.telephony.services import (
     record,
     start_draft,
 )
+from calldesk.telephony.signals import announce_call
 
 # An answer or hang-up kept for a callId waits this long for its call (`calldesk maintenance`).
 PENDING_EVENTS_KEPT = timedelta(days=1)
@@ -58,7 +58,7 @@ def record_call(org: Organization, pairs: list[tuple[str, str]]) -> RecordedCall
         owner = call.answered_by or reading.agent
         if owner is not None:
             report = start_draft(call, reading, author=owner, agent=owner, by=owner)
-        publish_call(call, pop_for=owner if report is not None else None)
+        announce_call(call, pop_for=owner if report is not None else None)
     return RecordedCall(call, report, created=True)
 
 
@@ -101,7 +101,7 @@ def answer_call(call: Call, user: User | None, at: datetime | None = None) -> Ca
         if changed or handed:
             # The draft opens in the answering specialist's console when it is theirs now.
             theirs = user is not None and report is not None and report.author_id == user.pk
-            publish_call(locked, pop_for=user if theirs and handed else None)
+            announce_call(locked, pop_for=user if theirs and handed else None)
     call.answered_at, call.answered_by = locked.answered_at, locked.answered_by
     return report
 
@@ -151,7 +151,7 @@ def hang_up(call: Call, cause: str, ended_at: datetime) -> bool:
         locked.ended_at = ended_at
         locked.end_reason = known_cause(cause)
         locked.save(update_fields=["ended_at", "end_reason"])
-        publish_call(locked)
+        announce_call(locked)
     call.ended_at, call.end_reason = locked.ended_at, locked.end_reason
     return True
 

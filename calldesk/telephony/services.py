@@ -22,7 +22,6 @@ from calldesk.lib.emails import normalise_email
 from calldesk.lib.phones import PhoneReading, read_phone
 from calldesk.lib.prepared import Prepared, param
 from calldesk.lib.times import read_call_start
-from calldesk.push.services import publish_call
 from calldesk.reports import drafts
 from calldesk.reports.drafts import withdraw_draft
 from calldesk.reports.models import CallReport, Status
@@ -37,6 +36,7 @@ from calldesk.telephony.reading import (
     read_params,
     storable,
 )
+from calldesk.telephony.signals import announce_call
 
 REOPEN_WINDOW = timedelta(minutes=15)
 
@@ -210,7 +210,7 @@ def open_call(
         report = start_draft(call, reading, author=author, agent=reading.agent, by=user)
         if source == CallSource.URL:
             # The supervisors' board shows it talking, answered by the specialist who opened it.
-            publish_call(call, agent_id=report.agent_id or user.pk)
+            announce_call(call, agent_id=report.agent_id or user.pk)
     return OpenedCall(call, report, reused=False)
 
 
@@ -242,7 +242,7 @@ def _popped_again(
     # Its Agent is who answered unless the URL names one (a pop's Agent is filled at the first save).
     report = start_draft(locked, reading, author=user, agent=reading.agent or user, by=user)
     # The consoles learn that it is talking, and whose it is now (the user's own browser has it).
-    publish_call(locked)
+    announce_call(locked)
     return OpenedCall(locked, report, reused=False)
 
 

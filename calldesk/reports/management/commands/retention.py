@@ -10,7 +10,6 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from calldesk.accounts.models import Organization
-from calldesk.followups.retention import blank_follow_ups
 from calldesk.reports.retention import run_all, run_retention
 
 
@@ -36,5 +35,3 @@ class Command(BaseCommand):
                 f"{run.organization.slug}: {run.reports_redacted} reports, {run.calls_redacted} calls, "
                 f"{run.exports_redacted} export records blanked (older than {run.retention_days} days)."
             )
-            if follow_ups := blank_follow_ups(run.organization, run.cutoff):
-                self.stdout.write(f"{run.organization.slug}: {follow_ups} follow-ups' reasons and notes blanked.")
