@@ -177,7 +177,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "calldesk" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    # whitenoise.storage.CompressedManifestStaticFilesStorage, its URLs kept (issue 11).
+    # whitenoise.storage.CompressedManifestStaticFilesStorage, its URLs kept.
     "staticfiles": {"BACKEND": "calldesk.lib.static_storage.StaticStorage"},
 }
 if envbool("CALLDESK_PLAIN_STATIC", False):

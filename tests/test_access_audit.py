@@ -1,4 +1,4 @@
-"""The access audit (issue 12): who opened which report, exported what, searched by which
+"""The access audit: who opened which report, exported what, searched by which
 number, logged in or failed to, and which API token was used; append-only, shown to the
 organization's admins with filters and as CSV, and never holding a caller's number."""
 

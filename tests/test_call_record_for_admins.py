@@ -1,5 +1,5 @@
 """Admins see the call record a report came from: parameters as sent, the unmapped ones, the
-warnings (SPEC §1, §2; issue 10, point 8). Nobody else does, and it is escaped."""
+warnings (SPEC §1, §2). Nobody else does, and it is escaped."""
 
 from __future__ import annotations
 

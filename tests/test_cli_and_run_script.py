@@ -1,5 +1,5 @@
 """`calldesk --help` and `--version` speak of Calldesk; `scripts/run.sh --port N` prints URLs
-with that port (issue 10, point 14)."""
+with that port."""
 
 from __future__ import annotations
 

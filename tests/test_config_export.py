@@ -1,4 +1,4 @@
-"""`calldesk config export` (SPEC §5, issue 4): export → import into an empty installation → same document."""
+"""`calldesk config export` (SPEC §5): export → import into an empty installation → same document."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Retire form, Deactivate user and Close as abandoned ask first, without JavaScript, and can
-be undone (issue 10, point 9)."""
+be undone."""
 
 from __future__ import annotations
 

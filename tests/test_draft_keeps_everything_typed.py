@@ -1,4 +1,4 @@
-"""SPEC §3 (issue 10, point 1): a draft saves everything typed, even a value that does not pass its
+"""SPEC §3: a draft saves everything typed, even a value that does not pass its
 check yet. That value is kept as typed and its field marked; the check holds at submit."""
 
 from __future__ import annotations

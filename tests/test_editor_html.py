@@ -1,4 +1,4 @@
-"""The editor page made cheaper to render (issue 11) shows exactly what it showed before: the
+"""The editor page made cheaper to render shows exactly what it showed before: the
 fields and close buttons written in Python (reports.editor_html), `|stamp` for `|date`, the
 context's ready-made values. The same elements, attributes, ids, classes, order and text; only
 the whitespace between tags may differ. Every page below is served, then rendered again from the

@@ -1,5 +1,5 @@
-"""An empty field is one thing in the store and in every query, on SQLite and PostgreSQL
-(issue 10, point 6): no key at all, never a JSON null, "" or [] beside it."""
+"""An empty field is one thing in the store and in every query, on SQLite and PostgreSQL:
+no key at all, never a JSON null, "" or [] beside it."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Error pages in the site's look that never say what exists, a favicon, themed links
-(issue 10, point 13)."""
+"""Error pages in the site's look that never say what exists, a favicon, themed links."""
 
 from __future__ import annotations
 

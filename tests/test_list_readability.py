@@ -1,5 +1,5 @@
 """Lists show numbers formatted for the organization and the draft's agent; filter addresses
-carry no empty parameters (issue 10, point 7)."""
+carry no empty parameters."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Login (issue 2): the telephony round trip, hostile `next` values, throttling, idle timeout, cookies."""
+"""Login: the telephony round trip, hostile `next` values, throttling, idle timeout, cookies."""
 
 from __future__ import annotations
 

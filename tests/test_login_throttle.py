@@ -1,4 +1,4 @@
-"""Login throttling (issue 12): behind the TLS proxy each client is told apart by the
+"""Login throttling: behind the TLS proxy each client is told apart by the
 address the proxy saw; guesses are slowed per email and address, per address across
 emails (password spraying) and per email across addresses; the real user at their own
 address still gets in, and an admin can unlock an email."""

@@ -1,4 +1,4 @@
-"""The caller's number stays out of every log, whichever server runs (issue 10, point 15):
+"""The caller's number stays out of every log, whichever server runs:
 runserver's request lines, Django's request logger for 4xx and 5xx, granian's access log."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Messages show their `quoted` parts as code, never raw backticks, on every page; the field
-editor names a row by the position it shows and marks that row (issue 10, point 10)."""
+editor names a row by the position it shows and marks that row."""
 
 from __future__ import annotations
 

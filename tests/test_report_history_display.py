@@ -1,5 +1,5 @@
 """A report's history reads as people speak: labels, the organization's time, only real
-changes (issue 10, point 5). The fix is where the change is recorded, and the page also hides
+changes. The fix is where the change is recorded, and the page also hides
 entries recorded before it that read the same on both sides."""
 
 from __future__ import annotations

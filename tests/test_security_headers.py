@@ -1,4 +1,4 @@
-"""Security headers on pages with caller data (issue 2)."""
+"""Security headers on pages with caller data."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """calldesk.lib.static_storage: whitenoise's manifest storage with each URL worked out once per
-process (issue 11) gives the URLs whitenoise gives, and works them out again after collectstatic."""
+process gives the URLs whitenoise gives, and works them out again after collectstatic."""
 
 from __future__ import annotations
 

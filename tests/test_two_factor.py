@@ -1,4 +1,4 @@
-"""Two-factor sign-in (issue 12): enrolment, codes, recovery codes, the per-role rule, admin reset."""
+"""Two-factor sign-in: enrolment, codes, recovery codes, the per-role rule, admin reset."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Unicode email addresses (`josé.nuñez@acme.com`) work for users, the same on every path:
-admin pages, config import, login, the telephony URL's agent (issue 10, point 12)."""
+admin pages, config import, login, the telephony URL's agent."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from django.contrib.auth.backends import ModelBackend
 from calldesk.accounts.models import User
 from calldesk.lib.prepared import Prepared, param
 
-# Read on every request: compiled once (issue 11).
+# Read on every request: compiled once.
 _WITH_ORGANIZATION = Prepared(
     lambda pk: User.objects.select_related("organization").filter(pk=pk)[:1], pk=param(User, "id")
 )

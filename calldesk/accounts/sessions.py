@@ -1,4 +1,4 @@
-"""Django's database sessions, read with a query compiled once (issue 11).
+"""Django's database sessions, read with a query compiled once.
 
 Every request of a logged-in user reads its session: compiling that SELECT cost more than
 running it. Sessions stay rows on the server, so logout, deactivation and the idle timeout end

@@ -1,4 +1,4 @@
-"""The admins' pages (issue 4), all behind `admin_required`."""
+"""The admins' pages, all behind `admin_required`."""
 
 from django.urls import path
 

@@ -1,4 +1,4 @@
-"""SELECTs the ORM builds and compiles once per process, then runs with new values (issue 11).
+"""SELECTs the ORM builds and compiles once per process, then runs with new values.
 
 On the hot paths (the screen pop, the editor page) compiling a SELECT — Django's
 `SQLCompiler.as_sql`: the joins of `select_related`, the column list, the WHERE tree — costs

@@ -2,7 +2,7 @@
 
 A URL comes from the manifest that collectstatic wrote, read when the storage is made; it cannot
 change while the process runs. Working it out again on every `{% static %}` (URL splits, a
-manifest look-up, a join) cost more than the rest of a page's <head> (issue 11).
+manifest look-up, a join) cost more than the rest of a page's <head>.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The editor's fields (reports.forms.EditorField) and its close buttons as HTML, written in Python.
 
 The per-field template loop rendered some 400 template nodes per editor page, a third of the
-screen pop's CPU (issue 11); these few string joins make the same elements, attributes and text.
+screen pop's CPU; these few string joins make the same elements, attributes and text.
 Everything that comes from a form definition, a report or a caller is escaped here, one value at
 a time: `_e` is Django's escape() (html.escape of the text, quotes included) without its
 SafeString wrapper, and only the joined result is marked safe.

@@ -8,7 +8,7 @@ SPEC §3: a draft keeps everything typed. A value that does not pass its check i
 typed in `CallReport.unchecked` ({posted name: text}) and its field is marked; the stored
 value stays empty until it passes, and submit refuses it. The editor is rendered from plain
 `EditorField` descriptions (written out by reports.editor_html) rather than Django form
-widgets: a form built for every page was most of the editor's cost (issue 11), and a template
+widgets: a form built for every page was most of the editor's cost, and a template
 loop over the fields a third of what remained.
 """
 

@@ -32,7 +32,7 @@ def _same_number(organization_id: int, number_hash: str) -> QuerySet[CallReport]
 
 # The newest calls from the number, the report itself among them (taken off in Python: a
 # condition on the id would not let an index give the newest rows first). Compiled once: it runs
-# on every screen pop (issue 11).
+# on every screen pop.
 # Ordered by the hash too (one value here, so the same rows): only report_repeat_caller_idx
 # gives that order, so PostgreSQL reads the number's own rows whatever its statistics say. With
 # the order by call time alone, a prepared statement's generic plan on a table analysed while

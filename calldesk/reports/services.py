@@ -133,7 +133,7 @@ def save_report(report: CallReport, user: User, data: dict[str, Any], base_versi
     return current
 
 
-# What autosave reads and writes of a report: one table, no join (issue 11).
+# What autosave reads and writes of a report: one table, no join.
 AUTOSAVE_COLUMNS = (
     "id", "public_id", "organization_id", "author_id", "agent_id", "status", "version", "revision_id",
     "call_start", "phone_raw", "phone_e164", "call_type", "values", "unchecked",
@@ -155,8 +155,8 @@ def autosave_row(public_id: UUID) -> CallReport | None:
 
 def autosave_draft(report: CallReport, user: User, data: dict[str, Any], base_version: int) -> CallReport:
     """Save a draft's typing (reports.forms.read_editor's `data`) with one UPDATE of the columns
-    that changed, guarded by the version the writer started from: the cheap path of autosave
-    (issue 11). `report` is the draft as read; only the columns saved here need be loaded.
+    that changed, guarded by the version the writer started from: the cheap path of autosave,
+    which runs every few seconds while a specialist types. `report` is the draft as read; only the columns saved here need be loaded.
     Raises VersionConflict as save_report does (the row is read again only then)."""
     if report.version != base_version:
         raise VersionConflict(_reloaded(report))

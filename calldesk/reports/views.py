@@ -73,7 +73,7 @@ def editor_login_required(view: View) -> View:
     return wrapped
 
 
-# Every report page reads the report with what its pages show of it: compiled once (issue 11).
+# Every report page reads the report with what its pages show of it: compiled once.
 _REPORT = Prepared(
     lambda public_id: CallReport.objects.select_related(
         "revision", "form", "organization", "agent", "author", "call"

@@ -40,7 +40,7 @@ from calldesk.telephony.signals import announce_call
 
 REOPEN_WINDOW = timedelta(minutes=15)
 
-# The two reads of every screen pop, compiled once (issue 11). reportVer is unique per
+# The two reads of every screen pop, compiled once. reportVer is unique per
 # organization, so the form needs no ORDER BY.
 _ACTIVE_FORM = Prepared(
     lambda organization_id, report_ver: CallForm.objects.filter(

@@ -1,5 +1,5 @@
 """The confirmation steps in a real browser, with no script involved: retire a form, then undo;
-close a draft as abandoned, then reopen it (issue 10, point 9)."""
+close a draft as abandoned, then reopen it."""
 
 from __future__ import annotations
 

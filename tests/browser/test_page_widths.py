@@ -1,6 +1,6 @@
 """Every page fits the screen, on a laptop (1366x768) and on a phone (390x844), for each role:
-no page scrolls sideways, even with a 200-character name without spaces (issue 10, points 11
-and 13). Screenshots of every page go to test-artifacts/widths/ for a person to look at."""
+no page scrolls sideways, even with a 200-character name without spaces.
+Screenshots of every page go to test-artifacts/widths/ for a person to look at."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Empty field values become one thing: no key (issue 10, point 6).
+"""Empty field values become one thing: no key.
 
 Reports used to keep an empty field as JSON null, "" or [] depending on how it was written;
 on SQLite a null reads as the text `null`, so a filter for `nu` matched it and the charts

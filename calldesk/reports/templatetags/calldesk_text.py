@@ -26,7 +26,7 @@ def quoted_code(sentence: str) -> SafeString:
 
 # `|date` with these formats, written out directly: DateFormat calls a method per format
 # character and checks the zone for ambiguous times, which a page of numbers does not need
-# (the editor's call facts cost more than all its fields; issue 11). Any other format, or a
+# (the editor's call facts cost more than all its fields). Any other format, or a
 # value that is not a datetime, goes to `|date` itself.
 _STAMPS = {
     "Y-m-d H:i:s": "{0.year:04d}-{0.month:02d}-{0.day:02d} {0.hour:02d}:{0.minute:02d}:{0.second:02d}",

@@ -1,6 +1,6 @@
 // The call report editor: autosave, offline retries, session expiry, conflicts, submit once.
 //
-// Rules this script keeps (issue 3):
+// Rules this script keeps:
 // - a change is saved on the server within 3 seconds; saves go one at a time, in order, so an
 //   older save never overtakes a newer one;
 // - "Saved" is shown only when the server confirmed a save that holds every change typed;
@@ -8,7 +8,7 @@
 //   as it is and say so; nothing of the caller is written to the browser's storage;
 // - a value that does not pass its check yet never holds up the save (SPEC §3): the server
 //   keeps it as typed and answers which fields to mark; submit refuses them and takes the
-//   specialist to the first one (issue 10).
+//   specialist to the first one.
 (function () {
   "use strict";
 
