@@ -157,7 +157,8 @@ def autosave_draft(report: CallReport, user: User, data: dict[str, Any], base_ve
     """Save a draft's typing (reports.forms.read_editor's `data`) with one UPDATE of the columns
     that changed, guarded by the version the writer started from: the cheap path of autosave,
     which runs every few seconds while a specialist types. `report` is the draft as read; only
-    the columns saved here need be loaded. Raises VersionConflict as save_report does (the row is read again only then)."""
+    the columns saved here need be loaded. Raises VersionConflict as save_report does (the row
+    is read again only then)."""
     if report.version != base_version:
         raise VersionConflict(_reloaded(report))
     changed: dict[str, Any] = {}
