@@ -39,3 +39,14 @@ def test_telephony_imports_nothing_of_push_and_only_the_drafts_of_reports() -> N
         for imported in graph.find_modules_directly_imported_by(module)
     }
     assert not {m for m in pushed if m.startswith(("calldesk.telephony.services", "calldesk.telephony.lifecycle"))}
+
+
+def test_the_architecture_map_names_every_app_and_the_docs_stand_alone() -> None:
+    """The map lists every app of the project (and those announced), and no doc points a reader
+    at the product spec, which is not in the repository."""
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    apps = [path.parent.name for path in (ROOT / "calldesk").glob("*/apps.py")]
+    for app in [*apps, "lib", "followups", "risk", "callers", "resources"]:
+        assert f"| `{app}" in text, app
+    for doc in [*(ROOT / "docs").rglob("*.md"), ROOT / "connector" / "README.md"]:
+        assert "SPEC" not in doc.read_text(), doc
