@@ -15,6 +15,7 @@ from django.db.models.signals import post_delete, post_save
 
 from calldesk.callforms.definition import Definition, parse_definition
 from calldesk.callforms.models import FormRevision
+from calldesk.lib.sealed import forget_personal_keys
 
 MAX_KEPT = 2000  # revisions; far more than an installation publishes, a bound on memory all the same
 _definitions: dict[int, Definition] = {}
@@ -43,6 +44,8 @@ def definition_of(revision: FormRevision) -> Definition:
 
 def _forget(sender: type[FormRevision], instance: FormRevision, **kwargs: Any) -> None:
     _definitions.pop(instance.pk, None)
+    if instance.pk is not None:
+        forget_personal_keys(instance.pk)
 
 
 post_save.connect(_forget, sender=FormRevision, dispatch_uid="revision_cache_forget_saved")

@@ -122,13 +122,18 @@ class SealedJSONField(_SealedField):
         return text if text in EMPTY_JSON else seal(text)
 
 
-# Revisions are never edited (callforms.models), so their personal keys can be kept per process.
+# Revisions are never edited (callforms.models), so their personal keys can be kept per process,
+# beside their parsed definitions (callforms.revision_cache), which forgets both together.
 _personal: dict[int, frozenset[str]] = {}
 
 
-def forget_personal_keys() -> None:
-    """Tests roll back revisions, and SQLite may reuse their ids."""
-    _personal.clear()
+def forget_personal_keys(revision_id: int | None = None) -> None:
+    """Forget one revision's keys (saved or deleted: a revision rolled back on SQLite gives its
+    id to the next one, which may mark other fields personal), or all of them."""
+    if revision_id is None:
+        _personal.clear()
+    else:
+        _personal.pop(revision_id, None)
 
 
 def personal_keys(revision: Any) -> frozenset[str]:
