@@ -1,5 +1,5 @@
 """Caller data sealed at rest (docs/security.md): the columns change type, then every existing
-row is sealed with the current key (the code of `calldesk crypto rotate`, which also fills the
+row is sealed with the current key (a frozen copy of the code of `calldesk crypto rotate`, which also fills the
 phone hashes)."""
 
 import calldesk.lib.sealed
@@ -7,7 +7,7 @@ from django.db import migrations
 
 
 def seal_existing_rows(apps, schema_editor):
-    from calldesk.vault.rotation import reseal_model
+    from calldesk.vault.frozen_reseal import reseal_model  # its own frozen copy
 
     for name in ("Call",):
         reseal_model(apps.get_model("telephony", name), using=schema_editor.connection.alias, progress=lambda tally: None)
