@@ -1,7 +1,4 @@
-import re
-import sys
 from io import StringIO
-from pathlib import Path
 
 from django.core.management import call_command
 
