@@ -15,11 +15,15 @@ Except where a phone system announces a call (the telephony URL, `POST /api/call
 Zammad CTI events): every call announced is recorded, and a PBX that sends `ani=%00` for a
 withheld number must not lose the specialist their screen pop. There the NUL is dropped from
 names and values as they are read (`calldesk.telephony.reading.storable`), as it always was.
+And where a specialist's report is saved (autosave, submit, close): a draft keeps everything
+typed, so a NUL pasted into a field is dropped by the editor's reading (`codecs.no_nul`) rather
+than costing the specialist the rest of what they typed.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -35,6 +39,8 @@ MESSAGE = "The request holds a NUL character (\\u0000), which no field accepts. 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 # The API's paths where phone systems post calls and their events (calls, answers, hang-ups, CTI).
 CALL_ANNOUNCING_API = ("/api/calls", "/api/v1/cti/")
+# The editor's writes of a report (calldesk.reports.urls): autosave, submit, close.
+REPORT_WRITE = re.compile(r"/reports/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/(save|submit|close)")
 
 
 def holds_nul(value: Any) -> bool:
@@ -77,6 +83,10 @@ def announces_a_call(request: HttpRequest) -> bool:
     return request.method == "POST" and path.startswith(CALL_ANNOUNCING_API)
 
 
+def saves_a_report(request: HttpRequest) -> bool:
+    return request.method == "POST" and REPORT_WRITE.fullmatch(request.path_info) is not None
+
+
 def request_holds_nul(request: HttpRequest) -> bool:
     if NUL in request.path:
         return True
@@ -90,7 +100,7 @@ class RejectNulMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not announces_a_call(request) and request_holds_nul(request):
+        if not announces_a_call(request) and not saves_a_report(request) and request_holds_nul(request):
             if request.path.startswith("/api/"):
                 return JsonResponse({"message": MESSAGE, "errors": {}}, status=400)
             if request.path.startswith("/hsds/"):  # HSDS's own error shape (calldesk.resources.hsds_api)
