@@ -93,7 +93,9 @@ def test_example_2_agent_by_email_and_dnis_mappings(
     expect(selected(page, "id_f_incoming_line")).to_have_text("Main line")
     expect(page.locator("#id_f_dialled_number")).to_have_value("8886201111")
     expect(selected(page, "id_f_language")).to_have_text("—")
-    expect(page.locator("#call-notices")).to_have_count(0)
+    # Sam opened the call the phone system sent for Bob: the form says so, and nothing else.
+    expect(page.locator("#call-notices li")).to_have_count(1)
+    expect(page.locator("#call-notices")).to_contain_text("This call was sent for Bob Acme")
 
 
 def test_example_3_language_code_and_call_start_in_the_org_zone(
@@ -170,7 +172,8 @@ def test_submit_a_report_and_find_it_in_my_reports(
 
     # Summary is required: the error sits inside the Summary field's block, the report stays a draft.
     expect(page.locator("#field-f_summary .field-error")).to_have_text("This field is required.")
-    expect(page.locator(".field-error")).to_have_count(1)
+    # The form's own fields (the side panels keep their own hidden error lines).
+    expect(page.locator("#report-form .field-error")).to_have_count(1)
     expect(page.locator("#id_f_incoming_line option:checked")).to_have_text("Main line")
     draft = CallReport.objects.get()
     assert draft.is_draft
