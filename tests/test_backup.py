@@ -121,7 +121,9 @@ def test_a_backup_under_load_restores_every_row_identically(source: str, tmp_pat
         # Every sealed value opens with the keys and every phone hash matches: nothing to re-seal.
         check = calldesk(target, "crypto", "rotate")
         assert check.returncode == 0, check.stderr
-        assert check.stdout.count(" 0 re-sealed.") == 3, check.stdout
+        # Every sealed table is read with the one key and nothing needs sealing again.
+        tables = [line for line in check.stdout.splitlines() if line.endswith(" re-sealed.")]
+        assert len(tables) >= 3 and all(line.endswith(" 0 re-sealed.") for line in tables), check.stdout
 
 
 def test_restore_refuses_a_wrong_key_clearly_and_restores_nothing(backup_file: Path) -> None:

@@ -24,6 +24,14 @@ SORT_WORDS = {
 }
 
 
+FILTER_ORDER = {
+    key: index
+    for index, key in enumerate(
+        ("from", "to", "agent", "form", "call_type", "status", "phone", "phone_removed", "values", "sort")
+    )
+}
+
+
 class FilterWords:
     """Reads the organization's people, forms and fields once, then words any number of filters
     (an access log page holds many)."""
@@ -46,7 +54,10 @@ class FilterWords:
 
     def words(self, filters: dict[str, Any]) -> str:
         parts: list[str] = []
-        for key, value in filters.items():
+        # In the list's own order, whatever order the database kept the keys in (PostgreSQL's
+        # JSON sorts them).
+        ordered = sorted(filters.items(), key=lambda item: FILTER_ORDER.get(item[0], len(FILTER_ORDER)))
+        for key, value in ordered:
             if key == "from":
                 parts.append(f"from {value}")
             elif key == "to":
