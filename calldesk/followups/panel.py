@@ -27,7 +27,9 @@ def panel_context(user: User, report: CallReport) -> dict[str, Any]:
     now = timezone.now()
     for item in follow_ups:
         item.overdue = item.state == State.OPEN and item.due_at <= now  # type: ignore[attr-defined]
-    pending = services.pending_attempt(report)
+    # Only a "Call now" draft is an attempt, and it has no call of its own: a screen pop's draft
+    # (the editor's most frequent page) skips the query.
+    pending = services.pending_attempt(report) if report.call_id is None else None
     if pending is not None and not services.can_see(user, pending.follow_up):
         pending = None
     offered = services.offers_follow_ups(report)
