@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils import timezone
 
+from calldesk.lib.prepared import Prepared, param
 from calldesk.push.events import line_of
 from calldesk.push.services import publish_event
 from calldesk.reports.models import CallReport, Status
@@ -47,8 +48,17 @@ class RiskRefused(Exception):
     """The user may not do this to this risk event or report."""
 
 
+# Read on every screen pop's editor (nearly always nothing): compiled once per process.
+_RISK_OF = Prepared(
+    lambda report_id: RiskEvent.objects.filter(report_id=report_id).select_related(
+        "raised_by", "taken_by", "taken_over_by"
+    )[:1],
+    report_id=param(RiskEvent, "report"),
+)
+
+
 def risk_of(report: CallReport) -> RiskEvent | None:
-    return RiskEvent.objects.filter(report=report).select_related("raised_by", "taken_by", "taken_over_by").first()
+    return _RISK_OF.first(report_id=report.pk)
 
 
 def raise_risk(report: CallReport, user: User) -> RiskEvent:

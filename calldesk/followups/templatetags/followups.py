@@ -21,6 +21,10 @@ def overdue_follow_ups(context: dict[str, Any]) -> int:
     user = context.get("user")
     if not isinstance(user, User) or user.organization_id is None:
         return 0
+    # Not on the report editor, the page every screen pop lands on: during a call the count is
+    # not what the specialist needs, and the pop pays for every query.
+    if context.get("report_url"):
+        return 0
     return overdue_count(user)
 
 
