@@ -9,9 +9,16 @@ from django.utils import timezone
 from calldesk.accounts.models import User
 from calldesk.followups import services
 from calldesk.followups.forms import AttemptForm, ScheduleForm
-from calldesk.followups.models import State
+from calldesk.followups.models import FollowUp, State
+from calldesk.lib.prepared import Prepared, param
 from calldesk.reports.models import CallReport
 from calldesk.reports.services import can_view
+
+# Read on every screen pop's editor (nearly always nothing): compiled once per process.
+_OF_REPORT = Prepared(
+    lambda report_id: FollowUp.objects.filter(report_id=report_id).select_related("assignee").order_by("due_at", "id"),
+    report_id=param(FollowUp, "report"),
+)
 
 
 def panel_context(user: User, report: CallReport) -> dict[str, Any]:
@@ -19,11 +26,7 @@ def panel_context(user: User, report: CallReport) -> dict[str, Any]:
     offers it for the report's call type), and, on a draft "Call now" opened, the attempt it is."""
     if not can_view(user, report):
         return {"shown": False}
-    follow_ups = [
-        item
-        for item in report.follow_ups.select_related("assignee").order_by("due_at", "id")
-        if services.can_see(user, item)
-    ]
+    follow_ups = [item for item in _OF_REPORT.all(report_id=report.pk) if services.can_see(user, item)]
     now = timezone.now()
     for item in follow_ups:
         item.overdue = item.state == State.OPEN and item.due_at <= now  # type: ignore[attr-defined]
