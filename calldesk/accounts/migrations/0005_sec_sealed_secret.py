@@ -4,7 +4,7 @@ import calldesk.lib.sealed
 
 from django.db import migrations
 
-from calldesk.vault.frozen_seal_rows import seal_rows
+from calldesk.lib.frozen_seal_rows import seal_rows
 
 
 def seal_existing(apps, schema_editor):
