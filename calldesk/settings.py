@@ -79,6 +79,9 @@ TEMPLATES = [
             ],
             # `|quoted_code` (messages' `quoted` parts as <code>) on every page without a {% load %}.
             "builtins": ["calldesk.reports.templatetags.calldesk_text"],
+            # `{% load static %}` loads Django's tags with a `{% static %}` that skips a walk
+            # over the installed apps on every use (lib/static_tag.py).
+            "libraries": {"static": "calldesk.lib.static_tag"},
         },
     },
 ]

@@ -12,6 +12,7 @@ from calldesk.accounts.models import Organization, User
 from calldesk.audit.models import AccessEvent
 from calldesk.lib.clientaddr import client_address
 from calldesk.lib.crypto import phone_hash
+from calldesk.lib.prepared import insert
 
 logger = logging.getLogger(__name__)
 
@@ -31,13 +32,15 @@ def record_access(
     org_id = organization.pk if isinstance(organization, Organization) else organization
     if org_id is None and user is not None:
         org_id = user.organization_id
-    return AccessEvent.objects.create(
-        organization_id=org_id,
-        user=user,
-        actor=(actor or (user.email if user is not None else ""))[:254],
-        action=action,
-        report=report,
-        phone_digest=phone_hash(phone_e164),
-        address=client_address(request) if request is not None else None,
-        details=details,
+    return insert(
+        AccessEvent(
+            organization_id=org_id,
+            user=user,
+            actor=(actor or (user.email if user is not None else ""))[:254],
+            action=action,
+            report=report,
+            phone_digest=phone_hash(phone_e164),
+            address=client_address(request) if request is not None else None,
+            details=details,
+        )
     )

@@ -83,6 +83,9 @@ def _text(value: Any, limit: int, name: str, *, required: bool = False) -> str:
 # The one query of every screen pop (the number, its profile and the alerts kept in the profile's
 # row), compiled once (calldesk.lib.prepared): a pop of a caller with a profile costs little more
 # than one without (bench/caller_profile_bench.py).
+# Set on a report read by the report pages (reports.services.REPORT_FLAGS, apps.py).
+FLAG = "has_caller_profile"
+
 _NUMBER = Prepared(
     lambda organization_id, number_hash: CallerNumber.objects.filter(
         organization_id=organization_id, number_hash=number_hash

@@ -13,6 +13,14 @@ class FollowupsConfig(AppConfig):
         from calldesk.reports import retention
 
         register("followups", due_for_console)
+        # The editor's panel looks for the report's follow-ups only when there are some.
+        from django.db.models import Exists, OuterRef
+
+        from calldesk.followups.models import FollowUp
+        from calldesk.followups.panel import FLAG
+        from calldesk.reports.services import REPORT_FLAGS
+
+        REPORT_FLAGS[FLAG] = lambda: Exists(FollowUp.objects.filter(report=OuterRef("pk")))
         # Reasons and attempt notes are blanked by the organization's retention like reports.
         if blank_for_retention not in retention.RETENTION_HOOKS:
             retention.RETENTION_HOOKS.append(blank_for_retention)

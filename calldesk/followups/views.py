@@ -21,9 +21,9 @@ from calldesk.accounts.models import User
 from calldesk.audit.models import AccessEvent
 from calldesk.audit.services import record_access
 from calldesk.followups import services
-from calldesk.followups.forms import AttemptForm, BulkForm, ListFilterForm, ScheduleForm, person_of
+from calldesk.followups.forms import AttemptForm, BulkForm, ListFilterForm, person_of
 from calldesk.followups.models import FollowUp, State
-from calldesk.followups.panel import panel_context
+from calldesk.followups.panel import panel_context, schedule_form
 from calldesk.reports.models import CallReport
 from calldesk.reports.services import can_view
 
@@ -165,11 +165,12 @@ def schedule(request: HttpRequest, report_id: UUID) -> HttpResponse:
     report = CallReport.objects.select_related("organization", "form").filter(public_id=report_id).first()
     if report is None or not can_view(user, report):
         raise Http404("No such report")
-    zone = report.organization.zone
-    people = _people(user)
-    initial = {"assignee": str(user.public_id)}
-    form = ScheduleForm(request.POST or None, people=people, zone=zone, initial=initial)
+    form = schedule_form(user, report, request.POST or None)
     back = f"/reports/{report.public_id}/"
+    if request.method == "GET" and _wants_json(request):
+        # The editor's panel, once "Schedule a follow-up" is opened: the form's fields.
+        html = render_to_string("followups/_schedule_fields.html", {"form": form}, request=request)
+        return JsonResponse({"ok": True, "html": html})
     if request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from calldesk.accounts.models import User
 from calldesk.callforms.models import CallForm, FormRevision
+from calldesk.lib.prepared import insert
 from calldesk.reports.models import CallReport, ReportChange, Status
 from calldesk.telephony.models import Call
 
@@ -37,7 +38,7 @@ def start_draft(
     """The draft report of `call` (or of no call: a follow-up's call back), pre-filled, with its
     "created" history line by `by`. Runs inside the caller's transaction (the call and its draft
     are written together)."""
-    report = CallReport.objects.create(
+    report = CallReport(
         organization_id=organization_id,
         form=form,
         revision=revision,
@@ -50,7 +51,8 @@ def start_draft(
         values=values,
         author=author,
     )
-    ReportChange.objects.create(report=report, user=by, action=ReportChange.Action.CREATED, version=1)
+    report.insert_draft()
+    insert(ReportChange(report=report, user=by, action=ReportChange.Action.CREATED, version=1))
     return report
 
 

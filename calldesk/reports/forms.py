@@ -32,7 +32,7 @@ from calldesk.callforms.codecs import (
 )
 from calldesk.callforms.definition import Definition, FieldDef, FieldType
 from calldesk.callforms.referrals import as_posted
-from calldesk.lib.phones import display_e164, read_phone
+from calldesk.lib.phones import PhoneReading, read_phone
 
 PREFIX = "f_"
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M:%S"
@@ -226,6 +226,7 @@ class EditorField:
     problems: list[str] = field(default_factory=list)
     inputmode: str = ""
     note: str = ""  # under the Phone field: how the number reads, in E.164
+    phone: PhoneReading | None = None  # the Phone field's number as read (shown beside the form too)
     autofocus: bool = False
 
     @property
@@ -323,7 +324,8 @@ def editor_fields(
             "Phone",
             "tel",
             value=phone_text,
-            note=f"{display_e164(reading.e164)} · E.164 {reading.e164}" if reading and reading.ok else "",
+            note=f"{reading.display} · E.164 {reading.e164}" if reading and reading.ok else "",
+            phone=reading,
         ),
         EditorField(
             "call_type",

@@ -10,6 +10,7 @@ from django.db import models
 
 from calldesk.accounts.models import Organization
 from calldesk.callforms.models import CallForm, FormRevision
+from calldesk.lib.prepared import insert
 from calldesk.lib.sealed import PersonalValuesField, PhoneHashField, SealedJSONField, SealedTextField
 from calldesk.reports import tokens
 from calldesk.telephony.models import Call
@@ -112,6 +113,13 @@ class CallReport(models.Model):
             # The word index of the personal text fields follows the values and the status,
             # whatever path saved them (submit, close, abandon, correct; a draft holds none).
             tokens.write_all(self, created)
+
+    def insert_draft(self) -> None:
+        """Write this new draft as `save()` would (a new draft has no word index), by an INSERT
+        compiled once: every screen pop writes one."""
+        assert self._state.adding and self.status == Status.DRAFT
+        self.values = stored_values(self.values or {})
+        insert(self)
 
     @property
     def is_draft(self) -> bool:

@@ -11,7 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, Q, QuerySet
 from django.utils import timezone
 
 from calldesk.accounts.models import User
@@ -25,6 +25,19 @@ BUILTINS = ("agent", "call_start", "phone_raw", "phone_e164", "call_type")
 # record's outcome), registered in their AppConfig.ready so reports imports none of them: each
 # answers "" or why the report cannot be submitted yet.
 SUBMIT_CHECKS: list[Callable[[CallReport], str]] = []
+
+# What other apps keep of a report and show beside it (its follow-ups, its imminent risk, its
+# caller's profile), registered in their AppConfig.ready: a name and an `Exists` of their rows for
+# the report (`OuterRef` names the report's columns). The report pages read every flag with the
+# report, in its one query, so a panel with nothing to show costs no query of its own: on a
+# screen pop, nearly all of them.
+REPORT_FLAGS: dict[str, Callable[[], Exists]] = {}
+
+
+def may_have(report: CallReport, flag: str) -> bool:
+    """False only when the report was read with `flag` and nothing of it exists; a report read
+    without it (by a path that does not load the flags) may have some."""
+    return bool(getattr(report, flag, True))
 
 
 class VersionConflict(Exception):

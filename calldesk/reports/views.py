@@ -29,6 +29,7 @@ from calldesk.lib.prepared import Prepared, param
 from calldesk.reports.display import call_record, change_rows, report_rows
 from calldesk.reports.editor_html import close_buttons_html, fields_html
 from calldesk.reports.forms import (
+    EditorField,
     Reading,
     editor_fields,
     read_editor,
@@ -39,6 +40,7 @@ from calldesk.reports.forms import (
 from calldesk.reports.history import earlier_calls
 from calldesk.reports.models import CallReport, Status
 from calldesk.reports.services import (
+    REPORT_FLAGS,
     NotEditable,
     VersionConflict,
     abandon_report,
@@ -73,11 +75,14 @@ def editor_login_required(view: View) -> View:
     return wrapped
 
 
-# Every report page reads the report with what its pages show of it: compiled once.
+# Every report page reads the report with what its pages show of it, and whether the other apps'
+# panels have anything to show (REPORT_FLAGS): compiled once, at the first page (every app ready).
 _REPORT = Prepared(
-    lambda public_id: CallReport.objects.select_related(
-        "revision", "form", "organization", "agent", "author", "call"
-    ).filter(public_id=public_id)[:1],
+    lambda public_id: (
+        CallReport.objects.select_related("revision", "form", "organization", "agent", "author", "call")
+        .annotate(**{name: exists() for name, exists in REPORT_FLAGS.items()})
+        .filter(public_id=public_id)[:1]
+    ),
     public_id=param(CallReport, "public_id"),
 )
 
@@ -174,7 +179,7 @@ def _editor(
         "marked": sum(1 for item in [*builtins, *custom] if item.problems),
         "close_buttons": close_buttons_html(url, [c for c in definition.call_types if not c.data]),
         "notices": report.call.notices if report.call else [],
-        "phone_display": display_e164(report.phone_e164),
+        "phone_display": _phone_display(report, builtins),
         "earlier": earlier_calls(user, report),
         # One key per page load: however often this page's submit is sent, it submits once.
         "submit_key": uuid4().hex,
@@ -184,6 +189,15 @@ def _editor(
         **extra,
     }
     return render(request, "reports/editor.html", context, status=status)
+
+
+def _phone_display(report: CallReport, builtins: list[EditorField]) -> str:
+    """The stored number as people read it; the Phone field's reading when it is the same number
+    (nearly always: a number parses in a tenth of the editor's own work)."""
+    reading = next((item.phone for item in builtins if item.phone is not None), None)
+    if reading is not None and reading.ok and reading.e164 == report.phone_e164:
+        return reading.display
+    return display_e164(report.phone_e164)
 
 
 def _stored_editor(request: HttpRequest, report: CallReport) -> HttpResponse:

@@ -22,6 +22,7 @@ from calldesk.lib.prepared import Prepared, param
 from calldesk.push.events import line_of
 from calldesk.push.services import publish_event
 from calldesk.reports.models import CallReport, Status
+from calldesk.reports.services import may_have
 from calldesk.risk.models import Delivery, EmergencyRecord, RiskEvent, RiskWebhook
 from calldesk.telephony.reading import read_params
 
@@ -57,7 +58,13 @@ _RISK_OF = Prepared(
 )
 
 
+# Set on a report read by the report pages (reports.services.REPORT_FLAGS, apps.py).
+FLAG = "has_risk_event"
+
+
 def risk_of(report: CallReport) -> RiskEvent | None:
+    if not may_have(report, FLAG):
+        return None
     return _RISK_OF.first(report_id=report.pk)
 
 

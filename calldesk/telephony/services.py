@@ -20,7 +20,7 @@ from calldesk.callforms.models import CallForm, FormRevision
 from calldesk.callforms.setups import form_setup
 from calldesk.lib.emails import normalise_email
 from calldesk.lib.phones import PhoneReading, read_phone
-from calldesk.lib.prepared import Prepared, param
+from calldesk.lib.prepared import Prepared, insert, param
 from calldesk.lib.times import read_call_start
 from calldesk.reports import drafts
 from calldesk.reports.drafts import withdraw_draft
@@ -263,21 +263,23 @@ def record(
         # did not take the lock), the unique constraint refuses this insert and the transaction
         # goes on with theirs. Without a callId nothing can collide: no savepoint, two queries less.
         with transaction.atomic() if reading.external_id else nullcontext():
-            call = Call.objects.create(
-                organization=org,
-                form=reading.form,
-                revision=reading.revision,
-                opened_by=opened_by,
-                source=source,
-                params=[list(pair) for pair in reading.pairs],
-                unmapped=[list(pair) for pair in reading.unmapped],
-                notices=reading.notices,
-                resolved=reading.values,
-                fingerprint=reading.fingerprint,
-                external_id=reading.external_id,
-                # A telephony-URL pop is answered by the specialist whose browser opened it.
-                answered_at=timezone.now() if source == CallSource.URL else None,
-                answered_by=opened_by if source == CallSource.URL else None,
+            call = insert(
+                Call(
+                    organization=org,
+                    form=reading.form,
+                    revision=reading.revision,
+                    opened_by=opened_by,
+                    source=source,
+                    params=[list(pair) for pair in reading.pairs],
+                    unmapped=[list(pair) for pair in reading.unmapped],
+                    notices=reading.notices,
+                    resolved=reading.values,
+                    fingerprint=reading.fingerprint,
+                    external_id=reading.external_id,
+                    # A telephony-URL pop is answered by the specialist whose browser opened it.
+                    answered_at=timezone.now() if source == CallSource.URL else None,
+                    answered_by=opened_by if source == CallSource.URL else None,
+                )
             )
     except IntegrityError:
         if not reading.external_id:

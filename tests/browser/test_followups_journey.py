@@ -31,7 +31,10 @@ def test_schedule_call_now_and_attempts_until_unreachable(cast: Cast, page: Page
     expect(page.locator("#report-form")).to_have_attribute("data-ready", "true")
     original = draft_id(page)
     panel = page.locator("#followups-panel")
-    expect(panel).to_contain_text("Schedule a follow-up")
+    # The form comes when "Schedule a follow-up" is opened, with the keyboard, and takes the focus.
+    page.locator("#followups-schedule summary").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#id_due_at")).to_be_focused()
     expect(page.locator("#id_assignee option:checked")).to_have_text("Sam Specialist")
     # Typed, and sent with Enter from the last field, as a person at a keyboard does.
     page.fill("#id_due_at", "2026-01-05T09:00")  # already past: overdue at once

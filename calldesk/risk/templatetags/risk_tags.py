@@ -15,11 +15,14 @@ from calldesk.risk import services
 register = template.Library()
 
 
-@register.simple_tag
-def risk_panel(report: CallReport, user: User) -> dict[str, Any]:
+@register.inclusion_tag("risk/_editor_panel.html", takes_context=True)
+def risk_panel(context: Any, report: CallReport) -> dict[str, Any]:
+    """The editor's risk panel: raise it, or where it stands and the emergency record."""
     from calldesk.risk.views import panel_context
 
-    return panel_context(report, user)
+    found = panel_context(report, context.get("user"))
+    found["csrf_token"] = context.get("csrf_token")
+    return found
 
 
 @register.simple_tag

@@ -13,6 +13,37 @@
     shown.hidden = !text;
   }
 
+  // "Schedule a follow-up" brings its form when first opened: most calls never schedule one, and
+  // the editor is the page every screen pop lands on. The panel may be replaced (after a
+  // schedule or an attempt), so the listener sits on the body and looks the parts up each time.
+  body.addEventListener("toggle", function (event) {
+    var details = event.target;
+    if (details.id !== "followups-schedule" || !details.open || details.dataset.loaded) return;
+    var fields = document.getElementById("followups-schedule-fields");
+    var button = document.getElementById("followups-schedule-button");
+    details.dataset.loaded = "loading";
+    fields.setAttribute("aria-busy", "true");
+    fetch(details.dataset.formUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (answer) {
+        if (!answer.ok) throw new Error("HTTP " + answer.status);
+        return answer.json();
+      })
+      .then(function (found) {
+        fields.innerHTML = found.html;
+        fields.removeAttribute("aria-busy");
+        details.dataset.loaded = "true";
+        if (button) button.hidden = false;
+        var first = fields.querySelector("input, select, textarea");
+        if (first) first.focus();
+      })
+      .catch(function () {
+        // The link to the form's own page stays; opening the panel again tries again.
+        delete details.dataset.loaded;
+        fields.removeAttribute("aria-busy");
+        problem("The form could not be loaded; open it on its own page with the link.");
+      });
+  }, true);
+
   body.addEventListener("submit", function (event) {
     var form = event.target.closest("form.followups-form");
     if (!form) return;
