@@ -7,4 +7,11 @@ urlpatterns = [
     path("public", views.public_api, name="resources-admin-public"),
     path("<str:kind>/", views.record_list, name="resources-admin-list"),
     path("<str:kind>/<str:record_id>/", views.record_edit, name="resources-admin-edit"),
+    path("<str:kind>/<str:record_id>/<str:part>/new", views.part_edit, name="resources-admin-part-new"),
+    path("<str:kind>/<str:record_id>/<str:part>/<str:part_id>/", views.part_edit, name="resources-admin-part"),
+    path(
+        "<str:kind>/<str:record_id>/<str:part>/<str:part_id>/remove",
+        views.part_remove,
+        name="resources-admin-part-remove",
+    ),
 ]

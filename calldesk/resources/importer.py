@@ -322,6 +322,24 @@ def _say(table: hsds.Table, error: Any) -> str:
     return str(error.note or error.type)
 
 
+def check_row(table_name: str, cells: dict[str, str]) -> dict[str, list[str]]:
+    """What an import would say of one row, by column: a page editing a record checks what was
+    typed against the same Table Schema and limits a file meets (hsds.tables), in the same words.
+    `cells` are CSV cells (hsds.to_cell); references are the caller's to check."""
+    table = hsds.tables()[table_name]
+    by_name = {f["name"]: f for f in table.schema["fields"]}
+    labels = [name for name in table.fields if name in cells]
+    schema = {**table.schema, "fields": [by_name[label] for label in labels]}
+    resource = Resource(data=[labels, [cells[label] for label in labels]], schema=Schema.from_descriptor(schema))
+    found: dict[str, list[str]] = {}
+    with system.use_context(trusted=False), resource:
+        for row in resource.row_stream:  # type: ignore[attr-defined]
+            for cell_error in row.errors:
+                column = getattr(cell_error, "field_name", None) or ""
+                found.setdefault(column, []).append(_say(table, cell_error))
+    return found
+
+
 def _check_references(source: Source, problems: Problems) -> None:
     ids = {name: {row["id"] for _, row in rows} for name, rows in source.rows.items()}
     for name, rows in source.rows.items():
