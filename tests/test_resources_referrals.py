@@ -177,3 +177,31 @@ def test_the_referrals_document_is_checked(db: None) -> None:
     assert read_referrals(json.dumps({"services": [{**good, "name": "x" * 301}]}))[0] is None
     assert read_referrals(json.dumps({"services": [{**good, "script": "<b>"}]}))[0] is None
     assert read_referrals("") == (None, "")
+
+
+def test_the_taxonomy_tree_gives_a_level_at_a_time(desk: Cast, specialist_client: Client) -> None:
+    top = specialist_client.get("/resources/terms/tree", **JSON).json()["results"]
+    assert [t["name"] for t in top] == [
+        "Crisis counseling",
+        "Food pantries",
+        "Health clinic",
+        "Homeless shelter",
+        "Legal aid",
+        "Transportation",
+    ]
+    pantries = next(t for t in top if t["name"] == "Food pantries")
+    assert pantries["has_children"] is True and pantries["code"] == "PANTRY"
+    assert all(not t["has_children"] for t in top if t is not pantries)
+    below = specialist_client.get(f"/resources/terms/tree?parent={pantries['id']}", **JSON).json()["results"]
+    assert below == [{"id": term_id("meals"), "name": "Hot meals", "code": "MEALS", "has_children": False}]
+
+
+def test_the_taxonomy_tree_refuses_bad_parents_and_outsiders(desk: Cast, specialist_client: Client) -> None:
+    assert specialist_client.get("/resources/terms/tree?parent=nope", **JSON).status_code == 400
+    assert specialist_client.get(f"/resources/terms/tree?parent={service_id('Night Shelter')}").status_code == 404
+    other = Client()
+    other.force_login(desk.specialist_b)
+    assert other.get("/resources/terms/tree", **JSON).json()["results"] == []
+    assert other.get(f"/resources/terms/tree?parent={term_id('pantry')}").status_code == 404
+    assert Client().get("/resources/terms/tree").status_code == 302
+    assert specialist_client.post("/resources/terms/tree").status_code == 405
