@@ -7,11 +7,12 @@ import csv
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client
 
-from calldesk.reports.models import CallReport, Status
+from calldesk.reports.models import CallReport, ExportRecord, Status
 from calldesk.resources import services
 from calldesk.resources.generate import write_datapackage
 from tests.cast import Cast, make_form
@@ -205,3 +206,84 @@ def test_the_taxonomy_tree_refuses_bad_parents_and_outsiders(desk: Cast, special
     assert other.get(f"/resources/terms/tree?parent={term_id('pantry')}").status_code == 404
     assert Client().get("/resources/terms/tree").status_code == 302
     assert specialist_client.post("/resources/terms/tree").status_code == 405
+
+
+def csv_rows(response: Any) -> list[dict[str, str]]:
+    text = b"".join(response.streaming_content).decode("utf-8")
+    return list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+
+
+def test_the_second_csv_has_one_row_per_referral_from_the_same_filter(
+    desk: Cast, specialist_client: Client, supervisor_client: Client
+) -> None:
+    report = submit_with_referrals(specialist_client)
+    other = open_draft(specialist_client, POP + "&x=1")
+    specialist_client.post(f"/reports/{other.public_id}/submit", editor_data(other, f_summary="No referral"))
+    page = supervisor_client.get("/reports/?f_referrals=Night+Shelter").content.decode()
+    assert 'href="/reports/?f_referrals=Night+Shelter&amp;export=referral"' in page
+
+    response = supervisor_client.get("/reports/?f_referrals=Night+Shelter&export=referral")
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="referrals-')
+    rows = csv_rows(response)
+    when = report.call_start.astimezone(desk.org_a.zone).strftime("%Y-%m-%d %H:%M:%S")
+    start = {"Report": str(report.public_id), "Call start": when, "Field": "Referrals"}
+    none = {"Unmet need id": "", "Unmet need": "", "Unmet need code": ""}
+    assert rows == [
+        {
+            **start,
+            "Kind": "service",
+            "Service id": service_id("Eastside Food Bank"),
+            "Service": "Eastside Food Bank",
+            "Organization": "Sangamon Community Services",
+            "Phone": "217-555-0100",
+            "Address": "1 Main St, Springfield, IL, 62701",
+            **none,
+        },
+        {
+            **start,
+            "Kind": "service",
+            "Service id": service_id("Night Shelter"),
+            "Service": "Night Shelter",
+            "Organization": "Sangamon Community Services",
+            "Phone": "217-555-0102",
+            "Address": rows[1]["Address"],
+            **none,
+        },
+        {
+            **start,
+            "Kind": "unmet need",
+            "Service id": "",
+            "Service": "",
+            "Organization": "",
+            "Phone": "",
+            "Address": "",
+            "Unmet need id": term_id("transport"),
+            "Unmet need": "Transportation",
+            "Unmet need code": "TRANSPORT",
+        },
+    ]
+    assert len(csv_rows(supervisor_client.get("/reports/?export=referral"))) == 3  # the other report has none
+    record = ExportRecord.objects.filter(format="referral").order_by("started_at").first()
+    assert record is not None and record.rows == 3 and record.complete and record.user == desk.supervisor
+
+
+def test_the_referral_csv_keeps_to_what_a_user_sees_and_neutralises_formulas(
+    desk: Cast, specialist_client: Client, client: Client
+) -> None:
+    report = open_draft(specialist_client, POP)
+    document = {"services": [], "unmet": [{"id": term_id("transport"), "name": "=HYPERLINK(1)", "code": "T"}]}
+    data = editor_data(report, f_summary="x", f_referrals=json.dumps(document))
+    assert specialist_client.post(f"/reports/{report.public_id}/submit", data).status_code in (302, 303)
+    assert csv_rows(specialist_client.get("/reports/?export=referral"))[0]["Unmet need"] == "'=HYPERLINK(1)"
+    other = Client()
+    other.force_login(desk.specialist_b)
+    assert other.get("/reports/?export=referral").status_code == 400  # org B's forms have no referrals field
+    assert client.get("/reports/?export=referral").status_code == 302
+
+
+def test_the_referral_csv_is_offered_only_where_a_form_has_referrals(cast: Cast, supervisor_client: Client) -> None:
+    assert "export=referral" not in supervisor_client.get("/reports/").content.decode()
+    response = supervisor_client.get("/reports/?export=referral")
+    assert response.status_code == 400 and b"no referrals field" in response.content
+    assert not ExportRecord.objects.filter(format="referral").exists()
