@@ -287,3 +287,58 @@ def test_the_referral_csv_is_offered_only_where_a_form_has_referrals(cast: Cast,
     response = supervisor_client.get("/reports/?export=referral")
     assert response.status_code == 400 and b"no referrals field" in response.content
     assert not ExportRecord.objects.filter(format="referral").exists()
+
+
+PLACE_FORM = {
+    "fields": [
+        {"key": "postcode", "label": "Caller's postcode", "type": "text"},
+        {"key": "referrals", "label": "Referrals", "type": "referrals"},
+    ]
+}
+PLACE_POP = "/Telephony/GetCallReport?reportVer=7770002&agent=34&ani=999-123-4567"
+
+
+def charts_of(client: Client) -> dict[str, dict[str, int]]:
+    body = client.get("/dashboards/").content.decode()
+    data = json.loads(body.split('<script id="dashboard-data" type="application/json">')[1].split("</script>")[0])
+    titles = {c["id"]: c["title"] for c in data}
+    charts = {c["id"]: dict(zip(c["labels"], c["values"], strict=True)) for c in data}
+    charts["titles"] = titles
+    return charts
+
+
+def submit_need(client: Client, postcode: str, *needs: str, n: int = 0) -> None:
+    report = open_draft(client, PLACE_POP + f"&n={n}")
+    unmet = [{"id": term_id(key), "name": key.title(), "code": key.upper()} for key in needs]
+    data = editor_data(report, f_postcode=postcode, f_referrals=json.dumps({"services": [], "unmet": unmet}))
+    assert client.post(f"/reports/{report.public_id}/submit", data).status_code in (302, 303)
+
+
+def test_the_dashboard_counts_unmet_needs_per_area_from_the_place_field(
+    desk: Cast, specialist_client: Client, supervisor_client: Client
+) -> None:
+    make_form(desk.org_a, "7770002", PLACE_FORM, "I&R with place")
+    submit_need(specialist_client, "62701", "transport", "legal", n=1)
+    submit_need(specialist_client, " 62701 ", "transport", n=2)
+    submit_need(specialist_client, "sw1a  1aa", "transport", n=3)
+    submit_need(specialist_client, "SW1A 1AA", "legal", n=4)
+    submit_need(specialist_client, "", "transport", n=5)
+    submit_need(specialist_client, "61602", n=6)  # no unmet need: not counted
+    charts = charts_of(supervisor_client)
+    assert charts["unmet_area"] == {"62701": 3, "sw1a 1aa": 2, "(no area recorded)": 1}
+    assert charts["titles"]["unmet_area"] == "Unmet needs per area (Caller's postcode)"
+    assert charts["unmet_term"] == {"Transport": 4, "Legal": 2}
+
+
+def test_a_personal_place_field_is_not_opened_for_the_chart(
+    desk: Cast, specialist_client: Client, supervisor_client: Client
+) -> None:
+    sealed = {"fields": [{**PLACE_FORM["fields"][0], "personal": True}, PLACE_FORM["fields"][1]]}
+    make_form(desk.org_a, "7770002", sealed, "I&R with place")
+    submit_need(specialist_client, "62701", "transport", n=1)
+    assert charts_of(supervisor_client)["unmet_area"] == {"(no area recorded)": 1}
+
+
+def test_no_area_chart_without_a_place_field(desk: Cast, specialist_client: Client, supervisor_client: Client) -> None:
+    submit_with_referrals(specialist_client)
+    assert "unmet_area" not in charts_of(supervisor_client)
