@@ -1,4 +1,5 @@
-"""Admin pages of the resource directory: import a directory (upload with progress), edit
+"""Admin pages of the resource directory: import a directory (upload, then the import runs in the
+background and the page shows its progress), edit
 organizations, services and locations and the phones, schedules and taxonomy terms of services
 and locations, mark them verified, and the list due for their yearly
 verification (the I&R standards' rule)."""
@@ -13,12 +14,12 @@ from django import forms
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from calldesk.accounts.access import admin_required, current_user, supervisor_required
-from calldesk.resources import hsds, record_forms, search, services, uploads
+from calldesk.resources import hsds, jobs, record_forms, search, services
 from calldesk.resources.importer import ImportRefused
-from calldesk.resources.models import DirectorySettings, Service
+from calldesk.resources.models import DirectorySettings, ImportJob, Service
 
 VERIFY_EVERY_DAYS = 365
 KINDS = record_forms.KINDS
@@ -32,30 +33,58 @@ class UploadForm(forms.Form):
 @admin_required
 @require_http_methods(["GET", "POST"])
 def home(request: HttpRequest) -> HttpResponse:
+    """The directory's page; a POSTed file starts a background import (202 with its status URL
+    for the page's script, else a redirect to this page, which shows the import's progress)."""
     owner = current_user(request).organization
     assert owner is not None
     context: dict[str, Any] = {"form": UploadForm(), "counts": _counts(owner), "due": _due(owner).count()}
     context["settings"], _ = DirectorySettings.objects.get_or_create(owner=owner)
+    wants_json = "application/json" in request.headers.get("Accept", "")
     if request.method == "POST":
         form = UploadForm(request.POST, request.FILES)
         context["form"] = form
-        wants_json = "application/json" in request.headers.get("Accept", "")
+        problems = [str(e) for e in form.errors.get("file", [])]
         if form.is_valid():
             try:
-                with uploads.unpacked(form.cleaned_data["file"]) as path:
-                    summary = services.import_directory(owner, path)
+                job = jobs.start_import(owner, current_user(request), form.cleaned_data["file"])
             except ImportRefused as refused:
+                problems = refused.problems
+            except jobs.AlreadyRunning as running:
+                problems = [f"An import of {running} is still running; wait for it to finish."]
+            else:
                 if wants_json:
-                    return JsonResponse({"ok": False, "problems": refused.problems}, status=400)
-                context["problems"] = refused.problems
-                return render(request, "resources/admin_home.html", context, status=400)
-            if wants_json:
-                return JsonResponse({"ok": True, "summary": str(summary)})
-            context["summary"] = str(summary)
-            context["counts"] = _counts(owner)
-        elif wants_json:
-            return JsonResponse({"ok": False, "problems": [str(e) for e in form.errors.get("file", [])]}, status=400)
+                    return JsonResponse(
+                        {"ok": True, "job": jobs.status(job), "status_url": _status_url(job)}, status=202
+                    )
+                return redirect(f"/resources/admin/?job={job.id}")
+        if wants_json:
+            return JsonResponse({"ok": False, "problems": problems}, status=400)
+        context["problems"] = problems
+        return render(request, "resources/admin_home.html", context, status=400)
+    shown = _job_of(owner, request.GET.get("job")) if request.GET.get("job") else jobs.latest(owner)
+    if shown is not None:
+        context["job"] = jobs.status(shown)
+        context["job_status_url"] = _status_url(shown)
     return render(request, "resources/admin_home.html", context)
+
+
+def _status_url(job: Any) -> str:
+    return f"/resources/admin/imports/{job.id}"
+
+
+def _job_of(owner: Any, raw: str | None) -> Any:
+    found = ImportJob.objects.filter(owner=owner, id=_uuid_or_404(raw or "")).first()
+    if found is None:
+        raise Http404("Not found")
+    return found
+
+
+@admin_required
+@require_GET
+def import_status(request: HttpRequest, job_id: str) -> HttpResponse:
+    """A background import's state and progress, polled by the page (JSON)."""
+    owner = current_user(request).organization
+    return JsonResponse(jobs.status(_job_of(owner, job_id)))
 
 
 @admin_required
