@@ -29,7 +29,7 @@ from calldesk.accounts.models import Organization as CalldeskOrganization
 from calldesk.accounts.models import User
 from calldesk.resources import services, uploads
 from calldesk.resources.importer import ImportRefused
-from calldesk.resources.models import ImportJob
+from calldesk.resources.models import DirectorySettings, ImportJob
 
 logger = logging.getLogger(__name__)
 State = ImportJob.State
@@ -52,6 +52,10 @@ def start_import(owner: CalldeskOrganization, user: User, upload: File) -> Impor
     import never takes (its size or kind), AlreadyRunning while another import of `owner` runs."""
     name = uploads.check(upload)
     with transaction.atomic():
+        # The directory's settings row is the lock two uploads at once queue on (PostgreSQL;
+        # SQLite's transactions take the write lock at their start anyway).
+        DirectorySettings.objects.get_or_create(owner=owner)
+        DirectorySettings.objects.select_for_update().filter(owner=owner).first()
         running = _unfinished(owner)
         if running is not None:
             raise AlreadyRunning(running.file_name)
@@ -167,7 +171,7 @@ def latest(owner: CalldeskOrganization) -> ImportJob | None:
 
 
 def wait(job_id: uuid.UUID, timeout: float) -> None:
-    """Wait for a job this process runs (the command-line and tests; pages poll instead)."""
+    """Wait for a job this process runs (for tests; pages poll instead)."""
     thread = _threads.get(job_id)
     if thread is not None and thread.is_alive():
         thread.join(timeout)

@@ -64,6 +64,11 @@ def test_the_import_s_progress_bar_follows_the_background_import(
     page.goto(f"/resources/admin/services/{service.id}/")
     expect(page.locator("#phones")).to_be_visible()
     problems += violations(page, axe_source())
+    page.get_by_role("link", name="Add a schedule").click()
+    page.fill("#id_freq", "DAILY")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".field-error")).to_contain_text("'DAILY' must be one of: WEEKLY, MONTHLY")
+    problems += violations(page, axe_source())
     assert not problems, "axe-core found:\n" + "\n".join(problems)
 
 
