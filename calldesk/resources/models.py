@@ -262,6 +262,12 @@ class TaxonomyTerm(Record):
     )
     term_uri = optional_text()
 
+    class Meta:
+        indexes = [
+            # The panel's taxonomy tree: the terms under a term, and whether a term has any.
+            models.Index(fields=["owner", "parent_id"], name="resources_term_parent"),
+        ]
+
     def __str__(self) -> str:
         return f"{self.code} {self.name}".strip()
 

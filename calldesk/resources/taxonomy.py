@@ -7,6 +7,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from django.db.models import Exists, OuterRef, Q
+
 from calldesk.accounts.models import Organization as CalldeskOrganization
 from calldesk.resources.models import TaxonomyTerm
 
@@ -25,23 +27,17 @@ class Branch:
 def children(owner: CalldeskOrganization, parent: uuid.UUID | None) -> list[Branch] | None:
     """The terms directly under `parent` (None: the top level), by name; None when `parent` is
     not a current term of `owner`'s directory."""
-    # One read of the directory's terms (9,000 in the benchmark's directory take a few ms)
-    # answers both which terms are at this level and which have terms under them, without an
-    # index on parent_id.
-    terms = list(
-        TaxonomyTerm.objects.filter(owner=owner, retired_at=None)
-        .order_by("name", "id")
-        .values_list("id", "parent_id", "name", "code")
-    )
-    ids = {term[0] for term in terms}
-    if parent is not None and parent not in ids:
+    current = TaxonomyTerm.objects.filter(owner=owner, retired_at=None)
+    if parent is not None and not current.filter(id=parent).exists():
         return None
-    with_children = {term[1] for term in terms if term[1] is not None}
-    found: list[Branch] = []
-    for term_id, parent_id, name, code in terms:
-        at_top = parent_id is None or parent_id not in ids
-        if (parent is None and at_top) or (parent is not None and parent_id == parent):
-            found.append(Branch(term_id, name, code, term_id in with_children))
-            if len(found) >= MAX_CHILDREN:
-                break
-    return found
+    if parent is None:
+        held = current.filter(id=OuterRef("parent_id"))
+        level = current.filter(Q(parent_id=None) | ~Exists(held))
+    else:
+        level = current.filter(parent_id=parent)
+    below = current.filter(parent_id=OuterRef("id"))
+    rows = level.annotate(has_children=Exists(below)).order_by("name", "id")
+    return [
+        Branch(term_id, name, code, has_children)
+        for term_id, name, code, has_children in rows.values_list("id", "name", "code", "has_children")[:MAX_CHILDREN]
+    ]
