@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from django.core.management import call_command
 from django.test import Client
 
 from calldesk.accounts.models import Organization
-from calldesk.resources import hsds
+from calldesk.resources import hsds, jobs
 from calldesk.resources.generate import make_directory, write_datapackage
-from calldesk.resources.models import DirectorySettings, Service
+from calldesk.resources.models import DirectorySettings, ImportJob, Service
 from calldesk.resources.search import Query, search
 from tests.cast import Cast
 from tests.test_resources_import import count_records
@@ -38,43 +40,66 @@ def admin(cast: Cast) -> Client:
     return client
 
 
-def test_an_admin_imports_a_zipped_datapackage(cast: Cast, tmp_path: Path) -> None:
+def finished(client: Client, started: Any) -> dict[str, Any]:
+    """The job's status once its background import has ended, read as the page reads it."""
+    assert started.status_code == 202, started.content[:500]
+    body = started.json()
+    jobs.wait(uuid.UUID(body["job"]["id"]), timeout=120)
+    status = client.get(body["status_url"], **JSON).json()
+    assert status["finished"], status
+    return dict(status)
+
+
+def upload(cast: Cast, file: Any) -> dict[str, Any]:
+    client = admin(cast)
+    return finished(client, client.post("/resources/admin/", {"file": file}, **JSON))
+
+
+def test_an_admin_imports_a_zipped_datapackage(cast: Cast, transactional_db: None, tmp_path: Path) -> None:
     folder = write_datapackage(make_directory(services=9, locations=4, terms=8), tmp_path / "pkg")
-    response = admin(cast).post("/resources/admin/", {"file": zipped(folder, "hsds/")})
-    assert response.status_code == 200
-    page = response.content.decode()
-    assert "Imported: " in page and "service: 9 added" in page
+    client = admin(cast)
+    response = client.post("/resources/admin/", {"file": zipped(folder, "hsds/")})
+    assert response.status_code == 302 and response["Location"].startswith("/resources/admin/?job=")
+    job = ImportJob.objects.get()
+    jobs.wait(job.id, timeout=120)
+    page = client.get(response["Location"]).content.decode()
+    assert "Imported: " in page and "service: 9 added" in page and 'value="100"' in page
     assert Service.objects.filter(owner=cast.org_a).count() == 9
-    again = admin(cast).post("/resources/admin/", {"file": zipped(folder)}, **JSON)
-    assert (
-        again.json()["ok"] is True and "service: 0 added, 0 updated, 0 retired, 9 unchanged" in again.json()["summary"]
-    )
+    again = upload(cast, zipped(folder))
+    assert again["state"] == "done" and again["done"] == again["total"] == 100
+    assert "service: 0 added, 0 updated, 0 retired, 9 unchanged" in again["summary"]
+    # The page shows the latest import without being told which.
+    assert "service: 0 added" in client.get("/resources/admin/").content.decode()
 
 
-def test_an_upload_with_a_problem_imports_nothing_and_says_what_the_command_says(cast: Cast, tmp_path: Path) -> None:
+def test_an_upload_with_a_problem_imports_nothing_and_says_what_the_command_says(
+    cast: Cast, transactional_db: None, tmp_path: Path
+) -> None:
     rows = make_directory(services=6, locations=3, terms=8)
     rows["location"][1]["latitude"] = "123"
     folder = write_datapackage(rows, tmp_path / "pkg")
-    response = admin(cast).post("/resources/admin/", {"file": zipped(folder)}, **JSON)
-    assert response.status_code == 400
-    assert response.json()["problems"] == ["locations.csv, row 3, column latitude: '123' must be from -90 to 90"]
+    status = upload(cast, zipped(folder))
+    assert status["state"] == "refused"
+    assert status["problems"] == ["locations.csv, row 3, column latitude: '123' must be from -90 to 90"]
     assert count_records() == 0
-    page = admin(cast).post("/resources/admin/", {"file": zipped(folder)}).content.decode()
+    page = admin(cast).get(f"/resources/admin/?job={status['id']}").content.decode()
     assert "Nothing was imported" in page and "locations.csv, row 3, column latitude" in page
 
 
-def test_hsds_json_uploads_and_unsafe_or_huge_zips_are_refused(cast: Cast, tmp_path: Path) -> None:
+def test_hsds_json_uploads_and_unsafe_or_huge_zips_are_refused(
+    cast: Cast, transactional_db: None, tmp_path: Path
+) -> None:
     rows = make_directory(services=3, locations=2, terms=8)
     document = io.BytesIO(json.dumps({hsds.tables()[n].path: r for n, r in rows.items()}).encode())
     document.name = "directory.json"
-    assert admin(cast).post("/resources/admin/", {"file": document}, **JSON).json()["ok"] is True
+    assert upload(cast, document)["state"] == "done"
 
     climbing = io.BytesIO()
     with zipfile.ZipFile(climbing, "w") as archive:
         archive.writestr("../../evil.csv", "id\n")
     climbing.seek(0)
     climbing.name = "evil.zip"
-    answer = admin(cast).post("/resources/admin/", {"file": climbing}, **JSON).json()
+    answer = upload(cast, climbing)
     assert answer["problems"] == ["evil.zip: '../../evil.csv' would be written outside the folder"]
 
     bomb = io.BytesIO()
@@ -82,12 +107,15 @@ def test_hsds_json_uploads_and_unsafe_or_huge_zips_are_refused(cast: Cast, tmp_p
         archive.writestr("services.csv", b"\0" * (101 * 1024 * 1024))
     bomb.seek(0)
     bomb.name = "bomb.zip"
-    answer = admin(cast).post("/resources/admin/", {"file": bomb}, **JSON).json()
+    answer = upload(cast, bomb)
+    assert answer["state"] == "refused"
     assert answer["problems"] == ["bomb.zip: unpacks to 101 MB; at most 100 MB is imported"]
 
     text = io.BytesIO(b"hello")
     text.name = "notes.txt"
-    assert "upload a .zip" in admin(cast).post("/resources/admin/", {"file": text}, **JSON).json()["problems"][0]
+    refused = admin(cast).post("/resources/admin/", {"file": text}, **JSON)
+    assert refused.status_code == 400 and "upload a .zip" in refused.json()["problems"][0]
+    assert ImportJob.objects.filter(file_name="notes.txt").count() == 0  # refused before any job
 
 
 def test_only_admins_import_and_only_supervisors_edit(

@@ -199,7 +199,7 @@ def start_record(user: User, fmt: str, report_filter: ReportFilter) -> ExportRec
     )
 
 
-def _finish(record: ExportRecord, rows: int, complete: bool) -> None:
+def finish(record: ExportRecord, rows: int, complete: bool) -> None:
     record.rows = rows
     record.complete = complete
     record.finished_at = timezone.now()
@@ -220,15 +220,15 @@ def csv_lines(plan: ExportPlan, reports: QuerySet[CallReport], record: ExportRec
             writer.writerow(cells)
             count += 1
             if count % LINES_PER_CHUNK == 0:
-                yield _drain(buffer)
-        yield _drain(buffer)
+                yield drain(buffer)
+        yield drain(buffer)
         complete = True
     finally:
         if record is not None:
-            _finish(record, count, complete)
+            finish(record, count, complete)
 
 
-def _drain(buffer: io.StringIO) -> str:
+def drain(buffer: io.StringIO) -> str:
     text = buffer.getvalue()
     buffer.seek(0)
     buffer.truncate()
@@ -237,7 +237,7 @@ def _drain(buffer: io.StringIO) -> str:
 
 def csv_response(plan: ExportPlan, reports: QuerySet[CallReport], record: ExportRecord, total: int) -> HttpResponseBase:
     response = StreamingHttpResponse(csv_lines(plan, reports, record), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_filename(record, "csv")}"'
+    response["Content-Disposition"] = f'attachment; filename="{filename(record, "csv")}"'
     response["X-Export-Rows"] = str(total)
     return response
 
@@ -271,19 +271,19 @@ def xlsx_response(plan: ExportPlan, reports: QuerySet[CallReport], record: Expor
         count = write_xlsx(plan, reports, target)
     except BaseException:
         target.close()
-        _finish(record, 0, False)
+        finish(record, 0, False)
         raise
-    _finish(record, count, True)
+    finish(record, count, True)
     target.seek(0)
     response = FileResponse(
         target,
         as_attachment=True,
-        filename=_filename(record, "xlsx"),
+        filename=filename(record, "xlsx"),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     response["X-Export-Rows"] = str(count)
     return response
 
 
-def _filename(record: ExportRecord, extension: str) -> str:
+def filename(record: ExportRecord, extension: str) -> str:
     return f"reports-{timezone.localtime(record.started_at):%Y%m%d-%H%M%S}.{extension}"

@@ -19,10 +19,11 @@ from django.views.decorators.http import require_GET
 
 from calldesk.accounts.access import current_user
 from calldesk.accounts.models import User
+from calldesk.callforms.definition import FieldType
 from calldesk.callforms.models import CallForm
 from calldesk.lib.phones import shown_number
 from calldesk.lib.querystrings import tidy_redirect, without_empty
-from calldesk.reports import exports
+from calldesk.reports import exports, referral_exports
 from calldesk.reports.models import CallReport, ExportRecord, Status
 from calldesk.reports.search import ReportFilterForm, call_type_labels
 from calldesk.reports.services import visible_reports
@@ -170,7 +171,9 @@ def report_list(request: HttpRequest) -> HttpResponseBase:
         return tidied
     export = request.GET.get("export", "")
     if export and export not in EXPORT_FORMATS:
-        return HttpResponse("Unknown export format: choose csv or xlsx.", status=400, content_type="text/plain")
+        return HttpResponse(
+            "Unknown export format: choose csv, xlsx or referral.", status=400, content_type="text/plain"
+        )
     form = ReportFilterForm(user, request.GET)
     title = "Reports" if user.is_supervisor else "My reports"
     if not form.is_valid():
@@ -187,7 +190,12 @@ def report_list(request: HttpRequest) -> HttpResponseBase:
             message = f"{total:,} reports are more than a spreadsheet holds: export CSV, or narrow the filter."
             return HttpResponse(message, status=400, content_type="text/plain")
         plan = exports.ExportPlan(user.organization, report_filter.form)
+        if export == ExportRecord.Format.REFERRALS and not referral_exports.has_referrals(plan):
+            message = "These reports have no referrals field: there are no referrals to export."
+            return HttpResponse(message, status=400, content_type="text/plain")
         record = exports.start_record(user, export, report_filter)
+        if export == ExportRecord.Format.REFERRALS:
+            return referral_exports.csv_response(plan, reports, record)
         if export == ExportRecord.Format.CSV:
             return exports.csv_response(plan, reports, record, total)
         return exports.xlsx_response(plan, reports, record)
@@ -220,6 +228,8 @@ def report_list(request: HttpRequest) -> HttpResponseBase:
             "sort_links": _sort_links(query, report_filter.sort),
             "count_cap": f"{COUNT_CAP:,}",
             "filtered": any(key in request.GET for key in form.fields if request.GET.get(key) and key != "sort"),
+            # The organization's forms (any revision) have a referrals field: offer their CSV too.
+            "referral_export": any(item.type == FieldType.REFERRALS for item in form.report_fields.values()),
         },
     )
 

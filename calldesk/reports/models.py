@@ -182,6 +182,8 @@ class ExportRecord(models.Model):
     class Format(models.TextChoices):
         CSV = "csv", "CSV"
         XLSX = "xlsx", "Excel (XLSX)"
+        # A second CSV of the same filter: one row per referral (reports/referral_exports.py).
+        REFERRALS = "referral", "Referrals (CSV)"
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="exports")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="exports")

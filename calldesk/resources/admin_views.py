@@ -1,5 +1,7 @@
-"""Admin pages of the resource directory: import a directory (upload with progress), edit
-organizations, services and locations, mark them verified, and the list due for their yearly
+"""Admin pages of the resource directory: import a directory (upload, then the import runs in the
+background and the page shows its progress), edit
+organizations, services and locations and the phones, schedules and taxonomy terms of services
+and locations, mark them verified, and the list due for their yearly
 verification (the I&R standards' rule)."""
 
 from __future__ import annotations
@@ -12,20 +14,15 @@ from django import forms
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from calldesk.accounts.access import admin_required, current_user, supervisor_required
-from calldesk.resources import hsds, search, services, uploads
+from calldesk.resources import hsds, jobs, record_forms, search, services
 from calldesk.resources.importer import ImportRefused
-from calldesk.resources.models import DirectorySettings, Location, Organization, Service
+from calldesk.resources.models import DirectorySettings, ImportJob, Service
 
 VERIFY_EVERY_DAYS = 365
-KINDS: dict[str, type[Organization | Service | Location]] = {
-    "organizations": Organization,
-    "services": Service,
-    "locations": Location,
-}
-TABLE_OF = {"organizations": "organization", "services": "service", "locations": "location"}
+KINDS = record_forms.KINDS
 PAGE_SIZE = 50
 
 
@@ -36,30 +33,58 @@ class UploadForm(forms.Form):
 @admin_required
 @require_http_methods(["GET", "POST"])
 def home(request: HttpRequest) -> HttpResponse:
+    """The directory's page; a POSTed file starts a background import (202 with its status URL
+    for the page's script, else a redirect to this page, which shows the import's progress)."""
     owner = current_user(request).organization
     assert owner is not None
     context: dict[str, Any] = {"form": UploadForm(), "counts": _counts(owner), "due": _due(owner).count()}
     context["settings"], _ = DirectorySettings.objects.get_or_create(owner=owner)
+    wants_json = "application/json" in request.headers.get("Accept", "")
     if request.method == "POST":
         form = UploadForm(request.POST, request.FILES)
         context["form"] = form
-        wants_json = "application/json" in request.headers.get("Accept", "")
+        problems = [str(e) for e in form.errors.get("file", [])]
         if form.is_valid():
             try:
-                with uploads.unpacked(form.cleaned_data["file"]) as path:
-                    summary = services.import_directory(owner, path)
+                job = jobs.start_import(owner, current_user(request), form.cleaned_data["file"])
             except ImportRefused as refused:
+                problems = refused.problems
+            except jobs.AlreadyRunning as running:
+                problems = [f"An import of {running} is still running; wait for it to finish."]
+            else:
                 if wants_json:
-                    return JsonResponse({"ok": False, "problems": refused.problems}, status=400)
-                context["problems"] = refused.problems
-                return render(request, "resources/admin_home.html", context, status=400)
-            if wants_json:
-                return JsonResponse({"ok": True, "summary": str(summary)})
-            context["summary"] = str(summary)
-            context["counts"] = _counts(owner)
-        elif wants_json:
-            return JsonResponse({"ok": False, "problems": [str(e) for e in form.errors.get("file", [])]}, status=400)
+                    return JsonResponse(
+                        {"ok": True, "job": jobs.status(job), "status_url": _status_url(job)}, status=202
+                    )
+                return redirect(f"/resources/admin/?job={job.id}")
+        if wants_json:
+            return JsonResponse({"ok": False, "problems": problems}, status=400)
+        context["problems"] = problems
+        return render(request, "resources/admin_home.html", context, status=400)
+    shown = _job_of(owner, request.GET.get("job")) if request.GET.get("job") else jobs.latest(owner)
+    if shown is not None:
+        context["job"] = jobs.status(shown)
+        context["job_status_url"] = _status_url(shown)
     return render(request, "resources/admin_home.html", context)
+
+
+def _status_url(job: Any) -> str:
+    return f"/resources/admin/imports/{job.id}"
+
+
+def _job_of(owner: Any, raw: str | None) -> Any:
+    found = ImportJob.objects.filter(owner=owner, id=_uuid_or_404(raw or "")).first()
+    if found is None:
+        raise Http404("Not found")
+    return found
+
+
+@admin_required
+@require_GET
+def import_status(request: HttpRequest, job_id: str) -> HttpResponse:
+    """A background import's state and progress, polled by the page (JSON)."""
+    owner = current_user(request).organization
+    return JsonResponse(jobs.status(_job_of(owner, job_id)))
 
 
 @admin_required
@@ -100,52 +125,80 @@ def record_list(request: HttpRequest, kind: str) -> HttpResponse:
     return render(request, "resources/record_list.html", context)
 
 
-def _edit_form(kind: str) -> type[forms.ModelForm]:
-    table = hsds.tables()[TABLE_OF[kind]]
-    editable = [
-        f.name
-        for f in KINDS[kind]._meta.concrete_fields
-        if f.attname in table.fields and f.name != "id" and not f.is_relation and not f.attname.endswith("_id")
-    ]
-
-    class EditForm(forms.ModelForm):
-        verified = forms.BooleanField(
-            required=False, label="Verified today (the details were checked with the provider)"
-        )
-
-        class Meta:
-            model = KINDS[kind]
-            fields = editable
-
-    return EditForm
+def _record_or_404(user: Any, kind: str, record_id: str) -> Any:
+    if kind not in KINDS:
+        raise Http404("Not found")
+    records = KINDS[kind]._default_manager.filter(owner=user.organization, retired_at=None)
+    found = records.filter(id=_uuid_or_404(record_id)).first()
+    if found is None:
+        raise Http404("Not found")
+    return found
 
 
 @supervisor_required
 @require_http_methods(["GET", "POST"])
 def record_edit(request: HttpRequest, kind: str, record_id: str) -> HttpResponse:
-    if kind not in KINDS:
-        raise Http404("Not found")
     user = current_user(request)
-    found = (
-        KINDS[kind]
-        ._default_manager.filter(owner=user.organization, retired_at=None, id=_uuid_or_404(record_id))
-        .first()
-    )
-    if found is None:
-        raise Http404("Not found")
-    form = _edit_form(kind)(request.POST or None, instance=found)
+    found = _record_or_404(user, kind, record_id)
+    form = record_forms.record_form(kind)(request.POST or None, instance=found)
     if request.method == "POST" and form.is_valid():
         record = form.save(commit=False)
-        if form.cleaned_data.get("verified"):
-            record.last_verified_on = timezone.localdate()
-            record.last_verified_by = user
-        record.save()
-        if kind == "services":
-            search.index_service(record)
-        elif kind == "organizations":
-            search.rebuild_index(record.owner)
+        services.save_record(record, user, verified=bool(form.cleaned_data.get("verified")))
         return redirect(f"/resources/admin/{kind}/?saved={record.id}")
-    return render(request, "resources/record_edit.html", {"kind": kind, "record": found, "form": form})
+    parts = {part: services.parts_of(found, part) for part in record_forms.PARTS_OF.get(kind, ())}
+    context = {"kind": kind, "record": found, "form": form, "parts": parts}
+    return render(request, "resources/record_edit.html", context, status=400 if form.errors else 200)
+
+
+def _part_form(kind: str, parent: Any, part: Any, data: Any) -> Any:
+    form_class = record_forms.PART_FORMS[kind]
+    if form_class is record_forms.TermForm:
+        entity = "service" if isinstance(parent, Service) else "location"
+        return form_class(data, instance=part, owner=parent.owner, link_entity=entity, link_id=parent.id)
+    return form_class(data, instance=part)
+
+
+def _part_or_404(parent: Any, kind: str, part_id: str | None) -> Any:
+    if kind not in record_forms.PARTS_OF.get(_kind_of(parent), ()):
+        raise Http404("Not found")
+    if part_id is None:
+        return record_forms.PART_MODELS[kind](owner=parent.owner)
+    found = services.parts_of(parent, kind).filter(id=_uuid_or_404(part_id)).first()
+    if found is None:
+        raise Http404("Not found")
+    return found
+
+
+def _kind_of(record: Any) -> str:
+    return next(kind for kind, model in KINDS.items() if isinstance(record, model))
+
+
+@supervisor_required
+@require_http_methods(["GET", "POST"])
+def part_edit(request: HttpRequest, kind: str, record_id: str, part: str, part_id: str | None = None) -> HttpResponse:
+    """Add or edit a phone, schedule or term of a service or location."""
+    user = current_user(request)
+    parent = _record_or_404(user, kind, record_id)
+    found = _part_or_404(parent, part, part_id)
+    form = _part_form(part, parent, found, request.POST or None)
+    back = f"/resources/admin/{kind}/{parent.id}/"
+    if request.method == "POST" and form.is_valid():
+        saved = form.save(commit=False)
+        if part == "terms":
+            saved.taxonomy_term = form.cleaned_data["term"]
+        services.save_part(parent, saved, user, verified=bool(form.cleaned_data.get("verified")))
+        return redirect(f"{back}?saved={part}#{part}")
+    context = {"kind": kind, "record": parent, "part": part, "form": form, "adding": part_id is None, "back": back}
+    return render(request, "resources/part_edit.html", context, status=400 if form.errors else 200)
+
+
+@supervisor_required
+@require_POST
+def part_remove(request: HttpRequest, kind: str, record_id: str, part: str, part_id: str) -> HttpResponse:
+    user = current_user(request)
+    parent = _record_or_404(user, kind, record_id)
+    services.retire_part(parent, _part_or_404(parent, part, part_id), user)
+    return redirect(f"/resources/admin/{kind}/{parent.id}/?removed={part}#{part}")
 
 
 def _uuid_or_404(raw: str) -> uuid.UUID:

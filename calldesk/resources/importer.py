@@ -96,19 +96,20 @@ def place(table: hsds.Table, source: Source, number: int | None = None, column: 
 # Reading -------------------------------------------------------------------------------------
 
 
-def read_path(path: Path) -> Source:
-    """Read and check every table of the directory at `path` (nothing is written)."""
+def read_path(path: Path, progress: Progress | None = None) -> Source:
+    """Read and check every table of the directory at `path` (nothing is written); `progress`
+    hears of each table read, as ("reading <file>", tables read, tables to read)."""
     problems = Problems()
     if path.is_dir():
         package = path / "datapackage.json"
         if package.is_file():
-            source = _read_package(package, problems)
+            source = _read_package(package, problems, progress=progress)
         else:
             # Without a descriptor, the tables are HSDS's file names that are there.
             found = {t.name: path / t.path for t in hsds.tables().values() if (path / t.path).is_file()}
             if not found:
                 raise ImportRefused([f"{path}: holds neither datapackage.json nor any HSDS table (services.csv, …)"])
-            source = _read_csv_files(path, found, problems)
+            source = _read_csv_files(path, found, problems, progress)
     elif path.is_file() and path.suffix.lower() == ".json":
         _check_size(path.name, path.stat().st_size, problems)
         problems.raise_any()
@@ -117,9 +118,9 @@ def read_path(path: Path) -> Source:
         except (ValueError, UnicodeDecodeError) as error:
             raise ImportRefused([f"{path.name}: not JSON ({error})"]) from None
         if isinstance(document, dict) and "resources" in document:
-            source = _read_package(path, problems, document)
+            source = _read_package(path, problems, document, progress)
         else:
-            source = _read_json_tables(path.name, document, problems)
+            source = _read_json_tables(path.name, document, problems, progress)
     elif path.exists():
         raise ImportRefused([f"{path}: give a datapackage directory, its datapackage.json, or an HSDS JSON file"])
     else:
@@ -137,7 +138,7 @@ def _check_size(name: str, size: int, problems: Problems) -> None:
         )
 
 
-def _read_package(package: Path, problems: Problems, document: Any = None) -> Source:
+def _read_package(package: Path, problems: Problems, document: Any = None, progress: Progress | None = None) -> Source:
     if document is None:
         try:
             document = json.loads(package.read_bytes())
@@ -168,12 +169,12 @@ def _read_package(package: Path, problems: Problems, document: Any = None) -> So
             continue
         files[table.name] = package.parent / relative
     problems.raise_any()
-    source = _read_csv_files(package.parent, files, problems)
+    source = _read_csv_files(package.parent, files, problems, progress)
     source.skipped = skipped
     return source
 
 
-def _read_csv_files(base: Path, files: dict[str, Path], problems: Problems) -> Source:
+def _read_csv_files(base: Path, files: dict[str, Path], problems: Problems, progress: Progress | None = None) -> Source:
     present = {name: file for name, file in files.items() if file.is_file()}
     total = 0
     for file in present.values():
@@ -191,8 +192,10 @@ def _read_csv_files(base: Path, files: dict[str, Path], problems: Problems) -> S
             problems.add(file.name, "the datapackage names this file but it is missing")
     problems.raise_any()
     source = Source()
-    for name, file in present.items():
+    for number, (name, file) in enumerate(present.items(), 1):
         table = hsds.tables()[name]
+        if progress:
+            progress(f"reading {table.path}", number - 1, len(present))
         try:
             labels = _labels(file)
         except (OSError, UnicodeDecodeError, csv.Error) as error:
@@ -219,6 +222,8 @@ def _read_csv_files(base: Path, files: dict[str, Path], problems: Problems) -> S
             encoding="utf-8",
         )
         source.rows[name] = _read_resource(table, resource, source, problems)
+    if progress:
+        progress("read", len(present), len(present))
     return source
 
 
@@ -227,12 +232,14 @@ def _labels(file: Path) -> list[str]:
         return next(csv.reader(handle), [])
 
 
-def _read_json_tables(name: str, document: Any, problems: Problems) -> Source:
+def _read_json_tables(name: str, document: Any, problems: Problems, progress: Progress | None = None) -> Source:
     """HSDS JSON in its tabular form: {"services.csv": [{…}, …], …} (or keyed by table name)."""
     if not isinstance(document, dict):
         raise ImportRefused([f'{name}: expected an object of tables, e.g. {{"services.csv": [...]}}'])
     source = Source(row_word="item")
-    for key, items in document.items():
+    for number, (key, items) in enumerate(document.items(), 1):
+        if progress:
+            progress(f"reading {key}", number - 1, len(document))
         table = hsds.table_for(key)
         if table is None:
             source.skipped.append(key)
@@ -248,6 +255,8 @@ def _read_json_tables(name: str, document: Any, problems: Problems) -> Source:
         resource = Resource(data=rows, schema=Schema.from_descriptor(table.schema))
         # Inline data counts its header as row 1 too; an item's number is one less.
         source.rows[table.name] = [(n - 1, row) for n, row in _read_resource(table, resource, source, problems)]
+    if progress:
+        progress("read", len(document), len(document))
     return source
 
 
@@ -322,6 +331,24 @@ def _say(table: hsds.Table, error: Any) -> str:
     return str(error.note or error.type)
 
 
+def check_row(table_name: str, cells: dict[str, str]) -> dict[str, list[str]]:
+    """What an import would say of one row, by column: a page editing a record checks what was
+    typed against the same Table Schema and limits a file meets (hsds.tables), in the same words.
+    `cells` are CSV cells (hsds.to_cell); references are the caller's to check."""
+    table = hsds.tables()[table_name]
+    by_name = {f["name"]: f for f in table.schema["fields"]}
+    labels = [name for name in table.fields if name in cells]
+    schema = {**table.schema, "fields": [by_name[label] for label in labels]}
+    resource = Resource(data=[labels, [cells[label] for label in labels]], schema=Schema.from_descriptor(schema))
+    found: dict[str, list[str]] = {}
+    with system.use_context(trusted=False), resource:
+        for row in resource.row_stream:  # type: ignore[attr-defined]
+            for cell_error in row.errors:
+                column = getattr(cell_error, "field_name", None) or ""
+                found.setdefault(column, []).append(_say(table, cell_error))
+    return found
+
+
 def _check_references(source: Source, problems: Problems) -> None:
     ids = {name: {row["id"] for _, row in rows} for name, rows in source.rows.items()}
     for name, rows in source.rows.items():
@@ -355,12 +382,13 @@ def apply(owner: CalldeskOrganization, source: Source, progress: Progress | None
         problems.raise_any()
         counts = {name: Counts() for name in hsds.TABLE_ORDER}
         now = timezone.now()
-        for name in hsds.TABLE_ORDER:
+        for number, name in enumerate(hsds.TABLE_ORDER):
             table = hsds.tables()[name]
-            rows = source.rows.get(name, [])
-            counts[name] = _apply_table(owner, table, rows, now)
             if progress:
-                progress(name, hsds.TABLE_ORDER.index(name) + 1, len(hsds.TABLE_ORDER))
+                progress(f"writing {table.path}", number, len(hsds.TABLE_ORDER))
+            counts[name] = _apply_table(owner, table, source.rows.get(name, []), now)
+        if progress:
+            progress("written", len(hsds.TABLE_ORDER), len(hsds.TABLE_ORDER))
     return Summary(counts, source.skipped)
 
 

@@ -262,6 +262,12 @@ class TaxonomyTerm(Record):
     )
     term_uri = optional_text()
 
+    class Meta:
+        indexes = [
+            # The panel's taxonomy tree: the terms under a term, and whether a term has any.
+            models.Index(fields=["owner", "parent_id"], name="resources_term_parent"),
+        ]
+
     def __str__(self) -> str:
         return f"{self.code} {self.name}".strip()
 
@@ -319,3 +325,40 @@ class DirectorySettings(models.Model):
 
     def __str__(self) -> str:
         return f"directory settings of {self.owner}"
+
+
+class ImportJob(models.Model):
+    """An import started from the admin page, run in the background: its state and progress,
+    kept in the database so whichever process serves the page can say how far it got."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        REFUSED = "refused"  # the file has problems: nothing was imported
+        FAILED = "failed"  # the import stopped (its process ended, or an error): nothing was imported
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)  # opaque: the status page's URL
+    owner = models.ForeignKey(CalldeskOrganization, on_delete=models.CASCADE, related_name="+")
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    file_name = models.CharField(max_length=255)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    step = models.CharField(max_length=200, blank=True, default="")
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=100)
+    summary = models.TextField(blank=True, default="")
+    problems = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # The admin page shows an organization's latest import; a new one checks none runs.
+            models.Index(fields=["owner", "created_at"], name="resources_importjob_latest"),
+        ]
+
+    def __str__(self) -> str:
+        return f"import of {self.file_name} ({self.state})"

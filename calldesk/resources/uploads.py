@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
-from django.core.files.uploadedfile import UploadedFile
+from django.core.files import File
 
 from calldesk.resources import limits
 from calldesk.resources.importer import ImportRefused
@@ -21,12 +21,22 @@ MB = 1048576
 LIMIT = f"at most {limits.MAX_IMPORT_BYTES // MB} MB is imported"
 
 
-@contextmanager
-def unpacked(upload: UploadedFile) -> Iterator[Path]:
-    """The path to hand the importer: the unpacked folder, or the JSON file. Removed afterwards."""
+def check(upload: File) -> str:
+    """The upload's own name, once its size and kind are ones an import takes (else ImportRefused)."""
     name = PurePosixPath(upload.name or "upload").name
     if (upload.size or 0) > limits.MAX_IMPORT_BYTES:
         raise ImportRefused([f"{name}: the file is {(upload.size or 0) / MB:,.0f} MB; {LIMIT}"])
+    if not name.lower().endswith((".json", ".zip")):
+        raise ImportRefused(
+            [f"{name}: upload a .zip of the datapackage (datapackage.json and its CSV files) or an HSDS .json file"]
+        )
+    return name
+
+
+@contextmanager
+def unpacked(upload: File) -> Iterator[Path]:
+    """The path to hand the importer: the unpacked folder, or the JSON file. Removed afterwards."""
+    name = check(upload)
     folder = Path(tempfile.mkdtemp(prefix="calldesk-hsds-"))
     try:
         if name.lower().endswith(".json"):
@@ -35,18 +45,14 @@ def unpacked(upload: UploadedFile) -> Iterator[Path]:
                 for chunk in upload.chunks():
                     out.write(chunk)
             yield target
-        elif name.lower().endswith(".zip"):
+        else:
             _unzip(upload, folder, name)
             yield _package_root(folder)
-        else:
-            raise ImportRefused(
-                [f"{name}: upload a .zip of the datapackage (datapackage.json and its CSV files) or an HSDS .json file"]
-            )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _unzip(upload: UploadedFile, folder: Path, name: str) -> None:
+def _unzip(upload: File, folder: Path, name: str) -> None:
     try:
         archive = zipfile.ZipFile(upload)
     except zipfile.BadZipFile:

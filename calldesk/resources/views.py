@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
 from calldesk.accounts.access import current_user, role_required
-from calldesk.resources import search
+from calldesk.resources import search, taxonomy
 from calldesk.resources.models import Attribute, TaxonomyTerm
 from calldesk.resources.search import fold
 
@@ -100,3 +100,25 @@ def terms_json(request: HttpRequest) -> HttpResponse:
             if len(found) >= 20:
                 break
     return JsonResponse({"results": found})
+
+
+@require_GET
+@member_required
+def term_tree_json(request: HttpRequest) -> HttpResponse:
+    """The taxonomy terms under `parent` (or at the top), for the panel's tree."""
+    user = current_user(request)
+    assert user.organization is not None
+    raw = request.GET.get("parent")
+    parent = _uuid(raw)
+    if raw and parent is None:
+        return JsonResponse({"error": "parent must be a term's id"}, status=400)
+    branches = taxonomy.children(user.organization, parent)
+    if branches is None:
+        return JsonResponse({"error": "no such term"}, status=404)
+    return JsonResponse(
+        {
+            "results": [
+                {"id": str(b.id), "name": b.name, "code": b.code, "has_children": b.has_children} for b in branches
+            ]
+        }
+    )

@@ -44,6 +44,8 @@ def every_page(cast: Cast) -> list[Tour]:
         "/dashboards/?from=2026-03-01&to=2026-03-10",
         "/callers/",
         f"/callers/{profile.public_id}/",
+        "/resources/admin/services/",
+        "/resources/admin/services/?due=1",
     ]
     form = cast.form_a.public_id
     admin_pages = [
@@ -61,6 +63,7 @@ def every_page(cast: Cast) -> list[Tour]:
         "/configure/tokens/",
         "/configure/audit/",
         "/audit/",
+        "/resources/admin/",
     ]
     return [
         Tour("anonymous", None, ANONYMOUS_PAGES),

@@ -109,11 +109,82 @@
       .catch(function () { status.textContent = "The directory could not be searched just now."; });
   }
 
-  document.getElementById("resource-search").addEventListener("submit", function (event) {
+  // The taxonomy as a tree: a term's button searches by it (with the terms under it); its
+  // disclosure button (aria-expanded) loads and shows the terms under it. Native buttons, so
+  // Tab, Enter and Space work without a script of their own.
+  var searchForm = document.getElementById("resource-search");
+  var picked = null;
+  var pickedBox = document.getElementById("resource-picked");
+  var pickedName = document.getElementById("resource-picked-name");
+
+  function pick(term) {
+    picked = term;
+    pickedBox.hidden = !term;
+    pickedName.textContent = term ? term.name : "";
+  }
+
+  document.getElementById("resource-picked-clear").addEventListener("click", function () {
+    pick(null);
+    document.getElementById("resource-q").focus();
+  });
+
+  function branch(term) {
+    var li = el("li");
+    var row = el("div", null, "term");
+    var toggle = null;
+    if (term.has_children) {
+      toggle = button("", "Show the terms under " + term.name, function () { expand(li, toggle, term); });
+      toggle.className = "tree-toggle";
+      toggle.setAttribute("aria-expanded", "false");
+      row.appendChild(toggle);
+    } else {
+      row.appendChild(el("span", null, "tree-leaf"));
+    }
+    var choose = button(term.name + (term.code ? " (" + term.code + ")" : ""), "Search by " + term.name, function () {
+      pick(term);
+      searchForm.requestSubmit();
+    });
+    choose.className = "tree-term";
+    choose.removeAttribute("aria-label"); // its name is what it shows
+    choose.title = "Search by this need";
+    row.appendChild(choose);
+    li.appendChild(row);
+    return li;
+  }
+
+  function expand(li, toggle, term) {
+    var open = toggle.getAttribute("aria-expanded") === "true";
+    var below = li.querySelector("ul");
+    toggle.setAttribute("aria-expanded", open ? "false" : "true");
+    toggle.setAttribute("aria-label", (open ? "Show" : "Hide") + " the terms under " + term.name);
+    if (below) { below.hidden = open; return; }
+    if (open) return;
+    below = el("ul");
+    below.setAttribute("aria-label", "Terms under " + term.name);
+    li.appendChild(below);
+    loadLevel(below, term.id);
+  }
+
+  function loadLevel(into, parentId) {
+    get(panel.dataset.treeUrl, parentId ? { parent: parentId } : {}, function (data) {
+      into.textContent = "";
+      data.results.forEach(function (term) { into.appendChild(branch(term)); });
+      if (!data.results.length) into.appendChild(el("li", "No terms."));
+    });
+  }
+
+  var browse = document.getElementById("resource-browse");
+  browse.addEventListener("toggle", function () {
+    var tree = document.getElementById("resource-tree");
+    if (browse.open && !tree.childElementCount) loadLevel(tree, null);
+  });
+
+  searchForm.addEventListener("submit", function (event) {
     event.preventDefault();
     status.textContent = "Searching…";
     get(panel.dataset.searchUrl, {
       q: document.getElementById("resource-q").value,
+      term: picked ? picked.id : "",
       postcode: document.getElementById("resource-postcode").value,
       language: document.getElementById("resource-language").value,
       open_now: document.getElementById("resource-open-now").checked ? "1" : ""
