@@ -1,0 +1,457 @@
+"""A mixed load through nginx in front of two Calldesk nodes (deploy/twonodes.py), with open
+consoles, and what an operator fears while it runs: a node killed, Redis restarted, PostgreSQL
+restarted.
+
+    .venv/bin/python bench/mixed_load.py                                   # 5 min, 32 connections, 500 consoles
+    .venv/bin/python bench/mixed_load.py --duration 60 --consoles 100      # a shorter look
+    .venv/bin/python bench/mixed_load.py --drills kill-node,redis,postgres # the drills (see below)
+
+Makes a fresh PostgreSQL database (--pg-url, DROPPED and recreated) with the tests' cast (one
+organization, its specialists, a supervisor and an API token), brings the two nodes and nginx up,
+and opens --consoles consoles (each a real stream of /console/events, reconnecting with
+Last-Event-ID as the page's script does). Then --connections clients, each with its own login,
+run for --duration seconds a mix of what a helpline does:
+
+    pop        the telephony URL's 303, then the editor (a specialist's)
+    autosave   the editor's form posted as its script posts it
+    submit     a draft submitted
+    list       the report list, the last 30 days
+    search     the report list searched by a word of the summary (a personal field)
+    dashboard  the supervisor's dashboard
+    export     a CSV of the last day (supervisor)
+    api-call   POST /api/calls (a phone system, Bearer token)
+    hang-up    POST /api/calls/<id>/hangup for a call posted before
+
+Errors are any answer but the expected one (a 503 while PostgreSQL restarts is counted apart: the
+pages are meant to answer it then, never a 500). Every write the server acknowledged (an autosave's
+version, a submit) is checked in the database at the end: none may be missing.
+
+Drills (--drills, each at its own point of the run; they touch the machine's own Redis and
+PostgreSQL, so run them on a quiet machine, never beside other tests):
+    kill-node  at 40 %: node a's process group is killed (SIGKILL); nginx must send everything to b
+    redis      at 60 %: Redis restarted (`redis-cli shutdown nosave`, then started again)
+    postgres   at 80 %: PostgreSQL restarted (pg_ctlcluster restart)
+Prints p50/p95/p99 and errors per operation, per phase, and the consoles' events and reconnects.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "calldesk.settings")  # the tests' helpers import models
+import django  # noqa: E402
+
+django.setup()
+
+from tests.cast import PASSWORD  # noqa: E402
+from tests.push_servers import environment, make_cast, unique_channel  # noqa: E402
+
+SPECIALIST, SUPERVISOR = "sam@lifeline.example", "sue@lifeline.example"
+FORM = "9991234"
+WEIGHTS = {
+    "pop": 24,
+    "autosave": 30,
+    "submit": 6,
+    "list": 10,
+    "search": 6,
+    "dashboard": 3,
+    "export": 2,
+    "api-call": 10,
+    "hang-up": 9,
+}
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+FIELD = re.compile(r'<(?:input|textarea|select)[^>]*name="([^"]+)"')
+
+
+@dataclass
+class Tally:
+    """Latencies and errors per operation and phase."""
+
+    times: dict[tuple[str, str], list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    unavailable: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    samples: dict[str, str] = field(default_factory=dict)  # one error text per kind, for the report
+
+    def add(self, op: str, phase: str, seconds: float, outcome: str) -> None:
+        key = (op, phase)
+        if outcome == "ok":
+            self.times[key].append(seconds)
+        elif outcome == "503":
+            self.unavailable[key] += 1
+        else:
+            self.errors[key] += 1
+            self.samples.setdefault(f"{op}: {outcome[:60]}", outcome)
+
+
+@dataclass
+class State:
+    phase: str = "steady"
+    stop: bool = False
+    drafts: list[str] = field(default_factory=list)  # report ids of open drafts
+    calls: list[str] = field(default_factory=list)  # API calls not yet hung up
+    acknowledged: dict[str, int] = field(default_factory=dict)  # report id -> version the server answered
+    submitted: set[str] = field(default_factory=set)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else float("nan")
+
+
+def login(base: str, email: str) -> httpx.Cookies:
+    with httpx.Client(base_url=base, timeout=30) as client:
+        page = client.get("/accounts/login/")
+        token = CSRF.search(page.text)
+        assert token is not None, page.text[:300]
+        done = client.post(
+            "/accounts/login/",
+            data={"username": email, "password": PASSWORD, "csrfmiddlewaretoken": token.group(1)},
+        )
+        assert done.status_code == 302, done.text[:300]
+        return client.cookies
+
+
+def pop_url(rng: random.Random) -> str:
+    ani = f"{rng.randint(200, 999)}{rng.randint(200, 999)}{rng.randint(0, 9999):04d}"
+    start = datetime.now(UTC) - timedelta(seconds=rng.randint(0, 3600))
+    return f"/Telephony/GetCallReport?reportVer={FORM}&agent=34&ani={ani}&callStart={quote(start.isoformat())}"
+
+
+def editor_body(html: str, summary: str) -> dict[str, str]:
+    """The editor's fields as its script posts them (inputs' values, each select's chosen option,
+    else its first choice), with the summary typed."""
+    form = html.split('id="report-form"', 1)[-1].split("</form>", 1)[0]
+    data = {name: "" for name in FIELD.findall(form)}
+    for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form):
+        data[name] = value
+    for name, options in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', form, re.S):
+        values = re.findall(r'<option value="([^"]*)"(\s+selected)?', options)
+        chosen = [v for v, selected in values if selected] or [v for v, _ in values if v]
+        data[name] = chosen[0] if chosen else ""
+    data.pop("csrfmiddlewaretoken", None)
+    data["f_summary"] = summary
+    return data
+
+
+class Worker:
+    def __init__(self, base: str, cookies: httpx.Cookies, supervisor: httpx.Cookies, token: str, seed: int) -> None:
+        self.client = httpx.AsyncClient(base_url=base, cookies=cookies, timeout=30)
+        self.boss = httpx.AsyncClient(base_url=base, cookies=supervisor, timeout=60)
+        self.api = httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        self.rng = random.Random(seed)
+        self.drafts: dict[str, tuple[str, int]] = {}  # report id -> (editor html, version)
+
+    def post_headers(self) -> dict[str, str]:
+        return {"X-CSRFToken": self.client.cookies.get("csrftoken") or "", "Accept": "application/json"}
+
+    async def run(self, op: str, state: State) -> str:
+        """One operation; "ok", "503", or what went wrong."""
+        if op == "pop":
+            first = await self.client.get(pop_url(self.rng))
+            if first.status_code != 303:
+                return str(first.status_code)
+            page = await self.client.get(first.headers["location"])
+            if page.status_code != 200:
+                return str(page.status_code)
+            report = first.headers["location"].strip("/").split("/")[-1]
+            self.drafts[report] = (page.text, int(re.search(r'name="version" value="(\d+)"', page.text).group(1)))  # type: ignore[union-attr]
+            return "ok"
+        if op in ("autosave", "submit"):
+            if not self.drafts:
+                return await self.run("pop", state)
+            report, (html, version) = next(iter(self.drafts.items()))
+            body = editor_body(html, f"Caller talked about sleep, {self.rng.randint(0, 10**6)}")
+            body["version"] = str(version)
+            if op == "submit":
+                body["submit_key"] = uuid.uuid4().hex
+            answer = await self.client.post(
+                f"/reports/{report}/{'submit' if op == 'submit' else 'save'}", data=body, headers=self.post_headers()
+            )
+            if answer.status_code != 200:
+                self.drafts.pop(report, None)
+                return f"{answer.status_code} {answer.text[:80]}"
+            found = answer.json()
+            if op == "submit":
+                self.drafts.pop(report, None)
+                state.submitted.add(report)
+            else:
+                self.drafts[report] = (html, int(found["version"]))
+                state.acknowledged[report] = int(found["version"])
+            return "ok"
+        if op == "list":
+            answer = await self.client.get(
+                "/reports/?from=" + (datetime.now(UTC) - timedelta(days=30)).date().isoformat()
+            )
+            return "ok" if answer.status_code == 200 else str(answer.status_code)
+        if op == "search":
+            answer = await self.boss.get("/reports/?f_summary=sleep")
+            return "ok" if answer.status_code == 200 else str(answer.status_code)
+        if op == "dashboard":
+            answer = await self.boss.get("/dashboards/")
+            return "ok" if answer.status_code == 200 else str(answer.status_code)
+        if op == "export":
+            day = datetime.now(UTC).date().isoformat()
+            answer = await self.boss.get(f"/reports/?from={day}&export=csv")
+            return "ok" if answer.status_code == 200 else str(answer.status_code)
+        if op == "api-call":
+            body = {
+                "reportVer": FORM,
+                "ani": f"999555{self.rng.randint(0, 9999):04d}",
+                "agent": SPECIALIST,
+                "callId": uuid.uuid4().hex,
+            }
+            answer = await self.api.post("/api/calls", json=body)
+            if answer.status_code != 201:
+                return f"{answer.status_code} {answer.text[:80]}"
+            state.calls.append(answer.json()["id"])
+            return "ok"
+        if op == "hang-up":
+            if not state.calls:
+                return await self.run("api-call", state)
+            call = state.calls.pop(0)
+            answer = await self.api.post(f"/api/calls/{call}/hangup", json={"cause": "normalClearing"})
+            return "ok" if answer.status_code == 200 else f"{answer.status_code} {answer.text[:80]}"
+        raise ValueError(op)
+
+    async def close(self) -> None:
+        for client in (self.client, self.boss, self.api):
+            await client.aclose()
+
+
+async def work(worker: Worker, state: State, tally: Tally) -> None:
+    ops, weights = list(WEIGHTS), list(WEIGHTS.values())
+    while not state.stop:
+        op = worker.rng.choices(ops, weights)[0]
+        phase = state.phase
+        started = time.monotonic()
+        try:
+            outcome = await worker.run(op, state)
+        except (httpx.HTTPError, OSError) as error:
+            outcome = type(error).__name__
+        tally.add(op, phase, time.monotonic() - started, outcome)
+        if outcome not in ("ok",):
+            await asyncio.sleep(0.2)  # a browser's script waits before trying again too
+
+
+@dataclass
+class Consoles:
+    opened: int = 0
+    events: int = 0
+    reconnects: int = 0
+    failed_opens: int = 0
+
+
+async def console(base: str, cookies: httpx.Cookies, state: State, seen: Consoles) -> None:
+    last = ""
+    async with httpx.AsyncClient(base_url=base, cookies=cookies, timeout=httpx.Timeout(30, read=None)) as client:
+        first = True
+        while not state.stop:
+            try:
+                headers = {"Last-Event-ID": last} if last else {}
+                async with client.stream("GET", "/console/events", headers=headers) as answer:
+                    if answer.status_code != 200:
+                        seen.failed_opens += 1
+                        await asyncio.sleep(1)
+                        continue
+                    if first:
+                        seen.opened += 1
+                        first = False
+                    async for line in answer.aiter_lines():
+                        if state.stop:
+                            return
+                        if line.startswith("id: "):
+                            last = line[4:]
+                            seen.events += 1
+            except (httpx.HTTPError, OSError):
+                pass
+            if not state.stop:
+                seen.reconnects += 1
+                await asyncio.sleep(1 + random.random() * 2)  # as the page's EventSource retries
+
+
+def drill(name: str, nodes: dict[str, Any]) -> None:
+    if name == "kill-node":
+        os.killpg(nodes["a"]["pid"], signal.SIGKILL)
+    elif name == "redis":
+        subprocess.run(["redis-cli", "-p", "6379", "shutdown", "nosave"], capture_output=True)
+        time.sleep(2)
+        subprocess.run(
+            [
+                "redis-server",
+                "--daemonize",
+                "yes",
+                "--bind",
+                "127.0.0.1",
+                "-::1",
+                "--port",
+                "6379",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                "/var/lib/redis",
+                "--logfile",
+                "/var/log/redis/ci.log",
+            ],
+            check=True,
+        )
+    elif name == "postgres":
+        version = os.listdir("/etc/postgresql")[0]
+        subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"], check=True)
+
+
+async def main_async(
+    args: argparse.Namespace, base: str, nodes: dict[str, Any], token: str
+) -> tuple[Tally, Consoles, State]:
+    state, tally, seen = State(), Tally(), Consoles()
+    loop = asyncio.get_running_loop()
+    specialist = await loop.run_in_executor(None, login, base, SPECIALIST)
+    supervisor = await loop.run_in_executor(None, login, base, SUPERVISOR)
+    watchers = [
+        asyncio.create_task(console(base, supervisor if i % 2 else specialist, state, seen))
+        for i in range(args.consoles)
+    ]
+    cookies = [await loop.run_in_executor(None, login, base, SPECIALIST) for _ in range(args.connections)]
+    workers = [Worker(base, cookies[i], supervisor, token, i) for i in range(args.connections)]
+    tasks = [asyncio.create_task(work(w, state, tally)) for w in workers]
+    drills = [d for d in args.drills.split(",") if d]
+    points = {"kill-node": 0.4, "redis": 0.6, "postgres": 0.8}
+    started = time.monotonic()
+    done: set[str] = set()
+    while time.monotonic() - started < args.duration:
+        await asyncio.sleep(0.5)
+        elapsed = (time.monotonic() - started) / args.duration
+        for name in drills:
+            if name not in done and elapsed >= points[name]:
+                done.add(name)
+                state.phase = f"after {name}"
+                print(f"  {time.monotonic() - started:6.1f} s: drill {name}", flush=True)
+                await loop.run_in_executor(None, drill, name, nodes)
+    state.stop = True
+    await asyncio.gather(*tasks, return_exceptions=True)
+    for task in watchers:
+        task.cancel()
+    await asyncio.gather(*watchers, return_exceptions=True)
+    for w in workers:
+        await w.close()
+    return tally, seen, state
+
+
+def lost_writes(database_url: str, state: State) -> list[str]:
+    import psycopg
+
+    wanted = list(state.acknowledged.items())
+    lost = []
+    with psycopg.connect(database_url) as conn:
+        for report, version in wanted:
+            row = conn.execute(
+                "SELECT version FROM reports_callreport WHERE public_id = %s", [uuid.UUID(report)]
+            ).fetchone()
+            if row is None or row[0] < version:
+                lost.append(report)
+        for report in state.submitted:
+            row = conn.execute(
+                "SELECT status FROM reports_callreport WHERE public_id = %s", [uuid.UUID(report)]
+            ).fetchone()
+            if row is None or row[0] != "submitted":
+                lost.append(report)
+    return lost
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=float, default=300)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--consoles", type=int, default=500)
+    parser.add_argument("--workers", type=int, default=2, help="server processes per node")
+    parser.add_argument("--drills", default="", help="comma-separated: kill-node, redis, postgres")
+    parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432/calldesk_mixed")
+    args = parser.parse_args()
+
+    import psycopg
+
+    admin, name = args.pg_url.rsplit("/", 1)
+    with psycopg.connect(admin + "/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    folder = Path(tempfile.mkdtemp(prefix="calldesk-mixed-"))
+    env = {**environment(args.pg_url, unique_channel()), "CALLDESK_VAR_DIR": str(folder / "var")}
+    script = [sys.executable, str(ROOT / "deploy" / "twonodes.py")]
+    up = subprocess.run(
+        [*script, "up", "--dir", str(folder), "--workers", str(args.workers)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if up.returncode != 0:
+        raise SystemExit(up.stderr[-3000:])
+    try:
+        nodes = json.loads(up.stdout.strip().splitlines()[-1])
+        token = make_cast(env)
+        base = nodes["nginx"]["url"]
+        print(
+            f"Mixed load at {subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True, cwd=ROOT).stdout.strip()}: "
+            f"{args.duration:.0f} s, {args.connections} connections, {args.consoles} consoles, nginx + 2 nodes x {args.workers} workers, "
+            f"load average before {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
+        tally, seen, state = asyncio.run(main_async(args, base, nodes["nodes"], token))
+        lost = lost_writes(args.pg_url, state)
+    finally:
+        subprocess.run([*script, "down", "--dir", str(folder)], env=env, capture_output=True)
+    phases = sorted(
+        {phase for _, phase in [*tally.times, *tally.errors, *tally.unavailable]}, key=lambda p: (p != "steady", p)
+    )
+    print(
+        f"{'operation':<10} {'phase':<18} {'done':>6} {'errors':>6} {'503':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
+    )
+    total_errors = 0
+    for phase in phases:
+        for op in WEIGHTS:
+            key = (op, phase)
+            times = tally.times.get(key, [])
+            errors, unavailable = tally.errors.get(key, 0), tally.unavailable.get(key, 0)
+            total_errors += errors
+            if times or errors or unavailable:
+                print(
+                    f"{op:<10} {phase:<18} {len(times):>6} {errors:>6} {unavailable:>5} "
+                    f"{1000 * percentile(times, 0.5):>8.1f} {1000 * percentile(times, 0.95):>8.1f} {1000 * percentile(times, 0.99):>8.1f}"
+                )
+    done = sum(len(t) for t in tally.times.values())
+    print(
+        f"operations: {done} ({done / args.duration:.0f}/s), errors: {total_errors}, lost acknowledged writes: {len(lost)} "
+        f"of {len(state.acknowledged) + len(state.submitted)}"
+    )
+    print(
+        f"consoles: {seen.opened} of {args.consoles} opened, {seen.events} events received, {seen.reconnects} reconnects, "
+        f"{seen.failed_opens} refused opens; load average after {os.getloadavg()[0]:.1f}"
+    )
+    for sample in list(tally.samples)[:10]:
+        print(f"  error: {sample}")
+
+
+if __name__ == "__main__":
+    main()
