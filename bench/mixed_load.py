@@ -412,9 +412,11 @@ def main() -> None:
         nodes = json.loads(up.stdout.strip().splitlines()[-1])
         token = make_cast(env)
         base = nodes["nginx"]["url"]
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
         print(
-            f"Mixed load at {subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True, cwd=ROOT).stdout.strip()}: "
-            f"{args.duration:.0f} s, {args.connections} connections, {args.consoles} consoles, nginx + 2 nodes x {args.workers} workers, "
+            f"Mixed load at {commit.stdout.strip()}: "
+            f"{args.duration:.0f} s, {args.connections} connections, {args.consoles} consoles, "
+            f"nginx + 2 nodes x {args.workers} workers, "
             f"load average before {os.getloadavg()[0]:.1f}",
             flush=True,
         )
@@ -425,9 +427,8 @@ def main() -> None:
     phases = sorted(
         {phase for _, phase in [*tally.times, *tally.errors, *tally.unavailable]}, key=lambda p: (p != "steady", p)
     )
-    print(
-        f"{'operation':<10} {'phase':<18} {'done':>6} {'errors':>6} {'503':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
-    )
+    columns = ("done", "errors", "503", "p50 ms", "p95 ms", "p99 ms")
+    print(f"{'operation':<10} {'phase':<18} " + " ".join(f"{c:>8}" for c in columns))
     total_errors = 0
     for phase in phases:
         for op in WEIGHTS:
@@ -436,18 +437,17 @@ def main() -> None:
             errors, unavailable = tally.errors.get(key, 0), tally.unavailable.get(key, 0)
             total_errors += errors
             if times or errors or unavailable:
-                print(
-                    f"{op:<10} {phase:<18} {len(times):>6} {errors:>6} {unavailable:>5} "
-                    f"{1000 * percentile(times, 0.5):>8.1f} {1000 * percentile(times, 0.95):>8.1f} {1000 * percentile(times, 0.99):>8.1f}"
-                )
+                shares = [f"{1000 * percentile(times, q):>8.1f}" for q in (0.5, 0.95, 0.99)]
+                print(f"{op:<10} {phase:<18} {len(times):>8} {errors:>8} {unavailable:>8} " + " ".join(shares))
     done = sum(len(t) for t in tally.times.values())
     print(
-        f"operations: {done} ({done / args.duration:.0f}/s), errors: {total_errors}, lost acknowledged writes: {len(lost)} "
-        f"of {len(state.acknowledged) + len(state.submitted)}"
+        f"operations: {done} ({done / args.duration:.0f}/s), errors: {total_errors}, "
+        f"lost acknowledged writes: {len(lost)} of {len(state.acknowledged) + len(state.submitted)}"
     )
     print(
-        f"consoles: {seen.opened} of {args.consoles} opened, {seen.events} events received, {seen.reconnects} reconnects, "
-        f"{seen.failed_opens} refused opens; load average after {os.getloadavg()[0]:.1f}"
+        f"consoles: {seen.opened} of {args.consoles} opened, {seen.events} events received, "
+        f"{seen.reconnects} reconnects, {seen.failed_opens} refused opens; "
+        f"load average after {os.getloadavg()[0]:.1f}"
     )
     for sample in list(tally.samples)[:10]:
         print(f"  error: {sample}")
