@@ -22,7 +22,6 @@ from django.views.decorators.http import require_GET, require_POST
 from calldesk.accounts.access import current_user
 from calldesk.accounts.models import User
 from calldesk.callforms.codecs import REQUIRED
-from calldesk.callforms.revision_cache import revision_definition
 from calldesk.lib.confirm import Confirmation, is_confirmed
 from calldesk.lib.phones import display_e164, shown_number
 from calldesk.lib.prepared import Prepared, param
@@ -123,7 +122,7 @@ def _read(request: HttpRequest, report: CallReport) -> Reading:
     organization = user.organization
     assert organization is not None and organization.pk == report.organization_id
     return read_editor(
-        revision_definition(report.revision_id),
+        report.revision.definition,
         request.POST,
         organization.zone,
         organization.phone_region,

@@ -4,10 +4,9 @@ from django.db import migrations, models
 
 def index_existing(apps, schema_editor):  # type: ignore[no-untyped-def]
     # Reports written before the index: found by a word from the first start on.
-    from calldesk.reports.tokens import forget_searchable_keys, rebuild
+    from calldesk.lib.frozen_search_tokens import index_reports  # its own frozen copy
 
-    forget_searchable_keys()
-    rebuild(apps.get_model("reports", "CallReport"), apps.get_model("reports", "ReportToken"), apps.get_model("callforms", "FormRevision"))
+    index_reports(apps)
 
 
 class Migration(migrations.Migration):
