@@ -188,6 +188,8 @@ class PersonalValuesField(models.JSONField):  # type: ignore[type-arg]
         # Only here is the report (its revision) known. `QuerySet.update` and `bulk_update`
         # skip pre_save: they must not write personal values (retention only removes them).
         values = getattr(model_instance, self.attname)
+        if not values or not isinstance(values, dict):
+            return values  # nothing to seal: the revision's keys need not be known (or read)
         return seal_values(values, _report_personal_keys(model_instance))
 
 
