@@ -94,4 +94,3 @@ def test_a_revision_written_by_another_process_with_a_reused_id_is_parsed_anew(c
     definition = FormRevision.objects.get(pk=written_pk).definition
     assert definition.field("gone") is None
     assert definition.field("kept") is not None
-
