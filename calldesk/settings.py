@@ -78,7 +78,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
             ],
             # `|quoted_code` (messages' `quoted` parts as <code>) on every page without a {% load %}.
-            "builtins": ["calldesk.reports.templatetags.calldesk_text"],
+            "builtins": ["calldesk.reports.templatetags.calldesk_text", "calldesk.lib.urltag"],
         },
     },
 ]
@@ -126,9 +126,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
-LOGIN_URL = "/accounts/login/"
+LOGIN_URL = "accounts-login"
 LOGIN_REDIRECT_URL = "/"
-LOGOUT_REDIRECT_URL = "/accounts/login/"
+LOGOUT_REDIRECT_URL = "accounts-login"
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

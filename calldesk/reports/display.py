@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.urls import reverse
+
 from calldesk.callforms import codecs
 from calldesk.callforms.definition import Definition, FieldDef
 from calldesk.reports.models import CallReport
@@ -120,5 +122,5 @@ def call_record(report: CallReport) -> CallRecord | None:
         unmapped=[(str(name), str(value)) for name, value in call.unmapped],
         resolved=resolved,
         notices=[str(notice) for notice in call.notices],
-        mappings_url=f"/configure/forms/{report.form.public_id}/mappings/",
+        mappings_url=reverse("configure-mappings", kwargs={"public_id": report.form.public_id}),
     )

@@ -11,6 +11,7 @@ from django.db import models
 from calldesk.accounts.models import Organization
 from calldesk.callforms.models import CallForm, FormRevision
 from calldesk.lib.sealed import PersonalValuesField, PhoneHashField, SealedJSONField, SealedTextField
+from calldesk.lib.urls import uuid_url
 from calldesk.reports import tokens
 from calldesk.telephony.models import Call
 
@@ -112,6 +113,9 @@ class CallReport(models.Model):
             # The word index of the personal text fields follows the values and the status,
             # whatever path saved them (submit, close, abandon, correct; a draft holds none).
             tokens.write_all(self, created)
+
+    def get_absolute_url(self) -> str:
+        return uuid_url("reports-detail", public_id=self.public_id)
 
     @property
     def is_draft(self) -> bool:

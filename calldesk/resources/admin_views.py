@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -67,7 +68,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def public_api(request: HttpRequest) -> HttpResponse:
     owner = current_user(request).organization
     DirectorySettings.objects.update_or_create(owner=owner, defaults={"public_api": request.POST.get("public") == "1"})
-    return redirect("/resources/admin/")
+    return redirect("resources-admin")
 
 
 def _counts(owner: Any) -> list[tuple[str, int]]:
@@ -144,7 +145,7 @@ def record_edit(request: HttpRequest, kind: str, record_id: str) -> HttpResponse
             search.index_service(record)
         elif kind == "organizations":
             search.rebuild_index(record.owner)
-        return redirect(f"/resources/admin/{kind}/?saved={record.id}")
+        return redirect(reverse("resources-admin-list", kwargs={"kind": kind}) + f"?saved={record.id}")
     return render(request, "resources/record_edit.html", {"kind": kind, "record": found, "form": form})
 
 

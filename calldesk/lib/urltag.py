@@ -1,0 +1,40 @@
+"""`{% url %}` as Django writes it, except that a URL without arguments is reversed once per
+process (a template builtin, settings.TEMPLATES, so every template's `{% url %}` is this one).
+
+Every page carries the navigation, a dozen links without arguments, and `reverse()` costs about
+25 µs each: on the screen pop's editor page that was a few percent of the whole request for
+strings that never change while the process runs (the URL configuration is loaded once; the
+script prefix, which a deployment under a sub-path sets, is part of the key). A URL with
+arguments is reversed every time, as Django does."""
+
+from __future__ import annotations
+
+from django.template import Context, Library
+from django.template.base import Parser, Token
+from django.template.defaulttags import URLNode
+from django.template.defaulttags import url as django_url
+from django.urls import get_script_prefix
+from django.utils.safestring import SafeString
+
+register = Library()
+_kept: dict[tuple[str, str, bool], SafeString | str] = {}
+
+
+class KeptURLNode(URLNode):
+    def render(self, context: Context) -> SafeString | str:
+        if self.args or self.kwargs or self.asvar:
+            return super().render(context)
+        name = self.view_name.resolve(context)
+        if ":" in name:  # a namespace may depend on the current app
+            return super().render(context)
+        key = (name, get_script_prefix(), context.autoescape)
+        found = _kept.get(key)
+        if found is None:
+            found = _kept[key] = super().render(context)
+        return found
+
+
+@register.tag
+def url(parser: Parser, token: Token) -> KeptURLNode:
+    node = django_url(parser, token)
+    return KeptURLNode(node.view_name, node.args, node.kwargs, node.asvar)
