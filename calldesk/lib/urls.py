@@ -25,5 +25,6 @@ def uuid_url(name: str, **ids: UUID | str) -> str:
         found = _patterns[key] = (reverse(name, kwargs=samples), samples)
     url, samples = found
     for arg, value in ids.items():
-        url = url.replace(samples[arg], str(UUID(str(value))))
+        # A string is checked to be a UUID (nothing else may be put in the path unquoted).
+        url = url.replace(samples[arg], str(value if isinstance(value, UUID) else UUID(value)))
     return url

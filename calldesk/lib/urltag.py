@@ -18,6 +18,7 @@ from django.utils.safestring import SafeString
 
 register = Library()
 _kept: dict[tuple[str, str, bool], SafeString | str] = {}
+_PREFIX = "calldesk.lib.urltag prefix"
 
 
 class KeptURLNode(URLNode):
@@ -27,7 +28,11 @@ class KeptURLNode(URLNode):
         name = self.view_name.resolve(context)
         if ":" in name:  # a namespace may depend on the current app
             return super().render(context)
-        key = (name, get_script_prefix(), context.autoescape)
+        # The script prefix is read once per page (asgiref's Local costs as much as the rest).
+        prefix = context.render_context.get(_PREFIX)
+        if prefix is None:
+            prefix = context.render_context[_PREFIX] = get_script_prefix()
+        key = (name, prefix, context.autoescape)
         found = _kept.get(key)
         if found is None:
             found = _kept[key] = super().render(context)
