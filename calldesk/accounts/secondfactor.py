@@ -45,7 +45,10 @@ def _login_redirect_next(response: HttpResponse) -> str | None:
     """The `next` of a redirect to the login page, or None for any other answer."""
     if response.status_code not in (301, 302, 303):
         return None
-    location = urlsplit(response.get("Location", ""))
+    target = response.get("Location", "")
+    if "next=" not in target:  # every redirect to the login page says where to go next
+        return None  # (and a screen pop's redirect to its draft costs no reverse())
+    location = urlsplit(target)
     if location.path != reverse("accounts-login") or location.netloc:
         return None
     return parse_qs(location.query).get("next", [""])[0]
