@@ -8,10 +8,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.urls import reverse
-
 from calldesk.callforms import codecs
 from calldesk.callforms.definition import Definition, FieldDef
+from calldesk.lib.urls import uuid_url
 from calldesk.reports.models import CallReport
 
 SHOWN_MOMENT = "%Y-%m-%d %H:%M:%S"
@@ -122,5 +121,5 @@ def call_record(report: CallReport) -> CallRecord | None:
         unmapped=[(str(name), str(value)) for name, value in call.unmapped],
         resolved=resolved,
         notices=[str(notice) for notice in call.notices],
-        mappings_url=reverse("configure-mappings", kwargs={"public_id": report.form.public_id}),
+        mappings_url=uuid_url("configure-mappings", public_id=report.form.public_id),
     )
