@@ -78,10 +78,14 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
             ],
             # `|quoted_code` (messages' `quoted` parts as <code>) on every page without a {% load %}.
-            "builtins": ["calldesk.reports.templatetags.calldesk_text"],
-            # `{% load static %}` loads Django's tags with a `{% static %}` that skips a walk
-            # over the installed apps on every use (lib/static_tag.py).
-            "libraries": {"static": "calldesk.lib.static_tag"},
+            # `{% static %}` on every page without a {% load %}: one that skips a walk over the
+            # installed apps on every use (lib/static_tag.py; `{% load static %}` would bring
+            # back Django's own).
+            "builtins": [
+                "calldesk.reports.templatetags.calldesk_text",
+                "calldesk.lib.urltag",
+                "calldesk.lib.static_tag",
+            ],
         },
     },
 ]
@@ -129,9 +133,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
-LOGIN_URL = "/accounts/login/"
+LOGIN_URL = "accounts-login"
 LOGIN_REDIRECT_URL = "/"
-LOGOUT_REDIRECT_URL = "/accounts/login/"
+LOGOUT_REDIRECT_URL = "accounts-login"
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -7,13 +7,14 @@ from django.urls import include, path
 from calldesk.accounts import twofactor_views
 from calldesk.accounts.views import LoginView, logout_view
 from calldesk.api.site import api
+from calldesk.lib.middleware import TELEPHONY_PATH
 from calldesk.ops.health import healthz, readyz
 from calldesk.risk import urls as risk_urls
 from calldesk.telephony import views as telephony_views
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("/reports/" if request.user.is_authenticated else "/accounts/login/")
+    return redirect("reports-list" if request.user.is_authenticated else "accounts-login")
 
 
 FAVICON = Path(__file__).resolve().parent / "static" / "calldesk" / "favicon.ico"
@@ -36,7 +37,7 @@ urlpatterns = [
     path("accounts/security/", twofactor_views.security, name="accounts-security"),
     path("accounts/", include("calldesk.accounts.urls")),
     # Matched for any spelling of the path by CanonicalTelephonyPathMiddleware.
-    path("Telephony/GetCallReport", telephony_views.get_call_report, name="telephony-get-call-report"),
+    path(TELEPHONY_PATH.removeprefix("/"), telephony_views.get_call_report, name="telephony-get-call-report"),
     path("Telephony/resume/<str:token>", telephony_views.resume, name="telephony-resume"),
     path("reports/", include("calldesk.reports.urls")),
     path("configure/risk-webhook/", include(risk_urls.configure_patterns)),

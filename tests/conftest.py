@@ -3,16 +3,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from calldesk.lib.sealed import forget_personal_keys
-from calldesk.reports.tokens import forget_searchable_keys
 from tests.cast import Cast, make_cast
-
-
-@pytest.fixture(autouse=True)
-def _fresh_personal_keys() -> None:
-    # Revisions are rolled back between tests and SQLite may give their ids to new ones.
-    forget_personal_keys()
-    forget_searchable_keys()
 
 
 @pytest.fixture

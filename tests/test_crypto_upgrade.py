@@ -17,8 +17,9 @@ from calldesk.lib.crypto import phone_hash
 from calldesk.reports.history import earlier_calls
 from calldesk.reports.models import CallReport
 
-# The last migrations before encryption (those of other work included).
-BEFORE = [("reports", "0005_ux_reopen_action"), ("telephony", "0003_api_call_id_unique")]
+# The last migrations before encryption that an installation can be taken back to: sealing is
+# part of the migrations that replaced the old 0004-0011 of reports and 0003-0006 of telephony.
+BEFORE = [("reports", "0003_list_indexes"), ("telephony", "0002_call_answered_at")]
 
 
 def stored(sql: str) -> list[tuple[object, ...]]:

@@ -27,7 +27,6 @@ from django.utils.safestring import SafeString
 from calldesk.accounts.models import User
 from calldesk.callforms.definition import CallType, Definition, FieldType, parse_definition
 from calldesk.callforms.models import CallForm
-from calldesk.callforms.revision_cache import revision_definition
 from calldesk.callforms.services import publish_revision
 from calldesk.configure.views import forms as configure_forms
 from calldesk.reports import views
@@ -126,7 +125,7 @@ def assert_same_both_ways(
     old_context = {key: value for key, value in context.items() if key not in NEW_IN_CONTEXT}
     old_context.update(extra, builtin_fields=fields[0], custom_fields=fields[1])
     if "report" in context:  # not on the form preview
-        call_types = revision_definition(context["report"].revision_id).call_types
+        call_types = context["report"].revision.definition.call_types
         old_context["non_data_types"] = [c for c in call_types if not c.data]
     old = old_engine().get_template(name).render(RequestContext(request, old_context))
     assert 'class="field' in served

@@ -71,7 +71,7 @@ def test_the_migration_turns_stored_nulls_and_blanks_into_no_key(
     legacy = {"language": None, "dialled_number": "", "topics": [], "summary": "kept", "risk": False}
     CallReport.objects.filter(pk=old.pk).update(values=legacy)
 
-    migration = importlib.import_module("calldesk.reports.migrations.0004_ux_empty_values")
+    migration = importlib.import_module("calldesk.reports.migrations.0012_craft_unique_numbers")
     migration.drop_empty_values(apps, None)
 
     old.refresh_from_db()

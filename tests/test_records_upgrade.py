@@ -12,8 +12,9 @@ from django.db.migrations.executor import MigrationExecutor
 from calldesk.accounts.models import Organization, User
 from calldesk.reports.models import ExportRecord, RetentionRun
 
-# The last migrations while dashboards held the two models.
-BEFORE = [("dashboards", "0002_sec_sealed_filters"), ("reports", "0010_scale_list_indexes")]
+# Migrations while dashboards held the two models (the move is part of the migration that
+# replaced reports' old 0004-0011).
+BEFORE = [("dashboards", "0002_sec_sealed_filters"), ("reports", "0003_list_indexes")]
 
 
 @pytest.mark.django_db(transaction=True)

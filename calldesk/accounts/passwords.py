@@ -16,6 +16,7 @@ from urllib.parse import quote
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 
 from calldesk.accounts.middleware import BACKGROUND_HEADER
 from calldesk.accounts.models import User
@@ -48,7 +49,7 @@ class PasswordChangeRequiredMiddleware:
             and request.META.get(BACKGROUND_HEADER) != "1"
             and not request.path.startswith(EXEMPT)
         ):
-            return HttpResponseRedirect(f"{CHANGE_PATH}?next={quote(request.get_full_path())}")
+            return HttpResponseRedirect(f"{reverse('accounts-password-change')}?next={quote(request.get_full_path())}")
         return self.get_response(request)
 
 

@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, logout
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 
 from calldesk.accounts import twofactor
 from calldesk.accounts.models import User
@@ -27,7 +28,6 @@ VERIFIED = "calldesk_2fa_verified"
 # Where an unverified session may still go: the second step itself, logging out, and what
 # needs no user (assets, probes, the API, which authenticates by token).
 EXEMPT = ("/accounts/two-factor/", "/accounts/logout/", "/static/", "/healthz", "/readyz", "/favicon.ico", "/api/")
-LOGIN_PATH = "/accounts/login/"
 
 
 def note_login(request: HttpRequest | None, user: Any) -> None:
@@ -45,8 +45,11 @@ def _login_redirect_next(response: HttpResponse) -> str | None:
     """The `next` of a redirect to the login page, or None for any other answer."""
     if response.status_code not in (301, 302, 303):
         return None
-    location = urlsplit(response.get("Location", ""))
-    if location.path != LOGIN_PATH or location.netloc:
+    target = response.get("Location", "")
+    if "next=" not in target:  # every redirect to the login page says where to go next
+        return None  # (and a screen pop's redirect to its draft costs no reverse())
+    location = urlsplit(target)
+    if location.path != reverse("accounts-login") or location.netloc:
         return None
     return parse_qs(location.query).get("next", [""])[0]
 

@@ -13,8 +13,10 @@ from typing import Any
 import segno
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from calldesk.accounts import throttle, twofactor
@@ -38,7 +40,7 @@ def begin(request: HttpRequest, user: User, backend: str, next_path: str) -> Htt
         "attempts": 0,
         "next": next_path,
     }
-    return redirect("/accounts/two-factor/")
+    return redirect("accounts-two-factor")
 
 
 def _pending(request: HttpRequest) -> tuple[User, dict[str, Any]] | None:
@@ -78,11 +80,11 @@ def verify(request: HttpRequest) -> HttpResponse:
     found = _pending(request)
     if found is None:
         if request.user.is_authenticated:
-            return redirect("/accounts/security/")
+            return redirect("accounts-security")
         return _start_again(request, "Your sign-in took too long or was not started. Log in again.")
     user, pending = found
     if twofactor.confirmed_device(user) is None:
-        return redirect("/accounts/two-factor/setup/")
+        return redirect("accounts-two-factor-setup")
     error = ""
     if request.method == "POST":
         # Counted per account across sign-ins: typing the password again starts nothing afresh.
@@ -108,7 +110,9 @@ def verify(request: HttpRequest) -> HttpResponse:
             return _start_again(request, "Too many wrong codes. Log in again with your password.")
         request.session[PENDING] = pending
         error = "That code is not right. Type the 6 digits your app shows now, or a recovery code."
-    context = {"who": user.email, "error": error, "waiting_call": "/Telephony/" in (pending["next"] or "")}
+    # The telephony URL and its resume after login both start so (a match, not a link).
+    waiting_call = "/Telephony/" in (pending["next"] or "")
+    context = {"who": user.email, "error": error, "waiting_call": waiting_call}
     return render(request, "accounts/two_factor_verify.html", context, status=400 if error else 200)
 
 
@@ -124,7 +128,7 @@ def setup(request: HttpRequest) -> HttpResponse:
     else:
         return _start_again(request, "Your sign-in took too long or was not started. Log in again.")
     if twofactor.confirmed_device(user) is not None:
-        return redirect("/accounts/security/" if not pending else "/accounts/two-factor/")
+        return redirect("accounts-security" if not pending else "accounts-two-factor")
     device = twofactor.start_enrolment(user)
     error = ""
     if request.method == "POST":
@@ -157,13 +161,13 @@ def twofactor_uri(user: User, secret: str) -> str:
 def security(request: HttpRequest) -> HttpResponse:
     """The signed-in user's own page: whether two-factor sign-in is on, new recovery codes."""
     if not request.user.is_authenticated:
-        return redirect("/accounts/login/?next=/accounts/security/")
+        return redirect_to_login(reverse("accounts-security"))
     assert isinstance(request.user, User)
     user = request.user
     device = twofactor.confirmed_device(user)
     if request.method == "POST" and device is not None:
         codes = twofactor.new_recovery_codes(user)
-        return render(request, "accounts/recovery_codes.html", {"codes": codes, "next": "/accounts/security/"})
+        return render(request, "accounts/recovery_codes.html", {"codes": codes, "next": reverse("accounts-security")})
     context = {
         "device": device,
         "required": twofactor.requires_two_factor(user),

@@ -8,7 +8,7 @@ page tells no one who has an account. Setting a new password does not sign in: t
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.urls import path
+from django.urls import path, reverse_lazy
 
 from calldesk.accounts.invitations import invitation_tokens
 from calldesk.accounts.passwords import ChosenPasswordView, OwnPasswordForm
@@ -23,7 +23,7 @@ urlpatterns = [
             template_name="accounts/password_reset.html",
             email_template_name="accounts/password_reset_email.txt",
             subject_template_name="accounts/password_reset_subject.txt",
-            success_url="/accounts/password-reset/sent/",
+            success_url=reverse_lazy("accounts-password-reset-sent"),
         ),
         name="accounts-password-reset",
     ),
@@ -36,7 +36,7 @@ urlpatterns = [
         "reset/<uidb64>/<token>/",
         auth_views.PasswordResetConfirmView.as_view(
             template_name="accounts/password_reset_confirm.html",
-            success_url="/accounts/reset/done/",
+            success_url=reverse_lazy("accounts-password-reset-complete"),
             form_class=OwnPasswordForm,
         ),
         name="accounts-password-reset-confirm",
@@ -50,7 +50,7 @@ urlpatterns = [
         "invitation/<uidb64>/<token>/",
         auth_views.PasswordResetConfirmView.as_view(
             template_name="accounts/password_reset_confirm.html",
-            success_url="/accounts/reset/done/",
+            success_url=reverse_lazy("accounts-password-reset-complete"),
             form_class=OwnPasswordForm,
             token_generator=invitation_tokens,
             extra_context={"invitation": True},

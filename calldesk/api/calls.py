@@ -164,7 +164,7 @@ def call_out(request: HttpRequest, call: Call, report: CallReport | None) -> Cal
             "draft": {
                 "id": report.public_id,
                 "status": report.status,
-                "editorUrl": request.build_absolute_uri(f"/reports/{report.public_id}/"),
+                "editorUrl": request.build_absolute_uri(report.get_absolute_url()),
             }
             if report is not None
             else None,

@@ -18,6 +18,7 @@ from django.db import models
 
 from calldesk.accounts.models import Organization
 from calldesk.lib.sealed import PhoneHashField, SealedJSONField, SealedTextField
+from calldesk.lib.urls import uuid_url
 
 NOT_BLOCKED: dict[str, Any] = {"on": False, "until": None}
 
@@ -53,6 +54,9 @@ class CallerProfile(models.Model):
 
     def __str__(self) -> str:
         return f"caller profile {self.public_id}"
+
+    def get_absolute_url(self) -> str:
+        return uuid_url("callers-detail", public_id=self.public_id)
 
     def blocked_until(self, now: datetime) -> tuple[bool, datetime | None]:
         """(blocked now, until when: None for a permanent block or none at all)."""

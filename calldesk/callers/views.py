@@ -34,7 +34,7 @@ def get_profile(request: HttpRequest, public_id: UUID) -> CallerProfile:
 
 
 def _url(profile: CallerProfile) -> str:
-    return f"/callers/{profile.public_id}/"
+    return profile.get_absolute_url()
 
 
 def _page(request: HttpRequest, profile: CallerProfile, status: int = 200, **forms: Any) -> HttpResponse:
@@ -221,4 +221,4 @@ def number_remove(request: HttpRequest, public_id: UUID, number_id: UUID) -> Htt
 def profile_delete(request: HttpRequest, public_id: UUID) -> HttpResponse:
     profile = _writable(request, public_id)
     services.delete_profile(current_user(request), profile)
-    return redirect("/callers/")
+    return redirect("callers-lookup")

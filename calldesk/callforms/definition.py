@@ -31,6 +31,9 @@ class FieldType(StrEnum):
 
 
 CHOICE_TYPES = (FieldType.CHOICE, FieldType.MULTI_CHOICE)
+# Field types whose value is text a caller's name or address may be written in: a personal one
+# is found by its words (reports.tokens), any other personal one by its keyed hash.
+TEXT_TYPES = frozenset({FieldType.TEXT, FieldType.LONG_TEXT, FieldType.EMAIL, FieldType.PHONE})
 # What a field holds at most, the same for what a specialist types and what a phone system sends.
 MAX_TEXT = 2000
 MAX_LONG_TEXT = 20000

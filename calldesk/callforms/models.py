@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from functools import cached_property
 from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from calldesk.accounts.models import Organization
 from calldesk.callforms.definition import Definition, MappingRule
+
+
+def new_setup_version() -> int:
+    """A number not given before (callforms.setups: a counter would come back after a rollback)."""
+    return secrets.randbelow(2**62) + 1
 
 
 class CallForm(models.Model):
@@ -24,10 +29,10 @@ class CallForm(models.Model):
     name = models.CharField(max_length=200)
     retired_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    # Moves on whenever a revision is published or a mapping changes (callforms.setups): every
+    # Replaced whenever a revision is published or a mapping changes (callforms.setups): every
     # process keeps the form's current revision and rules under it, and sees the new number on its
     # next read of the form. Only `bump_setup_version` writes it.
-    setup_version = models.PositiveIntegerField(default=0, editable=False)
+    setup_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     def __str__(self) -> str:
         return f"{self.name} ({self.report_ver})"
@@ -58,6 +63,10 @@ class FormRevision(models.Model):
     definition_json = models.JSONField()
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    # Given once, when the row is written: its parsed definition is kept per process under its id
+    # and this number (callforms.setups), so a row that reuses a rolled-back one's id is not
+    # served the other's definition. The form's setup_version takes the same number.
+    setup_version = models.PositiveBigIntegerField(default=new_setup_version, editable=False)
 
     class Meta:
         constraints = [
@@ -69,10 +78,24 @@ class FormRevision(models.Model):
 
     @cached_property
     def definition(self) -> Definition:
-        # Parsed once per process: a revision is never edited (callforms.revision_cache).
-        from calldesk.callforms.revision_cache import definition_of  # it imports this module
+        # Parsed once per process: a revision is never edited (callforms.setups).
+        from calldesk.callforms.setups import parsed_revision  # it imports this module
 
-        return definition_of(self)
+        return parsed_revision(self).definition
+
+    @property
+    def personal_keys(self) -> frozenset[str]:
+        """The keys of the fields it marks personal (calldesk.lib.sealed asks for them)."""
+        from calldesk.callforms.setups import parsed_revision
+
+        return parsed_revision(self).personal
+
+    @property
+    def searchable_keys(self) -> frozenset[str]:
+        """Its personal fields of text types: those found by their words (reports.tokens)."""
+        from calldesk.callforms.setups import parsed_revision
+
+        return parsed_revision(self).searchable
 
 
 class Mapping(models.Model):
@@ -107,10 +130,10 @@ class Mapping(models.Model):
         return MappingRule(self.parameter, self.value, self.field_key, self.field_value)
 
 
-def bump_setup_version(form_id: int) -> None:
+def bump_setup_version(form_id: int, version: int | None = None) -> None:
     """Tell every process that the form's revision or mappings changed (in the caller's
     transaction, so the new number and the change become visible together)."""
-    CallForm.objects.filter(pk=form_id).update(setup_version=F("setup_version") + 1)
+    CallForm.objects.filter(pk=form_id).update(setup_version=version or new_setup_version())
 
 
 @receiver(post_save, sender=FormRevision)
@@ -119,5 +142,9 @@ def bump_setup_version(form_id: int) -> None:
 @receiver(post_delete, sender=Mapping)
 def _setup_changed(sender: type[models.Model], instance: FormRevision | Mapping, **kwargs: Any) -> None:
     # Every write through the ORM, whoever makes it; bulk_create sends no signal, so
-    # callforms.services.replace_mappings bumps by itself.
-    bump_setup_version(instance.form_id)
+    # callforms.services.replace_mappings bumps by itself. A new revision gives the form its own
+    # number; anything else (a deletion too: the number must not be an earlier one) a new one.
+    new_revision = isinstance(instance, FormRevision) and kwargs.get("created", False)
+    bump_setup_version(
+        instance.form_id, instance.setup_version if isinstance(instance, FormRevision) and new_revision else None
+    )

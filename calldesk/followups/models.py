@@ -10,6 +10,7 @@ from django.db import models
 from calldesk.accounts.models import Organization
 from calldesk.callforms.models import CallForm
 from calldesk.lib.sealed import SealedTextField
+from calldesk.lib.urls import uuid_url
 from calldesk.reports.models import CallReport
 
 # How long a reason or an attempt's note may be: a few sentences, not a second report.
@@ -77,6 +78,9 @@ class FollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"follow-up {self.public_id}"
+
+    def get_absolute_url(self) -> str:
+        return uuid_url("followups-detail", public_id=self.public_id)
 
     @property
     def is_open(self) -> bool:

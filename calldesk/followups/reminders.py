@@ -46,7 +46,7 @@ def due_for_console(viewer: Viewer, now: datetime) -> Reminder:
             "method": item.get_method_display(),
             "form": item.form.name,
             "pool": item.assignee_id is None,
-            "url": f"/followups/{item.public_id}/",
+            "url": item.get_absolute_url(),
         }
         for item in due[:SHOWN]
     ]

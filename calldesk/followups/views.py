@@ -109,7 +109,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, str(error))
-        return redirect("/followups/all/")
+        return redirect("followups-all")
     data = form.cleaned_data
     if data["action"] == "close":
         count = services.close_follow_ups(chosen, user)
@@ -119,7 +119,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
         count = services.reassign(chosen, user, target)
         name = target.display_name if target else "the pool"
         messages.success(request, f"{count} follow-up{'s' if count != 1 else ''} given to {name}.")
-    return redirect("/followups/all/")
+    return redirect("followups-all")
 
 
 @login_required
@@ -166,7 +166,7 @@ def schedule(request: HttpRequest, report_id: UUID) -> HttpResponse:
     if report is None or not can_view(user, report):
         raise Http404("No such report")
     form = schedule_form(user, report, request.POST or None)
-    back = f"/reports/{report.public_id}/"
+    back = report.get_absolute_url()
     if request.method == "GET" and _wants_json(request):
         # The editor's panel, once "Schedule a follow-up" is opened: the form's fields.
         html = render_to_string("followups/_schedule_fields.html", {"form": form}, request=request)
@@ -208,8 +208,8 @@ def call(request: HttpRequest, public_id: UUID) -> HttpResponse:
     try:
         draft = services.call_now(follow_up, current_user(request))
     except services.FollowUpRefused as refused:
-        return _refused(request, refused.message, f"/followups/{follow_up.public_id}/")
-    return HttpResponseRedirect(f"/reports/{draft.public_id}/", status=303)
+        return _refused(request, refused.message, follow_up.get_absolute_url())
+    return HttpResponseRedirect(draft.get_absolute_url(), status=303)
 
 
 @login_required
@@ -218,7 +218,7 @@ def attempt(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """Record an attempt's outcome: on the attempt this user's "Call now" started, if any."""
     follow_up = get_follow_up(request, public_id)
     user = current_user(request)
-    back = f"/followups/{follow_up.public_id}/"
+    back = follow_up.get_absolute_url()
     form = AttemptForm(request.POST)
     if not form.is_valid():
         message = "Choose the outcome of the attempt." if "outcome" in form.errors else "The note is too long."

@@ -122,34 +122,19 @@ class SealedJSONField(_SealedField):
         return text if text in EMPTY_JSON else seal(text)
 
 
-# Revisions are never edited (callforms.models), so their personal keys can be kept per process,
-# beside their parsed definitions (callforms.revision_cache), which forgets both together.
-_personal: dict[int, frozenset[str]] = {}
-
-
-def forget_personal_keys(revision_id: int | None = None) -> None:
-    """Forget one revision's keys (saved or deleted: a revision rolled back on SQLite gives its
-    id to the next one, which may mark other fields personal), or all of them."""
-    if revision_id is None:
-        _personal.clear()
-    else:
-        _personal.pop(revision_id, None)
-
-
 def personal_keys(revision: Any) -> frozenset[str]:
     """The keys a revision marks personal, read from its stored definition (so that a
     migration's historical model gives the same answer)."""
-    keys = frozenset(item["key"] for item in (revision.definition_json or {}).get("fields", []) if item.get("personal"))
-    _personal[revision.pk] = keys
-    return keys
+    return frozenset(item["key"] for item in (revision.definition_json or {}).get("fields", []) if item.get("personal"))
 
 
 def _report_personal_keys(report: Any) -> frozenset[str]:
-    loaded = report._state.fields_cache.get("revision")
-    if loaded is not None:
-        return personal_keys(loaded)
-    keys = _personal.get(report.revision_id)
-    return keys if keys is not None else personal_keys(report.revision)
+    # The revision is loaded by every path that saves values (else this reads it). The live
+    # model keeps its revisions' keys per process (callforms.setups); a migration's historical
+    # model has no such property and reads them from the definition.
+    revision = report.revision
+    keys = getattr(revision, "personal_keys", None)
+    return keys if keys is not None else personal_keys(revision)
 
 
 def _normal(value: Any) -> str:
@@ -203,6 +188,8 @@ class PersonalValuesField(models.JSONField):  # type: ignore[type-arg]
         # Only here is the report (its revision) known. `QuerySet.update` and `bulk_update`
         # skip pre_save: they must not write personal values (retention only removes them).
         values = getattr(model_instance, self.attname)
+        if not values or not isinstance(values, dict):
+            return values  # nothing to seal: the revision's keys need not be known (or read)
         return seal_values(values, _report_personal_keys(model_instance))
 
 

@@ -2,9 +2,9 @@
 
 Django's tag looks the app up among the installed ones at every `{% static %}` (a walk over
 every app), then asks the storage, which already answers from memory (`lib/static_storage.py`).
-The editor page, where every screen pop lands, has nine of them. Registered in settings as the
-`static` library, so templates keep `{% load static %}`; `{% get_static_prefix %}` and the rest
-are Django's own.
+The editor page, where every screen pop lands, has nine of them. A template builtin (settings), so
+templates use it without a `{% load %}` (`{% load static %}` would bring back Django's);
+`{% get_static_prefix %}` and the rest are Django's own.
 """
 
 from __future__ import annotations

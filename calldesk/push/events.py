@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from calldesk.accounts.models import User
+from calldesk.lib.urls import uuid_url
 from calldesk.push.models import PushEvent
 from calldesk.reports.models import CallReport
 from calldesk.telephony.models import Call
@@ -112,7 +113,9 @@ def describe(call: Call, report: CallReport | None, state: str) -> dict[str, Any
         "answeredAt": call.answered_at.isoformat() if call.answered_at is not None else "",
         # Nobody has it: no draft (the phone system named no agent Calldesk knows, nobody answered).
         "unassigned": report is None,
-        "editor": f"/reports/{report.public_id}/edit/" if report is not None and report.is_draft else "",
+        "editor": uuid_url("reports-edit", public_id=report.public_id)
+        if report is not None and report.is_draft
+        else "",
         # Its report is submitted, closed or abandoned: off the board, whatever the phone system says.
         "finished": report is not None and not report.is_draft,
     }

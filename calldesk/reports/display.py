@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from calldesk.callforms import codecs
 from calldesk.callforms.definition import Definition, FieldDef
+from calldesk.lib.urls import uuid_url
 from calldesk.reports.models import CallReport
 
 SHOWN_MOMENT = "%Y-%m-%d %H:%M:%S"
@@ -120,5 +121,5 @@ def call_record(report: CallReport) -> CallRecord | None:
         unmapped=[(str(name), str(value)) for name, value in call.unmapped],
         resolved=resolved,
         notices=[str(notice) for notice in call.notices],
-        mappings_url=f"/configure/forms/{report.form.public_id}/mappings/",
+        mappings_url=uuid_url("configure-mappings", public_id=report.form.public_id),
     )

@@ -14,6 +14,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET
 
@@ -243,5 +244,5 @@ def _sort_links(query: QueryDict, current: str) -> list[tuple[str, str, str]]:
         if changed["sort"] == DEFAULT_SORT:
             del changed["sort"]
         arrow = "↑" if current == key else "↓" if current == f"-{key}" else ""
-        links.append((label, "/reports/" + ("?" + changed.urlencode() if changed else ""), arrow))
+        links.append((label, reverse("reports-list") + ("?" + changed.urlencode() if changed else ""), arrow))
     return links

@@ -12,6 +12,7 @@ from calldesk.accounts.models import Organization
 from calldesk.callforms.models import CallForm, FormRevision
 from calldesk.lib.prepared import insert
 from calldesk.lib.sealed import PersonalValuesField, PhoneHashField, SealedJSONField, SealedTextField
+from calldesk.lib.urls import uuid_url
 from calldesk.reports import tokens
 from calldesk.telephony.models import Call
 
@@ -113,6 +114,9 @@ class CallReport(models.Model):
             # The word index of the personal text fields follows the values and the status,
             # whatever path saved them (submit, close, abandon, correct; a draft holds none).
             tokens.write_all(self, created)
+
+    def get_absolute_url(self) -> str:
+        return uuid_url("reports-detail", public_id=self.public_id)
 
     def insert_draft(self) -> None:
         """Write this new draft as `save()` would (a new draft has no word index), by an INSERT

@@ -19,7 +19,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 
 from calldesk.accounts.models import Organization, User
-from calldesk.callforms.definition import CHOICE_TYPES, FieldType
+from calldesk.callforms.definition import CHOICE_TYPES, TEXT_TYPES, FieldType
 from calldesk.callforms.models import CallForm, FormRevision
 from calldesk.lib.blind import words
 from calldesk.lib.crypto import phone_hash
@@ -28,7 +28,6 @@ from calldesk.lib.phones import normalise_query
 from calldesk.lib.sealed import HASHED, value_hash
 from calldesk.reports import tokens
 from calldesk.reports.models import CallReport, Status
-from calldesk.reports.tokens import TEXT_TYPES
 
 FIELD_PREFIX = "f_"
 # `status` empty: every report but drafts (drafts have their own "unfinished calls" list).

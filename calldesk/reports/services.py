@@ -117,8 +117,15 @@ def _apply(report: CallReport, data: dict[str, Any], user: User) -> None:
 
 
 def _locked(report: CallReport) -> CallReport:
-    # of=self: PostgreSQL cannot lock the nullable side of the outer join to the agent.
-    return CallReport.objects.select_for_update(of=("self",)).select_related("agent").get(pk=report.pk)
+    # of=self: PostgreSQL cannot lock the nullable side of the outer join to the agent. The
+    # revision's number finds its parsed definition in the process's cache (callforms.setups),
+    # which sealing the personal values on save needs; its definition is read only on a miss.
+    return (
+        CallReport.objects.select_for_update(of=("self",))
+        .select_related("agent", "revision")
+        .defer("revision__definition_json")
+        .get(pk=report.pk)
+    )
 
 
 def save_report(report: CallReport, user: User, data: dict[str, Any], base_version: int) -> CallReport:
@@ -146,17 +153,21 @@ def save_report(report: CallReport, user: User, data: dict[str, Any], base_versi
     return current
 
 
-# What autosave reads and writes of a report: one table, no join.
+# What autosave reads and writes of a report, and its revision's number, which finds the
+# revision's parsed definition in the process's cache (callforms.setups).
 AUTOSAVE_COLUMNS = (
     "id", "public_id", "organization_id", "author_id", "agent_id", "status", "version", "revision_id",
     "call_start", "phone_raw", "phone_e164", "call_type", "values", "unchecked",
+    "revision__id", "revision__setup_version",
 )  # fmt: skip
 
 
 # Compiled once (calldesk.lib.prepared): compiling the ORM's SELECT was the largest part of an
 # autosave's CPU, several times the cost of running it.
 _AUTOSAVE_ROW = Prepared(
-    lambda public_id: CallReport.objects.only(*AUTOSAVE_COLUMNS).filter(public_id=public_id)[:1],
+    lambda public_id: (
+        CallReport.objects.select_related("revision").only(*AUTOSAVE_COLUMNS).filter(public_id=public_id)[:1]
+    ),
     public_id=param(CallReport, "public_id"),
 )
 

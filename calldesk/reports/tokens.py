@@ -21,41 +21,25 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
 
-from calldesk.callforms.definition import FieldType
+from calldesk.callforms.definition import TEXT_TYPES
 from calldesk.lib.blind import query_tokens, scope, text_tokens
 from calldesk.lib.sealed import open_values
 
 DRAFT = "draft"  # reports.models.Status.DRAFT (models imports this module)
-# Field types whose value is text a caller's name or address may be written in.
-TEXT_TYPES = frozenset({FieldType.TEXT, FieldType.LONG_TEXT, FieldType.EMAIL, FieldType.PHONE})
 BATCH = 1000
-
-# Revisions are never edited (callforms.models), so what each indexes can be kept per process.
-_searchable: dict[int, frozenset[str]] = {}
-
-
-def forget_searchable_keys() -> None:
-    """Tests roll back revisions, and SQLite may reuse their ids."""
-    _searchable.clear()
 
 
 def searchable_keys(revision: Any) -> frozenset[str]:
-    """The personal text fields of a revision, read from its stored definition (so that a
-    migration's historical model gives the same answer)."""
-    known = _searchable.get(revision.pk)
-    if known is None:
-        fields = (revision.definition_json or {}).get("fields", [])
-        known = frozenset(f["key"] for f in fields if f.get("personal") and f.get("type") in TEXT_TYPES)
-        _searchable[revision.pk] = known
-    return known
+    """The personal text fields of a revision, read from its stored definition (any model of
+    it, a migration's historical one too)."""
+    fields = (revision.definition_json or {}).get("fields", [])
+    return frozenset(f["key"] for f in fields if f.get("personal") and f.get("type") in TEXT_TYPES)
 
 
 def _revision_keys(report: Any) -> frozenset[str]:
-    known = _searchable.get(report.revision_id)
-    if known is not None:
-        return known
-    loaded = report._state.fields_cache.get("revision")
-    return searchable_keys(loaded if loaded is not None else report.revision)
+    # Every path that saves a finished report has its revision loaded (else this reads it); its
+    # keys are kept per process with its parsed definition (callforms.setups).
+    return frozenset(report.revision.searchable_keys)
 
 
 def tokens_of(organization_id: int, keys: frozenset[str], values: Mapping[str, Any]) -> set[int]:

@@ -17,15 +17,16 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from calldesk.accounts.access import current_user
 from calldesk.accounts.models import User
 from calldesk.callforms.codecs import REQUIRED
-from calldesk.callforms.revision_cache import revision_definition
 from calldesk.lib.confirm import Confirmation, is_confirmed
 from calldesk.lib.phones import display_e164, shown_number
 from calldesk.lib.prepared import Prepared, param
+from calldesk.lib.urls import uuid_url
 from calldesk.reports.display import call_record, change_rows, report_rows
 from calldesk.reports.editor_html import close_buttons_html, fields_html
 from calldesk.reports.forms import (
@@ -128,7 +129,7 @@ def _read(request: HttpRequest, report: CallReport) -> Reading:
     organization = user.organization
     assert organization is not None and organization.pk == report.organization_id
     return read_editor(
-        revision_definition(report.revision_id),
+        report.revision.definition,
         request.POST,
         organization.zone,
         organization.phone_region,
@@ -170,7 +171,7 @@ def _editor(
         first = next(iter(custom or builtins), None)
     if first is not None:
         first.autofocus = True
-    url = f"/reports/{report.public_id}/"
+    url = report.get_absolute_url()
     context = {
         "report": report,
         "report_url": url,
@@ -286,7 +287,7 @@ def _autosave(request: HttpRequest, report: CallReport) -> HttpResponse:
         written = autosave_draft(report, current_user(request), reading.data, _base_version(request))
     except VersionConflict as conflict:
         return _conflict(request, conflict.current, reading)
-    url = f"/reports/{written.public_id}/"
+    url = written.get_absolute_url()
     if _wants_json(request):
         return JsonResponse(
             {
@@ -337,7 +338,7 @@ def _write(request: HttpRequest, public_id: UUID, *, submit: bool) -> HttpRespon
         return _conflict(request, conflict.current, reading)
     except NotEditable as exc:
         return _refused(request, report, str(exc))
-    url = f"/reports/{written.public_id}/"
+    url = written.get_absolute_url()
     # Shown on the page the specialist lands on, with the script or without.
     messages.success(request, "Report submitted." if submit else "Correction saved.")
     if _wants_json(request):
@@ -379,7 +380,7 @@ def _refused(request: HttpRequest, report: CallReport, message: str) -> HttpResp
     if _wants_json(request):
         return JsonResponse({"ok": False, "message": message}, status=409)
     messages.error(request, message)
-    return redirect(f"/reports/{report.public_id}/")
+    return redirect(report)
 
 
 @login_required
@@ -419,8 +420,8 @@ def report_close(request: HttpRequest, public_id: UUID) -> HttpResponse:
         return _refused(request, report, str(exc))
     messages.success(request, f"Closed as {call_type.label.lower()}.")
     if _wants_json(request):
-        return JsonResponse({"ok": True, "version": closed.version, "url": f"/reports/{closed.public_id}/"})
-    return redirect(f"/reports/{closed.public_id}/")
+        return JsonResponse({"ok": True, "version": closed.version, "url": closed.get_absolute_url()})
+    return redirect(closed)
 
 
 @require_POST
@@ -440,9 +441,9 @@ def report_abandon(request: HttpRequest, public_id: UUID) -> HttpResponse:
                 " leaves the unfinished calls and nobody can finish it.",
                 "What was typed stays; the call counts as a call without a report on the dashboards.",
             ],
-            action=f"/reports/{report.public_id}/abandon",
+            action=uuid_url("reports-abandon", public_id=report.public_id),
             button="Close as abandoned",
-            cancel="/reports/unfinished/",
+            cancel=reverse("reports-unfinished"),
             undo="You can undo this: the report's page has “Reopen as a draft”.",
         ).response(request)
     try:
@@ -450,7 +451,7 @@ def report_abandon(request: HttpRequest, public_id: UUID) -> HttpResponse:
     except NotEditable as exc:
         return _refused(request, report, str(exc))
     messages.success(request, "The draft was closed as abandoned. “Reopen as a draft” on its page undoes this.")
-    return redirect("/reports/unfinished/")
+    return redirect("reports-unfinished")
 
 
 # A page of unfinished calls holds 50; a bulk close is at most a few pages' worth.
@@ -469,7 +470,7 @@ def unfinished_abandon(request: HttpRequest) -> HttpResponse:
     drafts = list(visible_reports(user).filter(public_id__in=ids, status=Status.DRAFT).select_related("author"))
     if not drafts:
         messages.error(request, "Tick the drafts to close first.")
-        return redirect("/reports/unfinished/")
+        return redirect("reports-unfinished")
     if not is_confirmed(request):
         return Confirmation(
             title=f"Close {len(drafts)} draft{'s' if len(drafts) != 1 else ''} as abandoned?",
@@ -477,15 +478,15 @@ def unfinished_abandon(request: HttpRequest) -> HttpResponse:
                 "They leave the unfinished calls and nobody can finish them.",
                 "What was typed stays; each call counts as a call without a report on the dashboards.",
             ],
-            action="/reports/unfinished/abandon",
+            action=reverse("reports-unfinished-abandon"),
             button="Close them as abandoned",
-            cancel="/reports/unfinished/",
+            cancel=reverse("reports-unfinished"),
             fields={"reports": ",".join(str(draft.public_id) for draft in drafts)},
             undo="Each report's page has “Reopen as a draft”.",
         ).response(request)
     closed = abandon_reports(drafts, user)
     messages.success(request, f"{closed} draft{'s were' if closed != 1 else ' was'} closed as abandoned.")
-    return redirect("/reports/unfinished/")
+    return redirect("reports-unfinished")
 
 
 def _is_uuid(value: str) -> bool:
@@ -509,4 +510,4 @@ def report_reopen(request: HttpRequest, public_id: UUID) -> HttpResponse:
     except NotEditable as exc:
         return _refused(request, report, str(exc))
     messages.success(request, "The draft is open again among the unfinished calls.")
-    return redirect(f"/reports/{report.public_id}/")
+    return redirect(report)

@@ -13,6 +13,7 @@ from typing import Any
 from django import forms
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -56,7 +57,7 @@ def home(request: HttpRequest) -> HttpResponse:
                     return JsonResponse(
                         {"ok": True, "job": jobs.status(job), "status_url": _status_url(job)}, status=202
                     )
-                return redirect(f"/resources/admin/?job={job.id}")
+                return redirect(reverse("resources-admin") + f"?job={job.id}")
         if wants_json:
             return JsonResponse({"ok": False, "problems": problems}, status=400)
         context["problems"] = problems
@@ -69,7 +70,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _status_url(job: Any) -> str:
-    return f"/resources/admin/imports/{job.id}"
+    return reverse("resources-admin-import-status", kwargs={"job_id": job.id})
 
 
 def _job_of(owner: Any, raw: str | None) -> Any:
@@ -92,7 +93,7 @@ def import_status(request: HttpRequest, job_id: str) -> HttpResponse:
 def public_api(request: HttpRequest) -> HttpResponse:
     owner = current_user(request).organization
     DirectorySettings.objects.update_or_create(owner=owner, defaults={"public_api": request.POST.get("public") == "1"})
-    return redirect("/resources/admin/")
+    return redirect("resources-admin")
 
 
 def _counts(owner: Any) -> list[tuple[str, int]]:
@@ -144,7 +145,7 @@ def record_edit(request: HttpRequest, kind: str, record_id: str) -> HttpResponse
     if request.method == "POST" and form.is_valid():
         record = form.save(commit=False)
         services.save_record(record, user, verified=bool(form.cleaned_data.get("verified")))
-        return redirect(f"/resources/admin/{kind}/?saved={record.id}")
+        return redirect(reverse("resources-admin-list", kwargs={"kind": kind}) + f"?saved={record.id}")
     parts = {part: services.parts_of(found, part) for part in record_forms.PARTS_OF.get(kind, ())}
     context = {"kind": kind, "record": found, "form": form, "parts": parts}
     return render(request, "resources/record_edit.html", context, status=400 if form.errors else 200)
@@ -181,7 +182,7 @@ def part_edit(request: HttpRequest, kind: str, record_id: str, part: str, part_i
     parent = _record_or_404(user, kind, record_id)
     found = _part_or_404(parent, part, part_id)
     form = _part_form(part, parent, found, request.POST or None)
-    back = f"/resources/admin/{kind}/{parent.id}/"
+    back = reverse("resources-admin-edit", kwargs={"kind": kind, "record_id": parent.id})
     if request.method == "POST" and form.is_valid():
         saved = form.save(commit=False)
         if part == "terms":
@@ -198,7 +199,8 @@ def part_remove(request: HttpRequest, kind: str, record_id: str, part: str, part
     user = current_user(request)
     parent = _record_or_404(user, kind, record_id)
     services.retire_part(parent, _part_or_404(parent, part, part_id), user)
-    return redirect(f"/resources/admin/{kind}/{parent.id}/?removed={part}#{part}")
+    back = reverse("resources-admin-edit", kwargs={"kind": kind, "record_id": parent.id})
+    return redirect(f"{back}?removed={part}#{part}")
 
 
 def _uuid_or_404(raw: str) -> uuid.UUID:

@@ -21,6 +21,7 @@ from typing import Any
 
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from calldesk.accounts.models import Organization as CalldeskOrganization
@@ -219,7 +220,11 @@ def _modified_after(raw: str | None) -> dt.datetime | None:
 @hsds_endpoint
 def root(request: HttpRequest, owner: CalldeskOrganization) -> HttpResponse:
     return JsonResponse(
-        {"version": HSDS_VERSION, "profile": PROFILE, "openapi_url": request.build_absolute_uri("/hsds/openapi.json")}
+        {
+            "version": HSDS_VERSION,
+            "profile": PROFILE,
+            "openapi_url": request.build_absolute_uri(reverse("hsds-openapi")),
+        }
     )
 
 
@@ -487,7 +492,7 @@ def description() -> dict[str, Any]:
         "description": "Open Referral's HSDS 3.0 API, read-only, for one organization's directory.",
         "license": {"name": "AGPL-3.0-or-later (Calldesk); the HSDS description: CC-BY-SA-4.0"},
     }
-    document["servers"] = [{"url": "/hsds"}]
+    document["servers"] = [{"url": reverse("hsds-root").rstrip("/")}]
     document["security"] = [{"token": []}]
     return dict(document)
 

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from calldesk.lib.prepared import Prepared, param
@@ -159,8 +160,8 @@ def console_data(risk: RiskEvent) -> dict[str, Any]:
         "raisedAt": risk.raised_at.isoformat(),
         "takenBy": risk.taken_by.display_name if risk.taken_by is not None else "",
         "takenAt": risk.taken_at.isoformat() if risk.taken_at is not None else "",
-        "report": f"/reports/{risk.report.public_id}/",
-        "take": f"/risk/{risk.public_id}/take",
+        "report": risk.report.get_absolute_url(),
+        "take": reverse("risk-take", kwargs={"public_id": risk.public_id}),
     }
 
 

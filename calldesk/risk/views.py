@@ -68,7 +68,7 @@ def _panel(
         return JsonResponse({"ok": status == 200, "html": html}, status=status)
     if status != 200:
         messages.error(request, "The emergency record was not saved: fix the marked fields in the risk panel.")
-    return redirect(f"/reports/{report.public_id}/")
+    return redirect(report)
 
 
 @require_POST
@@ -106,7 +106,7 @@ def take(request: HttpRequest, public_id: UUID) -> HttpResponse:
     risk = services.take_risk(_risk(request, public_id), current_user(request))
     if _wants_json(request):
         return JsonResponse({"ok": True, "risk": services.console_data(risk)})
-    return redirect("/console/")
+    return redirect("push-console")
 
 
 @require_POST
@@ -139,7 +139,7 @@ def webhook(request: HttpRequest) -> HttpResponse:
         if request.POST.get("remove"):
             services.remove_webhook(organization_id)
             messages.success(request, "The risk webhook was removed: risk events are no longer posted.")
-            return redirect("/configure/risk-webhook/")
+            return redirect("risk-webhook")
         if form.is_valid():
             # A new secret each time: shown on this page once, never again.
             secret = services.set_webhook(organization_id, form.cleaned_data["url"])

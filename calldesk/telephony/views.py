@@ -14,6 +14,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.core.handlers.wsgi import WSGIRequest, get_bytes_from_wsgi
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -122,7 +123,8 @@ def get_call_report(request: HttpRequest) -> HttpResponse:
         _store(request.session, pending)
         # The whole logged-out session lasts no longer than its waiting call (login resets it).
         request.session.set_expiry(PENDING_SECONDS)
-        return HttpResponseRedirect("/accounts/login/?next=" + quote(f"/Telephony/resume/{token}"))
+        resume = reverse("telephony-resume", kwargs={"token": token})
+        return HttpResponseRedirect(reverse("accounts-login") + "?next=" + quote(resume))
     return _open(request, pairs)
 
 
@@ -167,4 +169,4 @@ def _open(request: HttpRequest, pairs: list[tuple[str, str]]) -> HttpResponse:
         return not_found(request)
     # 303 to the draft's opaque address: a refresh or a lost tab never loses the call, and
     # the caller's number leaves the address bar.
-    return HttpResponseRedirect(f"/reports/{opened.report.public_id}/", status=303)
+    return HttpResponseRedirect(opened.report.get_absolute_url(), status=303)

@@ -11,6 +11,7 @@ from django.db.models import Count, Max
 from django.forms import BaseFormSet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -197,9 +198,9 @@ def _retire_confirmation(callform: CallForm) -> Confirmation:
     return Confirmation(
         title=f"Retire form {callform.report_ver} ({callform.name})?",
         consequences=consequences,
-        action=f"/configure/forms/{callform.public_id}/retire",
+        action=reverse("configure-form-retire", kwargs={"public_id": callform.public_id}),
         button="Retire the form",
-        cancel=f"/configure/forms/{callform.public_id}/",
+        cancel=reverse("configure-form-edit", kwargs={"public_id": callform.public_id}),
         fields={"retire": "1"},
         undo="You can undo this: a retired form's page has “Open it to calls again”.",
     )

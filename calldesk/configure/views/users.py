@@ -7,6 +7,7 @@ from uuid import UUID
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from calldesk.accounts import throttle, twofactor
@@ -92,9 +93,9 @@ def user_active(request: HttpRequest, public_id: UUID) -> HttpResponse:
                 "Phone pops naming them as agent leave the Agent field empty.",
                 "Their reports stay, with their name on them.",
             ],
-            action=f"/configure/users/{member.public_id}/active",
+            action=reverse("configure-user-active", kwargs={"public_id": member.public_id}),
             button="Deactivate",
-            cancel="/configure/users/",
+            cancel=reverse("configure-users"),
             fields={"active": "0"},
             undo="You can undo this: “Reactivate” on the Users page lets them log in again.",
         ).response(request)
@@ -115,7 +116,7 @@ def user_unlock(request: HttpRequest, public_id: UUID) -> HttpResponse:
     member = org_member(request, public_id)
     services.unlock_member(current_user(request), member)
     messages.success(request, f"{member.email} can log in again at once; earlier failed logins are forgotten.")
-    return redirect(f"/configure/users/{member.public_id}/")
+    return redirect("configure-user-edit", public_id=member.public_id)
 
 
 @admin_required

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('dashboards', '0002_sec_sealed_filters'),
-        ('reports', '0011_structure_own_records'),
+        ('reports', '0012_craft_unique_numbers'),
     ]
 
     operations = [

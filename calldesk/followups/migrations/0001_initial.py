@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0003_sec_login_attempts'),
         ('callforms', '0002_perf_setup_version'),
-        ('reports', '0008_followups_history_action'),
+        ('reports', '0012_craft_unique_numbers'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

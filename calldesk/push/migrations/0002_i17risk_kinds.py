@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('push', '0001_push_events'),
-        ('telephony', '0003_crypt_sealed'),
+        ('telephony', '0007_craft_unique_numbers'),
     ]
 
     operations = [

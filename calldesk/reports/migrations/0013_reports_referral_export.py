@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("reports", "0011_structure_own_records"),
+        ("reports", "0012_craft_unique_numbers"),
     ]
 
     operations = [

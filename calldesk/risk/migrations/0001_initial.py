@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0003_sec_login_attempts'),
-        ('reports', '0006_editor_unchecked'),
+        ('reports', '0012_craft_unique_numbers'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -6,17 +6,18 @@ from importlib import resources
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.urls import reverse
 
 from calldesk.accounts.models import Organization
 from calldesk.configio.document import ConfigError, load_text
 from calldesk.configio.importer import import_document
 from calldesk.resources.services import load_demo_directory
 
-# The three example URLs of SPEC §2, exactly as written there.
-EXAMPLE_PATHS = (
-    "/Telephony/GetCallReport?reportVer=9991234&agent=34&ani=999-123-4567",
-    "/Telephony/GetCallReport?reportVer=1234567&agent=bob%40acme.com&ani=9991234567&dnis=8886201111",
-    "/Telephony/GetCallReport?reportVer=1234567&language=112211&callStart=2008-09-22T14:01:54Z",
+# The three example telephony URLs of the phone systems' contract, exactly as written there.
+EXAMPLE_QUERIES = (
+    "reportVer=9991234&agent=34&ani=999-123-4567",
+    "reportVer=1234567&agent=bob%40acme.com&ani=9991234567&dnis=8886201111",
+    "reportVer=1234567&language=112211&callStart=2008-09-22T14:01:54Z",
 )
 
 
@@ -60,5 +61,6 @@ class Command(BaseCommand):
             )
         self.stdout.write("Example telephony URLs (log in first, or be asked to):")
         base = options["base_url"].rstrip("/")
-        for path in EXAMPLE_PATHS:
-            self.stdout.write(f"  {base}{path}")
+        telephony = reverse("telephony-get-call-report")
+        for query in EXAMPLE_QUERIES:
+            self.stdout.write(f"  {base}{telephony}?{query}")
