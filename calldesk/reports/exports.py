@@ -2,8 +2,8 @@
 
 One column per custom field key across revisions, times in the organization's zone, choice
 labels as stored. Rows come from the database in chunks (`iterator`), are turned into cells
-one at a time and leave at once — CSV as a streaming response, XLSX through openpyxl's
-write-only workbook into a temporary file — so memory does not grow with the row count.
+one at a time and leave at once — CSV as a streaming response, XLSX written by
+calldesk.lib.xlsx into a temporary file — so memory does not grow with the row count.
 Every export is recorded (who, when, which filter, how many rows).
 """
 
@@ -24,15 +24,13 @@ from django.db.models import CharField, F, Func, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.http import FileResponse, HttpResponseBase, StreamingHttpResponse
 from django.utils import timezone
-from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.utils import get_column_letter
 
 from calldesk.accounts.models import Organization, User
 from calldesk.callforms import codecs
 from calldesk.callforms.definition import FieldType
 from calldesk.callforms.models import CallForm, FormRevision
-from calldesk.lib import crypto
+from calldesk.lib import crypto, xlsx
 from calldesk.lib.sealed import HASHED, SEALED
 from calldesk.reports.models import CallReport, ExportRecord, Status
 from calldesk.reports.search import FilterField, ReportFilter, report_fields
@@ -239,9 +237,14 @@ def export_cell(kind: str, value: Any, zone: ZoneInfo, as_text: bool = True) -> 
     return neutralise(shown) if isinstance(shown, str) else shown
 
 
-def _xlsx_value(value: Any) -> Any:
+def _xlsx_value(value: Any, neutralised: bool = False) -> Any:
+    """A cell without the characters a worksheet cannot hold, neutralised (again, when taking
+    them out changed it), cut to a cell's length."""
     if isinstance(value, str):
-        return neutralise(ILLEGAL_CHARACTERS_RE.sub("", value))[:XLSX_CELL_MAX]
+        cleaned = ILLEGAL_CHARACTERS_RE.sub("", value)
+        if not neutralised or cleaned is not value:  # `sub` gives its argument back when unchanged
+            cleaned = neutralise(cleaned)
+        return cleaned[:XLSX_CELL_MAX]
     return value
 
 
@@ -301,24 +304,16 @@ def csv_response(plan: ExportPlan, reports: QuerySet[CallReport], record: Export
 
 
 def write_xlsx(plan: ExportPlan, reports: QuerySet[CallReport], target: IO[bytes]) -> int:
-    """Write the workbook to `target` row by row (write-only mode keeps no cells in memory)."""
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("Reports")
+    """Write the workbook to `target` row by row (calldesk.lib.xlsx keeps no rows in memory).
+    The header stays in view while scrolling, each column can be filtered, and the widths fit
+    the headers (times and ids a little wider)."""
     headers = plan.headers
-    # The header stays in view while scrolling, each column can be filtered, and the widths
-    # fit the headers (times and ids a little wider) — set before the rows, as write-only asks.
-    sheet.freeze_panes = "A2"
-    for index, header in enumerate(headers, start=1):
-        wide = 20 if header in _WIDE_COLUMNS else 10
-        sheet.column_dimensions[get_column_letter(index)].width = min(max(wide, len(header) + 2), 40)
-    sheet.append(headers)
-    count = 0
-    for cells in plan.rows(reports):
-        sheet.append([_xlsx_value(cell) for cell in cells])
-        count += 1
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{count + 1}"
-    book.save(target)
-    return count
+    widths = [min(max(20 if header in _WIDE_COLUMNS else 10, len(header) + 2), 40) for header in headers]
+    # The rows' texts are neutralised already.
+    rows = (
+        [_xlsx_value(cell, True) if cell.__class__ is str else cell for cell in cells] for cells in plan.rows(reports)
+    )
+    return xlsx.write_sheet(target, "Reports", headers, widths, rows)
 
 
 def xlsx_response(plan: ExportPlan, reports: QuerySet[CallReport], record: ExportRecord) -> HttpResponseBase:
