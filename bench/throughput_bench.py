@@ -39,6 +39,7 @@ OPTIONS = ARGS.parse_args()
 
 sys.path.insert(0, str(OPTIONS.code.resolve()))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "calldesk.settings")
+os.environ.setdefault("CALLDESK_PLAIN_STATIC", "1")  # pages without collectstatic in either checkout
 
 import django  # noqa: E402
 
