@@ -35,7 +35,7 @@ from django.db.models.lookups import GreaterThan
 
 from calldesk.accounts.models import Organization
 from calldesk.callforms.models import CallForm
-from calldesk.dashboards.stats import Chart
+from calldesk.dashboards.stats import Chart, tuned
 from calldesk.reports.models import CallReport, Status
 from calldesk.telephony.ending import live_since
 from calldesk.telephony.models import Call, CallSource
@@ -120,7 +120,11 @@ def count_answers(
         calls = calls.filter(received_at__lt=upper)
     if form is not None:
         calls = calls.filter(form=form)
-    rows = calls.order_by().annotate(o=_outcome(now), b=_wait_bucket()).values_list("o", "b").annotate(n=Count("id"))
+    grouped = calls.order_by().annotate(o=_outcome(now), b=_wait_bucket()).values_list("o", "b").annotate(n=Count("id"))
+    # Tuned as the dashboard's other grouped queries: the report check's estimated cost (it is
+    # rarely run) would otherwise start the JIT compiler, 0.3 s for nothing.
+    with tuned(calls.db):
+        rows = list(grouped)
     counts: dict[str, int] = {}
     waits = [0] * len(WAIT_BUCKETS)
     for outcome, bucket, n in rows:

@@ -54,7 +54,7 @@ WAIT_BUCKETS: list[tuple[str, timedelta | None]] = [
 ]
 NONE_LABEL = "(none)"
 SORT_MEMORY = "64MB"
-HASH_MEMORY_MULTIPLIER = 16  # of SORT_MEMORY, for hash tables (see _tuned)
+HASH_MEMORY_MULTIPLIER = 16  # of SORT_MEMORY, for hash tables (see tuned)
 # PostgreSQL's GROUPING() takes at most 31 columns; an organization with more choice fields
 # gets one query per chart instead.
 GROUPING_MAX_COLUMNS = 31
@@ -115,7 +115,7 @@ def build_dashboard(organization: Organization, start: date, end: date, form: Ca
         .filter(call__ended_at__isnull=False)
         .exclude(submitted_at__isnull=False, call__ended_at__gte=F("submitted_at"))
     )
-    with _tuned(reports.db):
+    with tuned(reports.db):
         grouped = count_by_sets(
             reports, dimensions, [overview, ("hour",), *((f"field_{i.key}",) for i in choice_fields)]
         )
@@ -191,7 +191,7 @@ def _add(counts: dict[Any, int], more: dict[Any, int]) -> None:
 
 
 @contextmanager
-def _tuned(using: str) -> Iterator[None]:
+def tuned(using: str) -> Iterator[None]:
     """PostgreSQL settings for the dashboard's few big grouped queries, for their transaction only.
 
     The charts' groups are few (hours of the range, agents, choices: thousands), but the planner
