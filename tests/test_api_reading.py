@@ -111,3 +111,30 @@ def test_another_organizations_form_is_not_found_like_an_unknown_one(cast: Cast,
 def test_reading_endpoints_refuse_post(cast: Cast, token: str) -> None:
     assert post_json("/api/forms/9991234", {}, token).status_code == 405
     assert post_json("/api/reports", {}, token).status_code == 405
+
+
+def test_a_listed_report_reads_as_the_report_read_alone(cast: Cast, token: str) -> None:
+    """The list writes its pages from rows, the single report from the model: the same answer,
+    personal values opened, with and without an agent and a call."""
+    made = _reports(cast, token, 3)
+    with_everything, without_people, microseconds = made
+    with_everything.values = {"summary": 'Caller said “hello” \\ "quoted"', "language": "Spanish", "risk": True}
+    with_everything.phone_raw, with_everything.phone_e164 = "(555) 123-4567", "+15551234567"
+    with_everything.save()
+    without_people.agent = None
+    without_people.call = None
+    without_people.values = {}
+    without_people.save()
+    microseconds.call_start = microseconds.call_start.replace(microsecond=123456)
+    microseconds.updated_at = microseconds.call_start
+    microseconds.save()
+    CallReport.objects.filter(pk=microseconds.pk).update(updated_at=microseconds.call_start)
+    listed = _get("/api/reports?status=any&limit=200", token).json()["items"]
+    assert len(listed) == 3
+    for item in listed:
+        assert item == _get(f"/api/reports/{item['id']}", token).json()
+    by_id = {item["id"]: item for item in listed}
+    assert by_id[str(with_everything.public_id)]["values"]["summary"] == 'Caller said “hello” \\ "quoted"'
+    assert by_id[str(with_everything.public_id)]["phone"] == "(555) 123-4567"
+    assert by_id[str(without_people.public_id)]["agent"] is None
+    assert by_id[str(without_people.public_id)]["call"] is None

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import override_settings
 
-from calldesk.lib.crypto import CryptoError, keyring, new_key, phone_hash, seal, unseal
+from calldesk.lib.crypto import CryptoError, keyring, new_key, opener, phone_hash, seal, unseal
 
 NO_KEYS = {"CALLDESK_DATA_KEYS": [], "CALLDESK_HASH_KEY": "", "CALLDESK_BACKUP_KEY": ""}
 
@@ -70,3 +70,21 @@ def test_the_same_text_seals_differently_but_hashes_the_same() -> None:
 
 def test_plaintext_from_before_encryption_reads_as_it_is() -> None:
     assert unseal("999-123-4567") == "999-123-4567"
+
+
+def test_the_opener_of_many_values_reads_and_refuses_as_unseal_does() -> None:
+    """Exports open millions of values with one opener: the same texts, the same errors."""
+    old_key, new = new_key(), new_key()
+    with override_settings(CALLDESK_DATA_KEYS=[old_key]):
+        sealed_before_rotation = seal("José “Pepe” O'Brien\n")
+    with override_settings(CALLDESK_DATA_KEYS=[new, old_key]):
+        opened = opener()
+        fresh = seal("Ximena")
+        assert opened(fresh) == unseal(fresh) == "Ximena"
+        assert opened(sealed_before_rotation) == "José “Pepe” O'Brien\n"
+        assert opened("999-123-4567") == "999-123-4567" and opened("") == ""
+        tampered = fresh[:-6] + ("A" if fresh[-6] != "A" else "B") + fresh[-5:]
+        with pytest.raises(CryptoError, match="does not open"):
+            opened(tampered)
+    with override_settings(CALLDESK_DATA_KEYS=[new]), pytest.raises(CryptoError, match="not among"):
+        opener()(sealed_before_rotation)

@@ -188,3 +188,18 @@ def test_an_xlsx_larger_than_a_worksheet_is_refused_with_a_reason(
     assert b"more than a spreadsheet holds" in response.content
     assert not ExportRecord.objects.exists()
     assert supervisor_client.get("/reports/?export=csv").status_code == 200  # CSV has no such limit
+
+
+def test_sealed_texts_with_quotes_and_backslashes_export_as_written(
+    cast: Cast, supervisor_client: Client, known: Known
+) -> None:
+    """Sealed values are read without a JSON parser when they can be: escapes must not leak."""
+    written = 'He said "hi" \\ then C:\\temp, “José”'
+    make_report(cast.form_a, cast.specialist, datetime(2026, 3, 1, tzinfo=NY), values={"summary": written})
+    make_report(
+        cast.form_a, cast.specialist, datetime(2026, 3, 2, tzinfo=NY), values={"summary": "plain", "risk": None}
+    )
+    by_summary = {row["Summary"]: row for row in csv_rows(supervisor_client, "?sort=call_start")}
+    assert {written, "plain"} <= set(by_summary)
+    assert by_summary["plain"]["Risk assessed"] == "Unknown" and by_summary["plain"]["Topics"] == ""
+    assert {written, "plain"} <= {row["Summary"] for row in xlsx_rows(supervisor_client, "?sort=call_start")}

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import base64
+import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest
+from django.db.models import Q, QuerySet, TextField
+from django.db.models.functions import Cast
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Query, Router
+from ninja.responses import NinjaJSONEncoder
 
 from calldesk.api.auth import token_of, token_reader
 from calldesk.api.bodies import ApiError
@@ -17,6 +21,8 @@ from calldesk.api.schemas import READ_ERRORS, ReportOut, ReportPageOut, ReportQu
 from calldesk.audit.models import AccessEvent
 from calldesk.audit.services import record_access
 from calldesk.configure.models import ApiToken
+from calldesk.lib.crypto import opener
+from calldesk.lib.sealed import open_values
 from calldesk.reports.models import CallReport
 from calldesk.reports.search import ReportFilterForm
 from calldesk.reports.services import visible_reports
@@ -25,7 +31,7 @@ router = Router(tags=["reports"])
 
 
 @router.get("", response={200: ReportPageOut, **READ_ERRORS}, summary="The organization's reports, filtered")
-def list_reports(request: HttpRequest, query: Query[ReportQuery]) -> ReportPageOut:
+def list_reports(request: HttpRequest, query: Query[ReportQuery]) -> HttpResponse:
     """The filters of the report list (`from`, `to`, `agent`, `form`, `call_type`, `status`,
     `phone`, `f_<field key>`), newest call first, a page at a time: pass `next` as `cursor`."""
     token = token_of(request)
@@ -41,12 +47,17 @@ def list_reports(request: HttpRequest, query: Query[ReportQuery]) -> ReportPageO
     newest_first = query.sort == "-call_start"
     if query.cursor:
         reports = reports.filter(_after(query.cursor, newest_first))
-    rows = list(_with_relations(reports)[: query.limit + 1])
+    rows = list(reports.annotate(**_AS_STORED).values_list(*_PAGE_COLUMNS)[: query.limit + 1])
     more = len(rows) > query.limit
     rows = rows[: query.limit]
-    return ReportPageOut(
-        items=[report_out(report) for report in rows], next=_cursor(rows[-1]) if more and rows else None
-    )
+    opened = opener()
+    items = [_page_item(row, opened) for row in rows]
+    last = rows[-1] if more and rows else None
+    page = {"items": items, "next": _cursor_of(last[_START], last[_ID]) if last else None}
+    # The page is written here rather than validated by the response schema (which describes it
+    # for the OpenAPI document): read as tuples and encoded as ninja encodes, a page of 200
+    # costs a fraction of 200 model instances validated one by one.
+    return HttpResponse(json.dumps(page, cls=NinjaJSONEncoder), content_type="application/json; charset=utf-8")
 
 
 @router.get("/{report_id}", response={200: ReportOut, **READ_ERRORS}, summary="One report")
@@ -88,8 +99,73 @@ def _with_relations(reports: QuerySet[CallReport]) -> QuerySet[CallReport]:
     return reports.select_related("form", "revision", "agent", "author", "call").defer(*_UNREAD)
 
 
-def _cursor(report: CallReport) -> str:
-    return base64.urlsafe_b64encode(f"{report.call_start.isoformat()}|{report.pk}".encode()).decode()
+def _cursor_of(call_start: datetime, pk: int) -> str:
+    return base64.urlsafe_b64encode(f"{call_start.isoformat()}|{pk}".encode()).decode()
+
+
+# A page's columns, the sealed ones as stored (opened with one opener for the page).
+_AS_STORED = {
+    "stored_phone_raw": Cast("phone_raw", TextField()),
+    "stored_phone_e164": Cast("phone_e164", TextField()),
+    "stored_values": Cast("values", TextField()),
+}
+_PAGE_COLUMNS = (
+    "public_id",
+    "form__report_ver",
+    "form__name",
+    "revision__number",
+    "status",
+    "call_type",
+    "agent_id",
+    "agent__email",
+    "agent__name",
+    "agent__agent_id",
+    "author_id",
+    "author__email",
+    "author__name",
+    "author__agent_id",
+    "call_start",
+    "stored_phone_raw",
+    "stored_phone_e164",
+    "stored_values",
+    "created_at",
+    "updated_at",
+    "submitted_at",
+    "version",
+    "call_id",
+    "call__public_id",
+    "call__external_id",
+    "id",
+)
+_START = _PAGE_COLUMNS.index("call_start")
+_ID = _PAGE_COLUMNS.index("id")
+
+
+def _page_item(row: tuple[Any, ...], opened: Callable[[str], str]) -> dict[str, Any]:
+    """One report of a page, as `report_out` gives it (the same keys in the same order)."""
+    (public_id, report_ver, form_name, revision, status, call_type) = row[:6]
+    (agent_id, agent_email, agent_name, agent_code, author_id, author_email, author_name, author_code) = row[6:14]
+    (call_start, phone_raw, phone_e164, values, created_at, updated_at, submitted_at, version) = row[14:22]
+    call_id, call_public_id, external_id = row[22:25]
+    return {
+        "id": public_id,
+        "reportVer": report_ver,
+        "formName": form_name,
+        "revision": revision,
+        "status": status,
+        "callType": call_type,
+        "agent": {"email": agent_email, "name": agent_name, "agentId": agent_code} if agent_id else None,
+        "author": {"email": author_email, "name": author_name, "agentId": author_code} if author_id else None,
+        "callStart": call_start,
+        "phone": opened(phone_raw) if phone_raw else phone_raw,
+        "phoneE164": opened(phone_e164) if phone_e164 else phone_e164,
+        "values": open_values(json.loads(values), opened) if values else values,
+        "createdAt": created_at,
+        "updatedAt": updated_at,
+        "submittedAt": submitted_at,
+        "version": version,
+        "call": {"id": call_public_id, "callId": external_id} if call_id else None,
+    }
 
 
 def _after(cursor: str, newest_first: bool) -> Q:

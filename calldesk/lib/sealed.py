@@ -13,6 +13,7 @@ code around them reads and writes plain values.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import FieldError
@@ -166,13 +167,15 @@ def seal_values(values: Any, personal: frozenset[str]) -> Any:
     }
 
 
-def open_values(values: Any) -> Any:
+def open_values(values: Any, opened: Callable[[str], str] = unseal) -> Any:
+    """`values` with its sealed values opened; `opened`: `unseal`, or a `crypto.opener()`
+    when a caller opens many documents in a row."""
     if is_sealed_value(values):  # one key of the values (`values_list("values__key")`)
-        return json.loads(unseal(values[SEALED]))
+        return json.loads(opened(values[SEALED]))
     if not isinstance(values, dict):
         return values
     return {
-        key: json.loads(unseal(value[SEALED])) if is_sealed_value(value) else value for key, value in values.items()
+        key: json.loads(opened(value[SEALED])) if is_sealed_value(value) else value for key, value in values.items()
     }
 
 

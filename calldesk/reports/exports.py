@@ -2,8 +2,8 @@
 
 One column per custom field key across revisions, times in the organization's zone, choice
 labels as stored. Rows come from the database in chunks (`iterator`), are turned into cells
-one at a time and leave at once — CSV as a streaming response, XLSX through openpyxl's
-write-only workbook into a temporary file — so memory does not grow with the row count.
+one at a time and leave at once — CSV as a streaming response, XLSX written by
+calldesk.lib.xlsx into a temporary file — so memory does not grow with the row count.
 Every export is recorded (who, when, which filter, how many rows).
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import tempfile
 from collections.abc import Iterator
@@ -19,21 +20,24 @@ from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from django.db import connections
-from django.db.models import CharField, F, Func, QuerySet
+from django.db.models import CharField, F, Func, QuerySet, TextField
+from django.db.models.functions import Cast
 from django.http import FileResponse, HttpResponseBase, StreamingHttpResponse
 from django.utils import timezone
-from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.utils import get_column_letter
 
 from calldesk.accounts.models import Organization, User
 from calldesk.callforms import codecs
 from calldesk.callforms.definition import FieldType
 from calldesk.callforms.models import CallForm, FormRevision
+from calldesk.lib import crypto, xlsx
+from calldesk.lib.sealed import HASHED, SEALED
 from calldesk.reports.models import CallReport, ExportRecord, Status
 from calldesk.reports.search import FilterField, ReportFilter, report_fields
 
 CHUNK = 2000
+# Formatted values kept per column: enough for every yes/no, choice and date, bounded for times.
+MEMO_SIZE = 4096
 _PLAIN_TYPES = frozenset({FieldType.TEXT, FieldType.LONG_TEXT, FieldType.CHOICE, FieldType.PHONE, FieldType.EMAIL})
 # Rows per piece of the streamed response: few enough to start at once, enough to be cheap.
 LINES_PER_CHUNK = 200
@@ -114,43 +118,90 @@ class ExportPlan:
     def rows(self, reports: QuerySet[CallReport], as_text: bool = False) -> Iterator[list[Any]]:
         """One list of cells per report, every text neutralised. Times are in the organization's
         zone: naive datetimes, or with `as_text` "YYYY-MM-DD HH:MM:SS" strings (and numbers as
-        they were typed) for CSV."""
+        they were typed) for CSV.
+
+        This runs once per row of exports of hundreds of thousands of rows, so the work per row
+        is kept small: no model instances and no field converters; the sealed columns arrive as
+        stored and are opened here with the keys looked up once; a sealed string is read without
+        a JSON parser; plain text takes the shortest path; an empty cell of each column is
+        computed once."""
         local: Any = self._local_text if as_text else self._local
-        columns: list[Any] = list(_COLUMNS)
+        columns: list[Any] = list(_COLUMNS[:-1])
+        columns[5] = Cast("phone_raw", TextField())  # as stored: opened below, not by the field
+        columns[6] = Cast("phone_e164", TextField())
         if as_text and connections[reports.db].vendor == "postgresql":
             # The database writes the times: a third quicker than reading and formatting them here.
+            columns[0] = Cast("public_id", TextField())
             columns[3] = LocalTimeText("call_start", self.zone.key)
             columns[10] = LocalTimeText("submitted_at", self.zone.key)
             local = _as_is
-        kinds = [(item.key, item.type) for item in self.fields]
-        plain = self.plain
-        zone = self.zone
+        columns.append(Cast("values", TextField()))  # parsed below, its sealed values opened
         named = {f"c{i}": column for i, column in enumerate(columns) if not isinstance(column, str)}
         selected = [column if isinstance(column, str) else f"c{i}" for i, column in enumerate(columns)]
+        kinds = [
+            (item.key, item.type, item.key in self.plain, export_cell(item.type, None, self.zone, as_text))
+            for item in self.fields
+        ]
+        zone = self.zone
+        opened = crypto.opener()
+        memos: dict[str, dict[Any, Any]] = {item.key: {} for item in self.fields}
+        loads = json.loads
+        people, forms, revisions, statuses = self.people, self.forms, self.revisions, self.statuses
         for row in reports.annotate(**named).values_list(*selected).iterator(chunk_size=CHUNK):
             (public_id, form_id, revision_id, call_start, agent_id, phone_raw, phone_e164, call_type) = row[:8]
-            status, author_id, submitted_at, values = row[8:]
-            number, types = self.revisions.get(revision_id, (0, {}))
+            status, author_id, submitted_at = row[8:11]
+            number, types = revisions.get(revision_id, (0, {}))
+            phone_raw = opened(phone_raw) if phone_raw else ""
+            phone_e164 = opened(phone_e164) if phone_e164 else ""
             cells: list[Any] = [
-                str(public_id),
-                self.forms.get(form_id, ""),
+                public_id if public_id.__class__ is str else str(public_id),
+                forms.get(form_id, ""),
                 number,
                 local(call_start),
-                self.people.get(agent_id, "") if agent_id else "",
-                neutralise(phone_raw),
-                neutralise(phone_e164),
+                people.get(agent_id, "") if agent_id else "",
+                neutralise(phone_raw) if phone_raw[:1] in _FORMULA_FIRST else phone_raw,
+                neutralise(phone_e164) if phone_e164[:1] in _FORMULA_FIRST else phone_e164,
                 types.get(call_type) or neutralise(call_type),
-                self.statuses.get(status, status),
-                self.people.get(author_id, ""),
+                statuses.get(status, status),
+                people.get(author_id, ""),
                 local(submitted_at),
             ]
-            values = values or {}
-            for key, kind in kinds:
+            values = loads(row[11]) if row[11] else None
+            if values.__class__ is not dict:
+                cells += [empty for _, _, _, empty in kinds]
+                yield cells
+                continue
+            for key, kind, plain, empty in kinds:
                 value = values.get(key)
-                # Most values are plain text: the quick way for them (this runs once per cell).
-                if value.__class__ is str and key in plain:
-                    cells.append(neutralise(value) if value[:1] in _FORMULA_FIRST else value)
-                else:
+                if value.__class__ is str:  # most values: plain text
+                    if plain:
+                        cells.append(neutralise(value) if value[:1] in _FORMULA_FIRST else value)
+                        continue
+                elif value is None:
+                    cells.append(empty)
+                    continue
+                elif value.__class__ is dict and SEALED in value and HASHED in value:
+                    text = opened(value[SEALED])
+                    # A sealed text is a JSON string: without escapes it needs no parser.
+                    value = text[1:-1] if text[:1] == '"' and "\\" not in text else loads(text)
+                    if plain and value.__class__ is str:
+                        cells.append(neutralise(value) if value[:1] in _FORMULA_FIRST else value)
+                        continue
+                if value is None:
+                    cells.append(empty)
+                    continue
+                # The other types' values repeat (yes/no, choices, dates): each is formatted once.
+                # (The class is part of the key: True and 1 are equal keys, not equal values.)
+                memo = memos[key]
+                remembered = (value.__class__, tuple(value) if value.__class__ is list else value)
+                try:
+                    cells.append(memo[remembered])
+                except KeyError:
+                    shown = export_cell(kind, value, zone, as_text)
+                    if len(memo) < MEMO_SIZE:
+                        memo[remembered] = shown
+                    cells.append(shown)
+                except TypeError:  # not hashable: a referrals document, a list of objects
                     cells.append(export_cell(kind, value, zone, as_text))
             yield cells
 
@@ -186,9 +237,14 @@ def export_cell(kind: str, value: Any, zone: ZoneInfo, as_text: bool = True) -> 
     return neutralise(shown) if isinstance(shown, str) else shown
 
 
-def _xlsx_value(value: Any) -> Any:
+def _xlsx_value(value: Any, neutralised: bool = False) -> Any:
+    """A cell without the characters a worksheet cannot hold, neutralised (again, when taking
+    them out changed it), cut to a cell's length."""
     if isinstance(value, str):
-        return neutralise(ILLEGAL_CHARACTERS_RE.sub("", value))[:XLSX_CELL_MAX]
+        cleaned = ILLEGAL_CHARACTERS_RE.sub("", value)
+        if not neutralised or cleaned is not value:  # `sub` gives its argument back when unchanged
+            cleaned = neutralise(cleaned)
+        return cleaned[:XLSX_CELL_MAX]
     return value
 
 
@@ -216,11 +272,16 @@ def csv_lines(plan: ExportPlan, reports: QuerySet[CallReport], record: ExportRec
     try:
         yield "\ufeff"  # so spreadsheet programs read the file as UTF-8
         writer.writerow(plan.headers)
+        batch: list[list[Any]] = []
         for cells in plan.rows(reports, as_text=True):
-            writer.writerow(cells)
-            count += 1
-            if count % LINES_PER_CHUNK == 0:
+            batch.append(cells)
+            if len(batch) == LINES_PER_CHUNK:
+                writer.writerows(batch)
+                count += len(batch)
+                batch.clear()
                 yield drain(buffer)
+        writer.writerows(batch)
+        count += len(batch)
         yield drain(buffer)
         complete = True
     finally:
@@ -243,24 +304,16 @@ def csv_response(plan: ExportPlan, reports: QuerySet[CallReport], record: Export
 
 
 def write_xlsx(plan: ExportPlan, reports: QuerySet[CallReport], target: IO[bytes]) -> int:
-    """Write the workbook to `target` row by row (write-only mode keeps no cells in memory)."""
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("Reports")
+    """Write the workbook to `target` row by row (calldesk.lib.xlsx keeps no rows in memory).
+    The header stays in view while scrolling, each column can be filtered, and the widths fit
+    the headers (times and ids a little wider)."""
     headers = plan.headers
-    # The header stays in view while scrolling, each column can be filtered, and the widths
-    # fit the headers (times and ids a little wider) — set before the rows, as write-only asks.
-    sheet.freeze_panes = "A2"
-    for index, header in enumerate(headers, start=1):
-        wide = 20 if header in _WIDE_COLUMNS else 10
-        sheet.column_dimensions[get_column_letter(index)].width = min(max(wide, len(header) + 2), 40)
-    sheet.append(headers)
-    count = 0
-    for cells in plan.rows(reports):
-        sheet.append([_xlsx_value(cell) for cell in cells])
-        count += 1
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{count + 1}"
-    book.save(target)
-    return count
+    widths = [min(max(20 if header in _WIDE_COLUMNS else 10, len(header) + 2), 40) for header in headers]
+    # The rows' texts are neutralised already.
+    rows = (
+        [_xlsx_value(cell, True) if cell.__class__ is str else cell for cell in cells] for cells in plan.rows(reports)
+    )
+    return xlsx.write_sheet(target, "Reports", headers, widths, rows)
 
 
 def xlsx_response(plan: ExportPlan, reports: QuerySet[CallReport], record: ExportRecord) -> HttpResponseBase:

@@ -21,6 +21,7 @@ from django.db.models import Q, QuerySet
 from calldesk.accounts.models import Organization, User
 from calldesk.callforms.definition import CHOICE_TYPES, TEXT_TYPES, FieldType
 from calldesk.callforms.models import CallForm, FormRevision
+from calldesk.callforms.setups import parsed_revision
 from calldesk.lib.blind import words
 from calldesk.lib.crypto import phone_hash
 from calldesk.lib.datefields import BoundedDateField
@@ -70,7 +71,10 @@ def _revisions(organization: Organization, form: CallForm | None = None) -> Quer
     revisions = FormRevision.objects.filter(form__organization=organization)
     if form is not None:
         revisions = revisions.filter(form=form)
-    return revisions.order_by("form_id", "number")
+    # Their definitions are parsed once per process (callforms.setups): reading and decoding
+    # every revision's whole definition again for each list page, export and API page is not
+    # needed (a revision not yet kept reads its definition when parsed).
+    return revisions.order_by("form_id", "number").defer("definition_json")
 
 
 def report_fields(organization: Organization, form: CallForm | None = None) -> list[FilterField]:
@@ -79,7 +83,7 @@ def report_fields(organization: Organization, form: CallForm | None = None) -> l
     hold the labels of their own revision."""
     found: dict[str, FilterField] = {}
     for revision in _revisions(organization, form):
-        for item in revision.definition.fields:
+        for item in parsed_revision(revision).definition.fields:
             before = found.get(item.key)
             choices = tuple(dict.fromkeys((*(before.choices if before else ()), *(c.label for c in item.choices))))
             sealed_in = before.sealed_in if before else frozenset()
@@ -95,7 +99,7 @@ def report_fields(organization: Organization, form: CallForm | None = None) -> l
 def call_type_labels(organization: Organization, form: CallForm | None = None) -> dict[str, str]:
     labels: dict[str, str] = {}
     for revision in _revisions(organization, form):
-        for call_type in revision.definition.call_types:
+        for call_type in parsed_revision(revision).definition.call_types:
             labels[call_type.key] = call_type.label
     return labels
 

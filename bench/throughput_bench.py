@@ -1,0 +1,174 @@
+"""Rows per second of the exports and the API, and the dashboard's time, on PostgreSQL.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/calldesk_bench CALLDESK_VAR_DIR=/tmp/bench-keys \\
+        .venv/bin/python bench/throughput_bench.py --org acme [--code /path/to/another/checkout]
+
+Measures, as the organization's supervisor through Django's test client (middleware, view,
+queries; no network): a CSV export of the newest --csv-rows reports (rows/s and the process's
+memory while it streams), an XLSX export of the newest --xlsx-rows, `/api/reports` walked by
+cursor (--api-pages pages of 200), and the dashboard for 30 and 365 days (median and p95).
+
+`--code` runs another checkout's `calldesk` package (e.g. a worktree of main) against the same
+database and keys, so "before" and "after" come from one run on one machine: run the script
+twice in a row, once with `--code` pointing at the old code. The database must be migrated by
+the newer code; an added index then serves the old code too, so take "before" figures of
+queries that an index changes before migrating.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+ARGS = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+ARGS.add_argument("--org", default="acme")
+ARGS.add_argument("--code", type=Path, default=Path(__file__).resolve().parents[1], help="checkout whose code runs")
+ARGS.add_argument("--csv-rows", type=int, default=100_000)
+ARGS.add_argument("--xlsx-rows", type=int, default=50_000)
+ARGS.add_argument("--api-pages", type=int, default=100)
+ARGS.add_argument("--runs", type=int, default=5, help="dashboard runs (median and p95 of these)")
+ARGS.add_argument("--repeat", type=int, default=2, help="exports and API paging, each this many times")
+ARGS.add_argument(
+    "--only", default="csv,xlsx,api,dashboard", help="comma-separated subset (dashboard-30: only its 30 days)"
+)
+OPTIONS = ARGS.parse_args()
+
+sys.path.insert(0, str(OPTIONS.code.resolve()))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "calldesk.settings")
+os.environ.setdefault("CALLDESK_PLAIN_STATIC", "1")  # pages without collectstatic in either checkout
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from calldesk.accounts.models import Organization, Role, User  # noqa: E402
+from calldesk.reports.models import CallReport  # noqa: E402
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def newest_day(org: Organization, rows: int) -> str:
+    """The first day of a range ending today that holds about `rows` reports."""
+    newest = CallReport.objects.filter(organization=org).order_by("-call_start").values_list("call_start", flat=True)
+    return (timezone.localtime(newest[rows - 1], org.zone).date() + timedelta(days=1)).isoformat()
+
+
+def export(client: Client, org: Organization, fmt: str, rows: int) -> None:
+    url = f"/reports/?status=any&from={newest_day(org, rows)}&export={fmt}"
+    before = rss_mb()
+    peak = before
+    cpu = time.process_time()
+    started = time.perf_counter()
+    response = client.get(url)
+    assert response.status_code == 200, response.status_code
+    size = 0
+    for chunk in response.streaming_content:  # type: ignore[attr-defined]
+        size += len(chunk)
+        peak = max(peak, rss_mb())
+    elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu
+    count = int(response["X-Export-Rows"])
+    print(
+        f"{fmt.upper():4} export  {count:>9,} rows {size / 1e6:6.0f} MB  {elapsed:6.2f} s"
+        f"  {count / elapsed:>9,.0f} rows/s"
+        f"  ({count / cpu:,.0f} rows per CPU second of this process)"
+        f"  RSS {before:.0f} MB before, {peak:.0f} MB at most while sent",
+        flush=True,
+    )
+
+
+def api_paging(org: Organization, pages: int, limit: int = 200) -> None:
+    from calldesk.configure.tokens import create_token
+
+    admin = User.objects.filter(organization=org, role=Role.ADMIN).order_by("pk").first()
+    assert admin is not None, "an admin makes the token"
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {create_token(admin, 'throughput bench').raw}")
+    cursor, rows = "", 0
+    api.get("/api/reports", {"limit": 1})  # warm
+    cpu = time.process_time()
+    started = time.perf_counter()
+    for _ in range(pages):
+        answer = api.get("/api/reports", {"limit": limit, **({"cursor": cursor} if cursor else {})})
+        assert answer.status_code == 200, answer.content[:300]
+        body = answer.json()
+        rows += len(body["items"])
+        cursor = body["next"]
+        if not cursor:
+            break
+    elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu
+    print(
+        f"API  paging  {rows:>9,} rows ({limit} a page)  {elapsed:6.2f} s  {rows / elapsed:>9,.0f} rows/s"
+        f"  ({rows / cpu:,.0f} rows per CPU second of this process)",
+        flush=True,
+    )
+
+
+def timed(label: str, fetch: Callable[[], object], runs: int) -> None:
+    fetch()
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fetch()
+        samples.append(time.perf_counter() - started)
+    p95 = sorted(samples)[max(0, round(0.95 * len(samples)) - 1)]
+    print(f"{label:<28} median {statistics.median(samples) * 1000:7.0f} ms  p95 {p95 * 1000:7.0f} ms  ({runs} runs)")
+
+
+def page(client: Client, url: str) -> Callable[[], object]:
+    def fetch() -> object:
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        return response
+
+    return fetch
+
+
+def main() -> None:
+    if connection.vendor != "postgresql":
+        sys.exit("Set DATABASE_URL to a PostgreSQL database.")
+    org = Organization.objects.get(slug=OPTIONS.org)
+    supervisor = User.objects.filter(organization=org, role__in=[Role.SUPERVISOR, Role.ADMIN]).order_by("pk").first()
+    assert supervisor is not None
+    total = CallReport.objects.filter(organization=org).count()
+    print(f"code {OPTIONS.code}; organization {org.slug}: {total:,} reports")
+    print(f"database {connection.settings_dict['NAME']}")
+    print(f"machine: {os.cpu_count()} CPUs, load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
+    client = Client()
+    client.force_login(supervisor)
+    # Warm: the first request of a process loads code, templates and the database connection.
+    for fmt in ("csv", "xlsx"):
+        assert b"".join(client.get(f"/reports/?status=any&from={newest_day(org, 10)}&export={fmt}").streaming_content)
+    only = set(OPTIONS.only.split(","))
+    for _ in range(OPTIONS.repeat):
+        if "csv" in only:
+            export(client, org, "csv", OPTIONS.csv_rows)
+        if "xlsx" in only:
+            export(client, org, "xlsx", OPTIONS.xlsx_rows)
+        if "api" in only:
+            api_paging(org, OPTIONS.api_pages)
+    if "dashboard" in only or "dashboard-30" in only:
+        today = timezone.localdate(timezone=org.zone)
+        timed("dashboard, 30 days", page(client, "/dashboards/"), OPTIONS.runs)
+        if "dashboard-30" not in only:
+            timed("dashboard, 365 days", page(client, f"/dashboards/?from={today - timedelta(days=364)}"), OPTIONS.runs)
+    print(f"load average after: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()
