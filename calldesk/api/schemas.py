@@ -38,7 +38,7 @@ def text(value: Any) -> str:
 
 
 class CallIn(BaseModel):
-    """The telephony URL's parameters (SPEC §2), matched without regard to case; any other
+    """The telephony URL's parameters, matched without regard to case; any other
     parameter goes through the form's mappings."""
 
     model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": True})
