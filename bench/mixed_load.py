@@ -92,9 +92,11 @@ class Tally:
     errors: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
     unavailable: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
     samples: dict[str, str] = field(default_factory=dict)  # one error text per kind, for the report
+    finished: list[tuple[float, bool]] = field(default_factory=list)  # (monotonic time, ok) of each
 
     def add(self, op: str, phase: str, seconds: float, outcome: str) -> None:
         key = (op, phase)
+        self.finished.append((time.monotonic(), outcome == "ok"))
         if outcome == "ok":
             self.times[key].append(seconds)
         elif outcome == "503":
@@ -102,6 +104,33 @@ class Tally:
         else:
             self.errors[key] += 1
             self.samples.setdefault(f"{op}: {outcome[:60]}", outcome)
+
+
+@dataclass
+class Timeline:
+    """What the charts draw over time: each node's memory, and when each drill ran."""
+
+    started: float = 0.0
+    memory: list[tuple[float, dict[str, float]]] = field(default_factory=list)  # (s, node -> MB)
+    drills: list[tuple[float, str]] = field(default_factory=list)
+
+
+def node_memory_mb(nodes: dict[str, Any]) -> dict[str, float]:
+    """Resident memory of each node's process group (its server and workers), from /proc."""
+    found = {name: 0.0 for name in nodes}
+    groups = {int(node["pid"]): name for name, node in nodes.items()}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            group = int(stat[2])
+            if group in groups:
+                pages = int(Path(f"/proc/{entry}/statm").read_text().split()[1])
+                found[groups[group]] += pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
 
 
 @dataclass
@@ -324,8 +353,8 @@ def drill(name: str, nodes: dict[str, Any]) -> None:
 
 async def main_async(
     args: argparse.Namespace, base: str, nodes: dict[str, Any], token: str
-) -> tuple[Tally, Consoles, State]:
-    state, tally, seen = State(), Tally(), Consoles()
+) -> tuple[Tally, Consoles, State, Timeline]:
+    state, tally, seen, timeline = State(), Tally(), Consoles(), Timeline()
     loop = asyncio.get_running_loop()
     specialist = await loop.run_in_executor(None, login, base, SPECIALIST)
     supervisor = await loop.run_in_executor(None, login, base, SUPERVISOR)
@@ -338,16 +367,19 @@ async def main_async(
     tasks = [asyncio.create_task(work(w, state, tally)) for w in workers]
     drills = [d for d in args.drills.split(",") if d]
     points = {"kill-node": 0.4, "redis": 0.6, "postgres": 0.8}
-    started = time.monotonic()
+    started = timeline.started = time.monotonic()
     done: set[str] = set()
     while time.monotonic() - started < args.duration:
         await asyncio.sleep(0.5)
+        if not timeline.memory or time.monotonic() - started - timeline.memory[-1][0] >= 2:
+            timeline.memory.append((time.monotonic() - started, node_memory_mb(nodes)))
         elapsed = (time.monotonic() - started) / args.duration
         for name in drills:
             if name not in done and elapsed >= points[name]:
                 done.add(name)
                 state.phase = f"after {name}"
                 print(f"  {time.monotonic() - started:6.1f} s: drill {name}", flush=True)
+                timeline.drills.append((time.monotonic() - started, name))
                 await loop.run_in_executor(None, drill, name, nodes)
     state.stop = True
     await asyncio.gather(*tasks, return_exceptions=True)
@@ -356,7 +388,7 @@ async def main_async(
     await asyncio.gather(*watchers, return_exceptions=True)
     for w in workers:
         await w.close()
-    return tally, seen, state
+    return tally, seen, state, timeline
 
 
 def lost_writes(database_url: str, state: State) -> list[str]:
@@ -388,6 +420,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="server processes per node")
     parser.add_argument("--drills", default="", help="comma-separated: kill-node, redis, postgres")
     parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432/calldesk_mixed")
+    parser.add_argument("--svg", type=Path, help="draw the charts into this SVG file")
     args = parser.parse_args()
 
     import psycopg
@@ -420,7 +453,7 @@ def main() -> None:
             f"load average before {os.getloadavg()[0]:.1f}",
             flush=True,
         )
-        tally, seen, state = asyncio.run(main_async(args, base, nodes["nodes"], token))
+        tally, seen, state, timeline = asyncio.run(main_async(args, base, nodes["nodes"], token))
         lost = lost_writes(args.pg_url, state)
     finally:
         subprocess.run([*script, "down", "--dir", str(folder)], env=env, capture_output=True)
@@ -451,6 +484,97 @@ def main() -> None:
     )
     for sample in list(tally.samples)[:10]:
         print(f"  error: {sample}")
+    if args.svg:
+        args.svg.write_text(charts(tally, timeline, args))
+        print(f"charts: {args.svg}")
+
+
+# --- the charts: plain SVG, drawn here (no plotting library on a server) --------------------------
+
+WIDTH, PANEL, LEFT = 900, 260, 70
+COLOURS = ("#1f6feb", "#d1242f", "#1a7f37", "#9a6700", "#8250df")
+
+
+def _axis(top: float, label: str, high: float, unit: str) -> list[str]:
+    bottom = top + PANEL - 40
+    parts = [
+        f'<text x="{LEFT}" y="{top - 8}" font-weight="bold">{label}</text>',
+        f'<line x1="{LEFT}" y1="{bottom}" x2="{WIDTH - 20}" y2="{bottom}" stroke="#888"/>',
+        f'<line x1="{LEFT}" y1="{top}" x2="{LEFT}" y2="{bottom}" stroke="#888"/>',
+    ]
+    for step in range(5):
+        value = high * step / 4
+        y = bottom - (bottom - top) * step / 4
+        parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.0f}" text-anchor="end">{value:.0f}{unit}</text>')
+    return parts
+
+
+def _line(points: list[tuple[float, float]], top: float, span: float, high: float, colour: str) -> str:
+    bottom = top + PANEL - 40
+    xy = " ".join(
+        f"{LEFT + (WIDTH - 20 - LEFT) * t / span:.1f},{bottom - (bottom - top) * min(v / high, 1):.1f}"
+        for t, v in points
+    )
+    return f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{xy}"/>'
+
+
+def charts(tally: Tally, timeline: Timeline, args: argparse.Namespace) -> str:
+    """Latency per operation (p50 and p95, every phase together), throughput and errors over time
+    with the drills marked, and each node's memory over time."""
+    parts: list[str] = []
+    # 1. p50 / p95 per operation.
+    top = 40.0
+    latency = {op: [t for (o, _), ts in tally.times.items() if o == op for t in ts] for op in WEIGHTS}
+    high = max((percentile(v, 0.95) for v in latency.values() if v), default=1) * 1000 * 1.1
+    parts += _axis(top, "Latency per operation: p50 (light), p95 (dark), ms", high, "")
+    slot = (WIDTH - 20 - LEFT) / len(WEIGHTS)
+    bottom = top + PANEL - 40
+    for index, (op, values) in enumerate(latency.items()):
+        x = LEFT + slot * index + slot * 0.15
+        for shade, fraction, offset in (("#9ecbff", 0.5, 0.0), ("#0a3069", 0.95, slot * 0.35)):
+            ms = 1000 * percentile(values, fraction) if values else 0
+            height = (bottom - top) * min(ms / high, 1)
+            parts.append(
+                f'<rect x="{x + offset:.1f}" y="{bottom - height:.1f}" width="{slot * 0.3:.1f}" '
+                f'height="{height:.1f}" fill="{shade}"/>'
+            )
+        parts.append(f'<text x="{x + slot * 0.35:.1f}" y="{bottom + 14}" text-anchor="middle">{op}</text>')
+    # 2. Operations per second (ok) and errors per second, 5-second buckets.
+    top += PANEL + 20
+    span = max(args.duration, 1)
+    buckets: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for moment, ok in tally.finished:
+        buckets[int((moment - timeline.started) // 5)][0 if ok else 1] += 1
+    whole = [(b, n) for b, n in sorted(buckets.items()) if 5 * b + 5 <= span]  # the last, cut short, left out
+    ok_line = [(5 * b + 2.5, n[0] / 5) for b, n in whole]
+    error_line = [(5 * b + 2.5, n[1] / 5) for b, n in whole]
+    high = max((v for _, v in ok_line + error_line), default=1) * 1.1
+    parts += _axis(top, f"Throughput over the {span:.0f} s: operations/s (blue), errors/s (red)", high, "")
+    parts += [_line(ok_line, top, span, high, COLOURS[0]), _line(error_line, top, span, high, COLOURS[1])]
+    for moment, name in timeline.drills:
+        x = LEFT + (WIDTH - 20 - LEFT) * moment / span
+        parts.append(
+            f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{top + PANEL - 40}" stroke="#666" stroke-dasharray="4"/>'
+        )
+        parts.append(f'<text x="{x + 4:.1f}" y="{top + 12}">{name}</text>')
+    # 3. Memory of each node's processes.
+    top += PANEL + 20
+    names = sorted({name for _, sample in timeline.memory for name in sample})
+    high = max((mb for _, sample in timeline.memory for mb in sample.values()), default=1) * 1.1
+    parts += _axis(
+        top,
+        "Memory of each node (server and its workers), MB: "
+        + ", ".join(f"node {name} ({colour})" for name, colour in zip(names, ("blue", "red", "green"), strict=False)),
+        high,
+        "",
+    )
+    for name, colour in zip(names, COLOURS, strict=False):
+        parts.append(_line([(t, sample.get(name, 0)) for t, sample in timeline.memory], top, span, high, colour))
+    height = top + PANEL + 10
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height:.0f}" font-family="sans-serif" '
+        f'font-size="11"><rect width="100%" height="100%" fill="white"/>' + "".join(parts) + "</svg>\n"
+    )
 
 
 if __name__ == "__main__":
