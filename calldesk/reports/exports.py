@@ -14,7 +14,7 @@ import io
 import json
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import IO, Any
 from zoneinfo import ZoneInfo
@@ -263,17 +263,22 @@ def finish(record: ExportRecord, rows: int, complete: bool) -> None:
 
 
 def csv_lines(plan: ExportPlan, reports: QuerySet[CallReport], record: ExportRecord | None) -> Iterator[str]:
-    """The CSV text, a few hundred rows at a time. The record gets the row count at the end,
-    or the rows sent so far if the download stopped (the generator is closed)."""
+    """The reports' CSV text (see `csv_text`)."""
+    return csv_text(plan.headers, plan.rows(reports, as_text=True), record)
+
+
+def csv_text(headers: list[str], rows: Iterable[list[Any]], record: ExportRecord | None) -> Iterator[str]:
+    """A CSV of `rows`, a few hundred at a time. The record gets the row count at the end, or
+    the rows sent so far if the download stopped (the generator is closed)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     count = 0
     complete = False
     try:
         yield "\ufeff"  # so spreadsheet programs read the file as UTF-8
-        writer.writerow(plan.headers)
+        writer.writerow(headers)
         batch: list[list[Any]] = []
-        for cells in plan.rows(reports, as_text=True):
+        for cells in rows:
             batch.append(cells)
             if len(batch) == LINES_PER_CHUNK:
                 writer.writerows(batch)

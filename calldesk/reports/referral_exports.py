@@ -5,8 +5,6 @@ and the same export record as the list's CSV (exports.py)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from typing import Any
 
@@ -70,22 +68,7 @@ def _text(value: Any) -> str:
 
 
 def csv_lines(plan: exports.ExportPlan, reports: QuerySet[CallReport], record: ExportRecord) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    count = 0
-    complete = False
-    try:
-        yield "\ufeff"  # so spreadsheet programs read the file as UTF-8
-        writer.writerow(HEADERS)
-        for cells in referral_rows(plan, reports):
-            writer.writerow(cells)
-            count += 1
-            if count % exports.LINES_PER_CHUNK == 0:
-                yield exports.drain(buffer)
-        yield exports.drain(buffer)
-        complete = True
-    finally:
-        exports.finish(record, count, complete)
+    return exports.csv_text(HEADERS, referral_rows(plan, reports), record)
 
 
 def csv_response(plan: exports.ExportPlan, reports: QuerySet[CallReport], record: ExportRecord) -> HttpResponseBase:
