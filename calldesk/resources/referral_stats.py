@@ -34,6 +34,7 @@ PLACE_KEYS = (
     "region",
     "location",
 )
+POSTCODE_KEYS = PLACE_KEYS[:5]  # the keys of a postal code, not a city or a region
 PLACE_TYPES = (FieldType.TEXT, FieldType.CHOICE)
 UNKNOWN_AREA = "(no area recorded)"
 MAX_AREA = 60

@@ -65,3 +65,23 @@ def test_search_add_two_services_and_an_unmet_need_submit_and_see_them(
     expect(page.locator("table tbody")).to_contain_text("I&R call")
     page.goto("/reports/?f_referrals=Peoria")
     expect(page.locator("body")).to_contain_text("No reports match this filter.")
+
+
+def test_the_search_is_near_the_callers_postal_code_when_the_form_asks_one(
+    live_url: str, cast: Cast, page: Page, login: Login, tmp_path: Path
+) -> None:
+    with_place = {
+        "fields": [{"key": "postcode", "label": "Caller's postal code", "type": "text"}, *REFERRAL_FORM["fields"]]
+    }
+    make_form(cast.org_a, "7770001", with_place, "I&R call")
+    load_directory(cast.org_a, tmp_path)
+    login(page, cast.specialist)
+    page.goto(POP)
+    expect(page.locator("#resource-panel")).to_be_visible()
+    page.fill("#id_f_postcode", "62701")
+    page.fill("#resource-q", "food")
+    page.click("#resource-search-button")
+    # Nothing typed in the panel's own box: the form's postal code is used, and shown there.
+    expect(page.locator("#resource-postcode")).to_have_value("62701")
+    expect(page.locator("#resource-results li")).to_have_count(1)
+    expect(page.locator("#resource-results li").first).to_contain_text("Eastside Food Bank")

@@ -182,6 +182,10 @@
   searchForm.addEventListener("submit", function (event) {
     event.preventDefault();
     status.textContent = "Searching…";
+    // Near the caller: the form's postal code field, when nothing else was typed in the panel.
+    var postcode = document.getElementById("resource-postcode");
+    var callers = panel.dataset.postcodeInput && document.getElementById(panel.dataset.postcodeInput);
+    if (!postcode.value.trim() && callers && callers.value.trim()) postcode.value = callers.value.trim();
     get(panel.dataset.searchUrl, {
       q: document.getElementById("resource-q").value,
       term: picked ? picked.id : "",
