@@ -262,6 +262,12 @@ class TaxonomyTerm(Record):
     )
     term_uri = optional_text()
 
+    class Meta:
+        indexes = [
+            # Search by a term walks down from it to the terms below (search.py).
+            models.Index(fields=["owner", "parent_id"], name="resources_term_parent"),
+        ]
+
     def __str__(self) -> str:
         return f"{self.code} {self.name}".strip()
 
