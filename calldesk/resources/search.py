@@ -24,16 +24,15 @@ from functools import lru_cache
 from typing import Any
 
 from django.db import connection
-from django.db.models import Avg, F, Max, Q, QuerySet, TextField, Value
+from django.db.models import F, Max, Q, QuerySet, TextField, Value
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce, Concat, Replace, Upper
+from django.db.models.functions import Concat, Replace, Upper
 
 from calldesk.accounts.models import Organization as CalldeskOrganization
 from calldesk.resources.models import (
     Address,
     Attribute,
     Language,
-    Location,
     Phone,
     Schedule,
     SearchWord,
@@ -359,8 +358,10 @@ def _ranked(
             params.append(" & ".join("(" + " | ".join(f"'{w}'" for w in group) + ")" for group in groups))
         else:
             # The match as a subquery: joined, SQLite may probe the FTS table once per index row.
+            # Near a place, "+" keeps SQLite from probing each matched id for each location.
             where.append(
-                "i.id IN (SELECT rowid FROM resources_service_fts WHERE resources_service_fts MATCH %s "
+                ("+" if centre else "")  # noqa: S608
+                + "i.id IN (SELECT rowid FROM resources_service_fts WHERE resources_service_fts MATCH %s "
                 "AND owner_id = %s)"
             )
             params += [" AND ".join("(" + " OR ".join(f'"{w}"' for w in group) + ")" for group in groups), owner.pk]
@@ -368,6 +369,16 @@ def _ranked(
         sql, sub_params = subquery.query.sql_with_params()
         where.append(f"i.service_id IN ({sql})")
         params += sub_params
+    if query.open_now:
+        # Asked of each service in turn (the first page is often found after a few), through the
+        # schedule's own service or its service at a location.
+        now = (query.at or dt.datetime.now(dt.UTC)).astimezone(owner.zone)
+        open_now = _open_schedules(now)
+        own, own_params = open_now.filter(service_id=RawSQL("i.service_id", [])).values("id").query.sql_with_params()
+        linked = open_now.filter(service_at_location__service_id=RawSQL("i.service_id", [])).values("id")
+        at_location, at_location_params = linked.query.sql_with_params()
+        where.append(f"(EXISTS ({own}) OR EXISTS ({at_location}))")
+        params += [*own_params, *at_location_params]
     # A typed word found as itself in the name counts most, then a word it stands for in the name;
     # the rest of the text counts the same for every service that matched at all.
     score_parts, score_params = [], []
@@ -381,27 +392,45 @@ def _ranked(
         score_params += [f"% {w} %" for w in [word, *others]]
     score = " + ".join(score_parts) or "0"
     collate = ' COLLATE "C"' if connection.vendor == "postgresql" else ""  # code point order, as Python's
+    # Without words every score is 0: the name order alone lets the database walk its index.
+    order = f"score DESC, i.name_text{collate}, i.service_id" if typed else f"i.name_text{collate}, i.service_id"
     # Only constant text and placeholders are joined into these queries; every value is a parameter.
     if centre is None:
+        # SQLite, without statistics, would read the organization's rows and sort them all.
+        walk = typed or not query.active_only or connection.vendor != "sqlite"
+        table = (
+            "resources_serviceindex i" if walk else "resources_serviceindex i INDEXED BY resources_serviceindex_name"
+        )
         sql = (  # nosec B608
-            f"SELECT i.service_id, {score} AS score FROM resources_serviceindex i WHERE {' AND '.join(where)} "  # noqa: S608
-            f"ORDER BY score DESC, i.name_text{collate}, i.service_id LIMIT %s"
+            f"SELECT i.service_id, {score} AS score FROM {table} WHERE {' AND '.join(where)} "  # noqa: S608
+            f"ORDER BY {order} LIMIT %s"
         )
         rows = _fetch(sql, [*score_params, *params, query.limit])
         return [(_uuid(sid), score, None) for sid, score in rows]
+    # Nearest first: the locations inside the box around the circle, their services, each
+    # service's nearest location. Written "l CROSS JOIN sal CROSS JOIN i" so that SQLite starts
+    # from the box's index (PostgreSQL chooses its own order either way); a location and the
+    # service index rows are the organization's, and so are the links between them.
     km, km_params = _km_sql(centre)
-    box = _box(centre, query.radius_km)
     sql = (  # nosec B608
         f"SELECT service_id, score, MIN(km) AS nearest FROM ("  # noqa: S608
-        f"SELECT i.service_id, i.name_text, {score} AS score, {km} AS km FROM resources_serviceindex i "
-        "JOIN resources_serviceatlocation sal ON sal.service_id = i.service_id AND sal.retired_at IS NULL "
-        "JOIN resources_location l ON l.id = sal.location_id AND l.retired_at IS NULL "
-        f"WHERE {' AND '.join(where)} AND sal.owner_id = %s AND l.owner_id = %s "
-        "AND l.latitude BETWEEN %s AND %s AND l.longitude BETWEEN %s AND %s"
+        f"SELECT i.service_id, i.name_text, {score} AS score, {km} AS km "
+        "FROM resources_location l CROSS JOIN resources_serviceatlocation sal CROSS JOIN resources_serviceindex i "
+        "WHERE l.owner_id = %s AND l.latitude BETWEEN %s AND %s AND l.longitude BETWEEN %s AND %s "
+        "AND l.retired_at IS NULL AND sal.location_id = l.id AND sal.retired_at IS NULL "
+        f"AND i.service_id = sal.service_id AND {' AND '.join(where)}"
         ") near WHERE km <= %s GROUP BY service_id, name_text, score "
         f"ORDER BY score DESC, nearest, name_text{collate}, service_id LIMIT %s"
     )
-    rows = _fetch(sql, [*score_params, *km_params, *params, owner.pk, owner.pk, *box, query.radius_km, query.limit])
+    # A smaller circle first: when its page is full of services with the best score a query can
+    # give, nothing farther can come before them, and a dense city is not measured whole.
+    best = 3 * len(typed)
+    rows = []
+    for radius in (query.radius_km / 64, query.radius_km / 16, query.radius_km / 4, query.radius_km):
+        box = _box(centre, radius)
+        rows = _fetch(sql, [*score_params, *km_params, owner.pk, *box, *params, radius, query.limit])
+        if len(rows) >= query.limit and rows[query.limit - 1][1] == best:
+            break
     return [(_uuid(sid), score, round(nearest, 3)) for sid, score, nearest in rows]
 
 
@@ -416,7 +445,7 @@ def _uuid(value: object) -> uuid.UUID:
 
 
 def _kept_services(owner: CalldeskOrganization, query: Query) -> list[QuerySet]:
-    """Subqueries of the services a term, a language or "open now" keeps (written by Django, so
+    """Subqueries of the services a term or a language keeps (written by Django, so
     each database gets its own spelling of the same condition)."""
     kept: list[QuerySet] = []
     if query.term_id:
@@ -435,11 +464,6 @@ def _kept_services(owner: CalldeskOrganization, query: Query) -> list[QuerySet]:
             .filter(Q(code__iexact=wanted) | Q(name__iexact=wanted))
             .values("service_id")
         )
-    if query.open_now:
-        now = (query.at or dt.datetime.now(dt.UTC)).astimezone(owner.zone)
-        open_now = _open_schedules(owner, now)
-        # A schedule belongs to a service, or to a service at a location.
-        kept.append(open_now.values(sid=Coalesce("service_id", "service_at_location__service_id")))
     return kept
 
 
@@ -450,15 +474,15 @@ def centre_of(owner: CalldeskOrganization, query: Query, notices: list[str]) -> 
         return None
     typed = query.postcode.strip()
     # Exact (as typed, or upper case as UK and Canadian codes are written) so the index on
-    # (owner, postal_code) serves it.
-    centre = Location.objects.filter(
-        owner=owner,
-        retired_at=None,
-        addresses__postal_code__in={typed, typed.upper()},
-        addresses__retired_at=None,
-        latitude__isnull=False,
-        longitude__isnull=False,
-    ).aggregate(latitude=Avg("latitude"), longitude=Avg("longitude"))
+    # (owner, postal_code) serves it: the addresses first, then their locations (SQLite, left to
+    # choose, walked every location of the directory by its latitude index instead).
+    rows = _fetch(
+        "SELECT AVG(l.latitude), AVG(l.longitude) FROM resources_address a CROSS JOIN resources_location l "
+        "WHERE a.owner_id = %s AND a.postal_code IN (%s, %s) AND a.retired_at IS NULL AND l.id = a.location_id "
+        "AND l.owner_id = %s AND l.retired_at IS NULL AND l.latitude IS NOT NULL AND l.longitude IS NOT NULL",
+        [owner.pk, typed, typed.upper(), owner.pk],
+    )
+    centre = {"latitude": rows[0][0], "longitude": rows[0][1]}
     if centre["latitude"] is None:
         notices.append(f"no location of the directory has the postal code “{typed}”")
         return None
@@ -507,8 +531,10 @@ def _term_and_below(owner: CalldeskOrganization, term_id: uuid.UUID) -> RawSQL:
     )
 
 
-def _open_schedules(owner: CalldeskOrganization, now: dt.datetime) -> QuerySet[Schedule]:
-    """The schedules open at `now` (a local time), as is_open says, written for the database."""
+def _open_schedules(now: dt.datetime) -> QuerySet[Schedule]:
+    """The schedules open at `now` (a local time), as is_open says, written for the database.
+    Asked of one service's schedules, which are its organization's (so no owner condition: it
+    made SQLite read every schedule of the organization for each service)."""
     clock, today = now.time().replace(tzinfo=None), now.date()
     yesterday = today - dt.timedelta(days=1)
 
@@ -519,7 +545,7 @@ def _open_schedules(owner: CalldeskOrganization, now: dt.datetime) -> QuerySet[S
         valid = (Q(valid_from=None) | Q(valid_from__lte=day)) & (Q(valid_to=None) | Q(valid_to__gte=day))
         return valid & (Q(days__contains=f"{code},") | Q(codes=""))
 
-    schedules = Schedule.objects.filter(owner=owner, retired_at=None, opens_at__isnull=False, closes_at__isnull=False)
+    schedules = Schedule.objects.filter(retired_at=None, opens_at__isnull=False, closes_at__isnull=False)
     # ",MO,TU," for "MO, TU": each code is then followed by a comma.
     schedules = schedules.filter(Q(freq="") | Q(freq="WEEKLY")).alias(
         days=Upper(
