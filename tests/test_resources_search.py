@@ -164,9 +164,10 @@ def test_a_search_makes_the_same_few_queries_whatever_it_combines(
         "limit": 1,
     }
     names(directory, **query)  # the directory's words are read once per process
-    # The words' own matches, the postcode's centre, one query that filters and ranks, the
-    # services shown, then their phones, locations, addresses and hours.
-    with django_assert_max_num_queries(8):
+    # The words' own matches, the postcode's centre, how many services the other conditions
+    # keep, one query that filters and ranks, the services shown, then their phones, locations,
+    # addresses and hours.
+    with django_assert_max_num_queries(9):
         assert names(directory, **query) == ["Eastside Food Bank"]
 
 

@@ -48,6 +48,7 @@ STOPWORDS = frozenset("a an and the of in on at for to with near de la el en y e
 MAX_WIDENING = 40  # directory words one typed word may stand for
 MAX_QUERY_WORDS = 8
 DEFAULT_RADIUS_KM = 25.0
+FEW_SERVICES = 8000  # near a place, fewer services than this left by the other conditions lead the search
 EARTH_KM = 6371.0
 DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
@@ -358,10 +359,10 @@ def _ranked(
             params.append(" & ".join("(" + " | ".join(f"'{w}'" for w in group) + ")" for group in groups))
         else:
             # The match as a subquery: joined, SQLite may probe the FTS table once per index row.
-            # Near a place, "+" keeps SQLite from probing each matched id for each location.
+            # When the box's locations lead, "+" keeps SQLite from probing each matched id for
+            # each location ({plus}, filled below).
             where.append(
-                ("+" if centre else "")  # noqa: S608
-                + "i.id IN (SELECT rowid FROM resources_service_fts WHERE resources_service_fts MATCH %s "
+                "{plus}i.id IN (SELECT rowid FROM resources_service_fts WHERE resources_service_fts MATCH %s "
                 "AND owner_id = %s)"
             )
             params += [" AND ".join("(" + " OR ".join(f'"{w}"' for w in group) + ")" for group in groups), owner.pk]
@@ -374,11 +375,12 @@ def _ranked(
         # schedule's own service or its service at a location.
         now = (query.at or dt.datetime.now(dt.UTC)).astimezone(owner.zone)
         open_now = _open_schedules(now)
-        own, own_params = open_now.filter(service_id=RawSQL("i.service_id", [])).values("id").query.sql_with_params()
+        own = open_now.filter(service_id=RawSQL("i.service_id", [])).values("id")
         linked = open_now.filter(service_at_location__service_id=RawSQL("i.service_id", [])).values("id")
-        at_location, at_location_params = linked.query.sql_with_params()
-        where.append(f"(EXISTS ({own}) OR EXISTS ({at_location}))")
-        params += [*own_params, *at_location_params]
+        # One EXISTS over both (two, ORed, PostgreSQL hashed every open schedule of the directory).
+        sql, sub_params = own.union(linked, all=True).query.sql_with_params()
+        where.append(f"EXISTS ({sql})")
+        params += sub_params
     # A typed word found as itself in the name counts most, then a word it stands for in the name;
     # the rest of the text counts the same for every service that matched at all.
     score_parts, score_params = [], []
@@ -395,6 +397,7 @@ def _ranked(
     # Without words every score is 0: the name order alone lets the database walk its index.
     order = f"score DESC, i.name_text{collate}, i.service_id" if typed else f"i.name_text{collate}, i.service_id"
     # Only constant text and placeholders are joined into these queries; every value is a parameter.
+    led_by_services = " AND ".join(where).replace("{plus}", "")
     if centre is None:
         # SQLite, without statistics, would read the organization's rows and sort them all.
         walk = typed or not query.active_only or connection.vendor != "sqlite"
@@ -402,31 +405,44 @@ def _ranked(
             "resources_serviceindex i" if walk else "resources_serviceindex i INDEXED BY resources_serviceindex_name"
         )
         sql = (  # nosec B608
-            f"SELECT i.service_id, {score} AS score FROM {table} WHERE {' AND '.join(where)} "  # noqa: S608
+            f"SELECT i.service_id, {score} AS score FROM {table} WHERE {led_by_services} "  # noqa: S608
             f"ORDER BY {order} LIMIT %s"
         )
         rows = _fetch(sql, [*score_params, *params, query.limit])
         return [(_uuid(sid), score, None) for sid, score in rows]
-    # Nearest first: the locations inside the box around the circle, their services, each
-    # service's nearest location. Written "l CROSS JOIN sal CROSS JOIN i" so that SQLite starts
-    # from the box's index (PostgreSQL chooses its own order either way); a location and the
-    # service index rows are the organization's, and so are the links between them.
+    # Nearest first: each service's nearest location inside the box around the circle. When the
+    # other conditions keep few services, they lead (each one's locations are measured);
+    # otherwise the box's locations lead, from a smaller circle first: when its page is full of
+    # services with the best score a query can give, nothing farther can come before them, and a
+    # dense city is not measured whole. "CROSS JOIN" is the order SQLite follows (PostgreSQL
+    # chooses its own); a location and the index rows are the organization's, and so are the
+    # links between them.
+    found = _fetch(
+        f"SELECT COUNT(*) FROM (SELECT 1 FROM resources_serviceindex i WHERE {led_by_services} LIMIT %s) few",  # noqa: S608
+        [*params, FEW_SERVICES],
+    )[0][0]
+    if not found:
+        return []
     km, km_params = _km_sql(centre)
+    if found < FEW_SERVICES:
+        tables = "resources_serviceindex i CROSS JOIN resources_serviceatlocation sal CROSS JOIN resources_location l"
+        conditions, radii = led_by_services, [query.radius_km]
+    else:
+        tables = "resources_location l CROSS JOIN resources_serviceatlocation sal CROSS JOIN resources_serviceindex i"
+        conditions = " AND ".join(where).replace("{plus}", "+")
+        radii = [query.radius_km / 64, query.radius_km / 16, query.radius_km / 4, query.radius_km]
     sql = (  # nosec B608
         f"SELECT service_id, score, MIN(km) AS nearest FROM ("  # noqa: S608
-        f"SELECT i.service_id, i.name_text, {score} AS score, {km} AS km "
-        "FROM resources_location l CROSS JOIN resources_serviceatlocation sal CROSS JOIN resources_serviceindex i "
+        f"SELECT i.service_id, i.name_text, {score} AS score, {km} AS km FROM {tables} "
         "WHERE l.owner_id = %s AND l.latitude BETWEEN %s AND %s AND l.longitude BETWEEN %s AND %s "
         "AND l.retired_at IS NULL AND sal.location_id = l.id AND sal.retired_at IS NULL "
-        f"AND i.service_id = sal.service_id AND {' AND '.join(where)}"
+        f"AND i.service_id = sal.service_id AND {conditions}"
         ") near WHERE km <= %s GROUP BY service_id, name_text, score "
         f"ORDER BY score DESC, nearest, name_text{collate}, service_id LIMIT %s"
     )
-    # A smaller circle first: when its page is full of services with the best score a query can
-    # give, nothing farther can come before them, and a dense city is not measured whole.
     best = 3 * len(typed)
     rows = []
-    for radius in (query.radius_km / 64, query.radius_km / 16, query.radius_km / 4, query.radius_km):
+    for radius in radii:
         box = _box(centre, radius)
         rows = _fetch(sql, [*score_params, *km_params, owner.pk, *box, *params, radius, query.limit])
         if len(rows) >= query.limit and rows[query.limit - 1][1] == best:
