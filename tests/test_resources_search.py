@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -140,3 +141,69 @@ def test_a_retired_service_is_no_longer_found(directory: Cast, tmp_path: Path) -
     assert names(directory, words="shelter") == []
     assert names(directory, open_now=True, at=ny(8, 23, 30)) == ["Crisis Counseling Line"]
     assert "Night Shelter" not in names(directory, postcode="62701", radius_km=10)
+
+
+def test_words_within_a_typo_are_added_only_when_the_words_themselves_find_too_few(directory: Cast) -> None:
+    # "care" is in the clinic's description; "cafe", one letter away, names the café. Asked for
+    # one service, the word itself finds enough and the café is not tried.
+    assert names(directory, words="care", limit=1) == ["Clínica Esperanza"]
+    assert names(directory, words="care") == ["Café Solidaire", "Clínica Esperanza"]
+
+
+def test_a_search_makes_the_same_few_queries_whatever_it_combines(
+    directory: Cast, django_assert_max_num_queries: Any
+) -> None:
+    query = {
+        "words": "food",
+        "term_id": uuid.UUID(term_id("pantry")),
+        "postcode": "62701",
+        "radius_km": 10,
+        "language": "es",
+        "open_now": True,
+        "at": ny(8, 12),
+        "limit": 1,
+    }
+    names(directory, **query)  # the directory's words are read once per process
+    # The words' own matches, the postcode's centre, how many services the other conditions
+    # keep, one query that filters and ranks, the services shown, then their phones, locations,
+    # addresses and hours. On PostgreSQL also the setting that plans for these values, and (inside
+    # the test's transaction) the savepoint and its release.
+    from django.db import connection
+
+    with django_assert_max_num_queries(12 if connection.vendor == "postgresql" else 9):
+        assert names(directory, **query) == ["Eastside Food Bank"]
+
+
+def test_distances_are_measured_as_distance_km_says_on_either_database(directory: Cast) -> None:
+    from calldesk.resources.models import Location
+    from calldesk.resources.search import distance_km
+
+    centre = (39.79, -89.66)
+    hits = search(directory.org_a, Query(latitude=centre[0], longitude=centre[1], radius_km=50)).hits
+    assert len(hits) == 5  # the active services with a place in Springfield
+    for hit in hits:
+        location = Location.objects.get(service_at_locations__service=hit.service)
+        assert hit.distance_km == round(distance_km(centre, (location.latitude, location.longitude)), 3)
+
+
+def test_open_now_in_the_database_agrees_with_is_open_around_the_week(directory: Cast) -> None:
+    from tests.resources_directory import SERVICES
+
+    for day in range(7, 14):
+        for hour in range(0, 24, 3):
+            at = ny(day, hour, 30)
+            local = at.astimezone(directory.org_a.zone).replace(tzinfo=None)
+            expected = sorted(
+                name
+                for name, _, _, _, _, (days, opens, closes), status in SERVICES
+                if status == "active"
+                and is_open(local, days, dt.time.fromisoformat(opens), dt.time.fromisoformat(closes))
+            )
+            assert names(directory, open_now=True, at=at) == expected, at
+
+
+def test_day_codes_may_be_spaced_or_in_lower_case() -> None:
+    tuesday_noon = dt.datetime(2026, 12, 8, 12)
+    assert is_open(tuesday_noon, "mo, tu", dt.time(9), dt.time(17))
+    assert is_open(tuesday_noon, " , ", dt.time(9), dt.time(17))  # no day named: every day
+    assert not is_open(tuesday_noon, "we,th", dt.time(9), dt.time(17))

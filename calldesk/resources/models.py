@@ -264,7 +264,8 @@ class TaxonomyTerm(Record):
 
     class Meta:
         indexes = [
-            # The panel's taxonomy tree: the terms under a term, and whether a term has any.
+            # The panel's taxonomy tree (the terms under a term, whether a term has any), and search
+            # by a term, which walks down from it to the terms below (search.py).
             models.Index(fields=["owner", "parent_id"], name="resources_term_parent"),
         ]
 

@@ -21,16 +21,18 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
-from django.db import connection
-from django.db.models import Avg, F, Max, Q
+from django.db import connection, transaction
+from django.db.models import F, Max, Q, QuerySet, TextField, Value
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Concat, Replace, Upper
 
 from calldesk.accounts.models import Organization as CalldeskOrganization
 from calldesk.resources.models import (
     Address,
     Attribute,
     Language,
-    Location,
     Phone,
     Schedule,
     SearchWord,
@@ -46,6 +48,7 @@ STOPWORDS = frozenset("a an and the of in on at for to with near de la el en y e
 MAX_WIDENING = 40  # directory words one typed word may stand for
 MAX_QUERY_WORDS = 8
 DEFAULT_RADIUS_KM = 25.0
+FEW_SERVICES = 8000  # near a place, fewer services than this left by the other conditions lead the search
 EARTH_KM = 6371.0
 DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
@@ -83,10 +86,10 @@ def allowed_edits(word: str) -> int:
     return 0 if len(word) < 4 else 1 if len(word) < 8 else 2
 
 
-def close_words(typed: str, candidates: Iterable[str]) -> list[str]:
+def close_words(typed: str, candidates: Iterable[str], typos: bool = True) -> list[str]:
     """The directory's words `typed` may stand for: itself, words it starts (3 letters or more),
-    words within its allowed edits. Best first, at most MAX_WIDENING."""
-    limit = allowed_edits(typed)
+    words within its allowed edits (unless not `typos`). Best first, at most MAX_WIDENING."""
+    limit = allowed_edits(typed) if typos else 0
     scored = []
     for word in candidates:
         if word == typed:
@@ -194,33 +197,66 @@ def index_service(service: Service) -> None:
     _vocabulary.cache_clear()
 
 
+def _letters(word: str) -> int:
+    """A bit for each character the word holds (characters may share a bit)."""
+    mask = 0
+    for c in word:
+        mask |= 1 << (ord(c) % 61)
+    return mask
+
+
 @dataclass(frozen=True)
 class Vocabulary:
-    """An organization's words, sorted (for prefixes) and by length (for typos)."""
+    """An organization's words, sorted (for prefixes) and by length and letters (for typos)."""
 
     words: tuple[str, ...]
-    by_length: dict[int, tuple[str, ...]]
+    by_length: dict[int, dict[int, tuple[str, ...]]]  # length -> letters -> words
+
+    def starting_with(self, typed: str) -> list[str]:
+        """`typed` itself if a word, and the words it starts (from 3 letters on)."""
+        start = bisect.bisect_left(self.words, typed)
+        end = bisect.bisect_left(self.words, typed + "\uffff") if len(typed) >= 3 else start + 1
+        return [w for w in self.words[start:end] if w.startswith(typed)]
 
     def near(self, typed: str) -> list[str]:
-        """The words close_words could keep for `typed`: its prefixes' range and similar lengths."""
-        found: list[str] = []
-        if len(typed) >= 3:
-            start = bisect.bisect_left(self.words, typed)
-            end = bisect.bisect_left(self.words, typed + "\uffff")
-            found.extend(self.words[start:end])
+        """The words close_words could keep for `typed`: its prefixes' range, and words of a
+        similar length that lack at most as many of its letters as its allowed edits (each edit
+        brings at most one letter in): a directory's thousands of numbers are never measured."""
+        found = self.starting_with(typed)
         limit = allowed_edits(typed)
+        letters = _letters(typed)
         for length in range(len(typed) - limit, len(typed) + limit + 1):
-            found.extend(self.by_length.get(length, ()))
+            for mask, words in self.by_length.get(length, {}).items():
+                if (letters & ~mask).bit_count() <= limit:
+                    found.extend(words)
         return found
 
 
 @lru_cache(maxsize=16)
 def _vocabulary(owner_id: int, generation: int) -> Vocabulary:
     words = tuple(sorted(SearchWord.objects.filter(owner_id=owner_id).values_list("word", flat=True)))
-    by_length: dict[int, list[str]] = defaultdict(list)
+    by_length: dict[int, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
     for word in words:
-        by_length[len(word)].append(word)
-    return Vocabulary(words, {n: tuple(w) for n, w in by_length.items()})
+        by_length[len(word)][_letters(word)].append(word)
+    return Vocabulary(words, {n: {m: tuple(w) for m, w in masks.items()} for n, masks in by_length.items()})
+
+
+def _starting_with(owner: CalldeskOrganization, typed: str) -> list[str]:
+    """The directory's words that are `typed` or start with it (3 letters or more)."""
+    if connection.vendor == "postgresql":
+        prefix = typed.replace("%", "").replace("_", "") + "%" if len(typed) >= 3 else typed
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT word FROM resources_searchword WHERE owner_id = %s AND (word = %s OR word LIKE %s)",
+                [owner.pk, typed, prefix],
+            )
+            return [row[0] for row in cursor.fetchall()]
+    return _current_vocabulary(owner).starting_with(typed)
+
+
+def _current_vocabulary(owner: CalldeskOrganization) -> Vocabulary:
+    generation = SearchWord.objects.filter(owner=owner).aggregate(newest=Max("id"))["newest"] or 0
+    return _vocabulary(owner.pk, generation)
 
 
 def _candidates(owner: CalldeskOrganization, typed: str) -> list[str]:
@@ -233,34 +269,7 @@ def _candidates(owner: CalldeskOrganization, typed: str) -> list[str]:
                 [owner.pk, typed, typed.replace("%", "").replace("_", "") + "%"],
             )
             return [row[0] for row in cursor.fetchall()]
-    generation = SearchWord.objects.filter(owner=owner).aggregate(newest=Max("id"))["newest"] or 0
-    return _vocabulary(owner.pk, generation).near(typed)
-
-
-def _matching_services(owner: CalldeskOrganization, groups: list[list[str]], active_only: bool) -> dict[uuid.UUID, str]:
-    """Services whose text holds, for every typed word, one of the words it stands for: id -> folded name."""
-    # The words are folded letters and digits only (words_of), so they cannot break out of
-    # the quotes of a tsquery or an FTS5 query; the whole query is still a parameter.
-    if connection.vendor == "postgresql":
-        query = " & ".join("(" + " | ".join(f"'{w}'" for w in group) + ")" for group in groups)
-        sql = (
-            "SELECT i.service_id, i.name_text FROM resources_serviceindex i "
-            "WHERE i.owner_id = %s AND to_tsvector('simple', i.doc) @@ to_tsquery('simple', %s) "
-            "AND (i.active OR NOT %s)"
-        )
-        params: list[int | str | bool] = [owner.pk, query, active_only]
-    else:
-        query = " AND ".join("(" + " OR ".join(f'"{w}"' for w in group) + ")" for group in groups)
-        # The match first, as a subquery: joined, SQLite may probe the FTS table once per index row.
-        sql = (
-            "SELECT i.service_id, i.name_text FROM resources_serviceindex i WHERE i.id IN "
-            "(SELECT rowid FROM resources_service_fts WHERE resources_service_fts MATCH %s AND owner_id = %s) "
-            "AND i.owner_id = %s AND (i.active OR NOT %s)"
-        )
-        params = [query, owner.pk, owner.pk, active_only]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return {uuid.UUID(str(row[0])): row[1] for row in cursor.fetchall()}
+    return _current_vocabulary(owner).near(typed)
 
 
 # The query -----------------------------------------------------------------------------------
@@ -297,107 +306,193 @@ class Result:
     notices: list[str]
 
 
+Ranked = list[tuple[uuid.UUID, int, float | None]]  # service id, score, distance
+
+
 def search(owner: CalldeskOrganization, query: Query) -> Result:
-    """The services `query` finds, best first. Each filter gives a set of service ids; only the
-    `limit` shown are read whole. Ranking and ties are decided here, the same on both databases."""
+    """The services `query` finds, best first: the typed words found in the name first, then the
+    nearest, then by name. One SQL query filters, ranks and keeps the `limit` shown; only those
+    are read whole. Each typed word stands for itself and the words it starts; the words within
+    a typo of it are added only when that finds fewer than `limit` services."""
+    if connection.vendor != "postgresql":
+        return _search(owner, query)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            # Statements are prepared (DB_SERVER_SIDE_BINDING); from a statement's sixth run
+            # PostgreSQL may plan it once for any box, term or word, and a plan made without
+            # their values read every location of a city for each service (minutes, not ms).
+            cursor.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+        return _search(owner, query)
+
+
+def _search(owner: CalldeskOrganization, query: Query) -> Result:
     notices: list[str] = []
     typed = [w for w in words_of(query.words) if w not in STOPWORDS and len(w) >= 2][:MAX_QUERY_WORDS]
-    groups: list[list[str]] = []
-    for word in typed:
-        group = close_words(word, _candidates(owner, word))
-        if not group:
-            notices.append(f"no service mentions “{word}”")
-            return Result([], notices)
-        groups.append(group)
-    # id -> folded name, of the services the words find (or of every service).
-    candidates = (
-        _matching_services(owner, groups, query.active_only) if groups else _every_service(owner, query.active_only)
-    )
-    keep: list[set[uuid.UUID]] = []
-    if query.term_id:
-        keep.append(set(_services_with_terms(owner, _term_and_below(owner, query.term_id))))
-    if query.language:
-        keep.append(_services_speaking(owner, query.language))
-    distances: dict[uuid.UUID, float] | None = None
     centre = centre_of(owner, query, notices)
-    if centre:
-        distances = _services_near(owner, centre, query.radius_km)
-        keep.append(set(distances))
-    elif query.postcode or query.latitude is not None:
+    if centre is None and (query.postcode or query.latitude is not None):
         return Result([], notices)
-    for kept in keep:
-        candidates = {sid: name for sid, name in candidates.items() if sid in kept}
-    if query.open_now:
-        open_ids = _open_services(owner, set(candidates), query.at)
-        candidates = {sid: name for sid, name in candidates.items() if sid in open_ids}
-    ranked = sorted(
-        (
-            (-_score(typed, groups, name), distances.get(sid, 0.0) if distances else 0.0, name, str(sid), sid)
-            for sid, name in candidates.items()
-        )
-    )[: query.limit]
-    shown = Service.objects.filter(id__in=[row[-1] for row in ranked]).select_related("organization").in_bulk()
-    hits = [
-        Hit(shown[sid], -negative, distances.get(sid) if distances else None)
-        for negative, _, _, _, sid in ranked
-        if sid in shown
-    ]
-    _describe(owner, hits)
+    exact = [close_words(word, _starting_with(owner, word), typos=False) for word in typed]
+    ranked: Ranked | None = None
+    if all(exact):
+        ranked = _ranked(owner, query, typed, exact, centre)
+    if ranked is None or (len(ranked) < query.limit and any(allowed_edits(w) for w in typed)):
+        groups: list[list[str]] = []
+        for word in typed:
+            group = close_words(word, _candidates(owner, word))
+            if not group:
+                return Result([], [f"no service mentions “{word}”"])
+            groups.append(group)
+        if ranked is None or groups != exact:
+            ranked = _ranked(owner, query, typed, groups, centre)
+    shown = Service.objects.filter(id__in=[row[0] for row in ranked]).select_related("organization").in_bulk()
+    hits = [Hit(shown[sid], float(score), km) for sid, score, km in ranked if sid in shown]
+    _describe(hits)
     return Result(hits, notices)
 
 
-def _every_service(owner: CalldeskOrganization, active_only: bool) -> dict[uuid.UUID, str]:
-    # A directory changes by import or edit, which both add index rows: the newest id says
-    # whether the copy kept in this process is still the directory's.
-    generation = ServiceIndex.objects.filter(owner=owner).aggregate(newest=Max("id"))["newest"] or 0
-    return dict(_every_service_cached(owner.pk, generation, active_only))
-
-
-@lru_cache(maxsize=8)
-def _every_service_cached(owner_id: int, generation: int, active_only: bool) -> tuple[tuple[uuid.UUID, str], ...]:
-    rows = ServiceIndex.objects.filter(owner_id=owner_id)
-    if active_only:
-        rows = rows.filter(active=True)
-    return tuple(rows.values_list("service_id", "name_text"))
-
-
-def _services_speaking(owner: CalldeskOrganization, language: str) -> set[uuid.UUID]:
-    wanted = language.strip()
-    languages = Language.objects.filter(owner=owner, retired_at=None, service__isnull=False)
-    found = languages.filter(Q(code__iexact=wanted) | Q(name__iexact=wanted)).values_list("service_id", flat=True)
-    return {sid for sid in found if sid}
-
-
-def _score(typed: list[str], groups: list[list[str]], name_text: str) -> float:
-    """A typed word found as itself in the name counts most, then a close word in the name; the
-    rest of the text counts the same for every service that matched at all."""
-    name_words = set(name_text.split())
-    score = 0.0
+def _ranked(
+    owner: CalldeskOrganization,
+    query: Query,
+    typed: list[str],
+    groups: list[list[str]],
+    centre: tuple[float, float] | None,
+) -> Ranked:
+    """The ids of the `limit` services shown, with their score and distance, in the order shown.
+    Every filter is a condition of one query, so the database keeps only what it returns."""
+    where = ["i.owner_id = %s"]
+    params: list[object] = [owner.pk]
+    if query.active_only:
+        where.append("i.active")
+    if groups:
+        # The words are folded letters and digits only (words_of), so they cannot break out of
+        # the quotes of a tsquery or an FTS5 query; the whole query is still a parameter.
+        if connection.vendor == "postgresql":
+            where.append("to_tsvector('simple', i.doc) @@ to_tsquery('simple', %s)")
+            params.append(" & ".join("(" + " | ".join(f"'{w}'" for w in group) + ")" for group in groups))
+        else:
+            # The match as a subquery: joined, SQLite may probe the FTS table once per index row.
+            # When the box's locations lead, "+" keeps SQLite from probing each matched id for
+            # each location ({plus}, filled below).
+            where.append(
+                "{plus}i.id IN (SELECT rowid FROM resources_service_fts WHERE resources_service_fts MATCH %s "
+                "AND owner_id = %s)"
+            )
+            params += [" AND ".join("(" + " OR ".join(f'"{w}"' for w in group) + ")" for group in groups), owner.pk]
+    for subquery in _kept_services(owner, query):
+        sql, sub_params = subquery.query.sql_with_params()
+        where.append(f"i.service_id IN ({sql})")
+        params += sub_params
+    if query.open_now:
+        # Asked of each service in turn (the first page is often found after a few), through the
+        # schedule's own service or its service at a location.
+        now = (query.at or dt.datetime.now(dt.UTC)).astimezone(owner.zone)
+        open_now = _open_schedules(now)
+        own = open_now.filter(service_id=RawSQL("i.service_id", [])).values("id")
+        linked = open_now.filter(service_at_location__service_id=RawSQL("i.service_id", [])).values("id")
+        # One EXISTS over both (two, ORed, PostgreSQL hashed every open schedule of the directory).
+        sql, sub_params = own.union(linked, all=True).query.sql_with_params()
+        where.append(f"EXISTS ({sql})")
+        params += sub_params
+    # A typed word found as itself in the name counts most, then a word it stands for in the name;
+    # the rest of the text counts the same for every service that matched at all.
+    score_parts, score_params = [], []
     for word, group in zip(typed, groups, strict=True):
-        if word in name_words:
-            score += 3
-        elif name_words.intersection(group):
-            score += 2
-    return score
+        others = [w for w in group if w != word]
+        score_parts.append(
+            "CASE WHEN (' ' || i.name_text || ' ') LIKE %s THEN 3 "
+            + "".join("WHEN (' ' || i.name_text || ' ') LIKE %s THEN 2 " for _ in others)
+            + "ELSE 0 END"
+        )
+        score_params += [f"% {w} %" for w in [word, *others]]
+    score = " + ".join(score_parts) or "0"
+    collate = ' COLLATE "C"' if connection.vendor == "postgresql" else ""  # code point order, as Python's
+    # Without words every score is 0: the name order alone lets the database walk its index.
+    order = f"score DESC, i.name_text{collate}, i.service_id" if typed else f"i.name_text{collate}, i.service_id"
+    # Only constant text and placeholders are joined into these queries; every value is a parameter.
+    led_by_services = " AND ".join(where).replace("{plus}", "")
+    if centre is None:
+        # SQLite, without statistics, would read the organization's rows and sort them all.
+        walk = typed or not query.active_only or connection.vendor != "sqlite"
+        table = (
+            "resources_serviceindex i" if walk else "resources_serviceindex i INDEXED BY resources_serviceindex_name"
+        )
+        sql = (  # nosec B608
+            f"SELECT i.service_id, {score} AS score FROM {table} WHERE {led_by_services} "  # noqa: S608
+            f"ORDER BY {order} LIMIT %s"
+        )
+        rows = _fetch(sql, [*score_params, *params, query.limit])
+        return [(_uuid(sid), score, None) for sid, score in rows]
+    # Nearest first: each service's nearest location inside the box around the circle. When the
+    # other conditions keep few services, they lead (each one's locations are measured);
+    # otherwise the box's locations lead, from a smaller circle first: when its page is full of
+    # services with the best score a query can give, nothing farther can come before them, and a
+    # dense city is not measured whole. "CROSS JOIN" is the order SQLite follows (PostgreSQL
+    # chooses its own); a location and the index rows are the organization's, and so are the
+    # links between them.
+    found = _fetch(
+        f"SELECT COUNT(*) FROM (SELECT 1 FROM resources_serviceindex i WHERE {led_by_services} LIMIT %s) few",  # noqa: S608
+        [*params, FEW_SERVICES],
+    )[0][0]
+    if not found:
+        return []
+    km, km_params = _km_sql(centre)
+    if found < FEW_SERVICES:
+        tables = "resources_serviceindex i CROSS JOIN resources_serviceatlocation sal CROSS JOIN resources_location l"
+        conditions, radii = led_by_services, [query.radius_km]
+    else:
+        tables = "resources_location l CROSS JOIN resources_serviceatlocation sal CROSS JOIN resources_serviceindex i"
+        conditions = " AND ".join(where).replace("{plus}", "+")
+        radii = [query.radius_km / 64, query.radius_km / 16, query.radius_km / 4, query.radius_km]
+    sql = (  # nosec B608
+        f"SELECT service_id, score, MIN(km) AS nearest FROM ("  # noqa: S608
+        f"SELECT i.service_id, i.name_text, {score} AS score, {km} AS km FROM {tables} "
+        "WHERE l.owner_id = %s AND l.latitude BETWEEN %s AND %s AND l.longitude BETWEEN %s AND %s "
+        "AND l.retired_at IS NULL AND sal.location_id = l.id AND sal.retired_at IS NULL "
+        f"AND i.service_id = sal.service_id AND {conditions}"
+        ") near WHERE km <= %s GROUP BY service_id, name_text, score "
+        f"ORDER BY score DESC, nearest, name_text{collate}, service_id LIMIT %s"
+    )
+    best = 3 * len(typed)
+    rows = []
+    for radius in radii:
+        box = _box(centre, radius)
+        rows = _fetch(sql, [*score_params, *km_params, owner.pk, *box, *params, radius, query.limit])
+        if len(rows) >= query.limit and rows[query.limit - 1][1] == best:
+            break
+    return [(_uuid(sid), score, round(nearest, 3)) for sid, score, nearest in rows]
 
 
-def _term_and_below(owner: CalldeskOrganization, term_id: uuid.UUID) -> set[uuid.UUID]:
-    children: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-    for tid, parent in TaxonomyTerm.objects.filter(owner=owner, retired_at=None).values_list("id", "parent_id"):
-        if parent:
-            children[parent].append(tid)
-    found, todo = {term_id}, [term_id]
-    while todo:
-        for child in children[todo.pop()]:
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
+def _fetch(sql: str, params: list[Any]) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
-def _services_with_terms(owner: CalldeskOrganization, terms: set[uuid.UUID]) -> list[uuid.UUID]:
-    links = Attribute.objects.filter(owner=owner, retired_at=None, link_entity="service", taxonomy_term__in=terms)
-    return list(links.values_list("link_id", flat=True))
+def _uuid(value: object) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def _kept_services(owner: CalldeskOrganization, query: Query) -> list[QuerySet]:
+    """Subqueries of the services a term or a language keeps (written by Django, so
+    each database gets its own spelling of the same condition)."""
+    kept: list[QuerySet] = []
+    if query.term_id:
+        kept.append(
+            Attribute.objects.filter(
+                owner=owner,
+                retired_at=None,
+                link_entity="service",
+                taxonomy_term__in=_term_and_below(owner, query.term_id),
+            ).values("link_id")
+        )
+    if query.language:
+        wanted = query.language.strip()
+        kept.append(
+            Language.objects.filter(owner=owner, retired_at=None, service__isnull=False)
+            .filter(Q(code__iexact=wanted) | Q(name__iexact=wanted))
+            .values("service_id")
+        )
+    return kept
 
 
 def centre_of(owner: CalldeskOrganization, query: Query, notices: list[str]) -> tuple[float, float] | None:
@@ -407,15 +502,15 @@ def centre_of(owner: CalldeskOrganization, query: Query, notices: list[str]) -> 
         return None
     typed = query.postcode.strip()
     # Exact (as typed, or upper case as UK and Canadian codes are written) so the index on
-    # (owner, postal_code) serves it.
-    centre = Location.objects.filter(
-        owner=owner,
-        retired_at=None,
-        addresses__postal_code__in={typed, typed.upper()},
-        addresses__retired_at=None,
-        latitude__isnull=False,
-        longitude__isnull=False,
-    ).aggregate(latitude=Avg("latitude"), longitude=Avg("longitude"))
+    # (owner, postal_code) serves it: the addresses first, then their locations (SQLite, left to
+    # choose, walked every location of the directory by its latitude index instead).
+    rows = _fetch(
+        "SELECT AVG(l.latitude), AVG(l.longitude) FROM resources_address a CROSS JOIN resources_location l "
+        "WHERE a.owner_id = %s AND a.postal_code IN (%s, %s) AND a.retired_at IS NULL AND l.id = a.location_id "
+        "AND l.owner_id = %s AND l.retired_at IS NULL AND l.latitude IS NOT NULL AND l.longitude IS NOT NULL",
+        [owner.pk, typed, typed.upper(), owner.pk],
+    )
+    centre = {"latitude": rows[0][0], "longitude": rows[0][1]}
     if centre["latitude"] is None:
         notices.append(f"no location of the directory has the postal code “{typed}”")
         return None
@@ -429,50 +524,77 @@ def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * EARTH_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
-def _services_near(owner: CalldeskOrganization, centre: tuple[float, float], radius: float) -> dict[uuid.UUID, float]:
-    """Each service with a location within `radius` km: its nearest location's distance.
-    The bounding box keeps the index on (owner, latitude, longitude) doing the work."""
+def _box(centre: tuple[float, float], radius: float) -> tuple[float, float, float, float]:
+    """The latitudes and longitudes around `centre` that hold its circle: what the index on
+    (owner, latitude, longitude) finds before each distance is measured."""
     lat, lon = centre
     dlat = math.degrees(radius / EARTH_KM)
     dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
-    inside = ServiceAtLocation.objects.filter(
-        owner=owner,
-        retired_at=None,
-        location__retired_at=None,
-        location__latitude__range=(lat - dlat, lat + dlat),
-        location__longitude__range=(lon - dlon, lon + dlon),
-    ).values_list("service_id", "location__latitude", "location__longitude")
-    nearest: dict[uuid.UUID, float] = {}
-    for service_id, latitude, longitude in inside:
-        km = distance_km(centre, (latitude, longitude))
-        if km <= radius and km < nearest.get(service_id, math.inf):
-            nearest[service_id] = round(km, 3)
-    return nearest
+    return lat - dlat, lat + dlat, lon - dlon, lon + dlon
 
 
-def _open_services(owner: CalldeskOrganization, ids: set[uuid.UUID], at: dt.datetime | None) -> set[uuid.UUID]:
-    now = (at or dt.datetime.now(dt.UTC)).astimezone(owner.zone)
-    clock = now.time().replace(tzinfo=None)
-    # Only schedules open at this time of day (or running past midnight) can be open now.
-    schedules = Schedule.objects.filter(owner=owner, retired_at=None).filter(
-        Q(opens_at__lte=clock, closes_at__gt=clock) | Q(closes_at__lte=F("opens_at"))
+def _km_sql(centre: tuple[float, float]) -> tuple[str, list[object]]:
+    """distance_km from `centre` to a location `l`, in SQL: the same formula and the same
+    constants, so both databases (and Python) measure the same float."""
+    to_radians = math.pi / 180
+    lat1, lon1 = math.radians(centre[0]), math.radians(centre[1])
+    dlat = "SIN((l.latitude * %s - %s) / 2)"
+    dlon = "SIN((l.longitude * %s - %s) / 2)"
+    least = "LEAST" if connection.vendor == "postgresql" else "MIN"
+    h = f"{dlat} * {dlat} + %s * COS(l.latitude * %s) * {dlon} * {dlon}"
+    sql = f"2 * %s * ASIN({least}(1.0, SQRT({h})))"
+    params: list[object] = [EARTH_KM, to_radians, lat1, to_radians, lat1, math.cos(lat1), to_radians]
+    params += [to_radians, lon1, to_radians, lon1]
+    return sql, params
+
+
+def _term_and_below(owner: CalldeskOrganization, term_id: uuid.UUID) -> RawSQL:
+    """The term and every term below it, walked by the database (indexed on parent_id)."""
+    term = TaxonomyTerm._meta.pk.get_db_prep_value(term_id, connection)  # type: ignore[union-attr]
+    return RawSQL(
+        "WITH RECURSIVE below(id) AS (SELECT id FROM resources_taxonomyterm WHERE id = %s AND owner_id = %s "
+        "UNION SELECT t.id FROM resources_taxonomyterm t JOIN below b ON t.parent_id = b.id "
+        "WHERE t.owner_id = %s AND t.retired_at IS NULL) SELECT id FROM below",
+        [term, owner.pk, owner.pk],
     )
-    rows = schedules.values_list(
-        "service_id",
-        "service_at_location__service_id",
-        "byday",
-        "opens_at",
-        "closes_at",
-        "valid_from",
-        "valid_to",
-        "freq",
+
+
+def _open_schedules(now: dt.datetime) -> QuerySet[Schedule]:
+    """The schedules open at `now` (a local time), as is_open says, written for the database.
+    Asked of one service's schedules, which are its organization's (so no owner condition: it
+    made SQLite read every schedule of the organization for each service)."""
+    clock, today = now.time().replace(tzinfo=None), now.date()
+    yesterday = today - dt.timedelta(days=1)
+
+    def on(day: dt.date) -> Q:
+        # A day is one of byday's comma-separated codes (its last two letters: "1MO" is "MO"),
+        # or any day when byday names none.
+        code = DAYS[day.weekday()]
+        valid = (Q(valid_from=None) | Q(valid_from__lte=day)) & (Q(valid_to=None) | Q(valid_to__gte=day))
+        return valid & (Q(days__contains=f"{code},") | Q(codes=""))
+
+    schedules = Schedule.objects.filter(retired_at=None, opens_at__isnull=False, closes_at__isnull=False)
+    # ",MO,TU," for "MO, TU": each code is then followed by a comma.
+    schedules = schedules.filter(Q(freq="") | Q(freq="WEEKLY")).alias(
+        days=Upper(
+            Concat(
+                Value(",", output_field=TextField()),
+                Replace("byday", Value(" ", output_field=TextField()), Value("", output_field=TextField())),
+                Value(",", output_field=TextField()),
+            )
+        ),
+        codes=Replace(
+            Replace("byday", Value(" ", output_field=TextField()), Value("", output_field=TextField())),
+            Value(",", output_field=TextField()),
+            Value("", output_field=TextField()),
+        ),
     )
-    open_ids: set[uuid.UUID] = set()
-    for service_id, sal_service_id, byday, opens, closes, valid_from, valid_to, freq in rows:
-        sid = service_id or sal_service_id
-        if sid in ids and is_open(now, byday, opens, closes, valid_from, valid_to, freq):
-            open_ids.add(sid)
-    return open_ids
+    during_the_day = Q(opens_at__lt=F("closes_at"), opens_at__lte=clock, closes_at__gt=clock) & on(today)
+    # Across midnight: from `opens` today, or until `closes` on the morning after an open day.
+    overnight = Q(closes_at__lte=F("opens_at")) & (
+        (Q(opens_at__lte=clock) & on(today)) | (Q(closes_at__gt=clock) & on(yesterday))
+    )
+    return schedules.filter(during_the_day | overnight)
 
 
 def is_open(
@@ -488,7 +610,7 @@ def is_open(
     Hours that close at or before they open run past midnight into the next day."""
     if opens is None or closes is None or (freq and freq != "WEEKLY"):
         return False
-    days = {d.strip()[-2:] for d in byday.split(",") if d.strip()} or set(DAYS)
+    days = {d.replace(" ", "").upper()[-2:] for d in byday.split(",") if d.strip()} or set(DAYS)
 
     def valid(day: dt.date) -> bool:
         return (valid_from is None or day >= valid_from) and (valid_to is None or day <= valid_to)
@@ -503,12 +625,9 @@ def is_open(
     return DAYS[yesterday.weekday()] in days and valid(yesterday) and clock < closes
 
 
-def _describe(owner: CalldeskOrganization, hits: list[Hit]) -> None:
-    """Phones, an address and hours for the services shown."""
+def _describe(hits: list[Hit]) -> None:
+    """Phones, an address and hours for the services shown (four queries, whatever their number)."""
     by_id = {h.service.id: h for h in hits}
-    services = Service.objects.filter(id__in=list(by_id)).select_related("organization")
-    for service in services:
-        by_id[service.id].service = service
     for service_id, number in (
         Phone.objects.filter(service_id__in=list(by_id), retired_at=None)
         .values_list("service_id", "number")
