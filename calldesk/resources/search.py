@@ -416,8 +416,8 @@ def _ranked(
         table = (
             "resources_serviceindex i" if walk else "resources_serviceindex i INDEXED BY resources_serviceindex_name"
         )
-        sql = (  # nosec B608
-            f"SELECT i.service_id, {score} AS score FROM {table} WHERE {led_by_services} "  # noqa: S608
+        sql = (
+            f"SELECT i.service_id, {score} AS score FROM {table} WHERE {led_by_services} "  # noqa: S608  # nosec B608
             f"ORDER BY {order} LIMIT %s"
         )
         rows = _fetch(sql, [*score_params, *params, query.limit])
@@ -430,7 +430,7 @@ def _ranked(
     # chooses its own); a location and the index rows are the organization's, and so are the
     # links between them.
     found = _fetch(
-        f"SELECT COUNT(*) FROM (SELECT 1 FROM resources_serviceindex i WHERE {led_by_services} LIMIT %s) few",  # noqa: S608
+        f"SELECT COUNT(*) FROM (SELECT 1 FROM resources_serviceindex i WHERE {led_by_services} LIMIT %s) few",  # noqa: S608  # nosec B608
         [*params, FEW_SERVICES],
     )[0][0]
     if not found:
@@ -443,8 +443,8 @@ def _ranked(
         tables = "resources_location l CROSS JOIN resources_serviceatlocation sal CROSS JOIN resources_serviceindex i"
         conditions = " AND ".join(where).replace("{plus}", "+")
         radii = [query.radius_km / 64, query.radius_km / 16, query.radius_km / 4, query.radius_km]
-    sql = (  # nosec B608
-        f"SELECT service_id, score, MIN(km) AS nearest FROM ("  # noqa: S608
+    sql = (
+        f"SELECT service_id, score, MIN(km) AS nearest FROM ("  # noqa: S608  # nosec B608
         f"SELECT i.service_id, i.name_text, {score} AS score, {km} AS km FROM {tables} "
         "WHERE l.owner_id = %s AND l.latitude BETWEEN %s AND %s AND l.longitude BETWEEN %s AND %s "
         "AND l.retired_at IS NULL AND sal.location_id = l.id AND sal.retired_at IS NULL "
