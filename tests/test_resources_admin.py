@@ -44,7 +44,7 @@ def finished(client: Client, started: Any) -> dict[str, Any]:
     """The job's status once its background import has ended, read as the page reads it."""
     assert started.status_code == 202, started.content[:500]
     body = started.json()
-    jobs.wait(uuid.UUID(body["job"]["id"]), timeout=120)
+    jobs.wait(uuid.UUID(body["job"]["id"]), timeout=300)  # a loaded machine unpacks slowly
     status = client.get(body["status_url"], **JSON).json()
     assert status["finished"], status
     return dict(status)
@@ -61,7 +61,7 @@ def test_an_admin_imports_a_zipped_datapackage(cast: Cast, transactional_db: Non
     response = client.post("/resources/admin/", {"file": zipped(folder, "hsds/")})
     assert response.status_code == 302 and response["Location"].startswith("/resources/admin/?job=")
     job = ImportJob.objects.get()
-    jobs.wait(job.id, timeout=120)
+    jobs.wait(job.id, timeout=300)
     page = client.get(response["Location"]).content.decode()
     assert "Imported: " in page and "service: 9 added" in page and 'value="100"' in page
     assert Service.objects.filter(owner=cast.org_a).count() == 9

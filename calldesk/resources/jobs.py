@@ -17,12 +17,13 @@ import logging
 import shutil
 import tempfile
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 from django.core.files import File
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from calldesk.accounts.models import Organization as CalldeskOrganization
@@ -41,6 +42,7 @@ UPLOAD_NAME = "upload"
 # The steps of imports running in this process, while SQLite's write lock keeps them from the row.
 _LIVE: dict[uuid.UUID, tuple[str, int, int]] = {}
 _threads: dict[uuid.UUID, threading.Thread] = {}
+WRITE_ATTEMPTS = 5  # of a job row's update, each after SQLite's own busy timeout
 
 
 class AlreadyRunning(Exception):
@@ -122,7 +124,17 @@ def _write(job_id: uuid.UUID, **values: Any) -> None:
 
     def update() -> None:
         try:
-            ImportJob.objects.filter(id=job_id).update(updated_at=timezone.now(), **values)
+            # SQLite answers "database is locked" once its busy timeout has passed while another
+            # writer held the lock (a loaded machine); the job's last word must not be lost.
+            for attempt in range(WRITE_ATTEMPTS):
+                try:
+                    ImportJob.objects.filter(id=job_id).update(updated_at=timezone.now(), **values)
+                    return
+                except OperationalError:
+                    if attempt == WRITE_ATTEMPTS - 1:
+                        raise
+                    connection.close()
+                    time.sleep(0.5 * (attempt + 1))
         finally:
             connection.close()
 
