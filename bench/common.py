@@ -10,6 +10,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 from uuid import uuid4
 
@@ -18,6 +19,36 @@ FORM = "1234567"  # the demo's form with mappings (language, dnis -> incoming li
 LANGUAGES = ["112211", "112212", "999999"]  # two mapped codes and one unknown (a notice)
 LINES = ["8886201111", "8886202222", "5550000000"]
 TIMEOUT = 30.0  # seconds a request may take before it counts as an error
+
+# --- the reports API walked by cursor (in a process where Django is set up) --------------------
+
+
+def walk_reports_api(organization: Any, pages: int, limit: int) -> tuple[int, float, float]:
+    """`/api/reports` walked by cursor as a phone system's export job does, with an admin's
+    token: (rows read, seconds, CPU seconds of this process). The first, one-row page is not timed."""
+    import time
+
+    from django.test import Client
+
+    from calldesk.accounts.models import Role, User
+    from calldesk.configure.tokens import create_token
+
+    admin = User.objects.filter(organization=organization, role=Role.ADMIN).order_by("pk").first()
+    assert admin is not None, "an admin makes the token"
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {create_token(admin, 'bench').raw}")
+    api.get("/api/reports", {"limit": 1})  # warm
+    cursor, rows = "", 0
+    cpu, started = time.process_time(), time.perf_counter()
+    for _ in range(pages):
+        answer = api.get("/api/reports", {"limit": limit, **({"cursor": cursor} if cursor else {})})
+        assert answer.status_code == 200, answer.content[:300]
+        body = answer.json()
+        rows += len(body["items"])
+        cursor = body["next"]
+        if not cursor:
+            break
+    return rows, time.perf_counter() - started, time.process_time() - cpu
+
 
 # --- database set-up (runs in a child process with DATABASE_URL set) --------------------------
 

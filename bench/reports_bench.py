@@ -40,6 +40,7 @@ import django
 
 django.setup()
 
+from common import walk_reports_api  # noqa: E402  (bench/, the script's own folder)
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -350,25 +351,7 @@ def issue_19(client: Client, org: Organization, runs: int) -> None:
 
 def api_paging(org: Organization, pages: int = 50, limit: int = 200) -> None:
     """`/api/reports` walked by cursor, as a phone system's export job does: rows per second."""
-    from calldesk.configure.tokens import create_token
-
-    admin = User.objects.filter(organization=org, role=Role.ADMIN).order_by("pk").first()
-    if admin is None:
-        print("API paging: no admin to make a token")
-        return
-    token = create_token(admin, "bench").raw
-    api = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
-    cursor, rows = "", 0
-    started = time.perf_counter()
-    for _ in range(pages):
-        answer = api.get("/api/reports", {"limit": limit, **({"cursor": cursor} if cursor else {})})
-        assert answer.status_code == 200, answer.content[:300]
-        body = answer.json()
-        rows += len(body["items"])
-        cursor = body["next"]
-        if not cursor:
-            break
-    elapsed = time.perf_counter() - started
+    rows, elapsed, _ = walk_reports_api(org, pages, limit)
     print(
         f"/api/reports cursor paging ({limit} a page): {rows:,} rows in {elapsed:.1f} s, {rows / elapsed:,.0f} rows/s"
     )

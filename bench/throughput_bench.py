@@ -47,6 +47,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from common import walk_reports_api  # noqa: E402  (bench/, the script's own folder)
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -93,25 +94,7 @@ def export(client: Client, org: Organization, fmt: str, rows: int) -> None:
 
 
 def api_paging(org: Organization, pages: int, limit: int = 200) -> None:
-    from calldesk.configure.tokens import create_token
-
-    admin = User.objects.filter(organization=org, role=Role.ADMIN).order_by("pk").first()
-    assert admin is not None, "an admin makes the token"
-    api = Client(HTTP_AUTHORIZATION=f"Bearer {create_token(admin, 'throughput bench').raw}")
-    cursor, rows = "", 0
-    api.get("/api/reports", {"limit": 1})  # warm
-    cpu = time.process_time()
-    started = time.perf_counter()
-    for _ in range(pages):
-        answer = api.get("/api/reports", {"limit": limit, **({"cursor": cursor} if cursor else {})})
-        assert answer.status_code == 200, answer.content[:300]
-        body = answer.json()
-        rows += len(body["items"])
-        cursor = body["next"]
-        if not cursor:
-            break
-    elapsed = time.perf_counter() - started
-    cpu = time.process_time() - cpu
+    rows, elapsed, cpu = walk_reports_api(org, pages, limit)
     print(
         f"API  paging  {rows:>9,} rows ({limit} a page)  {elapsed:6.2f} s  {rows / elapsed:>9,.0f} rows/s"
         f"  ({rows / cpu:,.0f} rows per CPU second of this process)",

@@ -139,8 +139,15 @@ def submit_refusal(report: CallReport) -> str:
     risk = RiskEvent.objects.filter(report=report).only("taken_over_at").first()
     if risk is None or risk.taken_over_at is not None:
         return ""
-    has_outcome = EmergencyRecord.objects.filter(report=report).exclude(outcome="").exists()
-    return "" if has_outcome else UNANSWERED
+    return refusal_of(risk, EmergencyRecord.objects.filter(report=report).only("outcome").first())
+
+
+def refusal_of(risk: RiskEvent | None, record: EmergencyRecord | None) -> str:
+    """`submit_refusal` for a report whose risk event and emergency record are already read
+    (the risk panel has both)."""
+    if risk is None or risk.taken_over_at is not None:
+        return ""
+    return "" if record is not None and record.outcome else UNANSWERED
 
 
 def open_risks(organization_id: int) -> list[RiskEvent]:

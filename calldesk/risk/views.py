@@ -51,7 +51,7 @@ def panel_context(report: CallReport, user: Any, form: EmergencyForm | None = No
         "record": record,
         # The record's form shows only once risk was raised: no form to build on an ordinary pop.
         "emergency_form": form or (EmergencyForm.of(record, report.organization.zone) if risk is not None else None),
-        "refusal": services.submit_refusal(report) if risk is not None else "",
+        "refusal": services.refusal_of(risk, record),
         "can_take_over": user.is_supervisor and risk is not None and risk.taken_over_at is None,
         "zone": report.organization.time_zone,
     }
