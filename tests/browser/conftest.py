@@ -24,11 +24,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
+from pytest_django.live_server_helper import LiveServer
 
 from calldesk.accounts.models import User
 from tests.cast import PASSWORD, Cast, make_cast
@@ -103,15 +106,85 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
         chromium.close()
 
 
+class InFlight:
+    """A WSGI wrapper counting the live server's requests from their start to their response's
+    close, so a test's teardown can wait for the ones its closed page left behind."""
+
+    def __init__(self, app: Callable[..., Any]) -> None:
+        self.app = app
+        self.count = 0
+        self.changed = threading.Condition()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        with self.changed:
+            self.count += 1
+        try:
+            return _Counted(self.app(environ, start_response), self._done)
+        except BaseException:
+            self._done()
+            raise
+
+    def _done(self) -> None:
+        with self.changed:
+            self.count -= 1
+            self.changed.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        with self.changed:
+            return self.changed.wait_for(lambda: self.count == 0, timeout)
+
+
+class _Counted:
+    """A response whose close (the server calls it after the last byte, or when the client went
+    away) also counts the request as done."""
+
+    def __init__(self, response: Iterable[bytes], done: Callable[[], None]) -> None:
+        self.response = response
+        self.done = done
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.response)
+
+    def close(self) -> None:
+        try:
+            close = getattr(self.response, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self.done()
+
+
+# How long a test's teardown waits for its requests; a console's stream may outlive it (it holds
+# no statement open between events).
+REQUESTS_DRAIN_S = 10.0
+
+
+@pytest.fixture(scope="session")
+def in_flight(live_server: LiveServer) -> InFlight:
+    httpd = live_server.thread.httpd
+    app = httpd.get_app()
+    assert app is not None  # set when the server started
+    counter = InFlight(app)
+    httpd.set_app(counter)
+    return counter
+
+
 @pytest.fixture
-def live_url(live_server: object, transactional_db: None) -> str:
+def live_url(live_server: LiveServer, in_flight: InFlight, transactional_db: None) -> Iterator[str]:
     """The live server's base URL, e.g. "http://localhost:41234" (no trailing slash).
 
     pytest-django's `live_server` runs Calldesk in a thread on the test database (SQLite's
     in-memory database is shared with it; PostgreSQL is reached through its own connection) and
     serves static files through Django's staticfiles finders. `transactional_db` because the
-    server thread only sees committed data."""
-    return str(live_server.url)  # type: ignore[attr-defined]
+    server thread only sees committed data.
+
+    After the test (its browser context is closed first, as `context` depends on this fixture)
+    the requests still being answered are waited for: the session-wide server outlives the test,
+    and on SQLite a request's thread shares the test's connection, so `transactional_db`'s flush
+    beside a statement still open there fails with "database table is locked" (seen in CI after
+    a double-clicked submit whose second POST the closed page no longer waited for)."""
+    yield live_server.url
+    in_flight.wait_idle(REQUESTS_DRAIN_S)
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ def test_an_admin_configures_a_choice_and_a_specialist_gets_it_preselected(
     page.click("text=Forms")
     page.click("text=Crisis call")
     expect(page).to_have_url(live_url + form_page)
+    expect(page.locator("#field-rows[data-ready=true]")).to_be_attached()
 
     # A new field through the editor's "Add field" button; the blank row the page had stays unused.
     page.click("#add-field")

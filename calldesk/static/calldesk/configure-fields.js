@@ -62,4 +62,5 @@
     var title = event.target.closest("[data-row]").querySelector("[data-row-title]");
     if (title) title.textContent = event.target.value || "New field";
   });
+  rows.setAttribute("data-ready", "true"); // the listeners are on (a loaded machine runs this late)
 })();
