@@ -159,7 +159,7 @@ def test_unknown_ids_are_404_and_the_directory_needs_a_token(cast: Cast, token: 
 def test_a_public_directory_is_read_without_a_token(cast: Cast, token: str) -> None:
     address = f"/hsds/services?directory={cast.org_a.public_id}"
     assert Client().get(address).status_code == 401
-    DirectorySettings.objects.create(owner=cast.org_a, public_api=True)
+    DirectorySettings.objects.update_or_create(owner=cast.org_a, defaults={"public_api": True})
     assert get(address)["total_items"] == 8
     assert Client().get(f"/hsds/services?directory={cast.org_b.public_id}").status_code == 401
 

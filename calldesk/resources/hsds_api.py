@@ -391,11 +391,12 @@ def service_at_locations(request: HttpRequest, owner: CalldeskOrganization) -> H
         kept = kept.filter(id__in=ranked)
     found = _current(ServiceAtLocation.objects.filter(owner=owner, service__in=kept.values("id")))
     found = found.filter(location__retired_at=None).select_related("service", "location", "service__organization")
-    postcode = request.GET.get("postcode", "").strip()[:20]
+    postcode = request.GET.get("postcode", "").strip()[:100]
     if postcode:
         metres = _int(request.GET.get("proximity"), 0, 0, 1_000_000)
         notices: list[str] = []
-        centre = search.centre_of(owner, search.Query(postcode=postcode), notices)
+        # HSDS names a postcode; a city ("Springfield, IL") is placed the same way, as in the panel.
+        centre = search.centre_of(owner, search.Query(place=postcode), notices)
         if centre is None:
             return _error(400, notices[0])
         km, km_params = search.km_sql(centre, "resources_location")

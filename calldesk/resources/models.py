@@ -323,6 +323,8 @@ class DirectorySettings(models.Model):
 
     owner = models.OneToOneField(CalldeskOrganization, on_delete=models.CASCADE, related_name="+")
     public_api = models.BooleanField(default=False)
+    # A new value at every import and location edit: search's cached place centres are this version's.
+    places_version = models.UUIDField(default=uuid.uuid4)
 
     def __str__(self) -> str:
         return f"directory settings of {self.owner}"

@@ -33,6 +33,7 @@ from calldesk.accounts.models import Organization as CalldeskOrganization
 from calldesk.resources.models import (
     Address,
     Attribute,
+    DirectorySettings,
     Language,
     Phone,
     Schedule,
@@ -280,7 +281,7 @@ def _candidates(owner: CalldeskOrganization, typed: str) -> list[str]:
 class Query:
     words: str = ""
     term_id: uuid.UUID | None = None  # a taxonomy_term id; the terms below it count too
-    postcode: str = ""
+    place: str = ""  # a postal code, a city, or "City, ST" (the directory's own addresses place it)
     latitude: float | None = None
     longitude: float | None = None
     radius_km: float = DEFAULT_RADIUS_KM
@@ -354,7 +355,7 @@ def _rank(owner: CalldeskOrganization, query: Query) -> tuple[Ranked, int | None
     nothing = 0 if query.paged else None
     typed = [w for w in words_of(query.words) if w not in STOPWORDS and len(w) >= 2][:MAX_QUERY_WORDS]
     centre = centre_of(owner, query, notices)
-    if centre is None and (query.postcode or query.latitude is not None):
+    if centre is None and (query.place.strip() or query.latitude is not None):
         return [], nothing, notices
     ranked: Ranked | None = None
     total: int | None = None
@@ -539,26 +540,90 @@ def _kept_services(owner: CalldeskOrganization, query: Query) -> list[QuerySet]:
 
 
 def centre_of(owner: CalldeskOrganization, query: Query, notices: list[str]) -> tuple[float, float] | None:
+    """The point a query is near: its latitude and longitude, or its place's centre (a notice says
+    why when the directory does not know the place: never an empty page that reads "nothing near")."""
     if query.latitude is not None and query.longitude is not None:
         return query.latitude, query.longitude
-    if not query.postcode:
+    typed = " ".join(query.place.split())
+    if not typed:
         return None
-    typed = query.postcode.strip()
-    # Exact (as typed, or upper case as UK and Canadian codes are written) so the index on
-    # (owner, postal_code) serves it: the addresses first, then their locations (SQLite, left to
-    # choose, walked every location of the directory by its latitude index instead).
+    places = _places(owner.pk, directory_version(owner))
+    if centre := places.postcodes.get(typed.upper()):
+        return centre
+    city, _, state = typed.rpartition(",") if "," in typed else (typed, "", "")
+    in_states = places.cities.get(" ".join(words_of(city)), {})
+    wanted = " ".join(words_of(state))
+    if wanted and wanted in in_states:
+        return in_states[wanted]
+    if not wanted and len(in_states) == 1:
+        return next(iter(in_states.values()))
+    if not wanted and in_states:
+        states = sorted(s.upper() for s in in_states if s)
+        city = city.strip()
+        notices.append(
+            f"“{city}” is in more than one state or region ({', '.join(states)}): add one, e.g. “{city}, {states[0]}”"
+        )
+        return None
+    notices.append(f"no location of the directory has the postal code or city “{typed}”")
+    return None
+
+
+# A place's centre is the mean of the directory's locations there, read for every place at once
+# and kept per organization and directory version (a new one at every import and location edit:
+# directory_changed): a popular postcode of a large directory averages thousands of locations.
+
+
+def directory_version(owner: CalldeskOrganization) -> uuid.UUID | None:
+    return DirectorySettings.objects.filter(owner=owner).values_list("places_version", flat=True).first()
+
+
+def directory_changed(owner_id: int) -> None:
+    """A new version of the directory's places (inside the caller's transaction: a rollback
+    keeps the old one, and the version of a rolled-back change is never seen again)."""
+    DirectorySettings.objects.get_or_create(owner_id=owner_id)
+    DirectorySettings.objects.filter(owner_id=owner_id).update(places_version=uuid.uuid4())
+
+
+Point = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Places:
+    postcodes: dict[str, Point]  # upper case, as UK and Canadian codes are written
+    cities: dict[str, dict[str, Point]]  # city -> state or region -> centre, both folded (words_of)
+
+
+@lru_cache(maxsize=32)
+def _places(owner_id: int, version: uuid.UUID | None) -> Places:
     rows = _fetch(
-        "SELECT AVG(l.latitude), AVG(l.longitude) FROM resources_address a CROSS JOIN resources_location l "
-        "WHERE a.owner_id = %s AND a.postal_code IN (%s, %s) AND a.retired_at IS NULL AND l.id = a.location_id "
-        "AND l.owner_id = %s AND l.retired_at IS NULL AND l.latitude IS NOT NULL AND l.longitude IS NOT NULL",
-        [owner.pk, typed, typed.upper(), owner.pk],
+        "SELECT a.postal_code, a.city, a.state_province, SUM(l.latitude), SUM(l.longitude), COUNT(*) "
+        "FROM resources_address a CROSS JOIN resources_location l "
+        "WHERE a.owner_id = %s AND a.retired_at IS NULL AND l.id = a.location_id AND l.owner_id = %s "
+        "AND l.retired_at IS NULL AND l.latitude IS NOT NULL AND l.longitude IS NOT NULL "
+        "GROUP BY a.postal_code, a.city, a.state_province",
+        [owner_id, owner_id],
     )
-    centre = {"latitude": rows[0][0], "longitude": rows[0][1]}
-    if centre["latitude"] is None:
-        notices.append(f"no location of the directory has the postal code “{typed}”")
-        return None
+    by_code: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+    by_city: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+    # In one order on both databases (which add a group's floats in orders of their own).
+    for code, city, state, latitudes, longitudes, count in sorted(rows, key=lambda row: row[:3]):
+        for sums in (
+            by_code[" ".join(code.split()).upper()],
+            by_city[" ".join(words_of(city)), " ".join(words_of(state))],
+        ):
+            sums[0] += latitudes
+            sums[1] += longitudes
+            sums[2] += count
+    cities: dict[str, dict[str, Point]] = defaultdict(dict)
+    for (city, state), sums in by_city.items():
+        if city:
+            cities[city][state] = _mean(sums)
+    return Places({code: _mean(sums) for code, sums in by_code.items() if code}, dict(cities))
+
+
+def _mean(sums: list[float]) -> Point:
     # Rounded to about 10 cm: the two databases may add the same floats in another order.
-    return round(centre["latitude"], 6), round(centre["longitude"], 6)
+    return round(sums[0] / sums[2], 6), round(sums[1] / sums[2], 6)
 
 
 def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:

@@ -29,7 +29,7 @@ def test_search_add_two_services_and_an_unmet_need_submit_and_see_them(
     page.click("#resource-search-button")
     expect(page.locator("#resource-status")).to_contain_text("no service mentions")
     page.fill("#resource-q", "food")
-    page.fill("#resource-postcode", "62701")
+    page.fill("#resource-place", "62701")
     page.click("#resource-search-button")
     expect(page.locator("#resource-results li")).to_have_count(1)
     expect(page.locator("#resource-results li").first).to_contain_text("Eastside Food Bank")
@@ -37,7 +37,7 @@ def test_search_add_two_services_and_an_unmet_need_submit_and_see_them(
     page.get_by_role("button", name="Add Eastside Food Bank to the referrals").click()
 
     page.fill("#resource-q", "shleter")  # a typo
-    page.fill("#resource-postcode", "")
+    page.fill("#resource-place", "")
     page.click("#resource-search-button")
     expect(page.locator("#resource-results li").first).to_contain_text("Night Shelter")
     page.get_by_role("button", name="Add Night Shelter to the referrals").click()
@@ -82,6 +82,6 @@ def test_the_search_is_near_the_callers_postal_code_when_the_form_asks_one(
     page.fill("#resource-q", "food")
     page.click("#resource-search-button")
     # Nothing typed in the panel's own box: the form's postal code is used, and shown there.
-    expect(page.locator("#resource-postcode")).to_have_value("62701")
+    expect(page.locator("#resource-place")).to_have_value("62701")
     expect(page.locator("#resource-results li")).to_have_count(1)
     expect(page.locator("#resource-results li").first).to_contain_text("Eastside Food Bank")
