@@ -356,6 +356,9 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The process running it (machine, pid, start time: jobs.this_process), to tell a job lost
+    # in a restart from one still running.
+    runner = models.CharField(max_length=300, blank=True, default="")
 
     class Meta:
         indexes = [
