@@ -7,7 +7,7 @@ The same query gives the same results on PostgreSQL and SQLite: words are folded
 in Python, for both; each typed word is widened to the directory's words within a small edit
 distance (candidates from pg_trgm's index on PostgreSQL, from the cached word list on SQLite, then
 the same distance rule here); only the full-text match itself is the database's (a GIN
-to_tsvector index, or FTS5); the ranking is computed here from the matched texts."""
+stored tsvector column, or FTS5); the ranking is computed here from the matched texts."""
 
 from __future__ import annotations
 
@@ -394,7 +394,7 @@ def _ranked(
         # The words are folded letters and digits only (words_of), so they cannot break out of
         # the quotes of a tsquery or an FTS5 query; the whole query is still a parameter.
         if connection.vendor == "postgresql":
-            where.append("to_tsvector('simple', i.doc) @@ to_tsquery('simple', %s)")
+            where.append("i.words @@ to_tsquery('simple', %s)")  # the stored tsvector of doc
             params.append(" & ".join("(" + " | ".join(f"'{w}'" for w in group) + ")" for group in groups))
         else:
             # The match as a subquery: joined, SQLite may probe the FTS table once per index row.
