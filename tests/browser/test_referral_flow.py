@@ -85,3 +85,26 @@ def test_the_search_is_near_the_callers_postal_code_when_the_form_asks_one(
     expect(page.locator("#resource-place")).to_have_value("62701")
     expect(page.locator("#resource-results li")).to_have_count(1)
     expect(page.locator("#resource-results li").first).to_contain_text("Eastside Food Bank")
+
+
+def test_the_search_is_near_the_callers_city_and_an_unknown_city_is_said_so(
+    live_url: str, cast: Cast, page: Page, login: Login, tmp_path: Path
+) -> None:
+    with_city = {"fields": [{"key": "city", "label": "Caller's city", "type": "text"}, *REFERRAL_FORM["fields"]]}
+    make_form(cast.org_a, "7770001", with_city, "I&R call")
+    load_directory(cast.org_a, tmp_path)
+    login(page, cast.specialist)
+    page.goto(POP)
+    expect(page.locator("#resource-panel")).to_be_visible()
+    page.fill("#id_f_city", "péoria, il")
+    page.fill("#resource-q", "food")
+    page.click("#resource-search-button")
+    expect(page.locator("#resource-place")).to_have_value("péoria, il")
+    expect(page.locator("#resource-results li")).to_have_count(1)
+    expect(page.locator("#resource-results li").first).to_contain_text("Peoria Food Pantry")
+    page.fill("#resource-place", "Gotham")
+    page.click("#resource-search-button")
+    expect(page.locator("#resource-status")).to_have_text(
+        "no location of the directory has the postal code or city “Gotham”"
+    )
+    expect(page.locator("#resource-results li")).to_have_count(0)
