@@ -53,14 +53,14 @@ def named_queries(term_ids: dict[str, str]) -> list[tuple[str, dict]]:
         ("nothing: zeppelin", {"words": "zeppelin"}),
         ("term: food pantries (and below)", {"term_id": term_ids["BD-1800"]}),
         ("term: legal aid (and below)", {"term_id": term_ids["FT-3000"]}),
-        ("near postcode 62701, 5 km", {"postcode": "62701", "radius_km": 5}),
+        ("near postcode 62701, 5 km", {"place": "62701", "radius_km": 5}),
         ("near a point, 2 km", {"latitude": 40.6936, "longitude": -89.5890, "radius_km": 2}),
         ("open now", {"open_now": True}),
         ("language: es", {"language": "es"}),
-        ("food near 62701", {"words": "food", "postcode": "62701", "radius_km": 10}),
-        ("term near 61602", {"term_id": term_ids["BH-1800"], "postcode": "61602", "radius_km": 10}),
+        ("food near 62701", {"words": "food", "place": "62701", "radius_km": 10}),
+        ("term near 61602", {"term_id": term_ids["BH-1800"], "place": "61602", "radius_km": 10}),
         ("shelter open now", {"words": "shelter", "open_now": True}),
-        ("counseling in Spanish near 61820", {"words": "counseling", "language": "es", "postcode": "61820"}),
+        ("counseling in Spanish near 61820", {"words": "counseling", "language": "es", "place": "61820"}),
         ("housing, inactive too", {"words": "housing", "active_only": False}),
     ]
 

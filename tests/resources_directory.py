@@ -194,7 +194,7 @@ def directory_rows() -> dict[str, list[dict[str, str]]]:
                     id=uid("fixed-address", name),
                     location_id=lid,
                     address_1=f"{n + 1} Main St",
-                    city="Springfield",
+                    city="Peoria" if postcode == "61602" else "Springfield",
                     state_province="IL",
                     postal_code=postcode,
                     country="US",

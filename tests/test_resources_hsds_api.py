@@ -4,6 +4,7 @@ description (no 500, no answer that breaks the schema)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,8 +12,9 @@ import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import (
     content_type_conformance,
@@ -72,6 +74,31 @@ def test_services_are_paged_as_hsds_says(token: str) -> None:
     assert "Old Food Program" in every  # HSDS lists inactive services too, with their status
 
 
+def page_queries(path: str, token: str) -> tuple[dict, list[str]]:
+    with CaptureQueriesContext(connection) as queries:
+        body = get(path, token)
+    return body, [q["sql"] for q in queries.captured_queries]
+
+
+def lists_services(sql: str) -> bool:
+    # The queries that list services or their search rows in order (not those reading one page's details).
+    return bool(re.search(r'FROM "?resources_(service|serviceindex)"? ', sql)) and "ORDER BY" in sql
+
+
+def test_a_page_is_what_the_database_returns_not_every_row(token: str) -> None:
+    for path in ("/hsds/services?per_page=3&page=2", "/hsds/services?search=food&per_page=1&page=2"):
+        body, sql = page_queries(path, token)
+        assert body["page_number"] == 2 and body["size"] in (1, 3)
+        listing = [q for q in sql if lists_services(q) and "COUNT(" not in q.upper()]
+        assert listing and all(re.search(r"LIMIT \d+ OFFSET \d+", q) for q in listing), listing
+        assert all("LIMIT 100000" not in q for q in sql)
+        assert any("COUNT(" in q.upper() for q in sql)  # the total, counted by the database
+    assert names(get("/hsds/services?search=food&per_page=1&page=2", token)) == ["Old Food Program"]
+    assert get("/hsds/services?search=food&per_page=1&page=2", token)["total_items"] == 3
+    # A typo is found on every page of one listing, whatever the page.
+    assert names(get("/hsds/services?search=foood&per_page=2&page=2", token)) == ["Peoria Food Pantry"]
+
+
 def test_services_by_search_term_taxonomy_and_organization(token: str) -> None:
     assert names(get("/hsds/services?search=food", token)) == [
         "Eastside Food Bank",
@@ -99,7 +126,10 @@ def test_one_service_comes_whole(token: str) -> None:
 def test_service_at_locations_near_a_postcode(token: str) -> None:
     near = names(get("/hsds/service_at_locations?postcode=62701&proximity=1000", token))
     assert near == ["Night Shelter", "Old Food Program", "Eastside Food Bank", "Café Solidaire"]
-    assert names(get("/hsds/service_at_locations?postcode=00000&proximity=1000", token)) == []
+    # An unknown place is said so, never an empty page that reads as "nothing near".
+    unknown = Client().get("/hsds/service_at_locations?postcode=00000&proximity=1000", **bearer(token))
+    assert unknown.status_code == 400
+    assert "00000" in unknown.json()["detail"]
 
 
 def test_terms_and_organizations(token: str) -> None:
@@ -129,7 +159,7 @@ def test_unknown_ids_are_404_and_the_directory_needs_a_token(cast: Cast, token: 
 def test_a_public_directory_is_read_without_a_token(cast: Cast, token: str) -> None:
     address = f"/hsds/services?directory={cast.org_a.public_id}"
     assert Client().get(address).status_code == 401
-    DirectorySettings.objects.create(owner=cast.org_a, public_api=True)
+    DirectorySettings.objects.update_or_create(owner=cast.org_a, defaults={"public_api": True})
     assert get(address)["total_items"] == 8
     assert Client().get(f"/hsds/services?directory={cast.org_b.public_id}").status_code == 401
 

@@ -5,12 +5,16 @@ the status URL only for the directory's admins."""
 from __future__ import annotations
 
 import datetime as dt
+import io
+import socket
+import subprocess
 import threading
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
@@ -96,7 +100,7 @@ def test_one_import_at_a_time_per_directory_and_a_lost_one_is_given_up(
     status = finished(client, client.post("/resources/admin/", {"file": zipped(folder)}, **JSON))
     assert status["state"] == "done"
     stuck.refresh_from_db()
-    assert stuck.state == ImportJob.State.FAILED and "its server process ended" in stuck.problems[0]
+    assert stuck.state == ImportJob.State.FAILED and stuck.problems == [jobs.INTERRUPTED]
 
 
 def test_the_status_is_for_the_directory_s_admins_only(
@@ -126,3 +130,82 @@ def test_the_status_is_for_the_directory_s_admins_only(
     assert admin(cast).get(f"/resources/admin/?job={other.id}").status_code == 404
     assert admin(cast).get("/resources/admin/imports/not-a-uuid").status_code == 404
     assert admin(cast).post(url).status_code == 405
+
+
+def running_job(cast: Cast, runner: str) -> ImportJob:
+    return ImportJob.objects.create(
+        owner=cast.org_a, file_name="big.zip", state=ImportJob.State.RUNNING, step="writing", done=40, runner=runner
+    )
+
+
+def test_a_job_whose_process_is_gone_is_shown_failed_when_its_page_is_read(cast: Cast) -> None:
+    ended = subprocess.Popen(["sleep", "0"])
+    started = jobs._process_started(ended.pid)
+    ended.wait()
+    lost = running_job(cast, f"{socket.gethostname()} {ended.pid} {started or 1}")
+    body = admin(cast).get(f"/resources/admin/imports/{lost.id}", **JSON).json()
+    assert body["state"] == "failed" and body["finished"] and body["problems"] == [jobs.INTERRUPTED]
+    assert "upload the file again" in jobs.INTERRUPTED
+    lost.refresh_from_db()
+    assert lost.state == ImportJob.State.FAILED and lost.finished_at is not None
+    # The admin page shows it too, and a new upload is not refused because of it.
+    page = admin(cast).get("/resources/admin/").content.decode()
+    assert "upload the file again" in page
+
+
+def test_a_job_whose_process_runs_is_left_running_and_a_reused_pid_is_not_taken_for_it(cast: Cast) -> None:
+    alive = subprocess.Popen(["sleep", "60"])
+    try:
+        started = jobs._process_started(alive.pid)
+        assert started is not None
+        host = socket.gethostname()
+        running = running_job(cast, f"{host} {alive.pid} {started}")
+        assert jobs.status(running)["state"] == "running"
+        reused = running_job(cast, f"{host} {alive.pid} {int(started) - 1}")
+        assert jobs.status(reused)["state"] == "failed"
+        # Another machine's process cannot be asked: its job waits for its row's silence.
+        elsewhere = running_job(cast, f"another-node {alive.pid} {started}")
+        assert jobs.status(elsewhere)["state"] == "running"
+        ImportJob.objects.filter(id=elsewhere.id).update(updated_at=timezone.now() - dt.timedelta(minutes=16))
+        elsewhere.refresh_from_db()
+        assert jobs.status(elsewhere)["state"] == "failed"
+    finally:
+        alive.kill()
+        alive.wait()
+
+
+def test_finished_jobs_are_deleted_after_30_days_by_maintenance(cast: Cast) -> None:
+    now = timezone.now()
+    old = now - dt.timedelta(days=31)
+    for state, finished_at in [
+        (ImportJob.State.DONE, old),
+        (ImportJob.State.REFUSED, old),
+        (ImportJob.State.FAILED, old),
+        (ImportJob.State.DONE, now - dt.timedelta(days=29)),
+        (ImportJob.State.RUNNING, None),
+    ]:
+        ImportJob.objects.create(owner=cast.org_a, file_name=f"{state}.zip", state=state, finished_at=finished_at)
+    out = io.StringIO()
+    call_command("maintenance", "--skip-retention", stdout=out)
+    assert "3 directory import records finished over 30 days ago deleted." in out.getvalue()
+    assert sorted(ImportJob.objects.values_list("state", flat=True)) == ["done", "running"]
+
+
+def test_one_writer_thread_writes_a_job_s_progress(
+    cast: Cast, transactional_db: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writers: list[set[int | None]] = []
+    report = jobs._progress
+
+    def and_look(job_id: uuid.UUID, step: str, done: int) -> None:
+        report(job_id, step, done)
+        alive = [t for t in threading.enumerate() if t.name == f"directory-import-progress-{job_id}"]
+        writers.append({t.ident for t in alive})
+
+    monkeypatch.setattr(jobs, "_progress", and_look)
+    folder = write_datapackage(make_directory(services=12, locations=6, terms=8), tmp_path / "p")
+    client = admin(cast)
+    status = finished(client, client.post("/resources/admin/", {"file": zipped(folder)}, **JSON))
+    assert status["state"] == "done"
+    assert len(writers) > 5 and all(len(w) == 1 for w in writers) and len(set().union(*writers)) == 1
+    assert not [t for t in threading.enumerate() if t.name.startswith("directory-import-progress")]

@@ -54,12 +54,12 @@ NAMED_QUERIES = [
     ),
     (
         "near a postal code, nearest first",
-        {"postcode": "62701", "radius_km": 10},
+        {"place": "62701", "radius_km": 10},
         ["Night Shelter", "Eastside Food Bank", "Café Solidaire", "Clínica Esperanza", "Tenant Legal Aid"],
     ),
     ("near a point", {"latitude": 40.69, "longitude": -89.59, "radius_km": 5}, ["Peoria Food Pantry"]),
-    ("words near a place", {"words": "food", "postcode": "62701", "radius_km": 10}, ["Eastside Food Bank"]),
-    ("an unknown postal code", {"postcode": "99999"}, []),
+    ("words near a place", {"words": "food", "place": "62701", "radius_km": 10}, ["Eastside Food Bank"]),
+    ("an unknown postal code", {"place": "99999"}, []),
 ]
 
 
@@ -71,7 +71,7 @@ def test_named_queries_give_their_expected_results(directory: Cast) -> None:
 
 
 def test_distances_are_shown_in_km(directory: Cast) -> None:
-    hits = search(directory.org_a, Query(postcode="62704", radius_km=50)).hits
+    hits = search(directory.org_a, Query(place="62704", radius_km=50)).hits
     assert hits[0].distance_km == 0.0
     assert [round(h.distance_km or 0) for h in hits] == sorted(round(h.distance_km or 0) for h in hits)
     assert hits[0].phones and hits[0].address.endswith("62704")
@@ -140,7 +140,7 @@ def test_a_retired_service_is_no_longer_found(directory: Cast, tmp_path: Path) -
     services.import_directory(directory.org_a, write_datapackage(rows, tmp_path / "v2"))
     assert names(directory, words="shelter") == []
     assert names(directory, open_now=True, at=ny(8, 23, 30)) == ["Crisis Counseling Line"]
-    assert "Night Shelter" not in names(directory, postcode="62701", radius_km=10)
+    assert "Night Shelter" not in names(directory, place="62701", radius_km=10)
 
 
 def test_words_within_a_typo_are_added_only_when_the_words_themselves_find_too_few(directory: Cast) -> None:
@@ -156,7 +156,7 @@ def test_a_search_makes_the_same_few_queries_whatever_it_combines(
     query = {
         "words": "food",
         "term_id": uuid.UUID(term_id("pantry")),
-        "postcode": "62701",
+        "place": "62701",
         "radius_km": 10,
         "language": "es",
         "open_now": True,

@@ -20,6 +20,7 @@ from importlib import resources
 from typing import Any
 
 from django.db.models import Model, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET
@@ -172,17 +173,17 @@ def _int(raw: str | None, default: int, low: int, high: int) -> int:
     return min(max(value, low), high)
 
 
-def page_of(
-    request: HttpRequest, items: list[Any] | QuerySet[Any], shown: Callable[[list[Any]], list[dict]]
-) -> JsonResponse:
+def _paging(request: HttpRequest) -> tuple[int, int]:
+    """The page number and its size asked for."""
+    return _int(request.GET.get("page"), 1, 1, 1_000_000), _int(
+        request.GET.get("per_page"), DEFAULT_PER_PAGE, 1, MAX_PER_PAGE
+    )
+
+
+def envelope(number: int, per_page: int, total: int, contents: list[dict]) -> JsonResponse:
     """HSDS's paging envelope: total_items, total_pages, page_number, size, first_page,
     last_page, empty, contents. Out-of-range page numbers give an empty last page."""
-    per_page = _int(request.GET.get("per_page"), DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
-    number = _int(request.GET.get("page"), 1, 1, 1_000_000)
-    total = len(items) if isinstance(items, list) else items.count()
     pages = max(1, math.ceil(total / per_page))
-    start = (number - 1) * per_page
-    contents = shown(list(items[start : start + per_page]))
     return JsonResponse(
         {
             "total_items": total,
@@ -195,6 +196,13 @@ def page_of(
             "contents": contents,
         }
     )
+
+
+def page_of(request: HttpRequest, items: QuerySet[Any], shown: Callable[[list[Any]], list[dict]]) -> JsonResponse:
+    """The page asked for of `items`: the database counts them and returns only the page."""
+    number, per_page = _paging(request)
+    start = (number - 1) * per_page
+    return envelope(number, per_page, items.count(), shown(list(items[start : start + per_page])))
 
 
 def _uuid(raw: str | None) -> uuid.UUID | None:
@@ -228,37 +236,9 @@ def root(request: HttpRequest, owner: CalldeskOrganization) -> HttpResponse:
     )
 
 
-def _filtered_services(request: HttpRequest, owner: CalldeskOrganization) -> list[uuid.UUID] | None:
-    """Service ids the query parameters keep (None: no filter), in search's order when `search` is given."""
-    words = request.GET.get("search", "")[:200]
-    term_id = _uuid(request.GET.get("taxonomy_term_id"))
-    keep: list[uuid.UUID] | None = None
-    if words.strip() or term_id:
-        query = search.Query(words=words, term_id=term_id, active_only=False, limit=100_000)
-        if request.GET.get("taxonomy_term_id") and term_id is None:
-            return []
-        keep = [hit.service.id for hit in search.search(owner, query).hits]
-    elif request.GET.get("taxonomy_term_id"):
-        return []
-    taxonomy_raw = request.GET.get("taxonomy_id")
-    if taxonomy_raw:
-        taxonomy_id = _uuid(taxonomy_raw)
-        terms = TaxonomyTerm.objects.filter(owner=owner, vocabulary_id=taxonomy_id) if taxonomy_id else None
-        linked = (
-            set(
-                Attribute.objects.filter(
-                    owner=owner, retired_at=None, link_entity="service", taxonomy_term__in=terms
-                ).values_list("link_id", flat=True)
-            )
-            if terms is not None
-            else set()
-        )
-        keep = [i for i in keep if i in linked] if keep is not None else sorted(linked)
-    return keep
-
-
-def _services(request: HttpRequest, owner: CalldeskOrganization) -> list[Service]:
-    services = _current(Service.objects.filter(owner=owner)).select_related("organization")
+def _kept_services(request: HttpRequest, owner: CalldeskOrganization) -> QuerySet[Service]:
+    """The services `organization_id`, `modified_after` and `taxonomy_id` keep (a bad value keeps none)."""
+    services = _current(Service.objects.filter(owner=owner))
     organization_raw = request.GET.get("organization_id")
     if organization_raw:
         services = (
@@ -269,22 +249,43 @@ def _services(request: HttpRequest, owner: CalldeskOrganization) -> list[Service
         services = services.none()
     elif modified_after:
         services = services.filter(last_modified__gte=modified_after)
-    keep = _filtered_services(request, owner)
-    if keep is None:
-        return list(services.order_by("name", "id"))
-    by_id = {s.id: s for s in services.filter(id__in=keep)} if len(keep) <= 20_000 else {s.id: s for s in services}
-    return [by_id[i] for i in keep if i in by_id]
+    taxonomy_raw = request.GET.get("taxonomy_id")
+    if taxonomy_raw:
+        taxonomy_id = _uuid(taxonomy_raw)
+        linked = Attribute.objects.filter(
+            owner=owner, retired_at=None, link_entity="service", taxonomy_term__vocabulary_id=taxonomy_id
+        )
+        services = services.filter(id__in=linked.values("link_id")) if taxonomy_id else services.none()
+    return services
+
+
+def _search_query(request: HttpRequest, kept: QuerySet[Service]) -> search.Query | None:
+    """The search `search` and `taxonomy_term_id` ask for among `kept` (None: no search); a bad
+    term id finds nothing."""
+    words = request.GET.get("search", "")[:200]
+    raw_term = request.GET.get("taxonomy_term_id")
+    term_id = _uuid(raw_term)
+    if not words.strip() and not raw_term:
+        return None
+    within = kept.none() if raw_term and term_id is None else kept
+    return search.Query(words=words, term_id=term_id, active_only=False, paged=True, within=within.values("id"))
 
 
 @hsds_endpoint
 def services(request: HttpRequest, owner: CalldeskOrganization) -> HttpResponse:
-    found = _services(request, owner)
+    kept = _kept_services(request, owner)
+    query = _search_query(request, kept)
 
     def shown(items: list[Service]) -> list[dict]:
         terms = _terms_of(owner, "service", [s.id for s in items])
         return [listed_service(s, terms) for s in items]
 
-    return page_of(request, found, shown)
+    if query is None:
+        return page_of(request, kept.select_related("organization").order_by("name", "id"), shown)
+    number, per_page = _paging(request)
+    query.offset, query.limit = (number - 1) * per_page, per_page
+    found = search.search(owner, query)
+    return envelope(number, per_page, found.total or 0, shown([hit.service for hit in found.hits]))
 
 
 def _one(queryset: QuerySet[Any], raw_id: str) -> Any:
@@ -379,29 +380,36 @@ def taxonomy_term(request: HttpRequest, owner: CalldeskOrganization, record_id: 
 @hsds_endpoint
 def service_at_locations(request: HttpRequest, owner: CalldeskOrganization) -> HttpResponse:
     """Services at their locations; `postcode` with `proximity` (metres) keeps those within that
-    distance of the postcode's centroid, nearest first (search.py's centroid and distance)."""
-    services_kept = _services(request, owner)
-    order = {s.id: n for n, s in enumerate(services_kept)}
-    found = _current(ServiceAtLocation.objects.filter(owner=owner, service_id__in=list(order)))
+    distance of the postcode's centre, nearest first (search.py's centre and distance, in SQL).
+    Without a place, in their service's order (its search rank when `search` is given)."""
+    kept = _kept_services(request, owner)
+    query = _search_query(request, kept)
+    ranked: list[uuid.UUID] | None = None
+    if query is not None:
+        # A service's rank is not a column: the ids of every match, in order (ids only).
+        ranked, _ = search.matching_ids(owner, query)
+        kept = kept.filter(id__in=ranked)
+    found = _current(ServiceAtLocation.objects.filter(owner=owner, service__in=kept.values("id")))
     found = found.filter(location__retired_at=None).select_related("service", "location", "service__organization")
-    rows = list(found)
-    postcode = request.GET.get("postcode", "").strip()[:20]
+    postcode = request.GET.get("postcode", "").strip()[:100]
     if postcode:
         metres = _int(request.GET.get("proximity"), 0, 0, 1_000_000)
         notices: list[str] = []
-        centre = search.centre_of(owner, search.Query(postcode=postcode), notices)
+        # HSDS names a postcode; a city ("Springfield, IL") is placed the same way, as in the panel.
+        centre = search.centre_of(owner, search.Query(place=postcode), notices)
         if centre is None:
-            rows = []
-        else:
-            distances = {
-                r.id: search.distance_km(centre, (r.location.latitude, r.location.longitude))
-                for r in rows
-                if r.location.latitude is not None and r.location.longitude is not None
-            }
-            rows = [r for r in rows if r.id in distances and (not metres or distances[r.id] * 1000 <= metres)]
-            rows.sort(key=lambda r: (distances[r.id], str(r.id)))
-    else:
-        rows.sort(key=lambda r: (order[r.service_id], str(r.id)))
+            return _error(400, notices[0])
+        km, km_params = search.km_sql(centre, "resources_location")
+        found = found.filter(location__latitude__isnull=False, location__longitude__isnull=False)
+        if metres:
+            south, north, west, east = search.box(centre, metres / 1000)
+            found = found.filter(location__latitude__range=(south, north), location__longitude__range=(west, east))
+        found = found.annotate(km=RawSQL(km, km_params))  # noqa: S611  # nosec B611 (constant SQL, values as parameters)
+        if metres:
+            found = found.filter(km__lte=metres / 1000)
+        found = found.order_by("km", "id")
+    elif ranked is None:
+        found = found.order_by("service__name", "service_id", "id")
 
     def shown(items: list[ServiceAtLocation]) -> list[dict]:
         terms = _terms_of(owner, "service", [r.service_id for r in items])
@@ -414,7 +422,16 @@ def service_at_locations(request: HttpRequest, owner: CalldeskOrganization) -> H
             for r in items
         ]
 
-    return page_of(request, rows, shown)
+    if postcode or ranked is None:
+        return page_of(request, found, shown)
+    # Ordered here by the service's rank: the ids only, then the page read whole.
+    order = {service_id: n for n, service_id in enumerate(ranked)}
+    ids = sorted(found.values_list("id", "service_id"), key=lambda row: (order[row[1]], str(row[0])))
+    number, per_page = _paging(request)
+    start = (number - 1) * per_page
+    page_ids = [row[0] for row in ids[start : start + per_page]]
+    rows = found.in_bulk(page_ids)
+    return envelope(number, per_page, len(ids), shown([rows[i] for i in page_ids]))
 
 
 @hsds_endpoint

@@ -323,6 +323,8 @@ class DirectorySettings(models.Model):
 
     owner = models.OneToOneField(CalldeskOrganization, on_delete=models.CASCADE, related_name="+")
     public_api = models.BooleanField(default=False)
+    # A new value at every import and location edit: search's cached place centres are this version's.
+    places_version = models.UUIDField(default=uuid.uuid4)
 
     def __str__(self) -> str:
         return f"directory settings of {self.owner}"
@@ -354,6 +356,9 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The process running it (machine, pid, start time: jobs.this_process), to tell a job lost
+    # in a restart from one still running.
+    runner = models.CharField(max_length=300, blank=True, default="")
 
     class Meta:
         indexes = [

@@ -35,6 +35,7 @@ PLACE_KEYS = (
     "location",
 )
 POSTCODE_KEYS = PLACE_KEYS[:5]  # the keys of a postal code, not a city or a region
+NEAR_KEYS = (*POSTCODE_KEYS, "city", "town", "location")  # the places search can find a centre of
 PLACE_TYPES = (FieldType.TEXT, FieldType.CHOICE)
 UNKNOWN_AREA = "(no area recorded)"
 MAX_AREA = 60

@@ -7,7 +7,7 @@ The same query gives the same results on PostgreSQL and SQLite: words are folded
 in Python, for both; each typed word is widened to the directory's words within a small edit
 distance (candidates from pg_trgm's index on PostgreSQL, from the cached word list on SQLite, then
 the same distance rule here); only the full-text match itself is the database's (a GIN
-to_tsvector index, or FTS5); the ranking is computed here from the matched texts."""
+stored tsvector column, or FTS5); the ranking is computed here from the matched texts."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import F, Max, Q, QuerySet, TextField, Value
 from django.db.models.expressions import RawSQL
@@ -32,6 +33,7 @@ from calldesk.accounts.models import Organization as CalldeskOrganization
 from calldesk.resources.models import (
     Address,
     Attribute,
+    DirectorySettings,
     Language,
     Phone,
     Schedule,
@@ -279,7 +281,7 @@ def _candidates(owner: CalldeskOrganization, typed: str) -> list[str]:
 class Query:
     words: str = ""
     term_id: uuid.UUID | None = None  # a taxonomy_term id; the terms below it count too
-    postcode: str = ""
+    place: str = ""  # a postal code, a city, or "City, ST" (the directory's own addresses place it)
     latitude: float | None = None
     longitude: float | None = None
     radius_km: float = DEFAULT_RADIUS_KM
@@ -288,6 +290,11 @@ class Query:
     active_only: bool = True
     at: dt.datetime | None = None  # "now" for open_now; tests set it
     limit: int = 20
+    offset: int = 0
+    # A listing of every match a page at a time (the HSDS API): the total is counted, and each
+    # word stands for its typos whatever the page, so every page of one listing agrees.
+    paged: bool = False
+    within: QuerySet | None = None  # service ids (a subquery) the results must be among
 
 
 @dataclass
@@ -304,6 +311,7 @@ class Hit:
 class Result:
     hits: list[Hit]
     notices: list[str]
+    total: int | None = None  # every match (not only those shown), when the query is paged
 
 
 Ranked = list[tuple[uuid.UUID, int, float | None]]  # service id, score, distance
@@ -311,43 +319,61 @@ Ranked = list[tuple[uuid.UUID, int, float | None]]  # service id, score, distanc
 
 def search(owner: CalldeskOrganization, query: Query) -> Result:
     """The services `query` finds, best first: the typed words found in the name first, then the
-    nearest, then by name. One SQL query filters, ranks and keeps the `limit` shown; only those
-    are read whole. Each typed word stands for itself and the words it starts; the words within
-    a typo of it are added only when that finds fewer than `limit` services."""
+    nearest, then by name. One SQL query filters, ranks and keeps the `limit` shown (from
+    `offset`); only those are read whole. Each typed word stands for itself and the words it
+    starts; the words within a typo of it are added only when that finds fewer than `limit`
+    services (always, when the query is paged)."""
+    ranked, total, notices = _in_plan_mode(_rank, owner, query)
+    shown = Service.objects.filter(id__in=[row[0] for row in ranked]).select_related("organization").in_bulk()
+    hits = [Hit(shown[sid], float(score), km) for sid, score, km in ranked if sid in shown]
+    _describe(hits)
+    return Result(hits, notices, total)
+
+
+def matching_ids(owner: CalldeskOrganization, query: Query) -> tuple[list[uuid.UUID], list[str]]:
+    """Every service `query` finds, best first, as ids only (for a listing of services at
+    locations, ranked by their service), and the notices."""
+    every = Query(**{**query.__dict__, "paged": True, "offset": 0, "limit": 1_000_000})
+    ranked, _, notices = _in_plan_mode(_rank, owner, every)
+    return [row[0] for row in ranked], notices
+
+
+def _in_plan_mode(rank: Any, owner: CalldeskOrganization, query: Query) -> tuple[Ranked, int | None, list[str]]:
     if connection.vendor != "postgresql":
-        return _search(owner, query)
+        return rank(owner, query)
     with transaction.atomic():
         with connection.cursor() as cursor:
             # Statements are prepared (DB_SERVER_SIDE_BINDING); from a statement's sixth run
             # PostgreSQL may plan it once for any box, term or word, and a plan made without
             # their values read every location of a city for each service (minutes, not ms).
             cursor.execute("SET LOCAL plan_cache_mode = force_custom_plan")
-        return _search(owner, query)
+        return rank(owner, query)
 
 
-def _search(owner: CalldeskOrganization, query: Query) -> Result:
+def _rank(owner: CalldeskOrganization, query: Query) -> tuple[Ranked, int | None, list[str]]:
     notices: list[str] = []
+    nothing = 0 if query.paged else None
     typed = [w for w in words_of(query.words) if w not in STOPWORDS and len(w) >= 2][:MAX_QUERY_WORDS]
     centre = centre_of(owner, query, notices)
-    if centre is None and (query.postcode or query.latitude is not None):
-        return Result([], notices)
-    exact = [close_words(word, _starting_with(owner, word), typos=False) for word in typed]
+    if centre is None and (query.place.strip() or query.latitude is not None):
+        return [], nothing, notices
     ranked: Ranked | None = None
-    if all(exact):
-        ranked = _ranked(owner, query, typed, exact, centre)
+    total: int | None = None
+    exact: list[list[str]] = []
+    if not query.paged:
+        exact = [close_words(word, _starting_with(owner, word), typos=False) for word in typed]
+        if all(exact):
+            ranked, _ = _ranked(owner, query, typed, exact, centre)
     if ranked is None or (len(ranked) < query.limit and any(allowed_edits(w) for w in typed)):
         groups: list[list[str]] = []
         for word in typed:
             group = close_words(word, _candidates(owner, word))
             if not group:
-                return Result([], [f"no service mentions “{word}”"])
+                return [], nothing, [f"no service mentions “{word}”"]
             groups.append(group)
         if ranked is None or groups != exact:
-            ranked = _ranked(owner, query, typed, groups, centre)
-    shown = Service.objects.filter(id__in=[row[0] for row in ranked]).select_related("organization").in_bulk()
-    hits = [Hit(shown[sid], float(score), km) for sid, score, km in ranked if sid in shown]
-    _describe(hits)
-    return Result(hits, notices)
+            ranked, total = _ranked(owner, query, typed, groups, centre)
+    return ranked, total, notices
 
 
 def _ranked(
@@ -356,9 +382,10 @@ def _ranked(
     typed: list[str],
     groups: list[list[str]],
     centre: tuple[float, float] | None,
-) -> Ranked:
-    """The ids of the `limit` services shown, with their score and distance, in the order shown.
-    Every filter is a condition of one query, so the database keeps only what it returns."""
+) -> tuple[Ranked, int | None]:
+    """The ids of the `limit` services shown (from `offset`), with their score and distance, in
+    the order shown, and, when the query is paged, how many services match in all. Every filter
+    is a condition of one query, so the database keeps only what it returns."""
     where = ["i.owner_id = %s"]
     params: list[object] = [owner.pk]
     if query.active_only:
@@ -367,7 +394,7 @@ def _ranked(
         # The words are folded letters and digits only (words_of), so they cannot break out of
         # the quotes of a tsquery or an FTS5 query; the whole query is still a parameter.
         if connection.vendor == "postgresql":
-            where.append("to_tsvector('simple', i.doc) @@ to_tsquery('simple', %s)")
+            where.append("i.words @@ to_tsquery('simple', %s)")  # the stored tsvector of doc
             params.append(" & ".join("(" + " | ".join(f"'{w}'" for w in group) + ")" for group in groups))
         else:
             # The match as a subquery: joined, SQLite may probe the FTS table once per index row.
@@ -378,8 +405,14 @@ def _ranked(
                 "AND owner_id = %s)"
             )
             params += [" AND ".join("(" + " OR ".join(f'"{w}"' for w in group) + ")" for group in groups), owner.pk]
-    for subquery in _kept_services(owner, query):
-        sql, sub_params = subquery.query.sql_with_params()
+    kept = _kept_services(owner, query)
+    if query.within is not None:
+        kept.append(query.within)
+    for subquery in kept:
+        try:
+            sql, sub_params = subquery.query.sql_with_params()
+        except EmptyResultSet:  # a subquery Django knows keeps nothing (.none())
+            return [], 0
         where.append(f"i.service_id IN ({sql})")
         params += sub_params
     if query.open_now:
@@ -418,10 +451,14 @@ def _ranked(
         )
         sql = (
             f"SELECT i.service_id, {score} AS score FROM {table} WHERE {led_by_services} "  # noqa: S608  # nosec B608
-            f"ORDER BY {order} LIMIT %s"
+            f"ORDER BY {order} LIMIT %s OFFSET %s"
         )
-        rows = _fetch(sql, [*score_params, *params, query.limit])
-        return [(_uuid(sid), score, None) for sid, score in rows]
+        rows = _fetch(sql, [*score_params, *params, query.limit, query.offset])
+        total = None
+        if query.paged:
+            counted = f"SELECT COUNT(*) FROM resources_serviceindex i WHERE {led_by_services}"  # noqa: S608  # nosec B608
+            total = _fetch(counted, params)[0][0]
+        return [(_uuid(sid), score, None) for sid, score in rows], total
     # Nearest first: each service's nearest location inside the box around the circle. When the
     # other conditions keep few services, they lead (each one's locations are measured);
     # otherwise the box's locations lead, from a smaller circle first: when its page is full of
@@ -434,8 +471,8 @@ def _ranked(
         [*params, FEW_SERVICES],
     )[0][0]
     if not found:
-        return []
-    km, km_params = _km_sql(centre)
+        return [], 0
+    km, km_params = km_sql(centre)
     if found < FEW_SERVICES:
         tables = "resources_serviceindex i CROSS JOIN resources_serviceatlocation sal CROSS JOIN resources_location l"
         conditions, radii = led_by_services, [query.radius_km]
@@ -443,23 +480,30 @@ def _ranked(
         tables = "resources_location l CROSS JOIN resources_serviceatlocation sal CROSS JOIN resources_serviceindex i"
         conditions = " AND ".join(where).replace("{plus}", "+")
         radii = [query.radius_km / 64, query.radius_km / 16, query.radius_km / 4, query.radius_km]
-    sql = (
-        f"SELECT service_id, score, MIN(km) AS nearest FROM ("  # noqa: S608  # nosec B608
-        f"SELECT i.service_id, i.name_text, {score} AS score, {km} AS km FROM {tables} "
+    near = (
+        f"SELECT i.service_id, i.name_text, {score} AS score, {km} AS km FROM {tables} "  # noqa: S608  # nosec B608
         "WHERE l.owner_id = %s AND l.latitude BETWEEN %s AND %s AND l.longitude BETWEEN %s AND %s "
         "AND l.retired_at IS NULL AND sal.location_id = l.id AND sal.retired_at IS NULL "
         f"AND i.service_id = sal.service_id AND {conditions}"
-        ") near WHERE km <= %s GROUP BY service_id, name_text, score "
-        f"ORDER BY score DESC, nearest, name_text{collate}, service_id LIMIT %s"
+    )
+    sql = (
+        f"SELECT service_id, score, MIN(km) AS nearest FROM ({near}) near "  # noqa: S608  # nosec B608
+        "WHERE km <= %s GROUP BY service_id, name_text, score "
+        f"ORDER BY score DESC, nearest, name_text{collate}, service_id LIMIT %s OFFSET %s"
     )
     best = 3 * len(typed)
     rows = []
     for radius in radii:
-        box = _box(centre, radius)
-        rows = _fetch(sql, [*score_params, *km_params, owner.pk, *box, *params, radius, query.limit])
+        around = box(centre, radius)
+        rows = _fetch(sql, [*score_params, *km_params, owner.pk, *around, *params, radius, query.limit, query.offset])
         if len(rows) >= query.limit and rows[query.limit - 1][1] == best:
             break
-    return [(_uuid(sid), score, round(nearest, 3)) for sid, score, nearest in rows]
+    total = None
+    if query.paged:
+        counted = f"SELECT COUNT(DISTINCT service_id) FROM ({near}) near WHERE km <= %s"  # noqa: S608  # nosec B608
+        around = box(centre, query.radius_km)
+        total = _fetch(counted, [*score_params, *km_params, owner.pk, *around, *params, query.radius_km])[0][0]
+    return [(_uuid(sid), score, round(nearest, 3)) for sid, score, nearest in rows], total
 
 
 def _fetch(sql: str, params: list[Any]) -> list[tuple]:
@@ -496,26 +540,90 @@ def _kept_services(owner: CalldeskOrganization, query: Query) -> list[QuerySet]:
 
 
 def centre_of(owner: CalldeskOrganization, query: Query, notices: list[str]) -> tuple[float, float] | None:
+    """The point a query is near: its latitude and longitude, or its place's centre (a notice says
+    why when the directory does not know the place: never an empty page that reads "nothing near")."""
     if query.latitude is not None and query.longitude is not None:
         return query.latitude, query.longitude
-    if not query.postcode:
+    typed = " ".join(query.place.split())
+    if not typed:
         return None
-    typed = query.postcode.strip()
-    # Exact (as typed, or upper case as UK and Canadian codes are written) so the index on
-    # (owner, postal_code) serves it: the addresses first, then their locations (SQLite, left to
-    # choose, walked every location of the directory by its latitude index instead).
+    places = _places(owner.pk, directory_version(owner))
+    if centre := places.postcodes.get(typed.upper()):
+        return centre
+    city, _, state = typed.rpartition(",") if "," in typed else (typed, "", "")
+    in_states = places.cities.get(" ".join(words_of(city)), {})
+    wanted = " ".join(words_of(state))
+    if wanted and wanted in in_states:
+        return in_states[wanted]
+    if not wanted and len(in_states) == 1:
+        return next(iter(in_states.values()))
+    if not wanted and in_states:
+        states = sorted(s.upper() for s in in_states if s)
+        city = city.strip()
+        notices.append(
+            f"“{city}” is in more than one state or region ({', '.join(states)}): add one, e.g. “{city}, {states[0]}”"
+        )
+        return None
+    notices.append(f"no location of the directory has the postal code or city “{typed}”")
+    return None
+
+
+# A place's centre is the mean of the directory's locations there, read for every place at once
+# and kept per organization and directory version (a new one at every import and location edit:
+# directory_changed): a popular postcode of a large directory averages thousands of locations.
+
+
+def directory_version(owner: CalldeskOrganization) -> uuid.UUID | None:
+    return DirectorySettings.objects.filter(owner=owner).values_list("places_version", flat=True).first()
+
+
+def directory_changed(owner_id: int) -> None:
+    """A new version of the directory's places (inside the caller's transaction: a rollback
+    keeps the old one, and the version of a rolled-back change is never seen again)."""
+    DirectorySettings.objects.get_or_create(owner_id=owner_id)
+    DirectorySettings.objects.filter(owner_id=owner_id).update(places_version=uuid.uuid4())
+
+
+Point = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Places:
+    postcodes: dict[str, Point]  # upper case, as UK and Canadian codes are written
+    cities: dict[str, dict[str, Point]]  # city -> state or region -> centre, both folded (words_of)
+
+
+@lru_cache(maxsize=32)
+def _places(owner_id: int, version: uuid.UUID | None) -> Places:
     rows = _fetch(
-        "SELECT AVG(l.latitude), AVG(l.longitude) FROM resources_address a CROSS JOIN resources_location l "
-        "WHERE a.owner_id = %s AND a.postal_code IN (%s, %s) AND a.retired_at IS NULL AND l.id = a.location_id "
-        "AND l.owner_id = %s AND l.retired_at IS NULL AND l.latitude IS NOT NULL AND l.longitude IS NOT NULL",
-        [owner.pk, typed, typed.upper(), owner.pk],
+        "SELECT a.postal_code, a.city, a.state_province, SUM(l.latitude), SUM(l.longitude), COUNT(*) "
+        "FROM resources_address a CROSS JOIN resources_location l "
+        "WHERE a.owner_id = %s AND a.retired_at IS NULL AND l.id = a.location_id AND l.owner_id = %s "
+        "AND l.retired_at IS NULL AND l.latitude IS NOT NULL AND l.longitude IS NOT NULL "
+        "GROUP BY a.postal_code, a.city, a.state_province",
+        [owner_id, owner_id],
     )
-    centre = {"latitude": rows[0][0], "longitude": rows[0][1]}
-    if centre["latitude"] is None:
-        notices.append(f"no location of the directory has the postal code “{typed}”")
-        return None
+    by_code: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+    by_city: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+    # In one order on both databases (which add a group's floats in orders of their own).
+    for code, city, state, latitudes, longitudes, count in sorted(rows, key=lambda row: row[:3]):
+        for sums in (
+            by_code[" ".join(code.split()).upper()],
+            by_city[" ".join(words_of(city)), " ".join(words_of(state))],
+        ):
+            sums[0] += latitudes
+            sums[1] += longitudes
+            sums[2] += count
+    cities: dict[str, dict[str, Point]] = defaultdict(dict)
+    for (city, state), sums in by_city.items():
+        if city:
+            cities[city][state] = _mean(sums)
+    return Places({code: _mean(sums) for code, sums in by_code.items() if code}, dict(cities))
+
+
+def _mean(sums: list[float]) -> Point:
     # Rounded to about 10 cm: the two databases may add the same floats in another order.
-    return round(centre["latitude"], 6), round(centre["longitude"], 6)
+    return round(sums[0] / sums[2], 6), round(sums[1] / sums[2], 6)
 
 
 def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -524,7 +632,7 @@ def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * EARTH_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
-def _box(centre: tuple[float, float], radius: float) -> tuple[float, float, float, float]:
+def box(centre: tuple[float, float], radius: float) -> tuple[float, float, float, float]:
     """The latitudes and longitudes around `centre` that hold its circle: what the index on
     (owner, latitude, longitude) finds before each distance is measured."""
     lat, lon = centre
@@ -533,15 +641,15 @@ def _box(centre: tuple[float, float], radius: float) -> tuple[float, float, floa
     return lat - dlat, lat + dlat, lon - dlon, lon + dlon
 
 
-def _km_sql(centre: tuple[float, float]) -> tuple[str, list[object]]:
-    """distance_km from `centre` to a location `l`, in SQL: the same formula and the same
-    constants, so both databases (and Python) measure the same float."""
+def km_sql(centre: tuple[float, float], location: str = "l") -> tuple[str, list[object]]:
+    """distance_km from `centre` to a location (the table or alias `location`), in SQL: the same
+    formula and the same constants, so both databases (and Python) measure the same float."""
     to_radians = math.pi / 180
     lat1, lon1 = math.radians(centre[0]), math.radians(centre[1])
-    dlat = "SIN((l.latitude * %s - %s) / 2)"
-    dlon = "SIN((l.longitude * %s - %s) / 2)"
+    dlat = f"SIN(({location}.latitude * %s - %s) / 2)"
+    dlon = f"SIN(({location}.longitude * %s - %s) / 2)"
     least = "LEAST" if connection.vendor == "postgresql" else "MIN"
-    h = f"{dlat} * {dlat} + %s * COS(l.latitude * %s) * {dlon} * {dlon}"
+    h = f"{dlat} * {dlat} + %s * COS({location}.latitude * %s) * {dlon} * {dlon}"
     sql = f"2 * %s * ASIN({least}(1.0, SQRT({h})))"
     params: list[object] = [EARTH_KM, to_radians, lat1, to_radians, lat1, math.cos(lat1), to_radians]
     params += [to_radians, lon1, to_radians, lon1]

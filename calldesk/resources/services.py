@@ -38,6 +38,7 @@ def import_directory(
         if progress:
             progress("updating the search index", READ_SHARE + WRITE_SHARE, TOTAL_SHARE)
         search.rebuild_index(owner)
+        search.directory_changed(owner.pk)
     if progress:
         progress("done", TOTAL_SHARE, TOTAL_SHARE)
     return summary
@@ -75,6 +76,8 @@ def save_record(record: Verifiable, user: User, verified: bool) -> None:
             search.index_service(record)
         elif isinstance(record, Organization):
             search.rebuild_index(record.owner)
+        elif isinstance(record, Location):
+            search.directory_changed(record.owner_id)  # its coordinates may have moved a place's centre
 
 
 def save_part(parent: Service | Location, part: Part, user: User, verified: bool) -> None:

@@ -16,6 +16,7 @@ from calldesk.resources.search import fold
 
 member_required = role_required(lambda user: True)
 MAX_QUERY_TEXT = 200
+MAX_PLACE = 100
 
 
 def _float(raw: str | None) -> float | None:
@@ -39,7 +40,8 @@ def query_from(params: Any) -> search.Query:
     return search.Query(
         words=str(params.get("q", ""))[:MAX_QUERY_TEXT],
         term_id=_uuid(params.get("term")),
-        postcode=str(params.get("postcode", ""))[:20],
+        # `postcode` is the parameter's older name.
+        place=str(params.get("place") or params.get("postcode") or "")[:MAX_PLACE],
         latitude=_float(params.get("lat")),
         longitude=_float(params.get("lon")),
         radius_km=min(max(radius, 0.1), 500.0),

@@ -29,7 +29,7 @@ def test_search_add_two_services_and_an_unmet_need_submit_and_see_them(
     page.click("#resource-search-button")
     expect(page.locator("#resource-status")).to_contain_text("no service mentions")
     page.fill("#resource-q", "food")
-    page.fill("#resource-postcode", "62701")
+    page.fill("#resource-place", "62701")
     page.click("#resource-search-button")
     expect(page.locator("#resource-results li")).to_have_count(1)
     expect(page.locator("#resource-results li").first).to_contain_text("Eastside Food Bank")
@@ -37,7 +37,7 @@ def test_search_add_two_services_and_an_unmet_need_submit_and_see_them(
     page.get_by_role("button", name="Add Eastside Food Bank to the referrals").click()
 
     page.fill("#resource-q", "shleter")  # a typo
-    page.fill("#resource-postcode", "")
+    page.fill("#resource-place", "")
     page.click("#resource-search-button")
     expect(page.locator("#resource-results li").first).to_contain_text("Night Shelter")
     page.get_by_role("button", name="Add Night Shelter to the referrals").click()
@@ -82,6 +82,29 @@ def test_the_search_is_near_the_callers_postal_code_when_the_form_asks_one(
     page.fill("#resource-q", "food")
     page.click("#resource-search-button")
     # Nothing typed in the panel's own box: the form's postal code is used, and shown there.
-    expect(page.locator("#resource-postcode")).to_have_value("62701")
+    expect(page.locator("#resource-place")).to_have_value("62701")
     expect(page.locator("#resource-results li")).to_have_count(1)
     expect(page.locator("#resource-results li").first).to_contain_text("Eastside Food Bank")
+
+
+def test_the_search_is_near_the_callers_city_and_an_unknown_city_is_said_so(
+    live_url: str, cast: Cast, page: Page, login: Login, tmp_path: Path
+) -> None:
+    with_city = {"fields": [{"key": "city", "label": "Caller's city", "type": "text"}, *REFERRAL_FORM["fields"]]}
+    make_form(cast.org_a, "7770001", with_city, "I&R call")
+    load_directory(cast.org_a, tmp_path)
+    login(page, cast.specialist)
+    page.goto(POP)
+    expect(page.locator("#resource-panel")).to_be_visible()
+    page.fill("#id_f_city", "péoria, il")
+    page.fill("#resource-q", "food")
+    page.click("#resource-search-button")
+    expect(page.locator("#resource-place")).to_have_value("péoria, il")
+    expect(page.locator("#resource-results li")).to_have_count(1)
+    expect(page.locator("#resource-results li").first).to_contain_text("Peoria Food Pantry")
+    page.fill("#resource-place", "Gotham")
+    page.click("#resource-search-button")
+    expect(page.locator("#resource-status")).to_have_text(
+        "no location of the directory has the postal code or city “Gotham”"
+    )
+    expect(page.locator("#resource-results li")).to_have_count(0)

@@ -9,7 +9,7 @@ from django import template
 
 from calldesk.callforms.definition import FieldType
 from calldesk.reports.forms import PREFIX
-from calldesk.resources.referral_stats import POSTCODE_KEYS, place_field
+from calldesk.resources.referral_stats import NEAR_KEYS, place_field
 
 register = template.Library()
 
@@ -21,10 +21,10 @@ def has_referrals(report: Any) -> bool:
 
 
 @register.filter
-def postcode_input(report: Any) -> str:
-    """The id of the form's input that holds the caller's postal code, if the form asks one (the
-    same place field the dashboards count unmet needs by): the panel searches near it when no
-    other postal code was typed."""
+def place_input(report: Any) -> str:
+    """The id of the form's input that holds the caller's postal code or city, if the form asks
+    one (the same place field the dashboards count unmet needs by): the panel searches near it
+    when no other place was typed."""
     definition = getattr(getattr(report, "revision", None), "definition", None)
     found = place_field(definition.fields) if definition else None
-    return f"id_{PREFIX}{found.key}" if found is not None and found.key.lower() in POSTCODE_KEYS else ""
+    return f"id_{PREFIX}{found.key}" if found is not None and found.key.lower() in NEAR_KEYS else ""

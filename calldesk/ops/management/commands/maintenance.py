@@ -2,9 +2,9 @@
 
 It deletes expired sessions (a logged-out session holding a waiting call expires after
 15 minutes; Django never deletes expired sessions by itself), forgets login attempts older
-than the throttle needs and answers and hang-ups kept for calls that never came (a day
-old), records as ended the calls no event ended within `CALL_STALE_HOURS`
-(calldesk.telephony.ending), and runs `calldesk retention`. Safe to re-run or run twice at once.
+than the throttle needs, answers and hang-ups kept for calls that never came (a day old) and
+directory import records finished 30 days ago, records as ended the calls no event ended within
+`CALL_STALE_HOURS` (calldesk.telephony.ending), and runs `calldesk retention`. Safe to re-run or run twice at once.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from calldesk.accounts import throttle
 from calldesk.followups.services import overdue_by_organization
+from calldesk.resources import jobs as directory_imports
 from calldesk.telephony.ending import end_stale_calls
 from calldesk.telephony.lifecycle import forget_pending_events
 
@@ -38,6 +39,10 @@ class Command(BaseCommand):
         pending = forget_pending_events()
         self.stdout.write(f"{sessions} expired sessions and {attempts} old login attempts deleted.")
         self.stdout.write(f"{pending} answers and hang-ups kept for calls that never came deleted.")
+        imports = directory_imports.forget_finished()
+        self.stdout.write(
+            f"{imports} directory import records finished over {directory_imports.KEEP_FINISHED.days} days ago deleted."
+        )
         for slug, count in overdue_by_organization().items():
             self.stdout.write(f"{slug}: {count} follow-up{'s' if count != 1 else ''} overdue (see /followups/all/).")
         stale = end_stale_calls()

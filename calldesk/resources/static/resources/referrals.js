@@ -182,14 +182,14 @@
   searchForm.addEventListener("submit", function (event) {
     event.preventDefault();
     status.textContent = "Searching…";
-    // Near the caller: the form's postal code field, when nothing else was typed in the panel.
-    var postcode = document.getElementById("resource-postcode");
-    var callers = panel.dataset.postcodeInput && document.getElementById(panel.dataset.postcodeInput);
-    if (!postcode.value.trim() && callers && callers.value.trim()) postcode.value = callers.value.trim();
+    // Near the caller: the form's postal code or city field, when nothing else was typed in the panel.
+    var place = document.getElementById("resource-place");
+    var callers = panel.dataset.placeInput && document.getElementById(panel.dataset.placeInput);
+    if (!place.value.trim() && callers && callers.value.trim()) place.value = callers.value.trim();
     get(panel.dataset.searchUrl, {
       q: document.getElementById("resource-q").value,
       term: picked ? picked.id : "",
-      postcode: document.getElementById("resource-postcode").value,
+      place: document.getElementById("resource-place").value,
       language: document.getElementById("resource-language").value,
       open_now: document.getElementById("resource-open-now").checked ? "1" : ""
     }, showResults);
