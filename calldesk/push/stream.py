@@ -82,13 +82,10 @@ def _last_event_id(scope: Scope) -> int | None:
 
 
 async def _answer(send: Send, status: int, text: str) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"cache-control", b"no-store")],
-        }
-    )
+    headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"cache-control", b"no-store")]
+    if status == 503:  # a passing state, as the pages' 503 says; the console tries again by itself
+        headers.append((b"retry-after", str(max(RETRY_MS // 1000, 1)).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": text.encode()})
 
 
