@@ -664,6 +664,13 @@ def run(args: argparse.Namespace, servers: Servers) -> None:
             f"{name}: down {back - went:.1f} s; the first operation answered {answered - back:.1f} s after it was "
             f"back, the last one refused {refused - back:.1f} s after"
         )
+    if timeline.memory:  # each node's memory at the start, at each drill, and at the end
+        moments = [0.0, *(t for t, _ in timeline.drills), timeline.memory[-1][0]]
+        marks = [next((m for m in timeline.memory if m[0] >= t), timeline.memory[-1]) for t in moments]
+        print(
+            "memory, MB: "
+            + "; ".join(f"{t:.0f} s: " + ", ".join(f"{n} {mb:.0f}" for n, mb in m.items()) for t, m in marks)
+        )
     for sample in list(tally.samples)[:10]:
         print(f"  error: {sample}")
     if args.svg:
