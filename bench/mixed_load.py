@@ -26,12 +26,26 @@ Errors are any answer but the expected one (a 503 while PostgreSQL restarts is c
 pages are meant to answer it then, never a 500). Every write the server acknowledged (an autosave's
 version, a submit) is checked in the database at the end: none may be missing.
 
-Drills (--drills, each at its own point of the run; they touch the machine's own Redis and
-PostgreSQL, so run them on a quiet machine, never beside other tests):
+Drills (--drills, each at its own point of the run):
     kill-node  at 40 %: node a's process group is killed (SIGKILL); nginx must send everything to b
-    redis      at 60 %: Redis restarted (`redis-cli shutdown nosave`, then started again)
-    postgres   at 80 %: PostgreSQL restarted (pg_ctlcluster restart)
-Prints p50/p95/p99 and errors per operation, per phase, and the consoles' events and reconnects.
+    redis      at 60 %: Redis stopped (`shutdown nosave`: every subscription dropped, nothing kept),
+               started again --down-seconds later
+    postgres   at 80 %: PostgreSQL stopped (`pg_ctl stop -m fast`, as `pg_ctlcluster stop` and
+               systemd do: every connection ended), started again --down-seconds later
+
+Which servers: with --servers private (the default when the redis or postgres drill is asked for)
+the script starts a PostgreSQL (initdb into a temporary directory) and a Redis of its own on free
+ports of 127.0.0.1 (tests/private_servers.py), runs everything on them, restarts those, and removes
+them at the end: the machine's own servers, which other work shares, are never touched. With
+--servers given, --pg-url and --redis-url are used; the redis drill then restarts the Redis at
+--redis-url (its port, directory and log file read back from it first), and the postgres drill
+restarts the cluster named by --pg-cluster VERSION/NAME (`pg_ctlcluster`), without which it refuses
+to start: restarting a shared PostgreSQL by default is never safe.
+
+Prints p50/p95/p99 and errors per operation, per phase ("redis down", "after redis", …), when each
+server went and came back and how long until the pages answered again, and the consoles' events:
+at the end every console's received event ids are compared with the push log, so an event lost to
+a console that reconnected with Last-Event-ID is counted.
 """
 
 from __future__ import annotations
@@ -65,7 +79,8 @@ import django  # noqa: E402
 django.setup()
 
 from tests.cast import PASSWORD  # noqa: E402
-from tests.push_servers import environment, make_cast, unique_channel  # noqa: E402
+from tests.private_servers import PrivatePostgres, PrivateRedis  # noqa: E402
+from tests.push_servers import REDIS_URL, environment, make_cast, unique_channel  # noqa: E402
 
 SPECIALIST, SUPERVISOR = "sam@lifeline.example", "sue@lifeline.example"
 FORM = "9991234"
@@ -103,7 +118,7 @@ class Tally:
             self.unavailable[key] += 1
         else:
             self.errors[key] += 1
-            self.samples.setdefault(f"{op}: {outcome[:60]}", outcome)
+            self.samples.setdefault(f"{op} ({phase}): {outcome[:60]}", outcome)
 
 
 @dataclass
@@ -136,7 +151,9 @@ def node_memory_mb(nodes: dict[str, Any]) -> dict[str, float]:
 @dataclass
 class State:
     phase: str = "steady"
+    outages: list[tuple[str, float, float]] = field(default_factory=list)  # (drill, went, back): monotonic
     stop: bool = False
+    consoles_stop: bool = False
     drafts: list[str] = field(default_factory=list)  # report ids of open drafts
     calls: list[str] = field(default_factory=list)  # API calls not yet hung up
     acknowledged: dict[str, int] = field(default_factory=dict)  # report id -> version the server answered
@@ -183,6 +200,14 @@ def editor_body(html: str, summary: str) -> dict[str, str]:
     return data
 
 
+def failed(answer: httpx.Response) -> str:
+    """What an unexpected answer counts as: "503" when it says to try again (Retry-After), which the
+    pages and the API are meant to answer while PostgreSQL is away; anything else is an error."""
+    if answer.status_code == 503 and answer.headers.get("Retry-After"):
+        return "503"
+    return failed(answer)
+
+
 class Worker:
     def __init__(self, base: str, cookies: httpx.Cookies, supervisor: httpx.Cookies, token: str, seed: int) -> None:
         self.client = httpx.AsyncClient(base_url=base, cookies=cookies, timeout=30)
@@ -199,10 +224,10 @@ class Worker:
         if op == "pop":
             first = await self.client.get(pop_url(self.rng))
             if first.status_code != 303:
-                return str(first.status_code)
+                return failed(first)
             page = await self.client.get(first.headers["location"])
             if page.status_code != 200:
-                return str(page.status_code)
+                return failed(page)
             report = first.headers["location"].strip("/").split("/")[-1]
             self.drafts[report] = (page.text, int(re.search(r'name="version" value="(\d+)"', page.text).group(1)))  # type: ignore[union-attr]
             return "ok"
@@ -219,7 +244,7 @@ class Worker:
             )
             if answer.status_code != 200:
                 self.drafts.pop(report, None)
-                return f"{answer.status_code} {answer.text[:80]}"
+                return failed(answer)
             found = answer.json()
             if op == "submit":
                 self.drafts.pop(report, None)
@@ -232,17 +257,17 @@ class Worker:
             answer = await self.client.get(
                 "/reports/?from=" + (datetime.now(UTC) - timedelta(days=30)).date().isoformat()
             )
-            return "ok" if answer.status_code == 200 else str(answer.status_code)
+            return "ok" if answer.status_code == 200 else failed(answer)
         if op == "search":
             answer = await self.boss.get("/reports/?f_summary=sleep")
-            return "ok" if answer.status_code == 200 else str(answer.status_code)
+            return "ok" if answer.status_code == 200 else failed(answer)
         if op == "dashboard":
             answer = await self.boss.get("/dashboards/")
-            return "ok" if answer.status_code == 200 else str(answer.status_code)
+            return "ok" if answer.status_code == 200 else failed(answer)
         if op == "export":
             day = datetime.now(UTC).date().isoformat()
             answer = await self.boss.get(f"/reports/?from={day}&export=csv")
-            return "ok" if answer.status_code == 200 else str(answer.status_code)
+            return "ok" if answer.status_code == 200 else failed(answer)
         if op == "api-call":
             body = {
                 "reportVer": FORM,
@@ -252,7 +277,7 @@ class Worker:
             }
             answer = await self.api.post("/api/calls", json=body)
             if answer.status_code != 201:
-                return f"{answer.status_code} {answer.text[:80]}"
+                return failed(answer)
             state.calls.append(answer.json()["id"])
             return "ok"
         if op == "hang-up":
@@ -260,7 +285,7 @@ class Worker:
                 return await self.run("api-call", state)
             call = state.calls.pop(0)
             answer = await self.api.post(f"/api/calls/{call}/hangup", json={"cause": "normalClearing"})
-            return "ok" if answer.status_code == 200 else f"{answer.status_code} {answer.text[:80]}"
+            return "ok" if answer.status_code == 200 else failed(answer)
         raise ValueError(op)
 
     async def close(self) -> None:
@@ -283,83 +308,158 @@ async def work(worker: Worker, state: State, tally: Tally) -> None:
             await asyncio.sleep(0.2)  # a browser's script waits before trying again too
 
 
+START = [time.monotonic()]
+
+
 @dataclass
 class Consoles:
     opened: int = 0
     events: int = 0
     reconnects: int = 0
     failed_opens: int = 0
+    statuses: dict[int, int] = field(default_factory=lambda: defaultdict(int))  # refused opens by status
+    received: dict[tuple[str, int], set[int]] = field(default_factory=dict)  # (who, console) -> event ids
+    # (who, console) -> each connection: (seconds since the start, Last-Event-ID sent, status, first id, last id)
+    history: dict[tuple[str, int], list[list[Any]]] = field(default_factory=lambda: defaultdict(list))
+    start_id: int = 0
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    stopped_at: list[datetime] = field(default_factory=lambda: [datetime.now(UTC)])  # when the load stopped
 
 
-async def console(base: str, cookies: httpx.Cookies, state: State, seen: Consoles) -> None:
-    last = ""
+async def console(
+    base: str, cookies: httpx.Cookies, state: State, seen: Consoles, who: str, number: int, start_id: int
+) -> None:
+    last = str(start_id)  # the id the console page would have been rendered at
+    received = seen.received.setdefault((who, number), set())
     async with httpx.AsyncClient(base_url=base, cookies=cookies, timeout=httpx.Timeout(30, read=None)) as client:
         first = True
-        while not state.stop:
+        while not state.consoles_stop:
             try:
                 headers = {"Last-Event-ID": last} if last else {}
                 async with client.stream("GET", "/console/events", headers=headers) as answer:
+                    entry: list[Any] = [round(time.monotonic() - START[0], 1), last, answer.status_code, None, None]
+                    seen.history[(who, number)].append(entry)
                     if answer.status_code != 200:
                         seen.failed_opens += 1
+                        seen.statuses[answer.status_code] += 1
                         await asyncio.sleep(1)
                         continue
                     if first:
                         seen.opened += 1
                         first = False
                     async for line in answer.aiter_lines():
-                        if state.stop:
+                        if state.consoles_stop:
                             return
                         if line.startswith("id: "):
                             last = line[4:]
                             seen.events += 1
+                            received.add(int(last))
+                            entry[3] = entry[3] or int(last)
+                            entry[4] = int(last)
             except (httpx.HTTPError, OSError):
                 pass
-            if not state.stop:
+            if not state.consoles_stop:
                 seen.reconnects += 1
                 await asyncio.sleep(1 + random.random() * 2)  # as the page's EventSource retries
 
 
-def drill(name: str, nodes: dict[str, Any]) -> None:
+class Servers:
+    """The PostgreSQL and Redis the nodes use, and how the drills stop and start them."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.postgres: PrivatePostgres | None = None
+        self.redis: PrivateRedis | None = None
+        self.pg_url, self.redis_url = args.pg_url, args.redis_url
+        self.redis_argv: list[str] = []
+
+    def __enter__(self) -> Servers:
+        if self.args.servers == "private":
+            self.postgres, self.redis = PrivatePostgres(), PrivateRedis()
+            self.postgres.create()
+            self.redis.start()
+            self.pg_url = self.postgres.url(self.args.pg_url.rsplit("/", 1)[1])
+            self.redis_url = self.redis.url
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for server in (self.postgres, self.redis):
+            if server is not None:
+                server.destroy()
+
+    def stop(self, name: str) -> None:
+        if name == "redis":
+            if self.redis is not None:
+                return self.redis.stop()
+            import redis
+
+            given = redis.Redis.from_url(self.redis_url)
+            config = {**given.config_get("dir"), **given.config_get("logfile"), **given.config_get("bind")}
+            port = str(given.connection_pool.connection_kwargs.get("port", 6379))
+            self.redis_argv = ["redis-server", "--daemonize", "yes", "--port", port, "--save", "", "--appendonly", "no"]
+            self.redis_argv += [
+                "--bind",
+                *config["bind"].split(),
+                "--dir",
+                config["dir"],
+                "--logfile",
+                config["logfile"],
+            ]
+            subprocess.run(["redis-cli", "-p", port, "shutdown", "nosave"], capture_output=True)
+        elif self.postgres is not None:
+            self.postgres.stop()
+        else:
+            version, cluster = self.args.pg_cluster.split("/")
+            subprocess.run(
+                ["pg_ctlcluster", "--skip-systemctl-redirect", version, cluster, "stop", "-m", "fast"], check=True
+            )
+
+    def start(self, name: str) -> None:
+        if name == "redis":
+            if self.redis is not None:
+                return self.redis.start()
+            subprocess.run(self.redis_argv, check=True)
+        elif self.postgres is not None:
+            self.postgres.start()
+        else:
+            version, cluster = self.args.pg_cluster.split("/")
+            subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, cluster, "start"], check=True)
+
+
+def drill(name: str, nodes: dict[str, Any], servers: Servers, state: State, down_seconds: float) -> None:
     if name == "kill-node":
         os.killpg(nodes["a"]["pid"], signal.SIGKILL)
-    elif name == "redis":
-        subprocess.run(["redis-cli", "-p", "6379", "shutdown", "nosave"], capture_output=True)
-        time.sleep(2)
-        subprocess.run(
-            [
-                "redis-server",
-                "--daemonize",
-                "yes",
-                "--bind",
-                "127.0.0.1",
-                "-::1",
-                "--port",
-                "6379",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                "/var/lib/redis",
-                "--logfile",
-                "/var/log/redis/ci.log",
-            ],
-            check=True,
-        )
-    elif name == "postgres":
-        version = os.listdir("/etc/postgresql")[0]
-        subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"], check=True)
+        return
+    went = time.monotonic()
+    state.phase = f"{name} down"
+    servers.stop(name)
+    time.sleep(down_seconds)
+    servers.start(name)
+    state.outages.append((name, went, time.monotonic()))
+    state.phase = f"after {name}"
 
 
 async def main_async(
-    args: argparse.Namespace, base: str, nodes: dict[str, Any], token: str
+    args: argparse.Namespace, base: str, nodes: dict[str, Any], token: str, servers: Servers
 ) -> tuple[Tally, Consoles, State, Timeline]:
     state, tally, seen, timeline = State(), Tally(), Consoles(), Timeline()
+    stopped_at = seen.stopped_at
     loop = asyncio.get_running_loop()
     specialist = await loop.run_in_executor(None, login, base, SPECIALIST)
     supervisor = await loop.run_in_executor(None, login, base, SUPERVISOR)
+    start_id = seen.start_id = await loop.run_in_executor(None, latest_event_id, servers.pg_url)
     watchers = [
-        asyncio.create_task(console(base, supervisor if i % 2 else specialist, state, seen))
+        asyncio.create_task(
+            console(
+                base,
+                supervisor if i % 2 else specialist,
+                state,
+                seen,
+                SUPERVISOR if i % 2 else SPECIALIST,
+                i,
+                start_id,
+            )
+        )
         for i in range(args.consoles)
     ]
     cookies = [await loop.run_in_executor(None, login, base, SPECIALIST) for _ in range(args.connections)]
@@ -367,7 +467,8 @@ async def main_async(
     tasks = [asyncio.create_task(work(w, state, tally)) for w in workers]
     drills = [d for d in args.drills.split(",") if d]
     points = {"kill-node": 0.4, "redis": 0.6, "postgres": 0.8}
-    started = timeline.started = time.monotonic()
+    started = timeline.started = START[0] = time.monotonic()
+    seen.started_at = datetime.now(UTC)
     done: set[str] = set()
     while time.monotonic() - started < args.duration:
         await asyncio.sleep(0.5)
@@ -380,15 +481,61 @@ async def main_async(
                 state.phase = f"after {name}"
                 print(f"  {time.monotonic() - started:6.1f} s: drill {name}", flush=True)
                 timeline.drills.append((time.monotonic() - started, name))
-                await loop.run_in_executor(None, drill, name, nodes)
+                await loop.run_in_executor(None, drill, name, nodes, servers, state, args.down_seconds)
+                if name in ("redis", "postgres"):
+                    print(f"  {time.monotonic() - started:6.1f} s: {name} back", flush=True)
     state.stop = True
+    stopped_at[0] = datetime.now(UTC)
     await asyncio.gather(*tasks, return_exceptions=True)
+    # Consoles keep reading a while: the events of the last operations are on their way, and a console
+    # waiting to reconnect (after a drill) catches up with Last-Event-ID as a browser would.
+    await asyncio.sleep(12)
+    state.consoles_stop = True
     for task in watchers:
         task.cancel()
     await asyncio.gather(*watchers, return_exceptions=True)
     for w in workers:
         await w.close()
     return tally, seen, state, timeline
+
+
+def latest_event_id(database_url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(database_url.replace("postgres://", "postgresql://", 1)) as conn:
+        row = conn.execute("SELECT max(id) FROM push_pushevent").fetchone()
+    return int(row[0] or 0) if row else 0
+
+
+def missed_events(database_url: str, seen: Consoles) -> tuple[int, int, int, dict[int, int]]:
+    """(consoles that missed events, events missed in all, events expected in all): each console's
+    received ids against the push log's events it may see, from the start to 5 s before the load
+    stopped (later ones may still have been on their way when the consoles closed)."""
+    import psycopg
+
+    until = seen.stopped_at[0] - timedelta(seconds=5)
+    with psycopg.connect(database_url.replace("postgres://", "postgresql://", 1)) as conn:
+        users = dict(conn.execute("SELECT email, id FROM accounts_user").fetchall())
+        org = conn.execute("SELECT organization_id FROM accounts_user WHERE email = %s", [SUPERVISOR]).fetchone()[0]  # type: ignore[index]
+        rows = conn.execute(
+            "SELECT id, pop_for_id, agent_id, created_at FROM push_pushevent WHERE organization_id = %s AND id > %s "
+            "AND created_at <= %s",
+            [org, seen.start_id, until],
+        ).fetchall()
+    consoles = missed = expected = 0
+    when = {i: int((created - seen.started_at).total_seconds() // 10) * 10 for i, _, _, created in rows}
+    by_time: dict[int, int] = defaultdict(int)  # missed events by when they were made (10-s buckets)
+    for (who, _), received in seen.received.items():
+        wanted = {i for i, pop_for, agent, _ in rows if who == SUPERVISOR or users[who] in (pop_for, agent)}
+        gone = wanted - received
+        expected += len(wanted)
+        missed += len(gone)
+        consoles += bool(gone)
+        for i in gone:
+            by_time[when[i]] += 1
+        if gone and os.environ.get("MIXED_DEBUG") and consoles <= 3:
+            print(f"console {who} {_}: missed {len(gone)}, ids {min(gone)}..{max(gone)}: {seen.history[(who, _)]}")
+    return consoles, missed, expected, dict(sorted(by_time.items()))
 
 
 def lost_writes(database_url: str, state: State) -> list[str]:
@@ -419,18 +566,42 @@ def main() -> None:
     parser.add_argument("--consoles", type=int, default=500)
     parser.add_argument("--workers", type=int, default=2, help="server processes per node")
     parser.add_argument("--drills", default="", help="comma-separated: kill-node, redis, postgres")
+    parser.add_argument("--down-seconds", type=float, default=10, help="how long Redis or PostgreSQL stays down")
+    parser.add_argument(
+        "--servers",
+        choices=("private", "given"),
+        help="private: a PostgreSQL and a Redis of the script's own (the default with the redis or "
+        "postgres drill); given: --pg-url and --redis-url",
+    )
     parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432/calldesk_mixed")
+    parser.add_argument("--redis-url", default=REDIS_URL)
+    parser.add_argument(
+        "--pg-cluster", help="VERSION/NAME of the cluster the postgres drill restarts (--servers given)"
+    )
     parser.add_argument("--svg", type=Path, help="draw the charts into this SVG file")
     args = parser.parse_args()
+    drills = {d for d in args.drills.split(",") if d}
+    if args.servers is None:
+        args.servers = "private" if drills & {"redis", "postgres"} else "given"
+    if args.servers == "given" and "postgres" in drills and not args.pg_cluster:
+        parser.error("the postgres drill on --servers given needs --pg-cluster VERSION/NAME (the one to restart)")
+    with Servers(args) as servers:
+        run(args, servers)
 
+
+def run(args: argparse.Namespace, servers: Servers) -> None:
     import psycopg
 
-    admin, name = args.pg_url.rsplit("/", 1)
+    admin, name = servers.pg_url.rsplit("/", 1)
     with psycopg.connect(admin + "/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     folder = Path(tempfile.mkdtemp(prefix="calldesk-mixed-"))
-    env = {**environment(args.pg_url, unique_channel()), "CALLDESK_VAR_DIR": str(folder / "var")}
+    env = {
+        **environment(servers.pg_url, unique_channel(servers.redis_url)),
+        "REDIS_URL": servers.redis_url,
+        "CALLDESK_VAR_DIR": str(folder / "var"),
+    }
     script = [sys.executable, str(ROOT / "deploy" / "twonodes.py")]
     up = subprocess.run(
         [*script, "up", "--dir", str(folder), "--workers", str(args.workers)],
@@ -449,12 +620,13 @@ def main() -> None:
         print(
             f"Mixed load at {commit.stdout.strip()}: "
             f"{args.duration:.0f} s, {args.connections} connections, {args.consoles} consoles, "
-            f"nginx + 2 nodes x {args.workers} workers, "
+            f"nginx + 2 nodes x {args.workers} workers, {args.servers} servers, "
             f"load average before {os.getloadavg()[0]:.1f}",
             flush=True,
         )
-        tally, seen, state, timeline = asyncio.run(main_async(args, base, nodes["nodes"], token))
-        lost = lost_writes(args.pg_url, state)
+        tally, seen, state, timeline = asyncio.run(main_async(args, base, nodes["nodes"], token, servers))
+        lost = lost_writes(servers.pg_url, state)
+        console_misses = missed_events(servers.pg_url, seen)
     finally:
         subprocess.run([*script, "down", "--dir", str(folder)], env=env, capture_output=True)
     phases = sorted(
@@ -479,9 +651,26 @@ def main() -> None:
     )
     print(
         f"consoles: {seen.opened} of {args.consoles} opened, {seen.events} events received, "
-        f"{seen.reconnects} reconnects, {seen.failed_opens} refused opens; "
+        f"{seen.reconnects} reconnects, {seen.failed_opens} refused opens {dict(seen.statuses)}; "
+        f"{console_misses[0]} consoles missed {console_misses[1]} of the {console_misses[2]} events they "
+        f"should have received (by when they were made, s: {console_misses[3]}); "
         f"load average after {os.getloadavg()[0]:.1f}"
     )
+    for name, went, back in state.outages:
+        answered = min((t for t, ok in tally.finished if ok and t >= back), default=float("nan"))
+        following = min((w for _, w, _ in state.outages if w > went), default=float("inf"))
+        refused = max((t for t, ok in tally.finished if not ok and went <= t < following), default=float("nan"))
+        print(
+            f"{name}: down {back - went:.1f} s; the first operation answered {answered - back:.1f} s after it was "
+            f"back, the last one refused {refused - back:.1f} s after"
+        )
+    if timeline.memory:  # each node's memory at the start, at each drill, and at the end
+        moments = [0.0, *(t for t, _ in timeline.drills), timeline.memory[-1][0]]
+        marks = [next((m for m in timeline.memory if m[0] >= t), timeline.memory[-1]) for t in moments]
+        print(
+            "memory, MB: "
+            + "; ".join(f"{t:.0f} s: " + ", ".join(f"{n} {mb:.0f}" for n, mb in m.items()) for t, m in marks)
+        )
     for sample in list(tally.samples)[:10]:
         print(f"  error: {sample}")
     if args.svg:

@@ -13,6 +13,15 @@ settings.register_profile("calldesk", deadline=None, suppress_health_check=[Heal
 settings.load_profile("calldesk")
 
 
+@pytest.fixture(autouse=True)
+def _forget_loaded_push_events() -> None:
+    """Each test rolls its rows back, so the next one's events may reuse the same ids (SQLite):
+    the push's shared cache of loaded events must not carry them over."""
+    from calldesk.push.events import recent
+
+    recent.entries.clear()
+
+
 @pytest.fixture
 def cast(db: None) -> Cast:
     return make_cast()

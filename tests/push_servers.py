@@ -52,14 +52,14 @@ def environment(database_url: str, redis_channel: str | None) -> dict[str, str]:
     return env
 
 
-def unique_channel() -> str:
+def unique_channel(url: str = REDIS_URL) -> str:
     """A Redis channel of this test's own; fails clearly when Redis is not running (CI runs it)."""
     import redis
 
     try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
     except redis.RedisError as error:
-        raise AssertionError(f"Redis is not reachable at {REDIS_URL} ({error}): start redis-server") from error
+        raise AssertionError(f"Redis is not reachable at {url} ({error}): start redis-server") from error
     return f"calldesk-test:push:{uuid.uuid4().hex[:12]}"
 
 

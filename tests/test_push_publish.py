@@ -75,6 +75,23 @@ def test_the_agent_and_the_organizations_supervisors_catch_up_others_do_not(cast
     }
 
 
+def test_consoles_catching_up_on_the_same_events_load_them_once(
+    cast: Cast, django_assert_max_num_queries: Callable[..., Any]
+) -> None:
+    # After Redis or a node comes back every console reconnects at once: the second console's
+    # catch-up must not load each event again (a few queries per event), or they queue for tens
+    # of seconds behind each other.
+    for i in range(20):
+        recorded(cast, ani=f"99955501{i:02d}")
+    first = events.catch_up(Viewer.of(cast.supervisor), 0)
+    assert len(first) == 20
+    with django_assert_max_num_queries(2):
+        again = events.catch_up(Viewer.of(cast.admin), 0)
+        mine = events.catch_up(Viewer.of(cast.specialist), 0)
+    assert [e.id for e in again] == [e.id for e in mine] == [e.id for e in first]
+    assert {e.data["caller"] for e in again} == {f"99955501{i:02d}" for i in range(20)}
+
+
 def test_a_call_without_an_agent_reaches_supervisors_as_unassigned(cast: Cast) -> None:
     recorded(cast, agent="nobody@lifeline.example")
     (event,) = events.catch_up(Viewer.of(cast.supervisor), 0)

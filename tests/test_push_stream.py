@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from calldesk.push.events import CATCH_UP_LIMIT
 from tests.cast import PASSWORD
 from tests.push_servers import EventReader, PhoneSystem, Serve, environment, make_cast, run_cli, unique_channel
 from tests.server_process import free_port, login, scratch_database
@@ -22,6 +23,7 @@ SPECIALIST = "sam@lifeline.example"
 SPECIALIST2 = "kim@lifeline.example"
 SUPERVISOR = "sue@lifeline.example"
 OTHER_ORG = "bea@other.example"
+MISSED = CATCH_UP_LIMIT + 150
 
 
 @dataclass
@@ -102,6 +104,27 @@ def test_a_stream_reopened_with_last_event_id_gets_every_call_it_missed(pair: Pa
         events = again.wait_for(lambda events: len(events) >= 2)
         assert [e["call"] for e in events] == [call["call"] for call in missed]
         assert [e["caller"] for e in events] == ["9995550104", "9995550105"]
+    finally:
+        again.close()
+
+
+def test_a_console_further_behind_than_one_catch_up_page_gets_every_event_it_missed(pair: Pair) -> None:
+    # As after Redis or the network was away while calls came in: more events than one page.
+    posted = pair.push("9995550106")
+    script = (
+        "from calldesk.push.models import PushEvent; "
+        f"event = PushEvent.objects.filter(call__public_id='{posted['call']}').latest('id'); "
+        "made = PushEvent.objects.bulk_create([PushEvent(organization_id=event.organization_id, call=event.call, "
+        f"state='ringing', pop_for_id=event.pop_for_id, agent_id=event.agent_id) for _ in range({MISSED})]); "
+        "print(event.id, PushEvent.objects.order_by('-id').values_list('id', flat=True)[0])"
+    )
+    before, last = map(int, run_cli(pair.console.env, "shell", "-c", script).split()[-2:])
+    again = pair.reader(SPECIALIST, {"Last-Event-ID": str(before)})
+    try:
+        events = again.wait_for(lambda events: any(e["id"] == last for e in events))
+        ids = [e["id"] for e in events]
+        assert len(set(ids)) == len(ids) == MISSED  # every one once, in order
+        assert ids == sorted(ids) and ids[-1] == last
     finally:
         again.close()
 

@@ -4,8 +4,9 @@ Django turns any exception (in a view, or in a middleware reading the session) i
 500 handler; this handler looks at that exception first. A database that refuses
 connections, has gone away or cannot be opened is a passing state, not a bug: the page says
 the call is not lost (the phone system's address is still in the browser; reloading it opens
-the call once the database is back) and the API answers JSON with Retry-After, so a phone
-system retries. `/readyz` is unchanged: it answers its own 503 for load balancers.
+the call once the database is back) and the API (and a page's script that asked for JSON, as
+the editor's autosave does) answers JSON with Retry-After, so a phone system retries. `/readyz`
+is unchanged: it answers its own 503 for load balancers.
 """
 
 from __future__ import annotations
@@ -25,9 +26,14 @@ def is_database_unavailable(error: BaseException | None) -> bool:
     return isinstance(error, (OperationalError, InterfaceError))
 
 
+def wants_json(request: HttpRequest) -> bool:
+    """The API, and the pages' scripts (the editor's autosave and submit ask for JSON)."""
+    return request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", "")
+
+
 def unavailable(request: HttpRequest) -> HttpResponse:
     response: HttpResponse
-    if request.path.startswith("/api/"):
+    if wants_json(request):
         response = JsonResponse({"message": API_MESSAGE, "errors": {}}, status=503)
     else:
         # Rendered without the request, as Django's own 500 is: the user (and their session)

@@ -6,6 +6,9 @@ Synchronous ORM code; the stream and the channels (async) call it through `chann
 from __future__ import annotations
 
 import json
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -23,7 +26,7 @@ from calldesk.telephony.reading import Params, read_params
 
 # Catch-up reaches back this far; older events are deleted (they only ever served catch-up).
 KEEP_EVENTS = timedelta(hours=24)
-# At most this many events are replayed on one reconnect.
+# A catch-up reads the push log this many events at a time (the stream reads page after page).
 CATCH_UP_LIMIT = 500
 # The parameters that name the line the caller dialled, by phone system (first one sent wins).
 LINE_PARAMETERS = ("dnis", "line", "to", "called", "callednumber", "dialednumber", "queue")
@@ -163,20 +166,66 @@ def _with_calls() -> Any:
     return PushEvent.objects.select_related("call__form", "call__report__agent", "call__report__author").order_by("id")
 
 
+class Recent:
+    """The events this process loaded lately, shared by every console it serves.
+
+    Loading an event (its call, its draft's sealed number, the caller's alerts) costs a few
+    queries; when Redis or a node comes back, every console reconnects at once and catches up on
+    the same few hundred events: each is loaded once per process, not once per console, else the
+    catch-ups queue for tens of seconds behind each other and the consoles stay silent. An entry
+    is as fresh as a live push's (loaded when it passed), and kept `SECONDS` at most.
+    """
+
+    SIZE = 5000
+    SECONDS = 60.0
+
+    def __init__(self) -> None:
+        self.entries: OrderedDict[int, tuple[float, Pushed]] = OrderedDict()
+        self.lock = threading.Lock()  # the push's reads run on two threads
+
+    def loaded(self, ids: list[int]) -> list[Pushed]:
+        """The events of `ids` that still exist, in the order given; loads those not kept."""
+        now = time.monotonic()
+        with self.lock:
+            kept = {i: entry[1] for i in ids if (entry := self.entries.get(i)) and now - entry[0] < self.SECONDS}
+        missing = [i for i in ids if i not in kept]
+        if missing:
+            fresh = load(list(_with_calls().filter(id__in=missing)))
+            self.keep(fresh)
+            kept.update((event.id, event) for event in fresh)
+        return [kept[i] for i in ids if i in kept]
+
+    def keep(self, found: list[Pushed]) -> None:
+        now = time.monotonic()
+        with self.lock:
+            for event in found:
+                self.entries[event.id] = (now, event)
+                self.entries.move_to_end(event.id)
+            while len(self.entries) > self.SIZE:
+                self.entries.popitem(last=False)
+
+
+recent = Recent()
+
+
 def events_after(last_id: int, *, limit: int = CATCH_UP_LIMIT) -> list[Pushed]:
     """Every organization's events after `last_id` (the database channel's poll)."""
-    return load(list(_with_calls().filter(id__gt=last_id)[:limit]))
+    found = load(list(_with_calls().filter(id__gt=last_id)[:limit]))
+    recent.keep(found)
+    return found
 
 
 def events_by_id(ids: list[int]) -> list[Pushed]:
-    return load(list(_with_calls().filter(id__in=ids)))
+    found = load(list(_with_calls().filter(id__in=ids)))
+    recent.keep(found)
+    return found
 
 
 def catch_up(viewer: Viewer, last_id: int) -> list[Pushed]:
     """What `viewer`'s console missed after event `last_id` (at most the last 24 hours)."""
     since = timezone.now() - KEEP_EVENTS
-    found = _with_calls().filter(visible_events(viewer), id__gt=last_id, created_at__gte=since)
-    return load(list(found[:CATCH_UP_LIMIT]))
+    found = PushEvent.objects.filter(visible_events(viewer), id__gt=last_id, created_at__gte=since).order_by("id")
+    return recent.loaded(list(found.values_list("id", flat=True)[:CATCH_UP_LIMIT]))
 
 
 def latest_event_id() -> int:

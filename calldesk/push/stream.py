@@ -5,7 +5,7 @@ never one of the threads that run pages (docs/serving.md). It reads the session 
 (the same session, the same idle timeout as the pages) and sends:
 
 - the events the console missed after `Last-Event-ID` (or `?after=`, the id the console page
-  was rendered at), from the push log;
+  was rendered at), from the push log, page after page however many they are (up to 24 hours);
 - then every new event for this viewer as it happens, and a comment every `HEARTBEAT_SECONDS`;
 - and, besides calls, what other apps remind this viewer of (a follow-up that fell due), asked
   from the database when the stream opens and again when it may have changed (push.reminders).
@@ -82,13 +82,10 @@ def _last_event_id(scope: Scope) -> int | None:
 
 
 async def _answer(send: Send, status: int, text: str) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"cache-control", b"no-store")],
-        }
-    )
+    headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"cache-control", b"no-store")]
+    if status == 503:  # a passing state, as the pages' 503 says; the console tries again by itself
+        headers.append((b"retry-after", str(max(RETRY_MS // 1000, 1)).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": text.encode()})
 
 
@@ -133,10 +130,18 @@ async def stream(scope: Scope, receive: Receive, send: Send) -> None:
         last = _last_event_id(scope)
         if last is None:
             last = await read(events.latest_event_id)
-        missed = await read(events.catch_up, viewer, last)
-        replayed = {event.id for event in missed}
-        for event in missed:
-            await send({"type": "http.response.body", "body": event.message(viewer), "more_body": True})
+        replayed: set[int] = set()
+        while True:
+            # One page at a time, until a short one: a console further behind than a page (back
+            # after Redis or the network was away a while) gets every event it missed, not the
+            # first page and then the live ones past a gap its Last-Event-ID would then skip.
+            missed = await read(events.catch_up, viewer, last)
+            for event in missed:
+                await send({"type": "http.response.body", "body": event.message(viewer), "more_body": True})
+            replayed.update(event.id for event in missed)
+            if len(missed) < events.CATCH_UP_LIMIT:
+                break
+            last = missed[-1].id
         sent = reminders.Sent()
 
         async def remind() -> float:
