@@ -1,4 +1,4 @@
-"""Benchmark of issue 5 (SPEC §4) on PostgreSQL: report list, dashboard, CSV and XLSX export.
+"""Benchmark of issue 5 on PostgreSQL: report list, dashboard, CSV and XLSX export.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/calldesk_bench \
         .venv/bin/python bench/generate.py                      # 1,000,000 reports in `acme`

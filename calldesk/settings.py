@@ -171,7 +171,7 @@ TRUSTED_PROXIES = envint("TRUSTED_PROXIES", 1 if BEHIND_TLS_PROXY else 0)
 # address before that pair waits 15 minutes (AXES_FAILURE_LIMIT: its earlier name, still read).
 LOGIN_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", envint("AXES_FAILURE_LIMIT", 5))
 
-# Phone systems send long URLs with many mapped parameters; SPEC asks for at least 8 KB.
+# Phone systems send long URLs with many mapped parameters; at least 8 KB must pass.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 
 LANGUAGE_CODE = "en-us"

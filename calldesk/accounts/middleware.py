@@ -43,7 +43,7 @@ class IdleTimeoutMiddleware:
 
 
 class OrganizationTimezoneMiddleware:
-    """Times are stored in UTC and shown in the organization's time zone (SPEC §2)."""
+    """Times are stored in UTC and shown in the organization's time zone."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

@@ -1,1 +1,1 @@
-"""The HTTP API for phone systems and other programs (SPEC §6); docs/api.md describes it."""
+"""The HTTP API for phone systems and other programs; docs/api.md describes it."""

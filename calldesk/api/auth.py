@@ -1,4 +1,4 @@
-"""Who is calling the API: an organization's token (SPEC §6).
+"""Who is calling the API: an organization's token.
 
 `Authorization: Bearer cdk_…`, or a `token` field of a form-encoded body for phone systems
 that cannot set headers. Never in a query string: addresses end up in logs and histories.

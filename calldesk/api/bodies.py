@@ -14,7 +14,7 @@ from django.http import HttpRequest
 from django.http.multipartparser import MultiPartParserError
 from ninja.parser import Parser
 
-# Far above any call's parameters (SPEC §2 asks for URLs of 8 KB), far below what could hurt.
+# Far above any call's parameters (telephony URLs reach 8 KB), far below what could hurt.
 MAX_BODY_BYTES = 64 * 1024
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 JSON_TYPE = "application/json"

@@ -1,8 +1,8 @@
-"""`/api/callers`: caller profiles for phone systems (SPEC §9). `check` answers an IVR whether a
+"""`/api/callers`: caller profiles for phone systems. `check` answers an IVR whether a
 number is blocked and nothing else; reading and flagging follow the pages' roles, an API token
 acting as the organization's supervisor (like every other endpoint, `api.auth.token_reader`).
 
-Numbers travel in bodies, except `check`'s `ani`, which SPEC prescribes in the query string:
+Numbers travel in bodies, except `check`'s `ani`, which IVRs send in the query string:
 every log scrubs query strings (calldesk.lib.privacy), so it never reaches one.
 """
 

@@ -1,4 +1,4 @@
-"""`/api/calls`: a phone system posts a call, its hang-up, and reads it back (SPEC §6)."""
+"""`/api/calls`: a phone system posts a call, its hang-up, and reads it back."""
 
 from __future__ import annotations
 

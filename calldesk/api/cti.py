@@ -1,5 +1,5 @@
 """`/api/v1/cti/{token}`: Zammad's generic CTI events, so a phone system set up for Zammad works
-by changing the host and token (SPEC §6).
+by changing the host and token.
 
 An adapter only: each event becomes the same service call the API makes (`record_call`,
 `answer_by_call_id`, `hang_up_by_call_id`). The token is part of the path, as in Zammad; the

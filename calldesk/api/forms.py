@@ -1,5 +1,5 @@
 """`/api/forms/{reportVer}`: a form's current fields and call types, to build what a phone
-system sends (SPEC §6)."""
+system sends."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ router = Router(tags=["forms"])
 @router.get("/{report_ver}", response={200: FormOut, **READ_ERRORS}, summary="A form's fields")
 def get_form(request: HttpRequest, report_ver: str) -> FormOut:
     org = token_of(request).organization
-    # Another organization's reportVer is as unknown as one that does not exist (SPEC §2).
+    # Another organization's reportVer is as unknown as one that does not exist.
     form = CallForm.objects.filter(organization=org, report_ver=report_ver).first()
     if form is None:
         raise Http404("No form with this reportVer.")

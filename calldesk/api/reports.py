@@ -1,4 +1,4 @@
-"""`/api/reports`: the organization's reports, with the report list's filters (SPEC §4, §6)."""
+"""`/api/reports`: the organization's reports, with the report list's filters."""
 
 from __future__ import annotations
 

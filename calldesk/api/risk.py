@@ -1,4 +1,4 @@
-"""`/api/risk-events`: the organization's imminent-risk events and their outcomes (read only, SPEC §9).
+"""`/api/risk-events`: the organization's imminent-risk events and their outcomes (read only).
 
 An API token reads as a supervisor (calldesk.api.auth.token_reader), as the pages let supervisors
 see every risk event; the emergency record's reference and notes (caller data) are not sent.

@@ -16,7 +16,7 @@ from calldesk.telephony.models import END_REASON_MAX, EXTERNAL_ID_MAX
 from calldesk.telephony.reading import storable
 
 Scalar = StrictStr | StrictInt | StrictFloat
-# A form field sent twice arrives as a list: SPEC §2's rule (first non-empty value) reads it.
+# A form field sent twice arrives as a list: the telephony URL's rule (first non-empty value) reads it.
 ParamValue = Scalar | list[Scalar] | None
 CallIdValue = StrictStr | StrictInt
 

@@ -47,9 +47,9 @@ def stored_number(number: Decimal) -> str:
     return format(number.normalize(), "f")
 
 
-# The three built-in fields every form has (SPEC §1); custom fields may not reuse their keys.
+# The three built-in fields every form has; custom fields may not reuse their keys.
 BUILTIN_KEYS = ("agent", "call_start", "phone", "call_type")
-# The telephony URL's parameters with a meaning of their own (SPEC §2): no mapping may use them.
+# The telephony URL's parameters with a meaning of their own: no mapping may use them.
 RESERVED_PARAMETERS = ("reportver", "agent", "callstart", "ani", "callid")
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 

@@ -45,7 +45,7 @@ class NewCallForm(forms.Form):
         value: str = self.cleaned_data["report_ver"].strip()
         if not REPORT_VER_RE.match(value):
             raise forms.ValidationError("Use letters, digits, dot, dash or underscore (at most 64).")
-        # reportVer is unique across the installation (SPEC §1), so this says no even for
+        # reportVer is unique across the installation, so this says no even for
         # another organization's form; it tells nothing more than that the string is taken.
         if CallForm.objects.filter(report_ver=value).exists():
             raise forms.ValidationError("This reportVer is already in use; choose another.")

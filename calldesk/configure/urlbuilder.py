@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 from calldesk.lib.middleware import TELEPHONY_PATH
 
-URL_LENGTH_LIMIT = 256  # some browsers and phone systems cut URLs here (SPEC §2)
+URL_LENGTH_LIMIT = 256  # some browsers and phone systems cut URLs here
 BUILTIN_PLACEHOLDERS = (("agent", "{agent}"), ("callStart", "{callStart}"), ("ani", "{ani}"))
 PLACEHOLDER_RE = re.compile(r"^[^\s&#=]{1,100}$")
 

@@ -1,4 +1,4 @@
-"""Answered, abandoned and missed calls (SPEC §6): what the phone systems said of each call,
+"""Answered, abandoned and missed calls: what the phone systems said of each call,
 counted whether or not the call has a report.
 
 Every call of the range (by when it arrived, in the organization's zone) is exactly one of:
@@ -40,7 +40,7 @@ from calldesk.reports.models import CallReport, Status
 from calldesk.telephony.ending import live_since
 from calldesk.telephony.models import Call, CallSource
 
-# The causes that mean the caller hung up first (SPEC §6's names, as calldesk stores them).
+# The causes that mean the caller hung up first (the names calldesk stores them under).
 CALLER_GAVE_UP = ("cancel", "normalClearing")
 # How long an abandoning caller waited (from the call's arrival to its end).
 WAIT_BUCKETS: list[tuple[str, timedelta | None]] = [

@@ -1,8 +1,8 @@
-"""The figures behind the supervisors' dashboards (SPEC §4), one grouped query per chart.
+"""The figures behind the supervisors' dashboards, one grouped query per chart.
 
 Every figure counts the calls of the chosen days in the organization's zone, optionally of one
 form: reports by their call start (a screen pop opens a draft), and calls a phone system posted
-that never got a draft (nobody was resolved as their agent, SPEC §6) by when they arrived.
+that never got a draft (nobody was resolved as their agent) by when they arrived.
 Nothing here reads phone numbers or personal fields, so retention does not change it.
 """
 

@@ -20,7 +20,7 @@ from functools import cache
 
 from calldesk.lib.crypto import keyring
 
-# A start of a word is found from this many letters on (SPEC §4); a shorter term must be a whole word.
+# A start of a word is found from this many letters on; a shorter term must be a whole word.
 MIN_PREFIX = 3
 # Starts longer than this are not indexed: a longer term is looked up by its first PREFIX_MAX
 # letters (every word that begins with them; a 21st letter that differs is the only false match).

@@ -18,8 +18,8 @@ CONTENT_SECURITY_POLICY = (
 
 
 class CanonicalTelephonyPathMiddleware:
-    """Phone systems spell the path as they like (`/telephony/getcallreport`); SPEC §2
-    matches it without regard to case, so every spelling is routed to the one URL."""
+    """Phone systems spell the path as they like (`/telephony/getcallreport`); the path
+    matches without regard to case, so every spelling is routed to the one URL."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

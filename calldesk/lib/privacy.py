@@ -81,7 +81,7 @@ def _scrubbed(value: Any) -> Any:
 class PrivateLogFilter(logging.Filter):
     """The one logging filter for every handler (settings.LOGGING, and the log configuration
     `calldesk serve` gives granian): the message and its arguments without query strings (the
-    caller's number travels in the telephony URL's; SPEC §2: never in a log) and without secret
+    caller's number travels in the telephony URL's, and never goes in a log) and without secret
     paths. Whatever logged them: runserver's `django.server`, Django's `django.request` (4xx
     and 5xx answers), granian's access log."""
 

@@ -1,1 +1,1 @@
-"""The live console: pushing calls to the specialists' and supervisors' consoles (SPEC §6)."""
+"""The live console: pushing calls to the specialists' and supervisors' consoles."""

@@ -41,7 +41,7 @@ def open_calls(user: User) -> list[dict[str, object]]:
 
 
 def waiting_calls(user: User) -> list[dict[str, object]]:
-    """The calls pushed to `user`'s console that still wait for them (SPEC §6): live, and their
+    """The calls pushed to `user`'s console that still wait for them: live, and their
     draft still theirs and not submitted or closed. Shown when the console opens or reloads."""
     if user.organization_id is None:
         return []

@@ -1,5 +1,5 @@
 """A report and its history as people read them: labels, the organization's time, yes/no in
-words, choices joined, and only the changes someone made (SPEC §3: who, when, what)."""
+words, choices joined, and only the changes someone made (who, when, what)."""
 
 from __future__ import annotations
 
@@ -93,7 +93,7 @@ def _shown(key: str, field: FieldDef | None, definition: Definition, value: Any,
 
 @dataclass
 class CallRecord:
-    """The call a report came from, as admins read it to set up mappings (SPEC §1, §2)."""
+    """The call a report came from, as admins read it to set up mappings."""
 
     source: str
     received_at: str

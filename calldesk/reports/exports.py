@@ -1,4 +1,4 @@
-"""CSV and XLSX exports of a filtered report list (SPEC §4).
+"""CSV and XLSX exports of a filtered report list.
 
 One column per custom field key across revisions, times in the organization's zone, choice
 labels as stored. Rows come from the database in chunks (`iterator`), are turned into cells

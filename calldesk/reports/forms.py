@@ -4,7 +4,7 @@ Custom fields are posted as `f_<key>` so they never collide with the built-in on
 call_start, phone, call_type). Values are kept in JSON in one canonical shape per type
 (callforms.codecs), which exports and history read.
 
-SPEC §3: a draft keeps everything typed. A value that does not pass its check is stored as
+A draft keeps everything typed. A value that does not pass its check is stored as
 typed in `CallReport.unchecked` ({posted name: text}) and its field is marked; the stored
 value stays empty until it passes, and submit refuses it. The editor is rendered from plain
 `EditorField` descriptions (written out by reports.editor_html) rather than Django form
@@ -160,7 +160,7 @@ def read_editor(
 
 
 def required_problems(definition: Definition, reading: Reading, call_type: str) -> dict[str, str]:
-    """The required fields a submit of a data call type still misses (SPEC §3)."""
+    """The required fields a submit of a data call type still misses."""
     chosen = definition.call_type(reading.data.get("call_type", call_type))
     if chosen is None or not chosen.data:
         return {}

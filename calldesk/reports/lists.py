@@ -1,4 +1,4 @@
-"""The report list: combined filters, sorting, pages, counts, and its exports (SPEC §4).
+"""The report list: combined filters, sorting, pages, counts, and its exports.
 
 `/reports/?from=…&status=…` shows a page; the same query with `export=csv` or
 `export=xlsx` downloads every matching report. The list starts from `visible_reports`, so a

@@ -61,7 +61,7 @@ class CallReport(models.Model):
     # Custom fields: {field_key: value} as the revision defines them.
     values = PersonalValuesField(default=dict)  # the fields marked personal sealed at rest
     # A draft's values that do not pass their check yet, as typed ({posted name: text}): a
-    # draft keeps everything typed and submit refuses them (SPEC §3; reports.forms). Sealed:
+    # draft keeps everything typed and submit refuses them (reports.forms). Sealed:
     # any field's typing may be the caller's (a half-typed number, a name in the wrong field).
     unchecked = SealedJSONField(default=dict, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)

@@ -25,7 +25,7 @@ from calldesk.reports.models import CallReport, ExportRecord, ReportChange, Rete
 from calldesk.telephony.models import Call
 
 BATCH = 500
-# Parameters that carry the caller's number (SPEC §2: `ani`); names match without case.
+# Parameters that carry the caller's number (`ani`); names match without case.
 CALLER_PARAMETERS = frozenset({"ani"})
 PHONE_COLUMNS = ("phone_raw", "phone_e164")  # and phone_hash, their keyed hash
 # Other apps' caller data kept by the same rule (caller profiles, follow-ups' reasons, emergency

@@ -1,4 +1,4 @@
-"""Which reports a list or an export shows: the filters people combine (SPEC §4).
+"""Which reports a list or an export shows: the filters people combine.
 
 One declarative form reads the query string (`from`, `to`, `agent`, `form`, `call_type`,
 `status`, `phone`, `f_<field key>`, `sort`) and turns it into a `ReportFilter`, which narrows

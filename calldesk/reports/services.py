@@ -111,7 +111,7 @@ def _apply(report: CallReport, data: dict[str, Any], user: User) -> None:
         report.values = {**report.values, **data["values"]}  # empties are dropped on save
     if "unchecked" in data:
         report.unchecked = data["unchecked"]
-    # SPEC §2: an empty Agent field is filled with the logged-in user when the report is saved.
+    # An empty Agent field is filled with the logged-in user when the report is saved.
     if report.agent_id is None:
         report.agent = user
 
@@ -189,7 +189,7 @@ def autosave_draft(report: CallReport, user: User, data: dict[str, Any], base_ve
     agent_id = report.agent_id
     if "agent" in data:
         agent_id = data["agent"].pk if data["agent"] is not None else None
-    # SPEC §2: an empty Agent field is filled with the logged-in user when the report is saved.
+    # An empty Agent field is filled with the logged-in user when the report is saved.
     if agent_id is None:
         agent_id = user.pk
     if agent_id != report.agent_id:

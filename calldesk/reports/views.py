@@ -280,8 +280,8 @@ def report_save(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 
 def _autosave(request: HttpRequest, report: CallReport) -> HttpResponse:
-    """A draft's save: everything typed is kept, whether or not it passes its check yet (SPEC
-    §3); what does not is marked. One query to read, one guarded UPDATE to write."""
+    """A draft's save: everything typed is kept, whether or not it passes its check yet;
+    what does not is marked. One query to read, one guarded UPDATE to write."""
     reading = _read(request, report)
     try:
         written = autosave_draft(report, current_user(request), reading.data, _base_version(request))

@@ -2,7 +2,7 @@
 (hsds/schema/openapi.json): services, organizations, taxonomies, taxonomy terms and services at
 locations, with HSDS's query parameters and paging envelope.
 
-Who reads: an organization's API token (`Authorization: Bearer cdk_…`, SPEC §6) reads that
+Who reads: an organization's API token (`Authorization: Bearer cdk_…`) reads that
 organization's directory; without a token, `?directory=<organization public id>` reads a
 directory its organization made public. Anything else is 401, the same answer whether or not the
 directory exists. Only records that are not retired are shown."""

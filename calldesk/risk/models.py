@@ -1,5 +1,5 @@
 """Imminent risk: the event a specialist raises, the emergency record its report holds, and the
-organization's outgoing webhook with its queue of deliveries (SPEC §9)."""
+organization's outgoing webhook with its queue of deliveries."""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
-"""How a call ended, as supervisors read it (SPEC §6's causes).
+"""How a call ended, as supervisors read it: the causes of docs/api.md.
 
 Phone systems say it in words (Zammad's `noAnswer`, Asterisk's `NO_ANSWER`), in Q.850 cause
 numbers (Asterisk's `Cause: 16`) or in SIP status codes (`486`). Every one of them is read here
-into SPEC §6's names; a number nobody can place, `0` and an empty cause read as *unknown*, so a
-supervisor never sees a bare number. Any other word is kept as sent (SPEC §6). Pure.
+into Calldesk's names; a number nobody can place, `0` and an empty cause read as *unknown*, so a
+supervisor never sees a bare number. Any other word is kept as sent. Pure.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ NO_ANSWER = "noAnswer"
 CONGESTION = "congestion"
 NOT_FOUND = "notFound"
 FORWARDED = "forwarded"
-# Beside SPEC §6's seven: a forked or ringall call taken by another phone (Q.850 26), and a
-# cause nobody said (or said as 0).
+# Beside the seven causes phone systems send (docs/api.md): a forked or ringall call taken by
+# another phone (Q.850 26), and a cause nobody said (or said as 0).
 ANSWERED_ELSEWHERE = "answeredElsewhere"
 UNKNOWN = "unknown"
 

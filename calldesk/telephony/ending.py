@@ -1,4 +1,4 @@
-"""Calls that end without their source saying so (SPEC §6, "Answers and states").
+"""Calls that end without their source saying so (a lost hang-up, a node that died).
 
 A telephony-URL pop never gets a hang-up, and a phone system or connector may lose one. Two
 rules end such calls:
@@ -24,7 +24,7 @@ from django.utils import timezone
 from calldesk.telephony.models import Call
 from calldesk.telephony.signals import announce_call
 
-# The cause recorded for a call that outlived the limit (SPEC §6's name for a cause nobody sent).
+# The cause recorded for a call that outlived the limit (the name for a cause nobody sent).
 STALE_CAUSE = "unknown"
 # How a call its report ended is recorded (no hang-up came before the report was finished): it
 # ended normally. The dashboards tell it from a phone system's hang-up by its time (not before
@@ -47,8 +47,8 @@ def live_calls(now: datetime | None = None) -> Q:
 
 
 def end_with_report(call_id: int | None, at: datetime | None = None) -> bool:
-    """The call's report was submitted or closed: a call no event ended ends now, normally
-    (SPEC §6). Runs in a transaction of its own, after the report's, so the call's lock is never
+    """The call's report was submitted or closed: a call no event ended ends now, normally.
+    Runs in a transaction of its own, after the report's, so the call's lock is never
     taken while the report's is held (an answer takes them the other way round). True if the
     call ended here."""
     if call_id is None:

@@ -1,4 +1,4 @@
-"""A call's life after it was recorded: answered, then hung up (SPEC §6).
+"""A call's life after it was recorded: answered, then hung up.
 
 The API's calls and hang-ups and the Zammad-compatible CTI events all come through here;
 every change is pushed to the consoles with `announce_call`. A call that ended never goes

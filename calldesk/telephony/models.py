@@ -15,7 +15,7 @@ from calldesk.telephony.causes import CAUSES
 # Zammad allows 250 characters; a longer ID is refused, never cut (two IDs could then collide).
 EXTERNAL_ID_MAX = 250
 END_REASON_MAX = 40
-# The hang-up causes phone systems send (SPEC §6, also Zammad's CTI causes), and `unknown` for a
+# The hang-up causes phone systems send (Zammad's CTI causes among them), and `unknown` for a
 # call its source never ended: stored in clear so dashboards count by them. Any other cause is
 # whatever a phone system sent, perhaps a name or a number: sealed.
 KNOWN_END_REASONS = CAUSES
@@ -45,7 +45,7 @@ class Call(models.Model):
     notices = SealedJSONField(default=list)
     # The field values the mappings resolved: {field_key: value}.
     resolved = SealedJSONField(default=dict)
-    # Same user + same parameters within 15 minutes reopens the same draft (SPEC §2).
+    # Same user + same parameters within 15 minutes reopens the same draft.
     fingerprint = models.CharField(max_length=64)
     # The phone system's own call ID (`callId`): one call per ID and organization, however often
     # a phone system retries; hang-ups and Zammad's CTI events find the call by it.
@@ -100,7 +100,7 @@ class Call(models.Model):
 
 
 class PendingHangup(models.Model):
-    """A hang-up that arrived before its call (SPEC §6): kept, and applied when the call with
+    """A hang-up that arrived before its call: kept, and applied when the call with
     this callId is recorded."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="pending_hangups")
@@ -120,7 +120,7 @@ class PendingHangup(models.Model):
 
 
 class PendingAnswer(models.Model):
-    """An answer that arrived before its call (events overtake each other, SPEC §6): kept, and
+    """An answer that arrived before its call (events overtake each other): kept, and
     applied when the call with this callId is recorded. `calldesk maintenance` forgets the ones
     whose call never came, as it does pending hang-ups."""
 

@@ -1,6 +1,6 @@
 """How the telephony URL's parameters are read: names, repeats, agent and mappings.
 
-Pure (no HTTP, no ORM) so every rule of SPEC §2 can be tested and fuzzed alone.
+Pure (no HTTP, no ORM) so every rule of the telephony URL can be tested and fuzzed alone.
 `calldesk.telephony.services` feeds it from the database; the endpoint, the API and
 the admins' URL tester all read a call through it.
 """
@@ -28,7 +28,7 @@ from calldesk.lib.phones import read_phone
 
 @dataclass
 class Params:
-    """The parameters as sent, read by SPEC §2's rules."""
+    """The parameters as sent, read by the telephony URL's rules."""
 
     pairs: list[tuple[str, str]]  # as sent, in order
     first: dict[str, str] = field(default_factory=dict)  # lower-case name → first non-empty value

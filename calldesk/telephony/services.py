@@ -1,4 +1,4 @@
-"""Reading a phone system's call and opening its draft report (SPEC §2).
+"""Reading a phone system's call and opening its draft report.
 
 `read_call` only reads (the admins' URL tester uses it as it is); `open_call` reads and
 writes the call and its draft. Views, the API and commands call these, never their own copy.
@@ -172,7 +172,7 @@ def open_call(
     organization: Organization | None = None,
 ) -> OpenedCall:
     """The telephony URL: record the call and open its draft for the logged-in `user`, or reopen
-    the draft of the same URL within 15 minutes, or of the same callId (SPEC §2, §6).
+    the draft of the same URL within 15 minutes, or of the same callId.
 
     `source=CallSource.API` with `organization` opens a draft without anyone logged in (`user`
     is the author of record when no agent resolves); the API itself goes through
@@ -217,7 +217,7 @@ def open_call(
 def _popped_again(
     org: Organization, call: Call, existing: CallReport | None, reading: CallReading, user: User
 ) -> OpenedCall:
-    """The telephony URL of a callId already recorded, opened by `user`: their answer (SPEC §6).
+    """The telephony URL of a callId already recorded, opened by `user`: their answer.
 
     Their own draft of it opens again. Otherwise, while nobody else answered the call, it is
     theirs: a draft opened for another specialist is withdrawn and the draft is `user`'s. A call
@@ -290,7 +290,7 @@ def record(
 
 
 def _join_pending_events(org: Organization, call: Call) -> None:
-    """An answer or a hang-up that came before its call applies to the call now (SPEC §6)."""
+    """An answer or a hang-up that came before its call applies to the call now."""
     if not call.external_id:
         return
     answer = PendingAnswer.objects.filter(organization=org, external_id=call.external_id).first()

@@ -1,4 +1,4 @@
-"""`/Telephony/GetCallReport`: the URL phone systems open (SPEC §2)."""
+"""`/Telephony/GetCallReport`: the URL phone systems open."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def request_pairs(request: HttpRequest) -> list[tuple[str, str]]:
     """The parameters in the order they were sent.
 
     A QueryDict groups the values of each spelling of a name: `ANI=&ani=1&ANI=2` would read
-    as ANI, ANI, ani and the 2 would count, where SPEC §2 wants the first non-empty value
+    as ANI, ANI, ani and the 2 would count, where the first non-empty value counts
     as sent. So the query string (or form body) is read again, the way Django reads it.
     """
     data = request.POST if request.method == "POST" else request.GET  # Django's limits first (400)

@@ -1,4 +1,4 @@
-"""A form's parameter mappings: list, add, remove, reorder (SPEC §1)."""
+"""A form's parameter mappings: list, add, remove, reorder."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A form's URL builder and the paste-a-URL tester (SPEC §5).
+"""A form's URL builder and the paste-a-URL tester.
 
 The tester reads a URL with `telephony.services.read_call`, the endpoint's own reading,
 and writes nothing.

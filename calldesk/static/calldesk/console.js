@@ -1,4 +1,4 @@
-// The live console (SPEC §6): receives the calls pushed to this user over server-sent events,
+// The live console: receives the calls pushed to this user over server-sent events,
 // shows them, opens each pushed draft in the report window, shows the supervisors' board.
 // Everything from the server is shown with textContent: caller data is never markup.
 (function () {

@@ -6,7 +6,7 @@
 // - "Saved" is shown only when the server confirmed a save that holds every change typed;
 // - nothing typed is ever dropped: offline, 5xx, an expired session or a conflict keep the page
 //   as it is and say so; nothing of the caller is written to the browser's storage;
-// - a value that does not pass its check yet never holds up the save (SPEC §3): the server
+// - a value that does not pass its check yet never holds up the save: the server
 //   keeps it as typed and answers which fields to mark; submit refuses them and takes the
 //   specialist to the first one.
 (function () {

@@ -39,7 +39,7 @@ def default_threads() -> int:
 # /Telephony/GetCallReport and must never be written to a log.
 ACCESS_LOG_FORMAT = '[%(time)s] %(addr)s "%(method)s %(path)s %(protocol)s" %(status)d %(dt_ms).1fms'
 
-# Phone systems send long telephony URLs (SPEC asks for 8 KB and more); granian reads the whole
+# Phone systems send long telephony URLs (8 KB and more); granian reads the whole
 # request head into this buffer. Pinned (granian's default is 408 KB today) so a release that
 # lowers it cannot break long URLs; 64 KB leaves room for cookies on top of a long URL.
 HTTP1_BUFFER_SIZE = 64 * 1024
