@@ -9,6 +9,7 @@ import io
 import socket
 import subprocess
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -151,6 +152,24 @@ def test_a_job_whose_process_is_gone_is_shown_failed_when_its_page_is_read(cast:
     # The admin page shows it too, and a new upload is not refused because of it.
     page = admin(cast).get("/resources/admin/").content.decode()
     assert "upload the file again" in page
+
+
+def test_a_job_whose_process_was_killed_but_not_yet_reaped_is_shown_failed(cast: Cast) -> None:
+    """A killed server's workers stay zombies (in /proc, with their start time) until init reaps
+    them: a job read then is no less interrupted (CI on PostgreSQL read one as 'running')."""
+    killed = subprocess.Popen(["sleep", "60"])
+    started = jobs._process_started(killed.pid)
+    assert started is not None
+    lost = running_job(cast, f"{socket.gethostname()} {killed.pid} {started}")
+    killed.kill()  # not waited for yet: a zombie, as an orphan is until init reaps it
+    try:
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{killed.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+            assert time.monotonic() < deadline, "the killed process never became a zombie"
+            time.sleep(0.01)
+        assert jobs.status(lost)["state"] == "failed"
+    finally:
+        killed.wait()
 
 
 def test_a_job_whose_process_runs_is_left_running_and_a_reused_pid_is_not_taken_for_it(cast: Cast) -> None:

@@ -97,12 +97,15 @@ def _unfinished(owner: CalldeskOrganization) -> ImportJob | None:
 
 def _process_started(pid: int) -> str | None:
     """When process `pid` started (clock ticks since boot), or None when there is no such process
-    (or no /proc to ask): with the pid, names a process even after its pid is reused."""
+    (or no /proc to ask): with the pid, names a process even after its pid is reused. A zombie
+    is no process: a killed server's workers stay zombies until the machine's init reaps them
+    (1.4 s here, longer under load), and a job read meanwhile was taken for still running."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    return stat.rsplit(")", 1)[1].split()[19]
+    fields = stat.rsplit(")", 1)[1].split()  # after the name, which may hold spaces and ")"
+    return None if fields[0] in ("Z", "X") else fields[19]
 
 
 def this_process() -> str:
