@@ -5,8 +5,9 @@ Screenshots of every page go to test-artifacts/widths/ for a person to look at."
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Error, Page, expect
 
 from calldesk.accounts.models import Role
 from calldesk.configure import services
@@ -23,6 +24,19 @@ def overflow(page: Page) -> int:
     return int(page.evaluate("document.documentElement.scrollWidth - window.innerWidth"))
 
 
+def shoot(page: Page, path: Path, full_page: bool) -> None:
+    """A screenshot for a person to look at. Chromium under load sometimes answers "Unable to
+    capture screenshot" for a page that is fine (seen in CI): a second try gets it."""
+    for attempt in range(3):
+        try:
+            page.screenshot(path=str(path), full_page=full_page)
+            return
+        except Error:
+            if attempt == 2:
+                raise
+            page.wait_for_timeout(500)
+
+
 def visit(page: Page, path: str, who: str, size: str, fits: bool = True) -> None:
     width, height = SIZES[size]
     page.set_viewport_size({"width": width, "height": height})
@@ -32,8 +46,8 @@ def visit(page: Page, path: str, who: str, size: str, fits: bool = True) -> None
     name = f"{who}-{size}-" + (re.sub(r"[^\w]+", "_", path.strip("/"))[:60] or "home")
     shots = ARTIFACTS / "widths"
     shots.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
-    page.screenshot(path=str(shots / f"{name}-first-screen.png"))
+    shoot(page, shots / f"{name}.png", full_page=True)
+    shoot(page, shots / f"{name}-first-screen.png", full_page=False)
     if fits:
         assert overflow(page) <= 0, f"{path} as {who} on a {size} is {overflow(page)} px too wide"
 

@@ -123,3 +123,20 @@ def test_a_refused_login_is_said_plainly_and_retried(tmp_path: Path, receiver: R
         asterisk.stop()
     assert receiver.calls() == []
     assert "Traceback" not in connector.log()
+
+
+def test_events_that_come_before_the_list_of_calls_are_older_than_it(
+    tmp_path: Path, receiver: Receiver, asterisk: FakeAsterisk
+) -> None:
+    """Asterisk sends events the moment the login succeeds, before it answers CoreShowChannels:
+    a call begun and ended in between is heard from its own events (its caller's number shown,
+    as its NewCallerid allowed), not caught up from a list that no longer has it."""
+    asterisk.play_until(len(asterisk.blocks))  # the whole recording flows as soon as the login succeeds
+    connector = start(tmp_path, receiver, asterisk, "ringing")
+    expected = expected_posts("run1", "ringing")
+    try:
+        total = sum(len(posts) for posts in expected.values())
+        wait_until(lambda: len(posted(receiver)) >= total, timeout=30, what=f"{total} posts")
+    finally:
+        connector.stop()
+    assert by_call(posted(receiver)) == expected

@@ -79,8 +79,10 @@ async def login(settings: Settings) -> tuple[AmiConnection, dict[str, str]]:
 
 
 class Resync:
-    """Collects the answers to CoreShowChannels and QueueStatus; live events that come meanwhile
-    wait, so they apply after the list they may follow."""
+    """Collects the answers to CoreShowChannels and QueueStatus. Live events that come before
+    the list begins are older than it and apply at once (the calls they start are then known,
+    not caught up from the list); those that come after it began wait, so they apply after the
+    list they may follow."""
 
     def __init__(self) -> None:
         self.channels: list[dict[str, str]] = []
@@ -88,6 +90,7 @@ class Resync:
         self.members: list[dict[str, str]] = []
         self.pending = {"calldesk-channels", "calldesk-queues"}
         self.usable = True
+        self.listing = False  # CoreShowChannels' answer has begun
         self.listed = False  # CoreShowChannels' list is complete
         self.presentations: dict[str, str] = {}  # channel name -> CALLERID(pres), for calls first heard now
         self.asked: dict[str, str] = {}  # Getvar's ActionID -> channel name
@@ -99,6 +102,7 @@ class Resync:
         action = block.get("ActionID", "")
         if action not in self.pending:
             return False
+        self.listing = self.listing or action == "calldesk-channels"
         if action in self.asked:
             if block.get("Response") == "Success":
                 self.presentations[self.asked[action]] = block.get("Value", "")
@@ -152,7 +156,7 @@ async def session(settings: Settings, tracker: CallTracker, stop: threading.Even
                     block = None
                     if resync.listed and not resync.asked and resync.usable:
                         await resync.ask_presentations(connection, tracker.unheard_channels(resync.channels))
-                elif block is not None and "Event" in block:
+                elif block is not None and "Event" in block and resync.listing:
                     resync.held.append(block)
                     block = None
                 if resync.done:
