@@ -132,6 +132,23 @@ def test_service_at_locations_near_a_postcode(token: str) -> None:
     assert "00000" in unknown.json()["detail"]
 
 
+def test_service_at_locations_by_search_come_in_rank_order_a_page_from_the_database(token: str) -> None:
+    every = get("/hsds/service_at_locations?search=food&per_page=50", token)
+    assert names(every) == ["Eastside Food Bank", "Old Food Program", "Peoria Food Pantry"]
+    assert every["total_items"] == 3
+    assert names(get("/hsds/service_at_locations?search=foood&per_page=50", token)) == names(every)  # a typo too
+    body, sql = page_queries("/hsds/service_at_locations?search=food&per_page=1&page=2", token)
+    assert names(body) == ["Old Food Program"] and body["total_items"] == 3 and body["page_number"] == 2
+    # The rank is joined and paged in SQL: no query carries the list of every matching service.
+    matches = [service_id(name) for name in names(every)]
+    assert not [q for q in sql if sum(m.replace("-", "") in q.replace("-", "") for m in matches) > 1], sql
+    assert any(re.search(r"LIMIT \d+ OFFSET \d+", q) and "resources_serviceatlocation" in q for q in sql)
+    # With a place, the search keeps its services and the distance orders them.
+    near = names(get("/hsds/service_at_locations?postcode=62701&proximity=1000&search=food", token))
+    assert near == ["Old Food Program", "Eastside Food Bank"]
+    assert get("/hsds/service_at_locations?search=zeppelin", token)["total_items"] == 0
+
+
 def test_terms_and_organizations(token: str) -> None:
     top = names(get("/hsds/taxonomy_terms?top_only=true", token))
     assert "Hot meals" not in top and "Food pantries" in top

@@ -384,14 +384,17 @@ def service_at_locations(request: HttpRequest, owner: CalldeskOrganization) -> H
     Without a place, in their service's order (its search rank when `search` is given)."""
     kept = _kept_services(request, owner)
     query = _search_query(request, kept)
-    ranked: list[uuid.UUID] | None = None
-    if query is not None:
-        # A service's rank is not a column: the ids of every match, in order (ids only).
-        ranked, _ = search.matching_ids(owner, query)
-        kept = kept.filter(id__in=ranked)
     found = _current(ServiceAtLocation.objects.filter(owner=owner, service__in=kept.values("id")))
     found = found.filter(location__retired_at=None).select_related("service", "location", "service__organization")
     postcode = request.GET.get("postcode", "").strip()[:100]
+    if postcode and query is not None:
+        # Among the services the search finds; a listing by distance is not ordered by their rank.
+        matched = search.matching(owner, query)
+        if matched is None:
+            found = found.none()
+        else:
+            ids = f"SELECT service_id FROM ({matched[0]}) s"  # noqa: S608  # nosec B608 (search.py's SQL)
+            found = found.filter(service_id__in=RawSQL(ids, matched[1]))  # noqa: S611  # nosec B611
     if postcode:
         metres = _int(request.GET.get("proximity"), 0, 0, 1_000_000)
         notices: list[str] = []
@@ -408,7 +411,7 @@ def service_at_locations(request: HttpRequest, owner: CalldeskOrganization) -> H
         if metres:
             found = found.filter(km__lte=metres / 1000)
         found = found.order_by("km", "id")
-    elif ranked is None:
+    elif query is None:
         found = found.order_by("service__name", "service_id", "id")
 
     def shown(items: list[ServiceAtLocation]) -> list[dict]:
@@ -422,16 +425,14 @@ def service_at_locations(request: HttpRequest, owner: CalldeskOrganization) -> H
             for r in items
         ]
 
-    if postcode or ranked is None:
+    if postcode or query is None:
         return page_of(request, found, shown)
-    # Ordered here by the service's rank: the ids only, then the page read whole.
-    order = {service_id: n for n, service_id in enumerate(ranked)}
-    ids = sorted(found.values_list("id", "service_id"), key=lambda row: (order[row[1]], str(row[0])))
+    # In the order of their service's search rank, which is not a column: the database joins the
+    # ranking to these rows and reads one page.
     number, per_page = _paging(request)
-    start = (number - 1) * per_page
-    page_ids = [row[0] for row in ids[start : start + per_page]]
+    page_ids, total = search.ranked_page(owner, query, found, per_page, (number - 1) * per_page)
     rows = found.in_bulk(page_ids)
-    return envelope(number, per_page, len(ids), shown([rows[i] for i in page_ids]))
+    return envelope(number, per_page, total, shown([rows[i] for i in page_ids]))
 
 
 @hsds_endpoint

@@ -17,6 +17,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Upper
 
 from calldesk.accounts.models import Organization as CalldeskOrganization
 
@@ -234,6 +235,16 @@ class Language(Record):
     name = optional_text()
     code = optional_text()
     note = optional_text()
+
+    class Meta:
+        # A search asks for a language by code or name, any case (UPPER(code) = 'ES'). These
+        # indexes find its rows, and give PostgreSQL statistics of the expression: without them
+        # it guessed 0.5 % of the rows where a quarter speak Spanish, and chose a nested loop
+        # (63 ms at 50,000 services, 23 ms with them).
+        indexes = [
+            models.Index(Upper("code"), name="resources_language_code_upper"),
+            models.Index(Upper("name"), name="resources_language_name_upper"),
+        ]
 
 
 class Taxonomy(Record):

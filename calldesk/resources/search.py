@@ -18,10 +18,10 @@ import re
 import unicodedata
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
@@ -50,6 +50,7 @@ STOPWORDS = frozenset("a an and the of in on at for to with near de la el en y e
 MAX_WIDENING = 40  # directory words one typed word may stand for
 MAX_QUERY_WORDS = 8
 DEFAULT_RADIUS_KM = 25.0
+T = TypeVar("T")
 FEW_SERVICES = 8000  # near a place, fewer services than this left by the other conditions lead the search
 EARTH_KM = 6371.0
 DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -231,7 +232,7 @@ class Vocabulary:
             for mask, words in self.by_length.get(length, {}).items():
                 if (letters & ~mask).bit_count() <= limit:
                     found.extend(words)
-        return found
+        return list(dict.fromkeys(found))  # a prefix's word is often of a similar length too
 
 
 @lru_cache(maxsize=16)
@@ -243,35 +244,13 @@ def _vocabulary(owner_id: int, generation: int) -> Vocabulary:
     return Vocabulary(words, {n: {m: tuple(w) for m, w in masks.items()} for n, masks in by_length.items()})
 
 
-def _starting_with(owner: CalldeskOrganization, typed: str) -> list[str]:
-    """The directory's words that are `typed` or start with it (3 letters or more)."""
-    if connection.vendor == "postgresql":
-        prefix = typed.replace("%", "").replace("_", "") + "%" if len(typed) >= 3 else typed
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT word FROM resources_searchword WHERE owner_id = %s AND (word = %s OR word LIKE %s)",
-                [owner.pk, typed, prefix],
-            )
-            return [row[0] for row in cursor.fetchall()]
-    return _current_vocabulary(owner).starting_with(typed)
-
-
 def _current_vocabulary(owner: CalldeskOrganization) -> Vocabulary:
+    """The organization's words, from this process's copy while no word was added. On both
+    databases: PostgreSQL's trigram operator read all 50,000 words of a big directory for each
+    typed word (30 to 43 ms; its index cannot help at the low similarity a typo needs), while the
+    copy answers in under a millisecond (loading it costs 0.1 s, once per import)."""
     generation = SearchWord.objects.filter(owner=owner).aggregate(newest=Max("id"))["newest"] or 0
     return _vocabulary(owner.pk, generation)
-
-
-def _candidates(owner: CalldeskOrganization, typed: str) -> list[str]:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            # A low threshold keeps every word within the allowed edits; close_words decides.
-            cursor.execute("SELECT set_limit(0.15)")
-            cursor.execute(
-                "SELECT word FROM resources_searchword WHERE owner_id = %s AND (word %% %s OR word LIKE %s)",
-                [owner.pk, typed, typed.replace("%", "").replace("_", "") + "%"],
-            )
-            return [row[0] for row in cursor.fetchall()]
-    return _current_vocabulary(owner).near(typed)
 
 
 # The query -----------------------------------------------------------------------------------
@@ -323,54 +302,107 @@ def search(owner: CalldeskOrganization, query: Query) -> Result:
     `offset`); only those are read whole. Each typed word stands for itself and the words it
     starts; the words within a typo of it are added only when that finds fewer than `limit`
     services (always, when the query is paged)."""
-    ranked, total, notices = _in_plan_mode(_rank, owner, query)
+    ranked, total, notices = _in_plan_mode(lambda: _rank(owner, query))
     shown = Service.objects.filter(id__in=[row[0] for row in ranked]).select_related("organization").in_bulk()
     hits = [Hit(shown[sid], float(score), km) for sid, score, km in ranked if sid in shown]
     _describe(hits)
     return Result(hits, notices, total)
 
 
-def matching_ids(owner: CalldeskOrganization, query: Query) -> tuple[list[uuid.UUID], list[str]]:
-    """Every service `query` finds, best first, as ids only (for a listing of services at
-    locations, ranked by their service), and the notices."""
-    every = Query(**{**query.__dict__, "paged": True, "offset": 0, "limit": 1_000_000})
-    ranked, _, notices = _in_plan_mode(_rank, owner, every)
-    return [row[0] for row in ranked], notices
+def matching(owner: CalldeskOrganization, query: Query) -> tuple[str, list[object]] | None:
+    """SQL of every service `query` finds by its words, term and language (not its place), as
+    rows of (service_id, score, name_text), and its parameters; None when nothing can match."""
+    typed = _typed(query.words)
+    groups, unknown = _with_typos(_current_vocabulary(owner), typed) if typed else ([], "")
+    filtered = None if unknown else _conditions(owner, query, groups)
+    if filtered is None:
+        return None
+    where, params = filtered
+    score, score_params = _score(typed, groups)
+    sql = (
+        f"SELECT i.service_id, {score} AS score, i.name_text FROM resources_serviceindex i "  # noqa: S608  # nosec B608
+        f"WHERE {' AND '.join(where).replace('{plus}', '')}"
+    )
+    return sql, [*score_params, *params]
 
 
-def _in_plan_mode(rank: Any, owner: CalldeskOrganization, query: Query) -> tuple[Ranked, int | None, list[str]]:
+def ranked_page(
+    owner: CalldeskOrganization, query: Query, rows: QuerySet[Any], limit: int, offset: int
+) -> tuple[list[Any], int]:
+    """A page of `rows` (records with a `service_id`, e.g. services at locations) in the order of
+    their service in `query`'s results (its words and term; no place), then by their own id, and
+    how many there are in all. The database joins, orders and pages: only the page's ids are
+    read, however many services match."""
+    found = matching(owner, query)
+    if found is None:
+        return [], 0
+    try:
+        inner, inner_params = rows.order_by().values("id", "service_id").query.sql_with_params()
+    except EmptyResultSet:  # rows Django knows are none
+        return [], 0
+    collate = ' COLLATE "C"' if connection.vendor == "postgresql" else ""  # code point order, as Python's
+    joined = f"FROM ({inner}) r JOIN ({found[0]}) s ON s.service_id = r.service_id"  # nosec B608
+    values = [*inner_params, *found[1]]
+
+    def read() -> tuple[list[Any], int]:
+        page = _fetch(
+            f"SELECT r.id {joined} ORDER BY s.score DESC, s.name_text{collate}, s.service_id, r.id LIMIT %s OFFSET %s",
+            [*values, limit, offset],
+        )
+        key = rows.model._meta.pk  # the database's spelling of an id (SQLite: hex text) as the model's
+        return [key.to_python(row[0]) for row in page], _fetch(f"SELECT COUNT(*) {joined}", values)[0][0]
+
+    return _in_plan_mode(read)
+
+
+def _in_plan_mode(run: Callable[[], T]) -> T:
     if connection.vendor != "postgresql":
-        return rank(owner, query)
+        return run()
     with transaction.atomic():
         with connection.cursor() as cursor:
             # Statements are prepared (DB_SERVER_SIDE_BINDING); from a statement's sixth run
             # PostgreSQL may plan it once for any box, term or word, and a plan made without
             # their values read every location of a city for each service (minutes, not ms).
             cursor.execute("SET LOCAL plan_cache_mode = force_custom_plan")
-        return rank(owner, query)
+        return run()
+
+
+def _typed(words: str) -> list[str]:
+    """The words of a query that count (not stop words, not single letters), at most MAX_QUERY_WORDS."""
+    return [w for w in words_of(words) if w not in STOPWORDS and len(w) >= 2][:MAX_QUERY_WORDS]
+
+
+def _with_typos(vocabulary: Vocabulary, typed: list[str]) -> tuple[list[list[str]], str]:
+    """Each typed word with the directory's words it starts or is a typo of; and the first typed
+    word that has none ("" when every word has some)."""
+    groups: list[list[str]] = []
+    for word in typed:
+        group = close_words(word, vocabulary.near(word))
+        if not group:
+            return [], word
+        groups.append(group)
+    return groups, ""
 
 
 def _rank(owner: CalldeskOrganization, query: Query) -> tuple[Ranked, int | None, list[str]]:
     notices: list[str] = []
     nothing = 0 if query.paged else None
-    typed = [w for w in words_of(query.words) if w not in STOPWORDS and len(w) >= 2][:MAX_QUERY_WORDS]
+    typed = _typed(query.words)
     centre = centre_of(owner, query, notices)
     if centre is None and (query.place.strip() or query.latitude is not None):
         return [], nothing, notices
     ranked: Ranked | None = None
     total: int | None = None
     exact: list[list[str]] = []
+    vocabulary = _current_vocabulary(owner) if typed else Vocabulary((), {})
     if not query.paged:
-        exact = [close_words(word, _starting_with(owner, word), typos=False) for word in typed]
+        exact = [close_words(word, vocabulary.starting_with(word), typos=False) for word in typed]
         if all(exact):
             ranked, _ = _ranked(owner, query, typed, exact, centre)
     if ranked is None or (len(ranked) < query.limit and any(allowed_edits(w) for w in typed)):
-        groups: list[list[str]] = []
-        for word in typed:
-            group = close_words(word, _candidates(owner, word))
-            if not group:
-                return [], nothing, [f"no service mentions “{word}”"]
-            groups.append(group)
+        groups, unknown = _with_typos(vocabulary, typed)
+        if unknown:
+            return [], nothing, [f"no service mentions “{unknown}”"]
         if ranked is None or groups != exact:
             ranked, total = _ranked(owner, query, typed, groups, centre)
     return ranked, total, notices
@@ -386,58 +418,11 @@ def _ranked(
     """The ids of the `limit` services shown (from `offset`), with their score and distance, in
     the order shown, and, when the query is paged, how many services match in all. Every filter
     is a condition of one query, so the database keeps only what it returns."""
-    where = ["i.owner_id = %s"]
-    params: list[object] = [owner.pk]
-    if query.active_only:
-        where.append("i.active")
-    if groups:
-        # The words are folded letters and digits only (words_of), so they cannot break out of
-        # the quotes of a tsquery or an FTS5 query; the whole query is still a parameter.
-        if connection.vendor == "postgresql":
-            where.append("i.words @@ to_tsquery('simple', %s)")  # the stored tsvector of doc
-            params.append(" & ".join("(" + " | ".join(f"'{w}'" for w in group) + ")" for group in groups))
-        else:
-            # The match as a subquery: joined, SQLite may probe the FTS table once per index row.
-            # When the box's locations lead, "+" keeps SQLite from probing each matched id for
-            # each location ({plus}, filled below).
-            where.append(
-                "{plus}i.id IN (SELECT rowid FROM resources_service_fts WHERE resources_service_fts MATCH %s "
-                "AND owner_id = %s)"
-            )
-            params += [" AND ".join("(" + " OR ".join(f'"{w}"' for w in group) + ")" for group in groups), owner.pk]
-    kept = _kept_services(owner, query)
-    if query.within is not None:
-        kept.append(query.within)
-    for subquery in kept:
-        try:
-            sql, sub_params = subquery.query.sql_with_params()
-        except EmptyResultSet:  # a subquery Django knows keeps nothing (.none())
-            return [], 0
-        where.append(f"i.service_id IN ({sql})")
-        params += sub_params
-    if query.open_now:
-        # Asked of each service in turn (the first page is often found after a few), through the
-        # schedule's own service or its service at a location.
-        now = (query.at or dt.datetime.now(dt.UTC)).astimezone(owner.zone)
-        open_now = _open_schedules(now)
-        own = open_now.filter(service_id=RawSQL("i.service_id", [])).values("id")
-        linked = open_now.filter(service_at_location__service_id=RawSQL("i.service_id", [])).values("id")
-        # One EXISTS over both (two, ORed, PostgreSQL hashed every open schedule of the directory).
-        sql, sub_params = own.union(linked, all=True).query.sql_with_params()
-        where.append(f"EXISTS ({sql})")
-        params += sub_params
-    # A typed word found as itself in the name counts most, then a word it stands for in the name;
-    # the rest of the text counts the same for every service that matched at all.
-    score_parts, score_params = [], []
-    for word, group in zip(typed, groups, strict=True):
-        others = [w for w in group if w != word]
-        score_parts.append(
-            "CASE WHEN (' ' || i.name_text || ' ') LIKE %s THEN 3 "
-            + "".join("WHEN (' ' || i.name_text || ' ') LIKE %s THEN 2 " for _ in others)
-            + "ELSE 0 END"
-        )
-        score_params += [f"% {w} %" for w in [word, *others]]
-    score = " + ".join(score_parts) or "0"
+    filtered = _conditions(owner, query, groups)
+    if filtered is None:
+        return [], 0
+    where, params = filtered
+    score, score_params = _score(typed, groups)
     collate = ' COLLATE "C"' if connection.vendor == "postgresql" else ""  # code point order, as Python's
     # Without words every score is 0: the name order alone lets the database walk its index.
     order = f"score DESC, i.name_text{collate}, i.service_id" if typed else f"i.name_text{collate}, i.service_id"
@@ -504,6 +489,70 @@ def _ranked(
         around = box(centre, query.radius_km)
         total = _fetch(counted, [*score_params, *km_params, owner.pk, *around, *params, query.radius_km])[0][0]
     return [(_uuid(sid), score, round(nearest, 3)) for sid, score, nearest in rows], total
+
+
+def _conditions(
+    owner: CalldeskOrganization, query: Query, groups: list[list[str]]
+) -> tuple[list[str], list[object]] | None:
+    """The WHERE conditions (on the index rows `i`) and their parameters that keep the services
+    `query` and the words' `groups` find; None when a subquery keeps nothing."""
+    where = ["i.owner_id = %s"]
+    params: list[object] = [owner.pk]
+    if query.active_only:
+        where.append("i.active")
+    if groups:
+        # The words are folded letters and digits only (words_of), so they cannot break out of
+        # the quotes of a tsquery or an FTS5 query; the whole query is still a parameter.
+        if connection.vendor == "postgresql":
+            where.append("i.words @@ to_tsquery('simple', %s)")  # the stored tsvector of doc
+            params.append(" & ".join("(" + " | ".join(f"'{w}'" for w in group) + ")" for group in groups))
+        else:
+            # The match as a subquery: joined, SQLite may probe the FTS table once per index row.
+            # When the box's locations lead, "+" keeps SQLite from probing each matched id for
+            # each location ({plus}, filled below).
+            where.append(
+                "{plus}i.id IN (SELECT rowid FROM resources_service_fts WHERE resources_service_fts MATCH %s "
+                "AND owner_id = %s)"
+            )
+            params += [" AND ".join("(" + " OR ".join(f'"{w}"' for w in group) + ")" for group in groups), owner.pk]
+    kept = _kept_services(owner, query)
+    if query.within is not None:
+        kept.append(query.within)
+    for subquery in kept:
+        try:
+            sql, sub_params = subquery.query.sql_with_params()
+        except EmptyResultSet:  # a subquery Django knows keeps nothing (.none())
+            return None
+        where.append(f"i.service_id IN ({sql})")
+        params += sub_params
+    if query.open_now:
+        # Asked of each service in turn (the first page is often found after a few), through the
+        # schedule's own service or its service at a location.
+        now = (query.at or dt.datetime.now(dt.UTC)).astimezone(owner.zone)
+        open_now = _open_schedules(now)
+        own = open_now.filter(service_id=RawSQL("i.service_id", [])).values("id")
+        linked = open_now.filter(service_at_location__service_id=RawSQL("i.service_id", [])).values("id")
+        # One EXISTS over both (two, ORed, PostgreSQL hashed every open schedule of the directory).
+        sql, sub_params = own.union(linked, all=True).query.sql_with_params()
+        where.append(f"EXISTS ({sql})")
+        params += sub_params
+    return where, params
+
+
+def _score(typed: list[str], groups: list[list[str]]) -> tuple[str, list[str]]:
+    """A service's score as SQL on the index row `i`, and its parameters: a typed word found as
+    itself in the name counts most, then a word it stands for in the name; the rest of the text
+    counts the same for every service that matched at all."""
+    score_parts, score_params = [], []
+    for word, group in zip(typed, groups, strict=True):
+        others = [w for w in group if w != word]
+        score_parts.append(
+            "CASE WHEN (' ' || i.name_text || ' ') LIKE %s THEN 3 "
+            + "".join("WHEN (' ' || i.name_text || ' ') LIKE %s THEN 2 " for _ in others)
+            + "ELSE 0 END"
+        )
+        score_params += [f"% {w} %" for w in [word, *others]]
+    return " + ".join(score_parts) or "0", score_params
 
 
 def _fetch(sql: str, params: list[Any]) -> list[tuple]:
