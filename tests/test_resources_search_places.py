@@ -13,7 +13,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from calldesk.resources import search, services
-from calldesk.resources.models import Address, Location
+from calldesk.resources.models import Address, Location, Organization
 from tests.apicast import bearer, token_for
 from tests.cast import Cast
 from tests.reporting import JSON
@@ -122,3 +122,11 @@ def test_an_edited_location_moves_its_place_centre_at_once(directory: Cast, cast
     load_directory(directory.org_a, tmp_path / "again")
     assert search.directory_version(directory.org_a) != version
     assert search.centre_of(directory.org_a, search.Query(place="Peoria"), []) == (40.69, -89.59)
+
+
+def test_a_renamed_organization_is_found_by_its_new_name_at_once(directory: Cast, cast: Cast) -> None:
+    organization = Organization.objects.get(owner=directory.org_a, name="Sangamon Community Services")
+    organization.name = "Prairie Harbor Services"
+    services.save_record(organization, cast.admin, verified=False)
+    assert "Eastside Food Bank" in names(search.search(directory.org_a, search.Query(words="harbor")))
+    assert search.search(directory.org_a, search.Query(words="sangamon")).hits == []

@@ -75,7 +75,10 @@ def save_record(record: Verifiable, user: User, verified: bool) -> None:
         if isinstance(record, Service):
             search.index_service(record)
         elif isinstance(record, Organization):
-            search.rebuild_index(record.owner)
+            # Its name is in each of its services' words: those are indexed again, not the
+            # whole directory (seconds at 50,000 services).
+            for service in record.services.select_related("organization"):
+                search.index_service(service)
         elif isinstance(record, Location):
             search.directory_changed(record.owner_id)  # its coordinates may have moved a place's centre
 
