@@ -53,13 +53,6 @@ QUERIES = [
     ("counseling near 61820", "counseling", "61820"),
     ("nothing: zeppelin", "zeppelin", ""),
 ]
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # Runs in the page: press Search, resolve with the ms until the redrawn results are painted.
 PRESS_AND_TIME = """() => new Promise((resolve) => {
   const status = document.getElementById("resource-status");
@@ -113,6 +106,8 @@ def percentile(values: list[float], fraction: float) -> float:
 
 def measure(base_url: str, repeat: int) -> list[tuple[str, list[float], list[float]]]:
     from playwright.sync_api import expect, sync_playwright
+
+    from tests.browser.conftest import CHROMIUM_ARGS  # the browser tests' flags (Django is set up by now)
 
     figures = []
     with sync_playwright() as playwright:
