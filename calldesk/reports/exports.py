@@ -384,11 +384,19 @@ def write_xlsx(plan: ExportPlan, reports: QuerySet[CallReport], target: IO[bytes
     the headers (times and ids a little wider)."""
     headers = plan.headers
     widths = [min(max(20 if header in _WIDE_COLUMNS else 10, len(header) + 2), 40) for header in headers]
-    # The rows' texts are neutralised already.
-    rows = (
-        [_xlsx_value(cell, True) if cell.__class__ is str else cell for cell in cells] for cells in plan.rows(reports)
-    )
-    return xlsx.write_sheet(target, "Reports", headers, widths, rows)
+    return xlsx.write_sheet(target, "Reports", headers, widths, _xlsx_rows(plan.rows(reports)))
+
+
+def _xlsx_rows(rows: Iterable[list[Any]]) -> Iterator[list[Any]]:
+    """`rows` (their texts neutralised already) as a worksheet can hold them (`_xlsx_value`).
+    Almost no row holds a character a worksheet cannot, or a text too long for a cell: one
+    search over a row's texts together says so, and the row is then kept as it is."""
+    for cells in rows:
+        texts = "".join([cell for cell in cells if cell.__class__ is str])
+        if len(texts) > XLSX_CELL_MAX or ILLEGAL_CHARACTERS_RE.search(texts):
+            yield [_xlsx_value(cell, True) if cell.__class__ is str else cell for cell in cells]
+        else:
+            yield cells
 
 
 def xlsx_response(plan: ExportPlan, reports: QuerySet[CallReport], record: ExportRecord) -> HttpResponseBase:
