@@ -20,7 +20,7 @@ from openpyxl.utils.datetime import to_excel
 from calldesk.callforms.definition import FieldType
 from calldesk.lib import xlsx
 from calldesk.lib.jsonload import loads, string_or_loads
-from calldesk.reports.exports import _moment_text, _xlsx_rows, _xlsx_value, csv_text, export_cell
+from calldesk.reports.exports import _moment_cell, _moment_text, _xlsx_rows, _xlsx_value, csv_text, export_cell
 
 NY = ZoneInfo("America/New_York")
 # Texts with every character the csv module, XML and a worksheet treat specially.
@@ -83,9 +83,23 @@ def test_a_date_time_fields_text_is_the_codecs(moment: datetime) -> None:
     assert _moment_text(stored, NY) == expected
 
 
-@pytest.mark.parametrize("stored", ["", "not a time", "2026-13-01T00:00:00", "=1+1", "2026-03-07"])
-def test_a_date_time_field_holding_something_else_reads_as_before(stored: str) -> None:
+@given(st.datetimes(timezones=st.just(UTC)) | st.datetimes())
+@example(datetime(1, 1, 1, tzinfo=UTC))
+def test_a_date_time_fields_cell_is_the_codecs(moment: datetime) -> None:
+    stored = moment.isoformat()
+    try:
+        expected = export_cell(FieldType.DATETIME, stored, NY, False)
+    except OverflowError:
+        with pytest.raises(OverflowError):
+            _moment_cell(stored, NY)
+        return
+    assert _moment_cell(stored, NY) == expected
+
+
+@pytest.mark.parametrize("stored", ["", "not a time", "2026-13-01T00:00:00", "=1+1", "2026-03-07", True, 5, ["x"]])
+def test_a_date_time_field_holding_something_else_reads_as_before(stored: object) -> None:
     assert _moment_text(stored, NY) == export_cell(FieldType.DATETIME, stored, NY, True)
+    assert _moment_cell(stored, NY) == export_cell(FieldType.DATETIME, stored, NY, False)
 
 
 JSON_VALUES = st.recursive(

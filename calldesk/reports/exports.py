@@ -276,6 +276,13 @@ def _moment_text(stored: Any, zone: ZoneInfo) -> str:
 
 
 def _moment_cell(stored: Any, zone: ZoneInfo) -> Any:
+    """A date-time field's value as `codecs.cell` types it (see `_moment_text`)."""
+    if stored.__class__ is str:
+        try:
+            moment = datetime.fromisoformat(stored)
+            return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(zone).replace(tzinfo=None)
+        except (ValueError, OverflowError):  # the codec says what becomes of it
+            pass
     return export_cell(FieldType.DATETIME, stored, zone, False)
 
 
