@@ -155,6 +155,8 @@ class ExportPlan:
             for item in self.fields
         ]
         moment = _moment_text if as_text else _moment_cell
+        empties = [empty for _, _, _, empty in kinds]
+        places = {key: (len(BUILTIN_HEADERS) + i, kind, how) for i, (key, kind, how, _) in enumerate(kinds)}
         zone = self.zone
         opened = crypto.opener()
         memos: dict[str, dict[Any, Any]] = {item.key: {} for item in self.fields}
@@ -184,44 +186,46 @@ class ExportPlan:
                 people.get(author_id, ""),
                 local(submitted_at),
             ]
+            cells += empties
             values = loads(row[11]) if row[11] else None
             if values.__class__ is not dict:
-                cells += [empty for _, _, _, empty in kinds]
                 yield cells
                 continue
-            for key, kind, how, empty in kinds:
-                value = values.get(key)
+            # The row starts with every field's empty cell; only the keys the report holds are
+            # visited (a report holds the fields of its own revision: about half of the columns
+            # of an organization with several forms or revisions).
+            for key, value in values.items():
+                place = places.get(key)
+                if place is None or value is None:
+                    continue
+                index, kind, how = place
                 if value.__class__ is str:  # most values: plain text
                     if how is PLAIN:
-                        cells.append(neutralise(value) if value[:1] in _FORMULA_FIRST else value)
+                        cells[index] = neutralise(value) if value[:1] in _FORMULA_FIRST else value
                         continue
-                elif value is None:
-                    cells.append(empty)
-                    continue
                 elif value.__class__ is dict and SEALED in value and HASHED in value:
                     value = string_or_loads(opened(value[SEALED]))
-                    if how is PLAIN and value.__class__ is str:
-                        cells.append(neutralise(value) if value[:1] in _FORMULA_FIRST else value)
+                    if value is None:
                         continue
-                if value is None:
-                    cells.append(empty)
-                    continue
+                    if how is PLAIN and value.__class__ is str:
+                        cells[index] = neutralise(value) if value[:1] in _FORMULA_FIRST else value
+                        continue
                 if how is MOMENT:
-                    cells.append(moment(value, zone))
+                    cells[index] = moment(value, zone)
                     continue
                 # The other types' values repeat (yes/no, choices, dates): each is formatted once.
                 # (The class is part of the key: True and 1 are equal keys, not equal values.)
                 memo = memos[key]
                 remembered = (value.__class__, tuple(value) if value.__class__ is list else value)
                 try:
-                    cells.append(memo[remembered])
+                    cells[index] = memo[remembered]
                 except KeyError:
                     shown = export_cell(kind, value, zone, as_text)
                     if len(memo) < MEMO_SIZE:
                         memo[remembered] = shown
-                    cells.append(shown)
+                    cells[index] = shown
                 except TypeError:  # not hashable: a referrals document, a list of objects
-                    cells.append(export_cell(kind, value, zone, as_text))
+                    cells[index] = export_cell(kind, value, zone, as_text)
             yield cells
 
     def _local(self, moment: datetime | None) -> datetime | None:
