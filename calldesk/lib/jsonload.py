@@ -13,6 +13,8 @@ def loads(text: str) -> Any:
     brings): a report's values are the largest part of an export's row. What that parser
     refuses (a lone surrogate, a number past a float's range) json.loads reads as ever."""
     try:
+        # Keys only: caching every short string too is barely quicker, and would keep texts of
+        # caller data in a cache of the process.
         return from_json(text, cache_strings="keys")
     except (ValueError, TypeError):  # TypeError: a str that cannot be UTF-8 (a lone surrogate)
         return json.loads(text)
