@@ -351,7 +351,7 @@ def issue_19(client: Client, org: Organization, runs: int) -> None:
 
 def api_paging(org: Organization, pages: int = 50, limit: int = 200) -> None:
     """`/api/reports` walked by cursor, as a phone system's export job does: rows per second."""
-    rows, elapsed, _ = walk_reports_api(org, pages, limit)
+    rows, elapsed, _, _ = walk_reports_api(org, pages, limit)
     print(
         f"/api/reports cursor paging ({limit} a page): {rows:,} rows in {elapsed:.1f} s, {rows / elapsed:,.0f} rows/s"
     )

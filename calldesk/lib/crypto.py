@@ -166,18 +166,22 @@ def opener() -> Callable[[str], str]:
     """`unseal` for many values in a row (an export opens millions): the keys are looked up
     once, not per value. Anything out of the ordinary (an unknown key, a value that does not
     open) goes through `unseal`, which says what is wrong."""
-    keys = {key.id: key.aead for key in keyring().data}
+    # The bound decrypt methods and the names below are looked up once: an export opens
+    # several values per row, and the lookups were a tenth of each opening.
+    decrypts = {key.id: key.aead.decrypt for key in keyring().data}
     start = len(PREFIX) + 9
 
-    def open_one(stored: str) -> str:
-        if not stored.startswith(PREFIX):
+    def open_one(
+        stored: str, decrypts: dict[str, Any] = decrypts, a2b: Callable[[str], bytes] = a2b_base64, start: int = start
+    ) -> str:
+        if stored[:4] != PREFIX:  # (PREFIX has 4 characters: a literal slice is the quickest test)
             return stored
-        aead = keys.get(stored[len(PREFIX) : start - 1])
-        if aead is None:
+        decrypt = decrypts.get(stored[4 : start - 1])
+        if decrypt is None:
             return unseal(stored)
-        blob = a2b_base64(stored[start:])
+        blob = a2b(stored[start:])
         try:
-            return aead.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], None).decode()
+            return decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], None).decode()  # type: ignore[no-any-return]
         except InvalidTag:
             return unseal(stored)
 

@@ -21,6 +21,7 @@ from django.db import models
 from django.db.models.lookups import Exact, In, IsNull, Lookup
 
 from calldesk.lib.crypto import HASH_HEX, keyed_hash, phone_hash, seal, unseal
+from calldesk.lib.jsonload import string_or_loads
 
 # An empty list or object says nothing about a caller: kept as it is, so the many empty ones
 # (a call with no unmapped parameter, a history entry with no change) cost no sealing.
@@ -171,11 +172,15 @@ def open_values(values: Any, opened: Callable[[str], str] = unseal) -> Any:
     """`values` with its sealed values opened; `opened`: `unseal`, or a `crypto.opener()`
     when a caller opens many documents in a row."""
     if is_sealed_value(values):  # one key of the values (`values_list("values__key")`)
-        return json.loads(opened(values[SEALED]))
+        return string_or_loads(opened(values[SEALED]))
     if not isinstance(values, dict):
         return values
+    # (is_sealed_value inlined: this runs for every value of every report read)
     return {
-        key: json.loads(opened(value[SEALED])) if is_sealed_value(value) else value for key, value in values.items()
+        key: string_or_loads(opened(value[SEALED]))
+        if isinstance(value, dict) and SEALED in value and HASHED in value
+        else value
+        for key, value in values.items()
     }
 
 

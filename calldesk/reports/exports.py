@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import tempfile
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
@@ -31,6 +30,8 @@ from calldesk.callforms import codecs
 from calldesk.callforms.definition import FieldType
 from calldesk.callforms.models import CallForm, FormRevision
 from calldesk.lib import crypto, xlsx
+from calldesk.lib.jsonload import loads as json_loads
+from calldesk.lib.jsonload import string_or_loads
 from calldesk.lib.sealed import HASHED, SEALED
 from calldesk.reports.models import CallReport, ExportRecord, Status
 from calldesk.reports.search import FilterField, ReportFilter, report_fields
@@ -46,6 +47,9 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_FIRST = frozenset(FORMULA_STARTS)
 # A plain number is never run as a formula, and "-5" or "+15551234567" must stay as typed.
 _PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
+# What makes the csv module quote a field (its default dialect: the delimiter, the quote
+# character, a line break); a line without them is written as its cells joined by commas.
+_CSV_QUOTED = re.compile('["\r\n]')
 XLSX_CELL_MAX = 32767
 # A worksheet has 1,048,576 rows, the header is one of them.
 XLSX_MAX_ROWS = 1_048_575
@@ -129,28 +133,44 @@ class ExportPlan:
         columns: list[Any] = list(_COLUMNS[:-1])
         columns[5] = Cast("phone_raw", TextField())  # as stored: opened below, not by the field
         columns[6] = Cast("phone_e164", TextField())
-        if as_text and connections[reports.db].vendor == "postgresql":
-            # The database writes the times: a third quicker than reading and formatting them here.
+        if connections[reports.db].vendor == "postgresql":
+            # The database writes the ids and the local times: a third quicker than building
+            # UUIDs and aware datetimes (Django's loader of timestamps is Python) and converting.
             columns[0] = Cast("public_id", TextField())
-            columns[3] = LocalTimeText("call_start", self.zone.key)
-            columns[10] = LocalTimeText("submitted_at", self.zone.key)
-            local = _as_is
+            columns[3] = LocalTimeText("call_start", self.zone.key, micro=not as_text)
+            columns[10] = LocalTimeText("submitted_at", self.zone.key, micro=not as_text)
+            local = _as_is if as_text else _naive
         columns.append(Cast("values", TextField()))  # parsed below, its sealed values opened
         named = {f"c{i}": column for i, column in enumerate(columns) if not isinstance(column, str)}
         selected = [column if isinstance(column, str) else f"c{i}" for i, column in enumerate(columns)]
+        # Per column: how its cells are made (PLAIN text as stored, a MOMENT converted each time,
+        # since date-times rarely repeat, or OTHER: formatted once per value) and its empty cell.
         kinds = [
-            (item.key, item.type, item.key in self.plain, export_cell(item.type, None, self.zone, as_text))
+            (
+                item.key,
+                item.type,
+                PLAIN if item.key in self.plain else MOMENT if item.type == FieldType.DATETIME else OTHER,
+                export_cell(item.type, None, self.zone, as_text),
+            )
             for item in self.fields
         ]
+        moment = _moment_text if as_text else _moment_cell
+        empties = [empty for _, _, _, empty in kinds]
+        places = {key: (len(BUILTIN_HEADERS) + i, kind, how) for i, (key, kind, how, _) in enumerate(kinds)}
         zone = self.zone
         opened = crypto.opener()
         memos: dict[str, dict[Any, Any]] = {item.key: {} for item in self.fields}
-        loads = json.loads
-        people, forms, revisions, statuses = self.people, self.forms, self.revisions, self.statuses
+        loads = json_loads
+        people, forms, statuses = self.people, self.forms, self.statuses
+        # CSV cells are all text, so that a row can be joined as it is (see csv_text).
+        revisions: dict[int, tuple[Any, dict[str, str]]] = (
+            {pk: (str(n), types) for pk, (n, types) in self.revisions.items()} if as_text else dict(self.revisions)
+        )
+        unknown_revision: tuple[Any, dict[str, str]] = ("0", {}) if as_text else (0, {})
         for row in reports.annotate(**named).values_list(*selected).iterator(chunk_size=CHUNK):
             (public_id, form_id, revision_id, call_start, agent_id, phone_raw, phone_e164, call_type) = row[:8]
             status, author_id, submitted_at = row[8:11]
-            number, types = revisions.get(revision_id, (0, {}))
+            number, types = revisions.get(revision_id, unknown_revision)
             phone_raw = opened(phone_raw) if phone_raw else ""
             phone_e164 = opened(phone_e164) if phone_e164 else ""
             cells: list[Any] = [
@@ -166,43 +186,46 @@ class ExportPlan:
                 people.get(author_id, ""),
                 local(submitted_at),
             ]
+            cells += empties
             values = loads(row[11]) if row[11] else None
             if values.__class__ is not dict:
-                cells += [empty for _, _, _, empty in kinds]
                 yield cells
                 continue
-            for key, kind, plain, empty in kinds:
-                value = values.get(key)
-                if value.__class__ is str:  # most values: plain text
-                    if plain:
-                        cells.append(neutralise(value) if value[:1] in _FORMULA_FIRST else value)
-                        continue
-                elif value is None:
-                    cells.append(empty)
+            # The row starts with every field's empty cell; only the keys the report holds are
+            # visited (a report holds the fields of its own revision: about half of the columns
+            # of an organization with several forms or revisions).
+            for key, value in values.items():
+                place = places.get(key)
+                if place is None or value is None:
                     continue
-                elif value.__class__ is dict and SEALED in value and HASHED in value:
-                    text = opened(value[SEALED])
-                    # A sealed text is a JSON string: without escapes it needs no parser.
-                    value = text[1:-1] if text[:1] == '"' and "\\" not in text else loads(text)
-                    if plain and value.__class__ is str:
-                        cells.append(neutralise(value) if value[:1] in _FORMULA_FIRST else value)
+                index, kind, how = place
+                if value.__class__ is str:  # most values: plain text
+                    if how is PLAIN:
+                        cells[index] = neutralise(value) if value[:1] in _FORMULA_FIRST else value
                         continue
-                if value is None:
-                    cells.append(empty)
+                elif value.__class__ is dict and SEALED in value and HASHED in value:
+                    value = string_or_loads(opened(value[SEALED]))
+                    if value is None:
+                        continue
+                    if how is PLAIN and value.__class__ is str:
+                        cells[index] = neutralise(value) if value[:1] in _FORMULA_FIRST else value
+                        continue
+                if how is MOMENT:
+                    cells[index] = moment(value, zone)
                     continue
                 # The other types' values repeat (yes/no, choices, dates): each is formatted once.
                 # (The class is part of the key: True and 1 are equal keys, not equal values.)
                 memo = memos[key]
                 remembered = (value.__class__, tuple(value) if value.__class__ is list else value)
                 try:
-                    cells.append(memo[remembered])
+                    cells[index] = memo[remembered]
                 except KeyError:
                     shown = export_cell(kind, value, zone, as_text)
                     if len(memo) < MEMO_SIZE:
                         memo[remembered] = shown
-                    cells.append(shown)
+                    cells[index] = shown
                 except TypeError:  # not hashable: a referrals document, a list of objects
-                    cells.append(export_cell(kind, value, zone, as_text))
+                    cells[index] = export_cell(kind, value, zone, as_text)
             yield cells
 
     def _local(self, moment: datetime | None) -> datetime | None:
@@ -214,21 +237,57 @@ class ExportPlan:
 
 
 class LocalTimeText(Func):
-    """A time as "YYYY-MM-DD HH:MM:SS" in a zone, written by PostgreSQL."""
+    """A time as "YYYY-MM-DD HH:MM:SS" in a zone, written by PostgreSQL; with `micro`, with its
+    microseconds (".ffffff") too."""
 
     output_field = CharField()
 
-    def __init__(self, column: str, zone: str) -> None:
+    def __init__(self, column: str, zone: str, micro: bool = False) -> None:
         super().__init__(F(column))
         self.zone = zone
+        self.micro = micro
 
     def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:  # type: ignore[override]
         sql, params = compiler.compile(self.source_expressions[0])
-        return f"to_char({sql} AT TIME ZONE %s, 'YYYY-MM-DD HH24:MI:SS')", [*params, self.zone]
+        shape = "YYYY-MM-DD HH24:MI:SS.US" if self.micro else "YYYY-MM-DD HH24:MI:SS"
+        return f"to_char({sql} AT TIME ZONE %s, '{shape}')", [*params, self.zone]
+
+
+PLAIN, MOMENT, OTHER = "plain", "moment", "other"
 
 
 def _as_is(text: str | None) -> str:
     return text or ""
+
+
+def _naive(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def _moment_text(stored: Any, zone: ZoneInfo) -> str:
+    """A date-time field's value as `codecs.show` writes it. strftime is slow and date-times
+    rarely repeat, so the common case (a stored ISO text of a year with four digits) is written
+    by isoformat; anything else goes through the codec."""
+    if stored.__class__ is str:
+        try:
+            moment = datetime.fromisoformat(stored)
+            local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(zone)
+        except (ValueError, OverflowError):  # the codec says what becomes of it
+            local = None
+        if local is not None and local.year >= 1000:
+            return local.isoformat(" ", "seconds")[:19]  # digits first: nothing to neutralise
+    return export_cell(FieldType.DATETIME, stored, zone, True)
+
+
+def _moment_cell(stored: Any, zone: ZoneInfo) -> Any:
+    """A date-time field's value as `codecs.cell` types it (see `_moment_text`)."""
+    if stored.__class__ is str:
+        try:
+            moment = datetime.fromisoformat(stored)
+            return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(zone).replace(tzinfo=None)
+        except (ValueError, OverflowError):  # the codec says what becomes of it
+            pass
+    return export_cell(FieldType.DATETIME, stored, zone, False)
 
 
 def export_cell(kind: str, value: Any, zone: ZoneInfo, as_text: bool = True) -> Any:
@@ -277,17 +336,29 @@ def csv_text(headers: list[str], rows: Iterable[list[Any]], record: ExportRecord
     try:
         yield "\ufeff"  # so spreadsheet programs read the file as UTF-8
         writer.writerow(headers)
-        batch: list[list[Any]] = []
+        lines: list[str] = [drain(buffer)]
+        pending = 0
         for cells in rows:
-            batch.append(cells)
-            if len(batch) == LINES_PER_CHUNK:
-                writer.writerows(batch)
-                count += len(batch)
-                batch.clear()
-                yield drain(buffer)
-        writer.writerows(batch)
-        count += len(batch)
-        yield drain(buffer)
+            # The csv module formats each field in turn; most rows need no quoting at all, and
+            # are then exactly their cells joined by commas (texts with no comma, quote or line
+            # break inside a cell). Any other row is written by the csv module.
+            try:
+                line = ",".join(cells)
+            except TypeError:  # a cell that is not text
+                line = ""
+            if len(cells) > 1 and line.count(",") == len(cells) - 1 and not _CSV_QUOTED.search(line):
+                lines.append(line + "\r\n")
+            else:
+                writer.writerow(cells)
+                lines.append(drain(buffer))
+            pending += 1
+            if pending == LINES_PER_CHUNK:
+                count += pending
+                pending = 0
+                yield "".join(lines)
+                lines.clear()
+        count += pending
+        yield "".join(lines)
         complete = True
     finally:
         if record is not None:
@@ -314,11 +385,19 @@ def write_xlsx(plan: ExportPlan, reports: QuerySet[CallReport], target: IO[bytes
     the headers (times and ids a little wider)."""
     headers = plan.headers
     widths = [min(max(20 if header in _WIDE_COLUMNS else 10, len(header) + 2), 40) for header in headers]
-    # The rows' texts are neutralised already.
-    rows = (
-        [_xlsx_value(cell, True) if cell.__class__ is str else cell for cell in cells] for cells in plan.rows(reports)
-    )
-    return xlsx.write_sheet(target, "Reports", headers, widths, rows)
+    return xlsx.write_sheet(target, "Reports", headers, widths, _xlsx_rows(plan.rows(reports)))
+
+
+def _xlsx_rows(rows: Iterable[list[Any]]) -> Iterator[list[Any]]:
+    """`rows` (their texts neutralised already) as a worksheet can hold them (`_xlsx_value`).
+    Almost no row holds a character a worksheet cannot, or a text too long for a cell: one
+    search over a row's texts together says so, and the row is then kept as it is."""
+    for cells in rows:
+        texts = "".join([cell for cell in cells if cell.__class__ is str])
+        if len(texts) > XLSX_CELL_MAX or ILLEGAL_CHARACTERS_RE.search(texts):
+            yield [_xlsx_value(cell, True) if cell.__class__ is str else cell for cell in cells]
+        else:
+            yield cells
 
 
 def xlsx_response(plan: ExportPlan, reports: QuerySet[CallReport], record: ExportRecord) -> HttpResponseBase:

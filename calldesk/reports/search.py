@@ -77,12 +77,32 @@ def _revisions(organization: Organization, form: CallForm | None = None) -> Quer
     return revisions.order_by("form_id", "number").defer("definition_json")
 
 
-def report_fields(organization: Organization, form: CallForm | None = None) -> list[FilterField]:
+def report_fields(
+    organization: Organization, form: CallForm | None = None, revisions: Iterable[FormRevision] | None = None
+) -> list[FilterField]:
     """Every custom field key of the organization's forms (or one form), in first-seen order.
     The latest revision names it; choice labels of all revisions are kept, since old reports
-    hold the labels of their own revision."""
+    hold the labels of their own revision. `revisions`: those of `_revisions`, when read already."""
+    read = list(_revisions(organization, form) if revisions is None else revisions)
+    # The fields follow from the revisions' parsed definitions, which are kept per process by
+    # (id, setup version): so are the fields, by the same keys (a list page, an export and each
+    # API page built them again, FilterField by FilterField).
+    key = tuple((revision.pk, revision.setup_version) for revision in read)
+    fields = _fields.get(key)
+    if fields is None:
+        fields = _fields_of(read)
+        if len(_fields) >= 256:
+            _fields.clear()
+        _fields[key] = fields
+    return list(fields)
+
+
+_fields: dict[tuple[tuple[int, int], ...], tuple[FilterField, ...]] = {}
+
+
+def _fields_of(revisions: list[FormRevision]) -> tuple[FilterField, ...]:
     found: dict[str, FilterField] = {}
-    for revision in _revisions(organization, form):
+    for revision in revisions:
         for item in parsed_revision(revision).definition.fields:
             before = found.get(item.key)
             choices = tuple(dict.fromkeys((*(before.choices if before else ()), *(c.label for c in item.choices))))
@@ -93,12 +113,14 @@ def report_fields(organization: Organization, form: CallForm | None = None) -> l
             else:
                 clear_in |= {revision.pk}
             found[item.key] = FilterField(item.key, item.label, item.type, choices, item.personal, sealed_in, clear_in)
-    return list(found.values())
+    return tuple(found.values())
 
 
-def call_type_labels(organization: Organization, form: CallForm | None = None) -> dict[str, str]:
+def call_type_labels(
+    organization: Organization, form: CallForm | None = None, revisions: Iterable[FormRevision] | None = None
+) -> dict[str, str]:
     labels: dict[str, str] = {}
-    for revision in _revisions(organization, form):
+    for revision in _revisions(organization, form) if revisions is None else revisions:
         for call_type in parsed_revision(revision).definition.call_types:
             labels[call_type.key] = call_type.label
     return labels
@@ -223,7 +245,10 @@ class ReportFilterForm(forms.Form):
         self.fields["form"] = forms.ModelChoiceField(
             forms_qs, required=False, to_field_name="public_id", empty_label="Any form", label="Form"
         )
-        types = call_type_labels(self.organization)
+        # One read of the revisions for the call types and the fields (this runs for every
+        # list page and every API page).
+        revisions = list(_revisions(self.organization))
+        types = call_type_labels(self.organization, revisions=revisions)
         self.fields["call_type"] = forms.ChoiceField(
             choices=[("", "Any call type"), *types.items()], required=False, label="Call type"
         )
@@ -233,7 +258,7 @@ class ReportFilterForm(forms.Form):
             label="Status",
         )
         self.fields["phone"] = PhoneQueryField(self.organization.phone_region)
-        self.report_fields = {item.key: item for item in report_fields(self.organization)}
+        self.report_fields = {item.key: item for item in report_fields(self.organization, revisions=revisions)}
         for item in self.report_fields.values():
             self.fields[FIELD_PREFIX + item.key] = _value_field(item)
         self.fields["sort"] = forms.ChoiceField(

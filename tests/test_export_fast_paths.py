@@ -1,0 +1,157 @@
+"""The quick paths of exports and API pages write exactly what the general code they stand in
+for writes: the csv module, openpyxl's to_excel, escaping per cell, json.loads, Django's JSON
+encoder of datetimes and Python's isoformat (the last two written by PostgreSQL)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.serializers.json import DjangoJSONEncoder
+from hypothesis import example, given
+from hypothesis import strategies as st
+from openpyxl.utils.datetime import to_excel
+
+from calldesk.callforms.definition import FieldType
+from calldesk.lib import xlsx
+from calldesk.lib.jsonload import loads, string_or_loads
+from calldesk.reports.exports import _moment_cell, _moment_text, _xlsx_rows, _xlsx_value, csv_text, export_cell
+
+NY = ZoneInfo("America/New_York")
+# Texts with every character the csv module, XML and a worksheet treat specially.
+TEXTS = st.text(alphabet=st.sampled_from(list('ab ,"\r\n\t&<>=+-@\x00\x01\x0b\x1f\u2013é\U0001f600\\')), max_size=12)
+CELLS = st.one_of(TEXTS, st.none(), st.integers(-5, 5), st.booleans())
+
+
+def _csv_module(headers: list[str], rows: list[list[object]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(headers)
+    writer.writerows(rows)
+    return "\ufeff" + buffer.getvalue()
+
+
+@given(st.lists(st.lists(CELLS, min_size=1, max_size=5), max_size=8))
+@example([[""], ["", ""], [None, "a"], ['a"b', "c,d", "e\rf"]])
+def test_csv_text_writes_what_the_csv_module_writes(rows: list[list[object]]) -> None:
+    assert "".join(csv_text(["A", "B"], rows, None)) == _csv_module(["A", "B"], rows)  # type: ignore[arg-type]
+
+
+def test_csv_text_sends_the_rows_a_few_hundred_at_a_time() -> None:
+    chunks = list(csv_text(["A"], [["x", "y"]] * 450, None))
+    assert chunks[0] == "\ufeff" and len(chunks) == 4
+    assert "".join(chunks) == _csv_module(["A"], [["x", "y"]] * 450)
+
+
+@given(st.lists(st.lists(st.one_of(CELLS, st.datetimes(), st.dates()), max_size=5), max_size=6))
+def test_xlsx_rows_are_the_cells_written_one_by_one(rows: list[list[object]]) -> None:
+    for row in rows:
+        assert xlsx.row_xml(row) == "".join(xlsx.cell_xml(value) for value in row)
+
+
+@given(st.lists(st.lists(CELLS, max_size=5), max_size=6))
+@example([["x" * 20000, "y" * 20000]])
+def test_xlsx_rows_are_cleaned_as_each_cell_was(rows: list[list[object]]) -> None:
+    expected = [[_xlsx_value(cell, True) if isinstance(cell, str) else cell for cell in row] for row in rows]
+    assert list(_xlsx_rows(rows)) == expected  # type: ignore[arg-type]
+
+
+@given(st.datetimes(min_value=datetime(1899, 12, 30), max_value=datetime(9999, 12, 31)))
+@example(datetime(1900, 2, 28, 23, 59, 59, 999999))
+@example(datetime(1900, 3, 1))
+@example(datetime(2026, 12, 31, 23, 59, 59, 500000))
+def test_a_datetimes_serial_is_openpyxls(moment: datetime) -> None:
+    assert repr(xlsx.serial(moment)) == repr(to_excel(moment))
+
+
+@given(st.datetimes(timezones=st.just(UTC)) | st.datetimes())
+@example(datetime(1, 1, 1, tzinfo=UTC))
+@example(datetime(999, 5, 1, 12))
+def test_a_date_time_fields_text_is_the_codecs(moment: datetime) -> None:
+    stored = moment.isoformat()
+    try:
+        expected = export_cell(FieldType.DATETIME, stored, NY, True)
+    except OverflowError:  # the codec's own answer to a time with no local time: the same
+        with pytest.raises(OverflowError):
+            _moment_text(stored, NY)
+        return
+    assert _moment_text(stored, NY) == expected
+
+
+@given(st.datetimes(timezones=st.just(UTC)) | st.datetimes())
+@example(datetime(1, 1, 1, tzinfo=UTC))
+def test_a_date_time_fields_cell_is_the_codecs(moment: datetime) -> None:
+    stored = moment.isoformat()
+    try:
+        expected = export_cell(FieldType.DATETIME, stored, NY, False)
+    except OverflowError:
+        with pytest.raises(OverflowError):
+            _moment_cell(stored, NY)
+        return
+    assert _moment_cell(stored, NY) == expected
+
+
+@pytest.mark.parametrize("stored", ["", "not a time", "2026-13-01T00:00:00", "=1+1", "2026-03-07", True, 5, ["x"]])
+def test_a_date_time_field_holding_something_else_reads_as_before(stored: object) -> None:
+    assert _moment_text(stored, NY) == export_cell(FieldType.DATETIME, stored, NY, True)
+    assert _moment_cell(stored, NY) == export_cell(FieldType.DATETIME, stored, NY, False)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | TEXTS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXTS, inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@given(JSON_VALUES)
+@example("\ud800")
+@example(1e308 * 10)
+def test_json_is_read_as_json_loads_reads_it(value: object) -> None:
+    for text in (json.dumps(value), json.dumps(value, ensure_ascii=False)):
+        if text == "Infinity":
+            continue
+        assert loads(text) == json.loads(text)
+        assert string_or_loads(text) == json.loads(text)
+
+
+def test_json_that_pydantic_refuses_is_still_read() -> None:
+    assert loads('"\\ud800"') == "\ud800"
+    assert loads("1e400") == float("inf")
+
+
+TIMES = [
+    datetime(2026, 3, 7, 14, 15, 59, tzinfo=UTC),
+    datetime(2026, 3, 7, 14, 15, 59, 500, tzinfo=UTC),  # a fraction that is 0 milliseconds
+    datetime(2026, 3, 7, 14, 15, 59, 999999, tzinfo=UTC),  # cut, not rounded
+    datetime(2026, 3, 7, 14, 15, 59, 1000, tzinfo=UTC),
+    datetime(1900, 1, 1, tzinfo=UTC),
+    datetime(2026, 11, 1, 5, 30, tzinfo=ZoneInfo("America/New_York")),
+]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+@pytest.mark.parametrize("moment", TIMES)
+def test_postgresql_writes_a_time_as_the_api_encodes_it_and_as_isoformat(moment: datetime) -> None:
+    from calldesk.accounts.models import Organization
+    from calldesk.api.reports import UtcTimeText
+
+    org = Organization.objects.create(name="Times", slug="times")
+    Organization.objects.filter(pk=org.pk).update(created_at=moment)
+    encoded, iso = Organization.objects.filter(pk=org.pk).values_list(
+        UtcTimeText("created_at", encoded=True), UtcTimeText("created_at", encoded=False)
+    )[0]
+    # Django reads a timestamp back in UTC, and encodes that.
+    assert encoded == json.loads(json.dumps(moment.astimezone(UTC), cls=DjangoJSONEncoder))
+    assert iso == moment.astimezone(UTC).isoformat()
+
+
+def test_times_and_numbers_stay_typed_in_xlsx_rows() -> None:
+    row: list[object] = ["a", Decimal("1.5"), datetime(2026, 1, 1) + timedelta(microseconds=7), date(2026, 1, 2), None]
+    assert xlsx.row_xml(row) == "".join(xlsx.cell_xml(value) for value in row)
