@@ -248,8 +248,11 @@ def catch_up_start(last_id: int) -> int:
     created = PushEvent.objects.filter(id=last_id).values_list("created_at", flat=True).first()
     if created is None:  # pruned, or an id the console made up: nothing to re-read
         return last_id
-    # No ORDER BY/LIMIT: PostgreSQL would walk the primary key from the oldest event instead.
-    window = PushEvent.objects.filter(created_at__gte=created - LATE_COMMIT, id__lt=last_id)
+    # A lower id was created before `last_id` was (its created_at is taken just before its
+    # insert); the upper bound only allows for the clocks of several nodes, and keeps the index
+    # scan to these seconds however far behind the console is. No ORDER BY/LIMIT: PostgreSQL
+    # would walk the primary key from the oldest event instead.
+    window = PushEvent.objects.filter(created_at__range=(created - LATE_COMMIT, created + LATE_COMMIT), id__lt=last_id)
     return min(window.values_list("id", flat=True), default=last_id + 1) - 1
 
 
