@@ -256,6 +256,17 @@ def catch_up_start(last_id: int) -> int:
     return min(window.values_list("id", flat=True), default=last_id + 1) - 1
 
 
+def shown_ids(viewer: Viewer, last_id: int) -> list[int]:
+    """The events before `last_id` that a console page opened at `last_id` already shows (its list
+    and board are read after this), and that its stream's catch-up sends again: its script skips
+    them. Events that commit later are not among them, and are shown when the stream sends them."""
+    start = catch_up_start(last_id)
+    if start == last_id:
+        return []
+    found = PushEvent.objects.filter(visible_events(viewer), id__gt=start, id__lt=last_id)
+    return list(found.values_list("id", flat=True))
+
+
 def latest_event_id() -> int:
     last = PushEvent.objects.order_by("-id").values_list("id", flat=True).first()
     return last or 0

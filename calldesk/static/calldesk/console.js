@@ -230,6 +230,12 @@
     }
   }, 5000);
 
+  // The events of the few seconds before the page's id that it already shows: the stream sends
+  // them again (for one that may commit late), and they are skipped like any id seen.
+  JSON.parse(document.getElementById("console-shown-events").textContent).forEach(function (id) {
+    seen[String(id)] = true;
+  });
+
   // Opened or reloaded: the calls sent to this user that still wait for them (no report window
   // is pointed at them again: they were popped when they came).
   JSON.parse(document.getElementById("console-mine-calls").textContent).forEach(function (call) {
