@@ -11,6 +11,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -101,6 +102,7 @@ class PrivateRedis:
     def __init__(self) -> None:
         self.port = free_port()
         self.folder = Path(tempfile.mkdtemp(prefix="calldesk-redis-"))
+        self.paused = False
 
     @property
     def url(self) -> str:
@@ -140,6 +142,19 @@ class PrivateRedis:
                     raise
                 time.sleep(0.05)
 
+    def pause(self) -> None:
+        """Freezes the server (SIGSTOP): connections are still accepted by the kernel but nothing is
+        ever answered, as with a Redis that hangs or a machine gone from the network (no refusal)."""
+        os.kill(self._pid(), signal.SIGSTOP)
+        self.paused = True
+
+    def resume(self) -> None:
+        os.kill(self._pid(), signal.SIGCONT)
+        self.paused = False
+
+    def _pid(self) -> int:
+        return int((self.folder / "redis.pid").read_text().strip())
+
     def stop(self) -> None:
         """`shutdown nosave`: every client's connection is dropped, and what was published is gone."""
         try:
@@ -151,5 +166,7 @@ class PrivateRedis:
             time.sleep(0.05)
 
     def destroy(self) -> None:
+        if self.paused:
+            self.resume()  # a frozen server would never answer the shutdown
         self.stop()
         shutil.rmtree(self.folder, ignore_errors=True)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from calldesk.push import events
 from calldesk.push.channel import DatabaseChannel
@@ -98,6 +99,18 @@ def test_a_call_without_an_agent_reaches_supervisors_as_unassigned(cast: Cast) -
     assert event.data["unassigned"] is True
     assert event.message(Viewer.of(cast.supervisor)).startswith(f"id: {event.id}\nevent: call\n".encode())
     assert events.catch_up(Viewer.of(cast.specialist), 0) == []
+
+
+def test_a_catch_up_reads_again_the_seconds_before_its_last_event_on_postgresql_only(cast: Cast) -> None:
+    old, near, last = (recorded(cast, ani=f"999555070{i}").call for i in range(3))
+    old_event, near_event, last_event = (PushEvent.objects.get(call=call) for call in (old, near, last))
+    PushEvent.objects.filter(pk=old_event.pk).update(created_at=last_event.created_at - timedelta(minutes=1))
+    start = events.catch_up_start(last_event.pk)
+    if connection.vendor == "sqlite":  # ids become visible in order there: nothing to read again
+        assert start == last_event.pk
+    else:  # `near` may have committed after `last` was read; `old` is long settled
+        assert start == near_event.pk - 1
+    assert events.catch_up_start(last_event.pk + 1000) == last_event.pk + 1000  # no such event
 
 
 def test_the_poller_waits_for_a_missing_id_then_takes_it_as_rolled_back() -> None:

@@ -101,7 +101,10 @@ def test_a_stream_reopened_with_last_event_id_gets_every_call_it_missed(pair: Pa
     missed = [pair.push("9995550104"), pair.push("9995550105")]
     again = pair.reader(SPECIALIST, {"Last-Event-ID": str(last_id)})
     try:
-        events = again.wait_for(lambda events: len(events) >= 2)
+        # (On PostgreSQL the catch-up may also send again what came a few seconds before
+        # `last_id`, for an event that committed late; a console skips ids it already has.)
+        events = again.wait_for(lambda events: len([e for e in events if e["id"] > last_id]) >= 2)
+        events = [e for e in events if e["id"] > last_id]
         assert [e["call"] for e in events] == [call["call"] for call in missed]
         assert [e["caller"] for e in events] == ["9995550104", "9995550105"]
     finally:
@@ -122,7 +125,7 @@ def test_a_console_further_behind_than_one_catch_up_page_gets_every_event_it_mis
     again = pair.reader(SPECIALIST, {"Last-Event-ID": str(before)})
     try:
         events = again.wait_for(lambda events: any(e["id"] == last for e in events))
-        ids = [e["id"] for e in events]
+        ids = [e["id"] for e in events if e["id"] > before]  # (and a few before it, on PostgreSQL)
         assert len(set(ids)) == len(ids) == MISSED  # every one once, in order
         assert ids == sorted(ids) and ids[-1] == last
     finally:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -43,6 +44,16 @@ POLL_SECONDS = 0.025
 # taken as rolled back.
 GAP_SECONDS = 5.0
 PRUNE_EVERY_SECONDS = 600.0
+# A publish runs inside the request that recorded the call (the screen pop, the API's post): it
+# waits at most this long for Redis (redis-py's default, 5 s, would hold every pop that long while
+# Redis hangs or its machine is gone). A healthy Redis answers a PUBLISH in well under a millisecond.
+PUBLISH_TIMEOUT_SECONDS = 0.5
+# Once a publish failed, the process skips Redis (the event is in the push log all the same) and
+# asks it again this often, from a thread of its own, until it answers.
+REDIS_RETRY_SECONDS = 1.0
+# Published instead of an event id when events were not published (Redis was down): every
+# process's listener then tells its consoles to catch up from the push log.
+MISSED = b"missed"
 
 
 class Channel(Protocol):
@@ -126,13 +137,47 @@ class RedisChannel:
     def __init__(self, url: str, name: str) -> None:
         self.url = url
         self.name = name
+        # While Redis is known to be down, publishing is skipped: a pop costs nothing more than
+        # with Redis up, instead of waiting for a connection that fails (`_wait_for_redis`).
+        self.skipping = False
+        self.recovering = False
+        self.lock = threading.Lock()
 
     def announce(self, event_id: int) -> None:
+        if self.skipping:
+            return  # recorded in the push log; the consoles catch up once Redis is back
         try:
             _sync_redis(self.url).publish(self.name, str(event_id))
         except Exception:
-            # The call is recorded; a console that missed the push catches up when it reconnects.
-            logger.exception("push: publishing to Redis failed")
+            with self.lock:
+                self.skipping = True
+                if self.recovering:
+                    return
+                self.recovering = True
+            # Once per outage, not once per call; no caller data in the traceback.
+            logger.exception("push: publishing to Redis failed; calls are recorded and published again once it answers")
+            threading.Thread(target=self._wait_for_redis, name="calldesk-push-redis", daemon=True).start()
+
+    def _wait_for_redis(self) -> None:
+        """Asks Redis again every REDIS_RETRY_SECONDS; once it answers, publishing resumes and every
+        process's consoles are told to catch up on what was skipped (a listener whose subscription
+        stayed open, as with a Redis that hung, would not know otherwise)."""
+        while True:
+            time.sleep(REDIS_RETRY_SECONDS)
+            try:
+                _sync_redis(self.url).ping()  # asked here, so that no pop waits on a Redis still down
+                # Resumed before MISSED is sent: an event skipped before this line was committed
+                # before the consoles' catch-up that MISSED starts; every later one is published.
+                self.skipping = False
+                _sync_redis(self.url).publish(self.name, MISSED)
+            except Exception:
+                self.skipping = True
+                continue
+            with self.lock:
+                if not self.skipping:  # no publish failed meanwhile
+                    self.recovering = False
+                    logger.warning("push: Redis answers again; consoles catch up on the calls recorded meanwhile")
+                    return
 
     async def listen(self, deliver: Deliver, ready: asyncio.Event, missed: Callable[[], None]) -> None:
         broken = False
@@ -149,6 +194,9 @@ class RedisChannel:
                                 broken = False
                         if message["type"] != "message":
                             continue
+                        if message["data"] == MISSED:  # a process could not publish for a while
+                            missed()
+                            continue
                         ids = [int(message["data"])]
                         found = await read(events.events_by_id, ids)
                         if found:
@@ -164,7 +212,9 @@ class RedisChannel:
 @cache
 def _sync_redis(url: str) -> redis.Redis:
     """One connection pool per process for publishing (redis-py's pool is thread-safe)."""
-    return redis.Redis.from_url(url)
+    return redis.Redis.from_url(
+        url, socket_timeout=PUBLISH_TIMEOUT_SECONDS, socket_connect_timeout=PUBLISH_TIMEOUT_SECONDS
+    )
 
 
 @cache

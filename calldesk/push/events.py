@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -26,6 +27,14 @@ from calldesk.telephony.reading import Params, read_params
 
 # Catch-up reaches back this far; older events are deleted (they only ever served catch-up).
 KEEP_EVENTS = timedelta(hours=24)
+# How long after writing its event a transaction may take to commit and still reach every console.
+# On PostgreSQL an event's id comes from a sequence when its row is inserted, not when its
+# transaction commits: id N+1 can be read (live or by a catch-up) while N is still uncommitted, and
+# a console that then reconnects with `Last-Event-ID: N+1` would never get N. So a catch-up after
+# event L re-reads the events written up to this long before L was (`catch_up_start`), and the
+# console skips the ids it already has. (A transaction open longer than this after writing its
+# event may still be missed; the database channel's poller waits as long for a missing id.)
+LATE_COMMIT = timedelta(seconds=5)
 # A catch-up reads the push log this many events at a time (the stream reads page after page).
 CATCH_UP_LIMIT = 500
 # The parameters that name the line the caller dialled, by phone system (first one sent wins).
@@ -226,6 +235,36 @@ def catch_up(viewer: Viewer, last_id: int) -> list[Pushed]:
     since = timezone.now() - KEEP_EVENTS
     found = PushEvent.objects.filter(visible_events(viewer), id__gt=last_id, created_at__gte=since).order_by("id")
     return recent.loaded(list(found.values_list("id", flat=True)[:CATCH_UP_LIMIT]))
+
+
+def catch_up_start(last_id: int) -> int:
+    """Where a catch-up after event `last_id` starts reading: below the first event written within
+    LATE_COMMIT before it, which may have committed after `last_id` was read (two queries, once
+    per stream; the window is seconds of the created_at index)."""
+    if connection.vendor == "sqlite":
+        # A transaction holds SQLite's one write lock from its first insert to its commit: ids
+        # become visible in order, and nothing below `last_id` can still arrive.
+        return last_id
+    created = PushEvent.objects.filter(id=last_id).values_list("created_at", flat=True).first()
+    if created is None:  # pruned, or an id the console made up: nothing to re-read
+        return last_id
+    # A lower id was created before `last_id` was (its created_at is taken just before its
+    # insert); the upper bound only allows for the clocks of several nodes, and keeps the index
+    # scan to these seconds however far behind the console is. No ORDER BY/LIMIT: PostgreSQL
+    # would walk the primary key from the oldest event instead.
+    window = PushEvent.objects.filter(created_at__range=(created - LATE_COMMIT, created + LATE_COMMIT), id__lt=last_id)
+    return min(window.values_list("id", flat=True), default=last_id + 1) - 1
+
+
+def shown_ids(viewer: Viewer, last_id: int) -> list[int]:
+    """The events before `last_id` that a console page opened at `last_id` already shows (its list
+    and board are read after this), and that its stream's catch-up sends again: its script skips
+    them. Events that commit later are not among them, and are shown when the stream sends them."""
+    start = catch_up_start(last_id)
+    if start == last_id:
+        return []
+    found = PushEvent.objects.filter(visible_events(viewer), id__gt=start, id__lt=last_id)
+    return list(found.values_list("id", flat=True))
 
 
 def latest_event_id() -> int:

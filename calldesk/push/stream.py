@@ -130,18 +130,23 @@ async def stream(scope: Scope, receive: Receive, send: Send) -> None:
         last = _last_event_id(scope)
         if last is None:
             last = await read(events.latest_event_id)
-        replayed: set[int] = set()
+        # From a few seconds before `last`: an event with a lower id may have committed since the
+        # console read `last` (events.LATE_COMMIT). The console skips the ids it already has;
+        # `last` itself it certainly has.
+        after = await read(events.catch_up_start, last)
+        replayed: set[int] = {last}
         while True:
             # One page at a time, until a short one: a console further behind than a page (back
             # after Redis or the network was away a while) gets every event it missed, not the
             # first page and then the live ones past a gap its Last-Event-ID would then skip.
-            missed = await read(events.catch_up, viewer, last)
+            missed = await read(events.catch_up, viewer, after)
             for event in missed:
-                await send({"type": "http.response.body", "body": event.message(viewer), "more_body": True})
+                if event.id not in replayed:
+                    await send({"type": "http.response.body", "body": event.message(viewer), "more_body": True})
             replayed.update(event.id for event in missed)
             if len(missed) < events.CATCH_UP_LIMIT:
                 break
-            last = missed[-1].id
+            after = missed[-1].id
         sent = reminders.Sent()
 
         async def remind() -> float:

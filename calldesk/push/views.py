@@ -55,12 +55,16 @@ def waiting_calls(user: User) -> list[dict[str, object]]:
 def console(request: HttpRequest) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)
+    # The stream's first connection catches up from here (later ones send Last-Event-ID).
+    after = events.latest_event_id()
+    # Read before the board and the list, so that every event it names is shown by them.
+    shown = events.shown_ids(events.Viewer.of(user), after) if user.organization_id is not None else []
     return render(
         request,
         "push/console.html",
         {
-            # The stream's first connection catches up from here (later ones send Last-Event-ID).
-            "after": events.latest_event_id(),
+            "after": after,
+            "shown": shown,
             "board": open_calls(user) if user.is_supervisor else [],
             "mine": waiting_calls(user),
             "stale_seconds": int(stale_after().total_seconds()),

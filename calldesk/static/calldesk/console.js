@@ -143,12 +143,20 @@
     }
   }
 
-  function received(event) {
-    lastId = event.lastEventId || lastId;
-    var call = JSON.parse(event.data);
+  // A catch-up re-sends the events of the few seconds before the id it starts from (one may have
+  // committed late, calldesk/push/events.py LATE_COMMIT): each id is handled once, and the id the
+  // console reconnects from never goes back.
+  function firstTime(event) {
     var key = event.lastEventId;
-    if (seen[key]) return;
+    if (key && parseInt(key, 10) > parseInt(lastId, 10)) lastId = key;
+    if (seen[key]) return false;
     seen[key] = true;
+    return true;
+  }
+
+  function received(event) {
+    if (!firstTime(event)) return;
+    var call = JSON.parse(event.data);
     if (call.pop) popUp(call);
     else if (calls.querySelector('li[data-call="' + call.call + '"]')) place(calls, item(call));
     showOnBoard(call);
@@ -167,7 +175,7 @@
     // Other kinds of events (a risk raised, ...) are handed to their own page scripts.
     (root.dataset.kinds || "").split(" ").filter(Boolean).forEach(function (kind) {
       source.addEventListener(kind, function (event) {
-        lastId = event.lastEventId || lastId;
+        if (!firstTime(event)) return;
         root.dispatchEvent(new CustomEvent("calldesk:push", { detail: { kind: kind, data: JSON.parse(event.data) } }));
       });
     });
@@ -221,6 +229,12 @@
       windowState.textContent = "The report window was closed: open it again to have calls open there.";
     }
   }, 5000);
+
+  // The events of the few seconds before the page's id that it already shows: the stream sends
+  // them again (for one that may commit late), and they are skipped like any id seen.
+  JSON.parse(document.getElementById("console-shown-events").textContent).forEach(function (id) {
+    seen[String(id)] = true;
+  });
 
   // Opened or reloaded: the calls sent to this user that still wait for them (no report window
   // is pointed at them again: they were popped when they came).
