@@ -155,3 +155,32 @@ def test_a_call_the_api_records_reaches_the_push_without_telephony_importing_it(
     post_json("/api/calls", {"reportVer": "9991234", "agent": "34", "callId": "heard-1"}, token_for(cast.admin))
     event = PushEvent.objects.get(call__external_id="heard-1")
     assert (event.state, event.pop_for, event.agent) == ("ringing", cast.specialist, cast.specialist)
+
+
+def test_a_catch_up_page_shortened_by_a_prune_between_its_two_reads_is_not_taken_for_the_last(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Retention prunes the oldest events, which are the ones a console far behind reads first.
+    monkeypatch.setattr(events, "CATCH_UP_LIMIT", 5)
+    for i in range(8):
+        recorded(cast, ani=f"99955508{i:02d}")
+    ids = list(PushEvent.objects.order_by("id").values_list("id", flat=True))
+    viewer = Viewer.of(cast.supervisor)
+    events.recent.entries.clear()  # nothing kept: the page's events are loaded by a second read
+
+    read: list[str] = []
+
+    def prune_after_the_ids_are_read(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if read and "push_pushevent" in sql and not sql.startswith("DELETE"):
+            read.clear()  # the ids were read; the events are loaded next: one is pruned in between,
+            PushEvent.objects.filter(id=ids[1]).delete()  # as `calldesk maintenance` would, concurrently
+        if 'SELECT "push_pushevent"."id"' in sql and "LIMIT 5" in sql:
+            read.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(prune_after_the_ids_are_read):
+        page, more_after = events.catch_up_page(viewer, 0)
+    assert [e.id for e in page] == [ids[0], *ids[2:5]]  # four events: one was pruned meanwhile
+    assert more_after == ids[4]  # ... and the page was full: the catch-up goes on
+    rest, last = events.catch_up_page(viewer, more_after)
+    assert [e.id for e in rest] == ids[5:] and last is None

@@ -231,10 +231,18 @@ def events_by_id(ids: list[int]) -> list[Pushed]:
 
 
 def catch_up(viewer: Viewer, last_id: int) -> list[Pushed]:
-    """What `viewer`'s console missed after event `last_id` (at most the last 24 hours)."""
+    """What `viewer`'s console missed after event `last_id` (at most the last 24 hours), one page."""
+    return catch_up_page(viewer, last_id)[0]
+
+
+def catch_up_page(viewer: Viewer, last_id: int) -> tuple[list[Pushed], int | None]:
+    """A page of what `viewer`'s console missed after event `last_id`, and the id the next page
+    starts after (None when this one was the last). Decided by the ids read, not by the events
+    loaded: one pruned between the two reads makes the page shorter, not the last."""
     since = timezone.now() - KEEP_EVENTS
     found = PushEvent.objects.filter(visible_events(viewer), id__gt=last_id, created_at__gte=since).order_by("id")
-    return recent.loaded(list(found.values_list("id", flat=True)[:CATCH_UP_LIMIT]))
+    ids = list(found.values_list("id", flat=True)[:CATCH_UP_LIMIT])
+    return recent.loaded(ids), (ids[-1] if len(ids) == CATCH_UP_LIMIT else None)
 
 
 def catch_up_start(last_id: int) -> int:

@@ -139,14 +139,14 @@ async def stream(scope: Scope, receive: Receive, send: Send) -> None:
             # One page at a time, until a short one: a console further behind than a page (back
             # after Redis or the network was away a while) gets every event it missed, not the
             # first page and then the live ones past a gap its Last-Event-ID would then skip.
-            missed = await read(events.catch_up, viewer, after)
+            missed, more_after = await read(events.catch_up_page, viewer, after)
             for event in missed:
                 if event.id not in replayed:
                     await send({"type": "http.response.body", "body": event.message(viewer), "more_body": True})
             replayed.update(event.id for event in missed)
-            if len(missed) < events.CATCH_UP_LIMIT:
+            if more_after is None:
                 break
-            after = missed[-1].id
+            after = more_after
         sent = reminders.Sent()
 
         async def remind() -> float:
