@@ -107,11 +107,11 @@ class Tally:
     errors: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
     unavailable: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
     samples: dict[str, str] = field(default_factory=dict)  # one error text per kind, for the report
-    finished: list[tuple[float, bool]] = field(default_factory=list)  # (monotonic time, ok) of each
+    finished: list[tuple[float, str]] = field(default_factory=list)  # (monotonic time, outcome) of each
 
     def add(self, op: str, phase: str, seconds: float, outcome: str) -> None:
         key = (op, phase)
-        self.finished.append((time.monotonic(), outcome == "ok"))
+        self.finished.append((time.monotonic(), outcome))
         if outcome == "ok":
             self.times[key].append(seconds)
         elif outcome == "503":
@@ -728,18 +728,21 @@ def charts(tally: Tally, timeline: Timeline, args: argparse.Namespace) -> str:
                 f'height="{height:.1f}" fill="{shade}"/>'
             )
         parts.append(f'<text x="{x + slot * 0.35:.1f}" y="{bottom + 14}" text-anchor="middle">{op}</text>')
-    # 2. Operations per second (ok) and errors per second, 5-second buckets.
+    # 2. Operations per second: answered, answered 503 with Retry-After (the database away), and
+    # errors (anything else), 5-second buckets.
     top += PANEL + 20
     span = max(args.duration, 1)
-    buckets: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for moment, ok in tally.finished:
-        buckets[int((moment - timeline.started) // 5)][0 if ok else 1] += 1
+    kinds = {"ok": 0, "503": 1}
+    buckets: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for moment, outcome in tally.finished:
+        buckets[int((moment - timeline.started) // 5)][kinds.get(outcome, 2)] += 1
     whole = [(b, n) for b, n in sorted(buckets.items()) if 5 * b + 5 <= span]  # the last, cut short, left out
-    ok_line = [(5 * b + 2.5, n[0] / 5) for b, n in whole]
-    error_line = [(5 * b + 2.5, n[1] / 5) for b, n in whole]
-    high = max((v for _, v in ok_line + error_line), default=1) * 1.1
-    parts += _axis(top, f"Throughput over the {span:.0f} s: operations/s (blue), errors/s (red)", high, "")
-    parts += [_line(ok_line, top, span, high, COLOURS[0]), _line(error_line, top, span, high, COLOURS[1])]
+    lines = [[(5 * b + 2.5, n[kind] / 5) for b, n in whole] for kind in range(3)]
+    high = max((v for line in lines for _, v in line), default=1) * 1.1
+    title = f"Over the {span:.0f} s, a second: answered (blue), 503 with Retry-After (amber), errors (red)"
+    parts += _axis(top, title, high, "")
+    colours = (COLOURS[0], COLOURS[3], COLOURS[1])
+    parts += [_line(line, top, span, high, colour) for line, colour in zip(lines, colours, strict=True)]
     for moment, name in timeline.drills:
         x = LEFT + (WIDTH - 20 - LEFT) * moment / span
         parts.append(
