@@ -11,13 +11,16 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.server_process import ROOT, free_port
+from tests.private_servers import PrivateRedis
+from tests.server_process import ROOT, free_port, scratch_database
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -188,3 +191,33 @@ class EventReader:
     def close(self) -> None:
         self.stopped = True
         self.client.close()
+
+
+@dataclass
+class RedisSite:
+    redis: PrivateRedis
+    server: Serve
+    phone: PhoneSystem
+
+
+@contextmanager
+def redis_site(folder: Path, channel: str) -> Iterator[RedisSite]:
+    """A server (one worker) on a Redis of its own, which a test may stop, freeze or restart, with
+    a scratch database migrated and the cast made; the phone system holds the cast's API token."""
+    redis = PrivateRedis()
+    redis.start()
+    try:
+        with scratch_database() as database_url:
+            env = {**environment(database_url, channel), "REDIS_URL": redis.url}
+            run_cli(env, "migrate", "-v0")
+            token = make_cast(env)
+            server = Serve(env, folder / "server.log", workers=1)
+            server.start()
+            phone = PhoneSystem(server.url, token)
+            try:
+                yield RedisSite(redis, server, phone)
+            finally:
+                phone.close()
+                server.stop()
+    finally:
+        redis.destroy()

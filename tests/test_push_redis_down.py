@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 import redis
 
-from tests.private_servers import PrivateRedis, redis_missing
-from tests.push_servers import PhoneSystem, Serve, environment, make_cast, run_cli
-from tests.server_process import scratch_database
+from tests.private_servers import redis_missing
+from tests.push_servers import PhoneSystem, RedisSite, redis_site, run_cli
 from tests.test_push_redis_restart import SPECIALIST, SUPERVISOR, Console
 
 pytestmark = [
@@ -33,32 +31,10 @@ FIRST_POST_SECONDS = 3.0
 POST_SECONDS = 1.5
 
 
-@dataclass
-class Site:
-    redis: PrivateRedis
-    server: Serve
-    phone: PhoneSystem
-
-
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    server_redis = PrivateRedis()
-    server_redis.start()
-    try:
-        with scratch_database() as database_url:
-            env = {**environment(database_url, CHANNEL), "REDIS_URL": server_redis.url}
-            run_cli(env, "migrate", "-v0")
-            token = make_cast(env)
-            server = Serve(env, tmp_path_factory.mktemp("redis-down") / "server.log", workers=1)
-            server.start()
-            phone = PhoneSystem(server.url, token)
-            try:
-                yield Site(server_redis, server, phone)
-            finally:
-                phone.close()
-                server.stop()
-    finally:
-        server_redis.destroy()
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisSite]:
+    with redis_site(tmp_path_factory.mktemp("redis-down"), CHANNEL) as made:
+        yield made
 
 
 def timed_post(phone: PhoneSystem, ani: str) -> tuple[str, float]:
@@ -67,7 +43,7 @@ def timed_post(phone: PhoneSystem, ani: str) -> tuple[str, float]:
     return call, time.monotonic() - started
 
 
-def stored_events(site: Site, calls: list[str]) -> int:
+def stored_events(site: RedisSite, calls: list[str]) -> int:
     script = (
         "from calldesk.push.models import PushEvent; "
         f"print(PushEvent.objects.filter(call__public_id__in={calls!r}).count())"
@@ -75,7 +51,7 @@ def stored_events(site: Site, calls: list[str]) -> int:
     return int(run_cli(site.server.env, "shell", "-c", script).split()[-1])
 
 
-def test_calls_recorded_while_redis_hangs_are_quick_stored_and_caught_up_once_it_answers(site: Site) -> None:
+def test_calls_recorded_while_redis_hangs_are_quick_stored_and_caught_up_once_it_answers(site: RedisSite) -> None:
     console = Console(site.server.url, SUPERVISOR)
     try:
         before = site.phone.post_call("9995550501", SPECIALIST)["call"]  # the publisher's connection is open

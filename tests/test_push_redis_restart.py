@@ -10,16 +10,15 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.cast import PASSWORD
-from tests.private_servers import PrivateRedis, redis_missing
-from tests.push_servers import PhoneSystem, Serve, environment, make_cast, run_cli
-from tests.server_process import login, scratch_database
+from tests.private_servers import redis_missing
+from tests.push_servers import RedisSite, redis_site
+from tests.server_process import login
 
 pytestmark = [
     pytest.mark.slow,
@@ -80,35 +79,13 @@ class Console:
         self.client.close()
 
 
-@dataclass
-class Site:
-    redis: PrivateRedis
-    server: Serve
-    phone: PhoneSystem
-
-
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    redis = PrivateRedis()
-    redis.start()
-    try:
-        with scratch_database() as database_url:
-            env = {**environment(database_url, "calldesk-test:push:restart"), "REDIS_URL": redis.url}
-            run_cli(env, "migrate", "-v0")
-            token = make_cast(env)
-            server = Serve(env, tmp_path_factory.mktemp("redis-restart") / "server.log", workers=1)
-            server.start()
-            phone = PhoneSystem(server.url, token)
-            try:
-                yield Site(redis, server, phone)
-            finally:
-                phone.close()
-                server.stop()
-    finally:
-        redis.destroy()
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisSite]:
+    with redis_site(tmp_path_factory.mktemp("redis-restart"), "calldesk-test:push:restart") as made:
+        yield made
 
 
-def test_consoles_catch_up_on_every_call_once_redis_is_back(site: Site) -> None:
+def test_consoles_catch_up_on_every_call_once_redis_is_back(site: RedisSite) -> None:
     consoles = [Console(site.server.url, SPECIALIST), Console(site.server.url, SUPERVISOR)]
     try:
         before = site.phone.post_call("9995550201", SPECIALIST)["call"]
