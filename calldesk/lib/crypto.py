@@ -171,12 +171,18 @@ def opener() -> Callable[[str], str]:
     decrypts = {key.id: key.aead.decrypt for key in keyring().data}
     start = len(PREFIX) + 9
 
+    head = len(PREFIX)
+
     def open_one(
-        stored: str, decrypts: dict[str, Any] = decrypts, a2b: Callable[[str], bytes] = a2b_base64, start: int = start
+        stored: str,
+        decrypts: dict[str, Any] = decrypts,
+        a2b: Callable[[str], bytes] = a2b_base64,
+        head: int = head,
+        start: int = start,
     ) -> str:
-        if stored[:4] != PREFIX:  # (PREFIX has 4 characters: a literal slice is the quickest test)
+        if stored[:head] != PREFIX:  # (a slice is quicker than startswith here)
             return stored
-        decrypt = decrypts.get(stored[4 : start - 1])
+        decrypt = decrypts.get(stored[head : start - 1])
         if decrypt is None:
             return unseal(stored)
         blob = a2b(stored[start:])

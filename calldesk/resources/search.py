@@ -45,12 +45,13 @@ from calldesk.resources.models import (
     TaxonomyTerm,
 )
 
+T = TypeVar("T")  # what a function run in plan mode answers
+
 WORD = re.compile(r"[^\W_]+")
 STOPWORDS = frozenset("a an and the of in on at for to with near de la el en y et le les des du".split())
 MAX_WIDENING = 40  # directory words one typed word may stand for
 MAX_QUERY_WORDS = 8
 DEFAULT_RADIUS_KM = 25.0
-T = TypeVar("T")
 FEW_SERVICES = 8000  # near a place, fewer services than this left by the other conditions lead the search
 EARTH_KM = 6371.0
 DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
