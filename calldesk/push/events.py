@@ -199,9 +199,7 @@ class Recent:
             kept = {i: entry[1] for i in ids if (entry := self.entries.get(i)) and now - entry[0] < self.SECONDS}
         missing = [i for i in ids if i not in kept]
         if missing:
-            fresh = load(list(_with_calls().filter(id__in=missing)))
-            self.keep(fresh)
-            kept.update((event.id, event) for event in fresh)
+            kept.update((event.id, event) for event in events_by_id(missing))
         return [kept[i] for i in ids if i in kept]
 
     def keep(self, found: list[Pushed]) -> None:
@@ -219,15 +217,18 @@ recent = Recent()
 
 def events_after(last_id: int, *, limit: int = CATCH_UP_LIMIT) -> list[Pushed]:
     """Every organization's events after `last_id` (the database channel's poll)."""
-    found = load(list(_with_calls().filter(id__gt=last_id)[:limit]))
-    recent.keep(found)
-    return found
+    return _loaded_and_kept(_with_calls().filter(id__gt=last_id)[:limit])
 
 
 def events_by_id(ids: list[int]) -> list[Pushed]:
-    found = load(list(_with_calls().filter(id__in=ids)))
-    recent.keep(found)
-    return found
+    return _loaded_and_kept(_with_calls().filter(id__in=ids))
+
+
+def _loaded_and_kept(found: Any) -> list[Pushed]:
+    """The events of `found`, loaded, and kept in `recent` for the catch-ups that follow."""
+    pushed = load(list(found))
+    recent.keep(pushed)
+    return pushed
 
 
 def catch_up(viewer: Viewer, last_id: int) -> list[Pushed]:
