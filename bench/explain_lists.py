@@ -30,7 +30,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from calldesk.accounts.models import Organization, Role, User  # noqa: E402
-from calldesk.dashboards.stats import SORT_MEMORY  # noqa: E402
+from calldesk.dashboards.counting import SORT_MEMORY  # noqa: E402
 
 HEAVY = ("reports_callreport", "reports_reporttoken", "telephony_call")
 
@@ -74,7 +74,7 @@ def main() -> None:
                 continue
             with transaction.atomic(), connection.cursor() as cursor:
                 if label.startswith("dashboard"):
-                    # As the dashboard runs them (dashboards.stats._tuned).
+                    # As the dashboard runs them (dashboards.counting.tuned).
                     cursor.execute(f"SET LOCAL work_mem = '{SORT_MEMORY}'")
                     cursor.execute("SET LOCAL jit = off")
                 cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)

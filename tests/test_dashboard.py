@@ -168,9 +168,9 @@ def test_names_and_values_are_data_never_markup(cast: Cast, supervisor_client: C
 def test_many_choice_fields_are_counted_too(
     supervisor_client: Client, known: Known, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from calldesk.dashboards import stats
+    from calldesk.dashboards import counting
 
-    monkeypatch.setattr(stats, "GROUPING_MAX_COLUMNS", 3)  # one query per chart, as past 31 columns
+    monkeypatch.setattr(counting, "GROUPING_MAX_COLUMNS", 3)  # one query per chart, as past 31 columns
     found = charts(supervisor_client)
     assert found["outcome"] == {"Submitted": 3, "Closed": 1, "Draft": 1, "Abandoned": 1}
     assert found["field-topics"] == {"Food": 2, "Housing": 1, "(none)": 4}

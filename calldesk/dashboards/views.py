@@ -14,13 +14,11 @@ from django.views.decorators.http import require_GET
 from calldesk.accounts.access import current_user, supervisor_required
 from calldesk.accounts.models import Organization
 from calldesk.callforms.models import CallForm
-from calldesk.dashboards.answers import count_answers
 from calldesk.dashboards.stats import build_dashboard
 from calldesk.lib.datefields import BoundedDateField
 from calldesk.lib.querystrings import tidy_redirect
 from calldesk.reports.filter_words import FilterWords
 from calldesk.reports.models import ExportRecord, RetentionRun
-from calldesk.reports.search import day_range
 
 DEFAULT_DAYS = 30
 RECENT_EXPORTS = 10
@@ -71,13 +69,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data
     board = build_dashboard(organization, data["from"], data["to"], data.get("form"))
     words = FilterWords(organization)
-    answers = count_answers(organization, *day_range(data["from"], data["to"], organization.zone), data.get("form"))
-    board.charts[3:3] = answers.charts()  # after the outcomes, before the phone system's causes
     exports = ExportRecord.objects.filter(organization=organization).select_related("user").order_by("-started_at")
     context = {
         "form": form,
         "board": board,
-        "answers": answers.counts,
+        "answers": board.answers.counts,
         "charts": board.charts_json(),
         "start": data["from"],
         "end": data["to"],

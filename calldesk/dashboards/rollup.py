@@ -1,0 +1,153 @@
+"""The dashboards' counts of a range of days: kept days where they are settled, counted otherwise.
+
+A year of a big helpline is millions of reports: counting them on every view took seconds. A day
+that ended three days ago (and past the stale limit of a call: CALL_STALE_HOURS) rarely changes
+again, so its tally is counted once and kept (models.DayCounts). It is used only while nothing it
+was counted from has changed: the database's triggers bump a generation for every UTC day whose
+reports or calls were written (models.DayChange, migration 0004), and a kept day holds the
+generations it was counted under. Those are read *before* the counting: a write that commits
+after that read bumps a generation past them, so the day is counted again; a write committed
+before it is in the counts. So a kept day is exactly what counting it again would give.
+
+`calldesk rollup` counts every settled day of the last year ahead of the supervisors (nightly,
+after retention, in `calldesk maintenance`); without it, the first view of a day counts it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from calldesk.accounts.models import Organization
+from calldesk.callforms.models import CallForm, FormRevision
+from calldesk.dashboards import counting
+from calldesk.dashboards.counting import Tally
+from calldesk.dashboards.models import DayChange, DayCounts
+from calldesk.reports.search import day_range, report_fields
+
+# A day is settled this long after it ended: more than the triggers' two days (migration 0004),
+# a day's margin between the clocks of Calldesk and its database.
+SETTLED_AFTER = timedelta(days=3)
+# The most days counted in one go (a year and a day: the longest dashboard).
+MOST_DAYS = 367
+
+
+@dataclass
+class Counts:
+    """A range's tally, added up over its days, and how many calls each day had."""
+
+    tally: Tally = field(default_factory=Tally)
+    per_day: Counter[date] = field(default_factory=Counter)
+
+    def add(self, day: date, tally: Tally) -> None:
+        self.tally.add(tally)
+        self.per_day[day] += tally.calls()
+
+
+def counts(organization: Organization, start: date, end: date, form: CallForm | None = None) -> Counts:
+    """The counts of the days start…end (in the organization's zone), of one form or all."""
+    now = timezone.now()
+    first_live = settled_before(organization, now)
+    found = Counts()
+    if start < first_live:
+        for day, per_form in settled_days(organization, start, min(end, first_live - timedelta(days=1))).items():
+            for form_id, tally in per_form.items():
+                if form is None or form_id == form.pk:
+                    found.add(day, tally)
+    if end >= first_live:
+        lower, upper = day_range(max(start, first_live), end, organization.zone)
+        assert lower is not None and upper is not None
+        fields = report_fields(organization, form)
+        for (day, _), tally in counting.count_days(organization, lower, upper, fields, form, now).items():
+            found.add(day, tally)
+    return found
+
+
+def settled_before(organization: Organization, now: datetime) -> date:
+    """The first day (in the organization's zone) that is not settled."""
+    cut = now - max(SETTLED_AFTER, timedelta(hours=settings.CALL_STALE_HOURS) + timedelta(days=1))
+    # Day D is settled when its end, D + 1 at 00:00 in the zone, is at or before the cut.
+    return cut.astimezone(organization.zone).date()
+
+
+def settled_days(organization: Organization, start: date, end: date) -> dict[date, dict[int, Tally]]:
+    """Each settled day's tallies per form: kept ones still exact, the others counted and kept."""
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    if not days:
+        return {}
+    sign = signature(organization)
+    # Before any counting below (see the module's docstring).
+    changes = dict(
+        DayChange.objects.filter(
+            organization_id=organization.pk, day__gte=start - timedelta(days=1), day__lte=end + timedelta(days=1)
+        ).values_list("day", "generation")
+    )
+    found: dict[date, dict[int, Tally]] = {}
+    for kept in DayCounts.objects.filter(organization=organization, day__gte=start, day__lte=end):
+        if kept.signature == sign and kept.generations == generations(organization, kept.day, changes):
+            found[kept.day] = {int(form_id): Tally.from_json(data) for form_id, data in kept.counts.items()}
+    missing = [day for day in days if day not in found]
+    for first in range(0, len(missing), MOST_DAYS):
+        batch = missing[first : first + MOST_DAYS]
+        found.update(_count_and_keep(organization, batch[0], batch[-1], sign, changes))
+    return found
+
+
+def _count_and_keep(
+    organization: Organization, start: date, end: date, sign: str, changes: dict[date, int]
+) -> dict[date, dict[int, Tally]]:
+    """Counts the days start…end (every one: the days between two missing ones are few) and keeps them."""
+    lower, upper = day_range(start, end, organization.zone)
+    assert lower is not None and upper is not None
+    counted: dict[date, dict[int, Tally]] = {start + timedelta(days=i): {} for i in range((end - start).days + 1)}
+    tallies = counting.count_days(organization, lower, upper, report_fields(organization))
+    for (day, form_id), tally in tallies.items():
+        counted[day][form_id] = tally
+    rows = [
+        DayCounts(
+            organization=organization,
+            day=day,
+            signature=sign,
+            generations=generations(organization, day, changes),
+            counts={str(form_id): tally.to_json() for form_id, tally in per_form.items()},
+        )
+        for day, per_form in counted.items()
+    ]
+    with transaction.atomic():
+        DayCounts.objects.filter(organization=organization, day__gte=start, day__lte=end).delete()
+        # Another view counting the same days at once keeps the same counts: either is right.
+        DayCounts.objects.bulk_create(rows, ignore_conflicts=True)
+    return counted
+
+
+def generations(organization: Organization, day: date, changes: dict[date, int]) -> dict[str, int]:
+    """The generations of the UTC days a day in the organization's zone overlaps."""
+    lower, upper = day_range(day, day, organization.zone)
+    assert lower is not None and upper is not None
+    first = lower.astimezone(UTC).date()
+    last = (upper - timedelta(microseconds=1)).astimezone(UTC).date()
+    overlapped = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    return {utc_day.isoformat(): changes.get(utc_day, 0) for utc_day in overlapped}
+
+
+def signature(organization: Organization) -> str:
+    """What a day's counts depend on besides its rows: the zone, the forms' revisions (which
+    fields are choices, which are sealed) and the way of counting."""
+    revisions = FormRevision.objects.filter(form__organization=organization).order_by("pk")
+    listed = ";".join(f"{pk}:{version}" for pk, version in revisions.values_list("pk", "setup_version"))
+    text = f"{counting.VERSION}|{organization.time_zone}|{listed}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def roll_up(organization: Organization, days: int = MOST_DAYS - 1) -> int:
+    """Counts and keeps the settled days of the last `days` not kept (or no longer exact): how many."""
+    began = timezone.now()
+    first_live = settled_before(organization, began)
+    settled_days(organization, first_live - timedelta(days=days), first_live - timedelta(days=1))
+    return DayCounts.objects.filter(organization=organization, counted_at__gte=began).count()
