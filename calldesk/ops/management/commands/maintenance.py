@@ -4,7 +4,8 @@ It deletes expired sessions (a logged-out session holding a waiting call expires
 15 minutes; Django never deletes expired sessions by itself), forgets login attempts older
 than the throttle needs, answers and hang-ups kept for calls that never came (a day old) and
 directory import records finished 30 days ago, records as ended the calls no event ended within
-`CALL_STALE_HOURS` (calldesk.telephony.ending), and runs `calldesk retention`. Safe to re-run or run twice at once.
+`CALL_STALE_HOURS` (calldesk.telephony.ending), runs `calldesk retention`, then counts the
+dashboards' settled days (`calldesk rollup`). Safe to re-run or run twice at once.
 """
 
 from __future__ import annotations
@@ -51,3 +52,5 @@ class Command(BaseCommand):
         call_command("risk", "deliver", stdout=self.stdout, stderr=self.stderr)
         if not options["skip_retention"]:
             call_command("retention", stdout=self.stdout, stderr=self.stderr)
+        # After retention, which changes old days: the dashboards' first views count nothing.
+        call_command("rollup", stdout=self.stdout, stderr=self.stderr)
