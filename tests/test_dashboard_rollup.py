@@ -103,6 +103,19 @@ def test_the_rollup_command_counts_the_settled_days_of_the_last_year(cast: Cast)
     assert rollup.roll_up(cast.org_a) >= 1
 
 
+def test_two_changes_far_apart_count_their_own_days_again_not_the_months_between(cast: Cast) -> None:
+    for day in range(1, 91, 3):
+        make_report(cast.form_a, cast.specialist, datetime(2026, 1, 1, 12, 0, tzinfo=NY) + timedelta(days=day))
+    seen(cast, date(2026, 1, 1), date(2026, 3, 31))
+    DayCounts.objects.update(counted_at=datetime(2026, 4, 1, tzinfo=UTC))
+    for changed in (date(2026, 1, 11), date(2026, 3, 21)):
+        CallReport.objects.filter(call_start__date=changed).update(call_type="silent")
+    seen(cast, date(2026, 1, 1), date(2026, 3, 31))
+    again = DayCounts.objects.filter(counted_at__gt=datetime(2026, 4, 1, tzinfo=UTC)).values_list("day", flat=True)
+    # Each change touches the local days that overlap its UTC day (New York: that day and the one before).
+    assert sorted(again) == [date(2026, 1, 10), date(2026, 1, 11), date(2026, 3, 20), date(2026, 3, 21)]
+
+
 @st.composite
 def days_of_calls(draw: st.DrawFn) -> list[dict[str, Any]]:
     return draw(

@@ -11,6 +11,7 @@ fields in clear, so retention changes a count only where it blanks a personal ch
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -46,7 +47,7 @@ from calldesk.telephony.ending import live_since
 from calldesk.telephony.models import Call, CallSource
 
 # Changing what is counted, or how, changes this: days kept under another version are counted again.
-VERSION = 1
+VERSION = 2
 
 # Time from call start to submit, in buckets a supervisor reads at a glance.
 WAIT_BUCKETS: list[tuple[str, timedelta | None]] = [
@@ -82,7 +83,7 @@ CALL_TYPE = "call_type"  # (call type,)
 AGENT = "agent"  # (agent's id or None,)
 WAIT = "wait"  # (WAIT_BUCKETS index, -1 for a report not submitted,)
 HOUR = "hour"  # (hour of the day,) of reports
-FIELD = "field"  # (choice field's key, its value as the database gives it)
+FIELD = "field"  # (choice field's key, one value chosen: a label, a sealed one's hash, or "")
 HANGUP = "hangup"  # (cause,) of reports not submitted whose call the phone system ended
 LONE_HOUR = "lone_hour"  # (hour of the day,) of calls without a report
 LONE_HANGUP = "lone_hangup"  # (cause,) of ended calls without a report
@@ -192,7 +193,10 @@ def count_days(
         tally(hour, form_id).part(HOUR)[(_local(hour).hour,)] += n
     for names, key in fields_sets.items():
         for form_id, day, text, n in grouped[names]:
-            tally(day, form_id).part(FIELD)[(key, text)] += n
+            counts = tally(day, form_id)
+            # A multi-choice report counts once for each value chosen.
+            for value in _labels(text):
+                counts.part(FIELD)[(key, value)] += n
     for form_id, day, reason, n in hangups:
         tally(day, form_id).part(HANGUP)[(reason,)] += n
     for form_id, hour, has_ended, reason, n in lone:
@@ -280,6 +284,19 @@ def _grouped(rows: QuerySet[Any], *columns: str) -> list[tuple[Any, ...]]:
 def _local(moment: datetime) -> datetime:
     # The ORM gives a truncated time as an aware time in the zone, the one-scan query as a naive one.
     return moment.replace(tzinfo=None)
+
+
+def _labels(text: str | None) -> list[str]:
+    """A choice value as the database returns it: a label, or a multi-choice list as JSON."""
+    if not text:
+        return [""]
+    if text.startswith("["):
+        try:
+            items = json.loads(text)
+        except ValueError:
+            return [text]
+        return [str(item) for item in items] or [""]
+    return [text]
 
 
 def _choice_value(item: FilterField) -> Any:

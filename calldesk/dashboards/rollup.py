@@ -36,6 +36,8 @@ from calldesk.reports.search import day_range, report_fields
 SETTLED_AFTER = timedelta(days=3)
 # The most days counted in one go (a year and a day: the longest dashboard).
 MOST_DAYS = 367
+# Missing days at most this far apart are counted in one go (see _runs).
+RUN_GAP = 7
 
 
 @dataclass
@@ -92,17 +94,28 @@ def settled_days(organization: Organization, start: date, end: date) -> dict[dat
     for kept in DayCounts.objects.filter(organization=organization, day__gte=start, day__lte=end):
         if kept.signature == sign and kept.generations == generations(organization, kept.day, changes):
             found[kept.day] = {int(form_id): Tally.from_json(data) for form_id, data in kept.counts.items()}
-    missing = [day for day in days if day not in found]
-    for first in range(0, len(missing), MOST_DAYS):
-        batch = missing[first : first + MOST_DAYS]
-        found.update(_count_and_keep(organization, batch[0], batch[-1], sign, changes))
+    for first, last in _runs([day for day in days if day not in found]):
+        found.update(_count_and_keep(organization, first, last, sign, changes))
     return found
+
+
+def _runs(missing: list[date]) -> list[tuple[date, date]]:
+    """The missing days as runs to count each in one go: days a few apart share a run (counting
+    the kept days between is cheaper than another query), days far apart do not (a change in
+    March and one in November would otherwise count the whole year between)."""
+    runs: list[tuple[date, date]] = []
+    for day in missing:
+        if runs and (day - runs[-1][1]).days <= RUN_GAP and (day - runs[-1][0]).days < MOST_DAYS:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
 
 
 def _count_and_keep(
     organization: Organization, start: date, end: date, sign: str, changes: dict[date, int]
 ) -> dict[date, dict[int, Tally]]:
-    """Counts the days start…end (every one: the days between two missing ones are few) and keeps them."""
+    """Counts the days start…end and keeps them."""
     lower, upper = day_range(start, end, organization.zone)
     assert lower is not None and upper is not None
     counted: dict[date, dict[int, Tally]] = {start + timedelta(days=i): {} for i in range((end - start).days + 1)}

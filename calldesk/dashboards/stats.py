@@ -7,7 +7,6 @@ that never got a draft (nobody was resolved as their agent) by when they arrived
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -121,26 +120,11 @@ def _per_choice(item: FilterField, tally: Tally) -> Chart:
     a multi-choice report counts once for each value chosen."""
     counts: dict[str, int] = {}
     hashed = {value_hash(item.key, label): label for label in item.choices} if item.personal else {}
-    for (key, text), n in tally.part(counting.FIELD).items():
-        if key != item.key:
-            continue
-        for found in _labels(text):
-            label = hashed.get(found, found)
+    for (key, value), n in tally.part(counting.FIELD).items():
+        if key == item.key:
+            label = hashed.get(value, value)
             counts[label] = counts.get(label, 0) + n
     return _chart(f"field-{item.key}", f"Calls per {item.label.lower()}", counts, {})
-
-
-def _labels(text: str | None) -> list[str]:
-    """A choice value as the database returns it: a label, or a multi-choice list as JSON."""
-    if not text:
-        return [""]
-    if text.startswith("["):
-        try:
-            items = json.loads(text)
-        except ValueError:
-            return [text]
-        return [str(item) for item in items] or [""]
-    return [text]
 
 
 def _time_to_submit(counts: dict[int, int]) -> Chart:
