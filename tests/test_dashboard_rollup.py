@@ -20,7 +20,7 @@ from calldesk.dashboards.stats import build_dashboard
 from calldesk.reports.models import CallReport, Status
 from calldesk.reports.retention import run_retention
 from calldesk.telephony.models import Call
-from tests.cast import Cast
+from tests.cast import Cast, make_form
 from tests.reportdata import NY, Known, make_known, make_report
 
 START, END = date(2026, 3, 1), date(2026, 3, 10)
@@ -114,6 +114,41 @@ def test_two_changes_far_apart_count_their_own_days_again_not_the_months_between
     again = DayCounts.objects.filter(counted_at__gt=datetime(2026, 4, 1, tzinfo=UTC)).values_list("day", flat=True)
     # Each change touches the local days that overlap its UTC day (New York: that day and the one before).
     assert sorted(again) == [date(2026, 1, 10), date(2026, 1, 11), date(2026, 3, 20), date(2026, 3, 21)]
+
+
+PLACES = {
+    "fields": [
+        {"key": "postcode", "label": "Caller's postcode", "type": "text"},
+        {"key": "referrals", "label": "Referrals", "type": "referrals"},
+    ]
+}
+
+
+def test_referrals_and_unmet_needs_per_area_of_kept_days_equal_counting_again(cast: Cast) -> None:
+    places = make_form(cast.org_a, "7770002", PLACES, "I&R with place")
+    given = [
+        ("62701", ["Food pantry"], ["transport"]),
+        ("sw1a 1aa", ["Shelter", "Food pantry"], ["legal", "transport"]),
+        ("SW1A 1AA", [], ["legal"]),
+        ("", ["Shelter"], ["transport"]),
+    ]
+    made = []
+    for n, (postcode, services, unmet) in enumerate(given * 3):
+        referrals = {
+            "services": [{"name": name, "organization": f"{name} Inc.", "terms": [name.lower()]} for name in services],
+            "unmet": [{"name": need.title()} for need in unmet],
+        }
+        start = datetime(2026, 3, 1 + n, 9, 0, tzinfo=NY)
+        made.append(make_report(places, cast.specialist, start, values={"postcode": postcode, "referrals": referrals}))
+    make_report(cast.form_a, cast.specialist, datetime(2026, 3, 2, 9, 0, tzinfo=NY))  # a form without referrals
+    for form in (None, places, cast.form_a):
+        assert seen(cast, form=form) == counted_again(cast, form=form)
+    board = seen(cast, form=places)
+    charts = {chart["id"]: dict(zip(chart["labels"], chart["values"], strict=True)) for chart in board["charts"]}
+    assert charts["unmet_area"] == {"sw1a 1aa": 8, "62701": 3, "(no area recorded)": 2}  # 10 days of the 12
+    assert charts["referrals_service"] == {"Food pantry": 6, "Shelter": 5}
+    _set_values(made[1], {"postcode": "62701", "referrals": {"services": [], "unmet": []}})
+    assert seen(cast, form=places) == counted_again(cast, form=places)
 
 
 @st.composite

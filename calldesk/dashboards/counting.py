@@ -43,11 +43,12 @@ from calldesk.callforms.models import CallForm
 from calldesk.lib.sealed import HASHED
 from calldesk.reports.models import CallReport, Status
 from calldesk.reports.search import FilterField
+from calldesk.resources.referral_stats import count_referrals, place_candidates, referral_keys
 from calldesk.telephony.ending import live_since
 from calldesk.telephony.models import Call, CallSource
 
 # Changing what is counted, or how, changes this: days kept under another version are counted again.
-VERSION = 2
+VERSION = 3
 
 # Time from call start to submit, in buckets a supervisor reads at a glance.
 WAIT_BUCKETS: list[tuple[str, timedelta | None]] = [
@@ -206,6 +207,14 @@ def count_days(
             counts.part(LONE_HANGUP)[(reason,)] += n
     for form_id, day, outcome, bucket, n in answers:
         tally(day, form_id).part(ANSWER)[(outcome, bucket)] += n
+    keys = referral_keys(fields)
+    if keys:
+        # Referrals are lists of services inside each report's values: read report by report, in
+        # call start order (an area is shown as first spelled).
+        places = place_candidates(fields)
+        rows = reports.order_by("call_start").values_list("call_start", "form_id", "revision_id", "values")
+        for start, form_id, revision_id, values in rows.iterator(chunk_size=2000):
+            count_referrals(revision_id, values, keys, places, tally(start.astimezone(zone), form_id).part)
     return tallies
 
 

@@ -58,7 +58,8 @@ def counts(organization: Organization, start: date, end: date, form: CallForm | 
     first_live = settled_before(organization, now)
     found = Counts()
     if start < first_live:
-        for day, per_form in settled_days(organization, start, min(end, first_live - timedelta(days=1))).items():
+        settled = settled_days(organization, start, min(end, first_live - timedelta(days=1)))
+        for day, per_form in sorted(settled.items()):  # in order: an area shows as first spelled
             for form_id, tally in per_form.items():
                 if form is None or form_id == form.pk:
                     found.add(day, tally)
@@ -66,7 +67,7 @@ def counts(organization: Organization, start: date, end: date, form: CallForm | 
         lower, upper = day_range(max(start, first_live), end, organization.zone)
         assert lower is not None and upper is not None
         fields = report_fields(organization, form)
-        for (day, _), tally in counting.count_days(organization, lower, upper, fields, form, now).items():
+        for (day, _), tally in sorted(counting.count_days(organization, lower, upper, fields, form, now).items()):
             found.add(day, tally)
     return found
 

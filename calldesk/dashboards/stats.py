@@ -20,9 +20,9 @@ from calldesk.dashboards.charts import Chart
 from calldesk.dashboards.counting import WAIT_BUCKETS, Tally
 from calldesk.dashboards.rollup import counts
 from calldesk.lib.sealed import value_hash
-from calldesk.reports.models import CallReport, Status
-from calldesk.reports.search import FilterField, call_type_labels, day_range, report_fields
-from calldesk.resources.referral_stats import referral_counts
+from calldesk.reports.models import Status
+from calldesk.reports.search import FilterField, call_type_labels, report_fields
+from calldesk.resources.referral_stats import referral_charts
 
 NONE_LABEL = "(none)"
 UNASSIGNED = "unassigned"
@@ -59,13 +59,6 @@ def build_dashboard(organization: Organization, start: date, end: date, form: Ca
     submitted = statuses.get(Status.SUBMITTED, 0)
     fields = report_fields(organization, form)
     choice_fields = [item for item in fields if item.type in CHOICE_TYPES]
-    lower, upper = day_range(start, end, organization.zone)
-    # Referrals are read report by report (a list of services in each), and only when a form has
-    # a referrals field: not kept by the rollup.
-    reports = CallReport.objects.filter(organization=organization, call_start__gte=lower, call_start__lt=upper)
-    reports = reports.exclude(status=Status.ANSWERED_ELSEWHERE)
-    if form is not None:
-        reports = reports.filter(form=form)
     answers = Answers.of(tally)
     charts = [
         _per_hour(hours),
@@ -77,7 +70,7 @@ def build_dashboard(organization: Organization, start: date, end: date, form: Ca
         _chart("call_type", "Calls per call type", tally.by(counting.CALL_TYPE), call_type_labels(organization, form)),
         *(_per_choice(item, tally) for item in choice_fields),
         _time_to_submit(tally.by(counting.WAIT)),
-        *(_chart(*counted, {}) for counted in referral_counts(reports, fields)),
+        *(_chart(*counted, {}) for counted in referral_charts(tally.part, fields)),
     ]
     return Dashboard(
         total, submitted, total - submitted, sum(hangups.values()), charts, unassigned=lone, answers=answers

@@ -11,13 +11,11 @@ marked personal is sealed and not opened for a chart, its needs counted under UN
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
-
-from django.db.models import QuerySet
 
 from calldesk.callforms.definition import FieldType
 from calldesk.lib.sealed import is_sealed_value
-from calldesk.reports.models import CallReport
 
 TOP = 20
 PLACE_KEYS = (
@@ -53,44 +51,80 @@ def area_of(value: Any) -> str:
     return " ".join(value.split())[:MAX_AREA]
 
 
-def referral_counts(reports: QuerySet[CallReport], fields: list[Any]) -> list[tuple[str, str, dict[str, int]]]:
-    """(chart id, title, counts) for each referral chart; none when no form has a referrals field."""
-    keys = [item.key for item in fields if item.type == FieldType.REFERRALS]
-    if not keys:
-        return []
-    per_term: Counter[str] = Counter()
-    per_service: Counter[str] = Counter()
-    per_organization: Counter[str] = Counter()
-    unmet: Counter[str] = Counter()
-    place = place_field(fields)
-    unmet_area: Counter[str] = Counter()
-    spelling: dict[str, str] = {}  # an area's first spelling, shown for every case of it
-    sealed_in = place.sealed_in if place is not None else frozenset()
-    for revision_id, values in reports.values_list("revision_id", "values").iterator(chunk_size=2000):
-        if place is not None:
+# The parts of a dashboard's tally (calldesk.dashboards.counting) these charts count, each a
+# Counter of keys: (term,), (service,), (organization,), (unmet need,), and (place field's key,
+# area) for every field that could be the place (the dashboard of one form and that of all forms
+# may take different ones, and both read the same kept days).
+REFERRAL_TERM, REFERRAL_SERVICE, REFERRAL_ORGANIZATION = "referral_term", "referral_service", "referral_organization"
+UNMET_TERM, UNMET_AREA = "unmet_term", "unmet_area"
+
+
+def referral_keys(fields: list[Any]) -> list[str]:
+    """The keys of the referrals fields: nothing to count when empty."""
+    return [item.key for item in fields if item.type == FieldType.REFERRALS]
+
+
+def place_candidates(fields: list[Any]) -> list[Any]:
+    """Every field that could be a report's area (place_field picks one of them)."""
+    return [item for item in fields if item.type in PLACE_TYPES and item.key.lower() in PLACE_KEYS]
+
+
+Part = Callable[[str], Counter[Any]]  # a tally's part by name
+
+
+def count_referrals(
+    revision_id: int, values: dict[str, Any] | None, keys: list[str], places: list[Any], part: Part
+) -> None:
+    """Adds one report's referrals and unmet needs to the tally whose parts `part` gives."""
+    values = values or {}
+    unmet = 0
+    for key in keys:
+        value = values.get(key)
+        if not isinstance(value, dict) or is_sealed_value(value):
+            continue
+        for service in value.get("services", []):
+            part(REFERRAL_SERVICE)[(service.get("name", ""),)] += 1
+            part(REFERRAL_ORGANIZATION)[(service.get("organization", ""),)] += 1
+            for term in service.get("terms", []) or [""]:
+                part(REFERRAL_TERM)[(term,)] += 1
+        for need in value.get("unmet", []):
+            part(UNMET_TERM)[(need.get("name", ""),)] += 1
+            unmet += 1
+    if unmet:
+        for place in places:
             # A revision that marks the place personal seals it: dashboards never open it.
-            area = UNKNOWN_AREA if revision_id in sealed_in else area_of((values or {}).get(place.key))
-            area = spelling.setdefault(area.casefold(), area)
-        for key in keys:
-            value = (values or {}).get(key)
-            if not isinstance(value, dict) or is_sealed_value(value):
-                continue
-            for service in value.get("services", []):
-                per_service[service.get("name", "")] += 1
-                per_organization[service.get("organization", "")] += 1
-                for term in service.get("terms", []) or [""]:
-                    per_term[term] += 1
-            for need in value.get("unmet", []):
-                unmet[need.get("name", "")] += 1
-                if place is not None:
-                    unmet_area[area] += 1
-    areas = (
-        [("unmet_area", f"Unmet needs per area ({place.label})", dict(unmet_area.most_common(TOP)))] if place else []
-    )
+            area = UNKNOWN_AREA if revision_id in place.sealed_in else area_of(values.get(place.key))
+            part(UNMET_AREA)[(place.key, area)] += unmet
+
+
+def referral_charts(part: Part, fields: list[Any]) -> list[tuple[str, str, dict[str, int]]]:
+    """(chart id, title, counts) for each referral chart; none when no form has a referrals field."""
+    if not referral_keys(fields):
+        return []
+    place = place_field(fields)
+    areas: list[tuple[str, str, dict[str, int]]] = []
+    if place is not None:
+        # Areas compared without regard to case, each shown as first spelled (the tally adds days
+        # in order, and a day's reports by their call start).
+        unmet_area: Counter[str] = Counter()
+        spelling: dict[str, str] = {}
+        for (key, area), n in part(UNMET_AREA).items():
+            if key == place.key:
+                unmet_area[spelling.setdefault(area.casefold(), area)] += n
+        areas = [("unmet_area", f"Unmet needs per area ({place.label})", _top(unmet_area))]
     return [
-        ("referrals_term", "Referrals per need (term)", dict(per_term.most_common(TOP))),
-        ("referrals_service", "Referrals per service", dict(per_service.most_common(TOP))),
-        ("referrals_organization", "Referrals per organization", dict(per_organization.most_common(TOP))),
-        ("unmet_term", "Unmet needs per term", dict(unmet.most_common(TOP))),
+        ("referrals_term", "Referrals per need (term)", _top(_one(part(REFERRAL_TERM)))),
+        ("referrals_service", "Referrals per service", _top(_one(part(REFERRAL_SERVICE)))),
+        ("referrals_organization", "Referrals per organization", _top(_one(part(REFERRAL_ORGANIZATION)))),
+        ("unmet_term", "Unmet needs per term", _top(_one(part(UNMET_TERM)))),
         *areas,
     ]
+
+
+def _one(counts: Counter[Any]) -> Counter[str]:
+    return Counter({key[0]: n for key, n in counts.items()})
+
+
+def _top(counts: Counter[str]) -> dict[str, int]:
+    """The TOP most counted, ties by name: the same whichever order the counts were added in."""
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:TOP])
