@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from calldesk.callforms.models import FormRevision
 from calldesk.dashboards import rollup
 from calldesk.dashboards.models import DayChange, DayCounts
 from calldesk.dashboards.stats import build_dashboard
@@ -75,7 +76,26 @@ def test_every_way_of_writing_to_a_settled_day_is_counted(cast: Cast) -> None:
         assert seen(cast, form=cast.form_a) == counted_again(cast, form=cast.form_a), what
 
 
-def test_a_new_revision_or_zone_counts_the_days_again(cast: Cast) -> None:
+def test_a_revision_that_changes_what_is_counted_counts_the_days_again_and_only_such_a_one(cast: Cast) -> None:
+    make_known(cast)
+    seen(cast)
+    kept = dict(DayCounts.objects.values_list("day", "counted_at"))
+    latest = cast.form_a.revisions.order_by("-number").first()
+    assert latest is not None
+    fields = [dict(item) for item in latest.definition_json["fields"]]
+    fields[0]["label"] = "Language spoken"  # a label: read when shown, nothing counted again
+    FormRevision.objects.create(form=cast.form_a, number=latest.number + 1, definition_json={"fields": fields})
+    relabelled = seen(cast)
+    assert dict(DayCounts.objects.values_list("day", "counted_at")) == kept
+    assert relabelled == counted_again(cast)
+    assert "Calls per language spoken" in [chart["title"] for chart in relabelled["charts"]]
+    fields[0]["personal"] = True  # sealed from now on: counted by its keyed hash, a new expression
+    FormRevision.objects.create(form=cast.form_a, number=latest.number + 2, definition_json={"fields": fields})
+    assert seen(cast) == counted_again(cast)
+    assert dict(DayCounts.objects.values_list("day", "counted_at")) != kept
+
+
+def test_a_new_zone_counts_the_days_again(cast: Cast) -> None:
     make_known(cast)
     before = seen(cast)
     cast.org_a.time_zone = "Asia/Kathmandu"  # +05:45: every local day moves

@@ -16,6 +16,7 @@ after retention, in `calldesk maintenance`); without it, the first view of a day
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -25,11 +26,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from calldesk.accounts.models import Organization
-from calldesk.callforms.models import CallForm, FormRevision
+from calldesk.callforms.definition import CHOICE_TYPES
+from calldesk.callforms.models import CallForm
 from calldesk.dashboards import counting
 from calldesk.dashboards.counting import Tally
 from calldesk.dashboards.models import DayChange, DayCounts
-from calldesk.reports.search import day_range, report_fields
+from calldesk.reports.search import FilterField, day_range, report_fields
+from calldesk.resources.referral_stats import place_candidates, referral_keys
 
 # A day is settled this long after it ended: more than the triggers' two days (migration 0004),
 # a day's margin between the clocks of Calldesk and its database.
@@ -84,7 +87,8 @@ def settled_days(organization: Organization, start: date, end: date) -> dict[dat
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     if not days:
         return {}
-    sign = signature(organization)
+    fields = report_fields(organization)
+    sign = signature(organization, fields)
     # Before any counting below (see the module's docstring).
     changes = dict(
         DayChange.objects.filter(
@@ -96,7 +100,7 @@ def settled_days(organization: Organization, start: date, end: date) -> dict[dat
         if kept.signature == sign and kept.generations == generations(organization, kept.day, changes):
             found[kept.day] = {int(form_id): Tally.from_json(data) for form_id, data in kept.counts.items()}
     for first, last in _runs([day for day in days if day not in found]):
-        found.update(_count_and_keep(organization, first, last, sign, changes))
+        found.update(_count_and_keep(organization, first, last, fields, sign, changes))
     return found
 
 
@@ -114,13 +118,13 @@ def _runs(missing: list[date]) -> list[tuple[date, date]]:
 
 
 def _count_and_keep(
-    organization: Organization, start: date, end: date, sign: str, changes: dict[date, int]
+    organization: Organization, start: date, end: date, fields: list[FilterField], sign: str, changes: dict[date, int]
 ) -> dict[date, dict[int, Tally]]:
     """Counts the days start…end and keeps them."""
     lower, upper = day_range(start, end, organization.zone)
     assert lower is not None and upper is not None
     counted: dict[date, dict[int, Tally]] = {start + timedelta(days=i): {} for i in range((end - start).days + 1)}
-    tallies = counting.count_days(organization, lower, upper, report_fields(organization))
+    tallies = counting.count_days(organization, lower, upper, fields)
     for (day, form_id), tally in tallies.items():
         counted[day][form_id] = tally
     rows = [
@@ -150,13 +154,16 @@ def generations(organization: Organization, day: date, changes: dict[date, int])
     return {utc_day.isoformat(): changes.get(utc_day, 0) for utc_day in overlapped}
 
 
-def signature(organization: Organization) -> str:
-    """What a day's counts depend on besides its rows: the zone, the forms' revisions (which
-    fields are choices, which are sealed) and the way of counting."""
-    revisions = FormRevision.objects.filter(form__organization=organization).order_by("pk")
-    listed = ";".join(f"{pk}:{version}" for pk, version in revisions.values_list("pk", "setup_version"))
-    text = f"{counting.VERSION}|{organization.time_zone}|{listed}"
-    return hashlib.sha256(text.encode()).hexdigest()
+def signature(organization: Organization, fields: list[FilterField]) -> str:
+    """What a day's counts depend on besides its rows: the zone, the way of counting, and what
+    counting reads of the forms (each choice field's key and whether it is sealed; the referrals
+    fields; the fields that could be a place, and the revisions that seal them). A revision that
+    changes labels or adds a text field leaves the kept days as they are; labels are read at
+    display time."""
+    choices = sorted((item.key, item.personal) for item in fields if item.type in CHOICE_TYPES)
+    places = sorted((item.key, sorted(item.sealed_in)) for item in place_candidates(fields))
+    read = [counting.VERSION, organization.time_zone, choices, referral_keys(fields), places]
+    return hashlib.sha256(json.dumps(read).encode()).hexdigest()
 
 
 def roll_up(organization: Organization, days: int = MOST_DAYS - 1) -> int:
