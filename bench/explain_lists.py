@@ -32,7 +32,7 @@ from django.utils import timezone  # noqa: E402
 from calldesk.accounts.models import Organization, Role, User  # noqa: E402
 from calldesk.dashboards.counting import SORT_MEMORY  # noqa: E402
 
-HEAVY = ("reports_callreport", "reports_reporttoken", "telephony_call")
+HEAVY = ("reports_callreport", "reports_reporttoken", "telephony_call", "dashboards_daycounts")
 
 
 def main() -> None:
