@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from contextlib import nullcontext
 from datetime import timedelta
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from calldesk.accounts.models import Organization, Role, User  # noqa: E402
-from calldesk.dashboards.counting import SORT_MEMORY  # noqa: E402
+from calldesk.dashboards.counting import tuned  # noqa: E402
 
 HEAVY = ("reports_callreport", "reports_reporttoken", "telephony_call", "dashboards_daycounts")
 
@@ -72,11 +73,9 @@ def main() -> None:
             sql = query["sql"]
             if not any(table in sql for table in HEAVY) or not sql.lstrip().upper().startswith("SELECT"):
                 continue
-            with transaction.atomic(), connection.cursor() as cursor:
-                if label.startswith("dashboard"):
-                    # As the dashboard runs them (dashboards.counting.tuned).
-                    cursor.execute(f"SET LOCAL work_mem = '{SORT_MEMORY}'")
-                    cursor.execute("SET LOCAL jit = off")
+            # The dashboard's queries under its own settings, as it runs them.
+            settings = tuned(connection.alias) if label.startswith("dashboard") else nullcontext()
+            with transaction.atomic(), settings, connection.cursor() as cursor:
                 cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
                 plan = [row[0] for row in cursor.fetchall()]
             print(f"\n-- {query['time']} s as run by the page\n{sql}\n")

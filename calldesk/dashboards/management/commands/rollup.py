@@ -13,7 +13,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from calldesk.accounts.models import Organization
-from calldesk.dashboards.rollup import MOST_DAYS, roll_up
+from calldesk.dashboards.rollup import YEAR, roll_up
 
 
 class Command(BaseCommand):
@@ -24,14 +24,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--days",
             type=int,
-            default=MOST_DAYS - 1,
-            help=f"how many days back (1 to {MOST_DAYS - 1}; default the year)",
+            default=YEAR,
+            help=f"how many days back (1 to {YEAR}; default the year)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         days = options["days"]
-        if not 1 <= days <= MOST_DAYS - 1:
-            raise CommandError(f"--days must be 1 to {MOST_DAYS - 1}.")
+        if not 1 <= days <= YEAR:
+            raise CommandError(f"--days must be 1 to {YEAR}.")
         organizations = Organization.objects.order_by("slug")
         if options["org"]:
             organizations = organizations.filter(slug=options["org"])
