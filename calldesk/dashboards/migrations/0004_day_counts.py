@@ -13,7 +13,8 @@ transaction. "Could change" is decided by each trigger's WHEN, so the writes of 
   call's answer reads its report) and a call's end, cause, answer or form (a report's hang-up
   reads its call). Those writes also bump the day of the row at the other end.
 
-The cut is written in SQL once per database; SQLite stores times as UTC text that sorts.
+The cut is written in SQL once per database and computed once per row (the older of the row's
+times before and after); SQLite stores times as UTC text that sorts.
 """
 
 import django.db.models.deletion
@@ -67,7 +68,7 @@ POSTGRESQL = [
     """,
     f"""
     CREATE TRIGGER calldesk_dashboard_report_update AFTER UPDATE ON reports_callreport FOR EACH ROW
-    WHEN (OLD.call_start < now() - interval '{CUT_DAYS} days' OR NEW.call_start < now() - interval '{CUT_DAYS} days'
+    WHEN (LEAST(OLD.call_start, NEW.call_start) < now() - interval '{CUT_DAYS} days'
           OR OLD.status IS DISTINCT FROM NEW.status OR OLD.submitted_at IS DISTINCT FROM NEW.submitted_at
           OR OLD.call_id IS DISTINCT FROM NEW.call_id OR OLD.call_start IS DISTINCT FROM NEW.call_start)
     EXECUTE FUNCTION calldesk_dashboard_change()
@@ -82,7 +83,7 @@ POSTGRESQL = [
     """,
     f"""
     CREATE TRIGGER calldesk_dashboard_call_update AFTER UPDATE ON telephony_call FOR EACH ROW
-    WHEN (OLD.received_at < now() - interval '{CUT_DAYS} days' OR NEW.received_at < now() - interval '{CUT_DAYS} days'
+    WHEN (LEAST(OLD.received_at, NEW.received_at) < now() - interval '{CUT_DAYS} days'
           OR OLD.ended_at IS DISTINCT FROM NEW.ended_at OR OLD.end_reason IS DISTINCT FROM NEW.end_reason
           OR OLD.answered_at IS DISTINCT FROM NEW.answered_at OR OLD.form_id IS DISTINCT FROM NEW.form_id
           OR OLD.source IS DISTINCT FROM NEW.source OR OLD.received_at IS DISTINCT FROM NEW.received_at)
@@ -124,14 +125,14 @@ SQLITE = [
     sqlite_trigger("report_insert", "INSERT", "reports_callreport", REPORT_MOMENTS, ["NEW"],
                    f"WHEN NEW.call_start < {SQLITE_CUT}"),
     sqlite_trigger("report_update", "UPDATE", "reports_callreport", REPORT_MOMENTS, ["OLD", "NEW"],
-                   f"WHEN OLD.call_start < {SQLITE_CUT} OR NEW.call_start < {SQLITE_CUT}"
+                   f"WHEN min(OLD.call_start, NEW.call_start) < {SQLITE_CUT}"
                    " OR OLD.status IS NOT NEW.status OR OLD.submitted_at IS NOT NEW.submitted_at"
                    " OR OLD.call_id IS NOT NEW.call_id OR OLD.call_start IS NOT NEW.call_start"),
     sqlite_trigger("report_delete", "DELETE", "reports_callreport", REPORT_MOMENTS, ["OLD"], ""),
     sqlite_trigger("call_insert", "INSERT", "telephony_call", CALL_MOMENTS, ["NEW"],
                    f"WHEN NEW.received_at < {SQLITE_CUT}"),
     sqlite_trigger("call_update", "UPDATE", "telephony_call", CALL_MOMENTS, ["OLD", "NEW"],
-                   f"WHEN OLD.received_at < {SQLITE_CUT} OR NEW.received_at < {SQLITE_CUT}"
+                   f"WHEN min(OLD.received_at, NEW.received_at) < {SQLITE_CUT}"
                    " OR OLD.ended_at IS NOT NEW.ended_at OR OLD.end_reason IS NOT NEW.end_reason"
                    " OR OLD.answered_at IS NOT NEW.answered_at OR OLD.form_id IS NOT NEW.form_id"
                    " OR OLD.source IS NOT NEW.source OR OLD.received_at IS NOT NEW.received_at"),
