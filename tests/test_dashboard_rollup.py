@@ -282,3 +282,13 @@ def _lone_call(cast: Cast, received: datetime, ended: str = "") -> Call:
 def _raw(sql: str, params: list[Any]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+def test_time_to_submit_falls_in_its_bucket_at_the_edges(cast: Cast) -> None:
+    """The waits are counted in the database's own arithmetic (SQLite: julianday, to the millisecond)."""
+    start = datetime(2026, 3, 4, 10, 0, tzinfo=NY)
+    for wait in (timedelta(minutes=5), timedelta(minutes=5) - timedelta(milliseconds=1), timedelta(hours=1)):
+        make_report(cast.form_a, cast.specialist, start, submit_after=wait)
+    charts = {chart["id"]: chart for chart in seen(cast)["charts"]}
+    waits = dict(zip(charts["time_to_submit"]["labels"], charts["time_to_submit"]["values"], strict=True))
+    assert (waits["under 5 min"], waits["5–15 min"], waits["15–60 min"], waits["1–4 h"]) == (1, 1, 0, 1)
