@@ -28,7 +28,7 @@ from calldesk.telephony.lifecycle import forget_pending_events
 class Command(BaseCommand):
     help = (
         "Nightly clean-up: delete expired sessions, old login attempts and call events kept for calls that "
-        "never came, then run retention."
+        "never came, then run retention and count the dashboards' settled days (rollup)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
