@@ -41,7 +41,7 @@ MAX_AREA = 60
 
 def place_field(fields: list[Any]) -> Any | None:
     """The field whose value is a report's area, or None when the forms ask no place."""
-    by_key = {item.key.lower(): item for item in fields if item.type in PLACE_TYPES}
+    by_key = {item.key.lower(): item for item in place_candidates(fields)}
     return next((by_key[key] for key in PLACE_KEYS if key in by_key), None)
 
 
