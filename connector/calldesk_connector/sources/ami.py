@@ -161,7 +161,9 @@ async def session(settings: Settings, tracker: CallTracker, stop: threading.Even
                     block = None
                 if resync.done:
                     if resync.usable and not resync.pending:
-                        tracker.resync(resync.channels, resync.entries, resync.members, resync.presentations)
+                        tracker.resync(
+                            resync.channels, resync.entries, resync.members, resync.presentations, resync.held
+                        )
                     for held in resync.held:
                         tracker.handle(held)
                     resync = None

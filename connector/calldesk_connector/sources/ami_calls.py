@@ -330,10 +330,14 @@ class CallTracker:
         entries: list[dict[str, str]],
         members: list[dict[str, str]] | None = None,
         presentations: dict[str, str] | None = None,
+        held: list[dict[str, str]] | None = None,
     ) -> None:
         """Asterisk's calls in progress (CoreShowChannel and QueueEntry events) against ours: a call
         we know that is gone ended while we could not hear; a call we did not know is followed,
-        and what it did meanwhile (rang an agent, was answered) is posted."""
+        and what it did meanwhile (rang an agent, was answered) is posted. `held`: the events that
+        came after the list began, applied next; a call gone because its caller hung up among them
+        is ended by that event, with its cause."""
+        hanging_up = {e.get("Uniqueid", "") for e in held or [] if e.get("Event") == "Hangup"}
         groups: dict[str, list[dict[str, str]]] = {}
         for channel in channels:
             linked = channel.get("Linkedid") or channel.get("Uniqueid", "")
@@ -341,7 +345,7 @@ class CallTracker:
                 groups.setdefault(linked, []).append(channel)
         present = {linked for linked, group in groups.items() if any(c.get("Uniqueid") == linked for c in group)}
         for linked, call in list(self.calls.items()):
-            if linked not in present:
+            if linked not in present and not hanging_up.intersection(call.caller_side):
                 heard = call.linked in call.hung_up  # only the caller's last channel went unheard
                 if not heard:
                     log.info("AMI: a call ended while the connector could not hear it")
