@@ -149,6 +149,10 @@ class Plan:
         self.callers = caller_numbers(args.callers, prefix, self.rng)
         self.caller_weights = zipf_cumulative(args.callers, args.zipf)
         self.days = args.days
+        self.seed = args.seed
+        # Made once, before the makers start: every call's time (in order) and caller.
+        self.times = call_times(args.count, args.days, self.rng)
+        self.picks = self.rng.choices(range(len(self.callers)), cum_weights=self.caller_weights, k=args.count)
 
 
 def find_organization(slug: str) -> Organization:
@@ -202,18 +206,18 @@ class Tokens:
 
 
 def rows(
-    plan: Plan, count: int, ids: tuple[int, int, int, int]
+    plan: Plan, first: int, last: int, ids: tuple[int, int, int, int], rng: random.Random
 ) -> Iterator[tuple[dict[str, Any], dict[str, Any], list, set[int]]]:
-    """One (call, report, [changes], {tokens}) per call report, as column -> value dicts."""
-    rng = plan.rng
+    """One (call, report, [changes], {tokens}) per call report from the first-th to the last, as
+    column -> value dicts; the history's ids are left to the database's sequence."""
     call_id, report_id, _, _ = ids
-    picks = rng.choices(range(len(plan.callers)), cum_weights=plan.caller_weights, k=count)
     personal = personal_keys(plan.revision)  # sealed at rest, as the app writes them
     index = Tokens(plan)
-    for i, start in enumerate(call_times(count, plan.days, rng)):
+    for i in range(first, last):
+        start = plan.times[i]
         agent = rng.choice(plan.agents)
         withheld = rng.random() < 0.03
-        sent, e164 = ("anonymous", "") if withheld else plan.callers[picks[i]]
+        sent, e164 = ("anonymous", "") if withheld else plan.callers[plan.picks[i]]
         roll = rng.random()
         if roll < 0.80:
             status, call_type, finished = "submitted", rng.choice(plan.data_types), True
@@ -305,9 +309,9 @@ def _naive_utc(value: datetime) -> str:
 class Table:
     """A model's columns in order; values the generator does not set get the field's default."""
 
-    def __init__(self, model: type[models.Model]) -> None:
+    def __init__(self, model: type[models.Model], with_id: bool = True) -> None:
         self.name = model._meta.db_table
-        self.fields = [f for f in model._meta.concrete_fields]
+        self.fields = [f for f in model._meta.concrete_fields if with_id or not f.primary_key]
         self.columns = [f.column for f in self.fields]
         self.postgres = connection.vendor == "postgresql"
         self.adapters = [(f.column, self.adapter(f)) for f in self.fields]
@@ -368,74 +372,59 @@ class Table:
 class TokenRows:
     """The ReportToken rows, about fifty a report and so most of what is written: kept as their
     COPY text (PostgreSQL) or tuples (SQLite), not as dicts through Table's per-column adapters,
-    which took half the load's time."""
+    which took half the load's time. Their ids come from the table's sequence."""
 
     table = ReportToken._meta.db_table
 
-    def __init__(self, first_id: int, postgres: bool) -> None:
-        self.next_id = first_id
+    def __init__(self, postgres: bool) -> None:
         self.postgres = postgres
         self.lines: list[str] = []
-        self.tuples: list[tuple[int, int, int]] = []
+        self.pairs: list[tuple[int, int]] = []
 
     def add(self, report_id: int, tokens: set[int]) -> None:
-        first = self.next_id
-        self.next_id += len(tokens)
         if self.postgres:
-            self.lines.extend(f"{first + n}\t{report_id}\t{one}\n" for n, one in enumerate(tokens))
+            self.lines.extend(f"{report_id}\t{one}\n" for one in tokens)
         else:
-            self.tuples.extend((first + n, report_id, one) for n, one in enumerate(tokens))
+            self.pairs.extend((report_id, one) for one in tokens)
 
-    def taken(self) -> str | list[tuple[int, int, int]]:
+    def taken(self) -> str | list[tuple[int, int]]:
         """What was added since the last call, ready for `write`."""
-        out = "".join(self.lines) if self.postgres else self.tuples
-        self.lines, self.tuples = [], []
+        out = "".join(self.lines) if self.postgres else self.pairs
+        self.lines, self.pairs = [], []
         return out
 
     @classmethod
-    def write(cls, rows: str | list[tuple[int, int, int]]) -> None:
+    def write(cls, rows: str | list[tuple[int, int]]) -> None:
         with connection.cursor() as cursor:
             if isinstance(rows, str):
-                with cursor.cursor.copy(f'COPY "{cls.table}" (id, report_id, token) FROM STDIN') as copy:
+                with cursor.cursor.copy(f'COPY "{cls.table}" (report_id, token) FROM STDIN') as copy:
                     copy.write(rows)
             else:
-                cursor.executemany(f'INSERT INTO "{cls.table}" (id, report_id, token) VALUES (%s, %s, %s)', rows)
+                cursor.executemany(f'INSERT INTO "{cls.table}" (report_id, token) VALUES (%s, %s)', rows)
 
 
-Batch = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]], str | list[tuple[int, int, int]]]
-
-
-def produce(plan: Plan, count: int, ids: tuple[int, int, int, int], out: Any) -> None:
-    """In a second process: every BATCH reports' rows, ready to write, then None. Making rows
-    (sealing, hashing, JSON) and writing them (PostgreSQL's or SQLite's work) then take a core
-    each instead of taking turns on one."""
+def produce(plan: Plan, ids: tuple[int, int, int, int], maker: int, makers: int, out: Any) -> None:
+    """In a process of its own: the rows of every makers-th BATCH of reports from the maker-th,
+    ready to write, in order. Making rows (sealing, hashing, JSON) takes most of a core a
+    report, more than the database's writing: several makers keep the writer busy."""
     try:
-        tables = Table(Call), Table(CallReport), Table(ReportChange)
-        tokens = TokenRows(ids[3], connection.vendor == "postgresql")
-        change_id = ids[2]
-        calls: list[dict[str, Any]] = []
-        reports: list[dict[str, Any]] = []
-        changes: list[dict[str, Any]] = []
-
-        def send() -> None:
+        tables = Table(Call), Table(CallReport), Table(ReportChange, with_id=False)
+        tokens = TokenRows(connection.vendor == "postgresql")
+        count = len(plan.times)
+        for number, first in enumerate(range(0, count, BATCH)):
+            if number % makers != maker:
+                continue
+            rng = random.Random(f"{plan.seed}:{number}")  # the same rows whatever the number of makers
+            calls: list[dict[str, Any]] = []
+            reports: list[dict[str, Any]] = []
+            changes: list[dict[str, Any]] = []
+            for call, report, report_changes, report_tokens in rows(plan, first, min(first + BATCH, count), ids, rng):
+                calls.append(call)
+                reports.append(report)
+                changes.extend(report_changes)
+                tokens.add(report["id"], report_tokens)
             adapted = [t.adapted(b) for t, b in zip(tables, (calls, reports, changes), strict=True)]
             out.put((*adapted, tokens.taken()))
-            for batch in (calls, reports, changes):
-                batch.clear()
-
-        for call, report, report_changes, report_tokens in rows(plan, count, ids):
-            calls.append(call)
-            reports.append(report)
-            for change in report_changes:
-                change["id"] = change_id
-                change_id += 1
-                changes.append(change)
-            tokens.add(report["id"], report_tokens)
-            if len(calls) == BATCH:
-                send()
-        if calls:
-            send()
-        out.put(None)
     except BaseException as error:  # the writer must hear of it, or it waits for ever
         out.put(f"making rows failed: {error!r}")
         raise
@@ -495,7 +484,7 @@ class IndexesSetAside:
 
 def generate(args: argparse.Namespace) -> None:
     plan = Plan(args)
-    tables = Table(Call), Table(CallReport), Table(ReportChange)
+    tables = Table(Call), Table(CallReport), Table(ReportChange, with_id=False)
     started = time.perf_counter()
     written = 0
     with transaction.atomic():  # explicit ids: nobody else may insert meanwhile
@@ -510,10 +499,13 @@ def generate(args: argparse.Namespace) -> None:
                     cursor.execute("SET LOCAL session_replication_role = replica")
         aside = IndexesSetAside([table.name for table in tables] + [TokenRows.table], args.count)
         ids = next_ids()
-        made = multiprocessing.get_context("fork").Queue(maxsize=2)
-        maker = multiprocessing.get_context("fork").Process(target=produce, args=(plan, args.count, ids, made))
-        maker.start()
-        while (batch := made.get()) is not None:
+        fork = multiprocessing.get_context("fork")
+        queues = [fork.Queue(maxsize=2) for _ in range(args.makers)]
+        makers = [fork.Process(target=produce, args=(plan, ids, n, args.makers, q)) for n, q in enumerate(queues)]
+        for maker in makers:
+            maker.start()
+        for number in range(-(-args.count // BATCH)):
+            batch = queues[number % args.makers].get()  # the batches in order, whoever made them
             if isinstance(batch, str):
                 raise SystemExit(batch)
             *three, tokens = batch
@@ -524,7 +516,8 @@ def generate(args: argparse.Namespace) -> None:
             if written % 100_000 < BATCH:
                 rate = written / (time.perf_counter() - started)
                 print(f"  {written:,} reports ({rate:,.0f}/s)", flush=True)
-        maker.join()
+        for maker in makers:
+            maker.join()
         aside.restore()
         reset_sequences()
         # The replica role skipped the dashboards' triggers too (dashboards.rollup): the days they
@@ -551,9 +544,10 @@ def main() -> None:
     parser.add_argument("--zipf", type=float, default=0.9, help="Zipf exponent of caller frequency (default 0.9)")
     parser.add_argument("--days", type=int, default=365, help="spread over this many past days (default 365)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--makers", type=int, default=2, help="processes making rows (default 2)")
     args = parser.parse_args()
-    if args.count < 1 or args.callers < 1 or args.days < 1:
-        parser.error("--count, --callers and --days must be positive")
+    if min(args.count, args.callers, args.days, args.makers) < 1:
+        parser.error("--count, --callers, --days and --makers must be positive")
     call_command("migrate", verbosity=0)
     generate(args)
 

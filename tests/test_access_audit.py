@@ -10,10 +10,13 @@ import io
 import pytest
 from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 
+from calldesk.audit import views as audit_views
 from calldesk.audit.models import AccessEvent, AppendOnlyError
 from calldesk.configure.tokens import authenticate_token, create_token
 from calldesk.lib.crypto import new_key, phone_hash
+from calldesk.reports import lists
 from tests.cast import PASSWORD, Cast, make_user
 from tests.reportdata import CALLER, CALLER_E164, Known, make_known
 
@@ -235,3 +238,39 @@ def test_the_api_records_report_reads_and_searches_by_number(cast: Cast, known: 
     [search] = events(Action.PHONE_SEARCH)
     assert search.actor == "API token “CRM”" and search.phone_digest == phone_hash(CALLER_E164)
     assert not any(number in audit_dump() for number in NUMBER_FORMS)
+
+
+def test_a_long_log_is_not_counted_to_its_end(cast: Cast, ada: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A busy organization's log holds tens of millions of entries: the page counts up to the
+    report list's cap, as that list does, and shows the pages without a last one."""
+    monkeypatch.setattr(lists, "COUNT_CAP", 5)
+    monkeypatch.setattr(audit_views, "PAGE_SIZE", 2)
+    AccessEvent.objects.bulk_create(
+        [AccessEvent(organization=cast.org_a, actor=f"u{n}@lifeline.example", action=Action.LOGIN) for n in range(12)]
+    )
+    with CaptureQueriesContext(connection) as queries:
+        page = ada.get("/audit/").content.decode()
+    counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"] and "audit_accessevent" in q["sql"]]
+    assert counts and all("LIMIT 6" in sql for sql in counts), counts  # never every entry
+    assert "More than 5 entries" in page and "Page 1</span>" in page and "page=2" in page
+    # A page past the end of the uncounted log shows the last one.
+    total = AccessEvent.objects.filter(organization=cast.org_a).count()
+    pages = -(-total // 2)
+    last = ada.get("/audit/?page=40").content.decode()
+    assert f"Page {pages}</span>" in last and f"page={pages + 1}" not in last
+    assert last.count("<tr><td>") == total - 2 * (pages - 1)
+
+
+def test_a_page_too_deep_in_the_log_asks_to_narrow_it(cast: Cast, ada: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lists, "COUNT_CAP", 5)
+    monkeypatch.setattr(lists, "DEEP_ROWS", 4)
+    monkeypatch.setattr(audit_views, "PAGE_SIZE", 2)
+    AccessEvent.objects.bulk_create(
+        [AccessEvent(organization=cast.org_a, actor=f"u{n}@lifeline.example", action=Action.LOGIN) for n in range(12)]
+    )
+    assert "Page 2</span>" in ada.get("/audit/?page=2").content.decode()
+    deep = ada.get("/audit/?page=3")
+    assert deep.status_code == 200
+    text = deep.content.decode()
+    assert 'id="too-deep"' in text and "Page 3 starts past the first 4 entries" in text
+    assert "Logged in</td>" not in text

@@ -10,7 +10,6 @@ from datetime import date
 from typing import Any
 
 from django import forms
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import render
@@ -22,9 +21,9 @@ from calldesk.accounts.models import Organization, User
 from calldesk.audit.models import AccessEvent
 from calldesk.lib.crypto import phone_hash
 from calldesk.lib.datefields import BoundedDateField
+from calldesk.reports import lists
 from calldesk.reports.exports import neutralise
 from calldesk.reports.filter_words import FilterWords
-from calldesk.reports.lists import page_number
 from calldesk.reports.search import PhoneQueryField, day_range
 
 PAGE_SIZE = 100
@@ -89,14 +88,26 @@ def audit_list(request: HttpRequest) -> HttpResponseBase:
     events = form.events()
     if request.GET.get("export") == "csv":
         return _csv(events, organization)
-    page = Paginator(events, PAGE_SIZE).get_page(page_number(request.GET.get("page")))
-    words = FilterWords(organization)
-    rows = [(event, words.details(event.details)) for event in page.object_list]
     query = request.GET.copy()
     query.pop("page", None)
-    return render(
-        request, "audit/access_log.html", {"form": form, "page": page, "rows": rows, "query": query.urlencode()}
-    )
+    try:
+        # Counted up to COUNT_CAP and no deeper than DEEP_ROWS, as the report list is: the log of
+        # a busy organization holds tens of millions of entries, and counting them all on every
+        # page took seconds.
+        page = lists.capped_page(events, request.GET.get("page"), PAGE_SIZE)
+    except lists.TooDeep as deep:
+        context = {"form": form, "page": None, "too_deep": deep.number, "deep_rows": f"{lists.DEEP_ROWS:,}"}
+        return render(request, "audit/access_log.html", context)
+    words = FilterWords(organization)
+    rows = [(event, words.details(event.details)) for event in page.object_list]
+    context = {
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "query": query.urlencode(),
+        "count_cap": f"{lists.COUNT_CAP:,}",
+    }
+    return render(request, "audit/access_log.html", context)
 
 
 def _csv(events: QuerySet[AccessEvent], organization: Organization) -> StreamingHttpResponse:

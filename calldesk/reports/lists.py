@@ -7,6 +7,7 @@ specialist sees (and exports) only their own reports through any filter.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 from django.contrib.auth.decorators import login_required
@@ -60,8 +61,8 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        reports = cast(QuerySet[CallReport], self.object_list)
-        return int(reports.order_by()[: COUNT_CAP + 1].count())
+        items = cast(QuerySet[Any], self.object_list)
+        return int(items.order_by()[: COUNT_CAP + 1].count())
 
     @property
     def capped(self) -> bool:
@@ -142,16 +143,34 @@ def _rows(reports: QuerySet[CallReport], sort: str, organization_id: int, bottom
 
 
 def list_page(reports: QuerySet[CallReport], number: str | None, sort: str, organization_id: int) -> ListPage:
-    """One page of the list and its count (exact up to COUNT_CAP).
+    """A page of the report list, read in the order of `sort` (see capped_page)."""
+    return capped_page(
+        reports, number, PAGE_SIZE, lambda matching, bottom: _rows(matching, sort, organization_id, bottom)
+    )
+
+
+def capped_page(
+    items: QuerySet[Any],
+    number: str | None,
+    per_page: int,
+    read: Callable[[QuerySet[Any], int], list[Any]] | None = None,
+) -> ListPage:
+    """One page of a list (the reports, the access log) and its count (exact up to COUNT_CAP);
+    `read` gives the page starting after that many rows (default: the query's own order).
 
     The page asked for is the page shown, however deep, up to DEEP_ROWS rows in: reading that far
     stays within a fraction of a second. Past it, TooDeep: the list asks to refine the filter. A page
     past the end shows the last page."""
-    paginator = CappedPaginator(reports, PAGE_SIZE)
+
+    def in_order(matching: QuerySet[Any], bottom: int) -> list[Any]:
+        return list(matching[bottom : bottom + per_page])
+
+    read = read or in_order
+    paginator = CappedPaginator(items, per_page)
     wanted = page_number(number)
     if not paginator.capped:
         wanted = min(wanted, paginator.num_pages)
-    bottom = (wanted - 1) * PAGE_SIZE
+    bottom = (wanted - 1) * per_page
     if bottom >= DEEP_ROWS:
         raise TooDeep(wanted)
     if not paginator.capped and paginator.count <= FEW:
@@ -161,13 +180,13 @@ def list_page(reports: QuerySet[CallReport], number: str | None, sort: str, orga
         # the filter with its sort and limit, PostgreSQL may expect a rare word's matches to be
         # common, walk the newest reports for the first 50, and read every report of the
         # organization to find none (a word nobody wrote in 1,000,000 reports: 1.1 s).
-        reports = reports.filter(pk__in=list(reports.order_by().values_list("pk", flat=True)[:FEW]))
-    rows = _rows(reports, sort, organization_id, bottom)
+        items = items.filter(pk__in=list(items.order_by().values_list("pk", flat=True)[:FEW]))
+    rows = read(items, bottom)
     if not rows and wanted > 1:
         # Past the end of a list longer than the cap: count up to here to find its last page.
-        total = int(reports.order_by()[:bottom].count())
-        wanted = max(1, -(-total // PAGE_SIZE))
-        rows = _rows(reports, sort, organization_id, (wanted - 1) * PAGE_SIZE)
+        total = int(items.order_by()[:bottom].count())
+        wanted = max(1, -(-total // per_page))
+        rows = read(items, (wanted - 1) * per_page)
     return ListPage(rows, wanted, paginator)
 
 
