@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import QuerySet
 
 from calldesk.accounts.models import User
@@ -67,9 +68,20 @@ def earlier_calls(user: User, report: CallReport) -> EarlierCalls:
     return EarlierCalls(min(counted, COUNT_CAP), calls, more=counted > COUNT_CAP)
 
 
+# The capped count, as the ORM writes `_same_number(...)[:n].count()`, kept as SQL: building
+# and compiling that query took a millisecond of each frequent caller's pop, more than the
+# database's index-only scan of a thousand entries.
+_COUNT_SQL = (
+    "SELECT COUNT(*) FROM (SELECT 1 FROM reports_callreport"
+    " WHERE organization_id = %s AND phone_hash = %s LIMIT %s) AS capped"
+)
+
+
 def _count(report: CallReport, number_hash: str) -> int:
     # Counted with the report itself, then taken off: a condition on the id would make
     # PostgreSQL read every row of the number from the table, a frequent caller's thousands,
     # where the count alone is answered from report_repeat_caller_idx (an index-only scan).
-    counted = _same_number(report.organization_id, number_hash)[: COUNT_CAP + 2].count()
-    return max(counted - (1 if report.pk is not None else 0), 0)
+    with connection.cursor() as cursor:
+        cursor.execute(_COUNT_SQL, [report.organization_id, number_hash, COUNT_CAP + 2])
+        (counted,) = cursor.fetchone()
+    return max(int(counted) - (1 if report.pk is not None else 0), 0)
