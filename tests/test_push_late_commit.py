@@ -43,6 +43,8 @@ INSERT = (
 @dataclass
 class Site:
     server: Serve
+    env: dict[str, str]
+    folder: Path
     database_url: str
     calls: list[str]
 
@@ -60,13 +62,13 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             phone = PhoneSystem(server.url, token)
             calls = [phone.post_call(f"999555060{i}", SPECIALIST)["call"] for i in range(2)]
             phone.close()
-            yield Site(server, database_url.replace("postgres://", "postgresql://", 1), calls)
+            yield Site(server, env, folder, database_url.replace("postgres://", "postgresql://", 1), calls)
         finally:
             server.stop()
 
 
-def console(site: Site, last_id: int) -> EventReader:
-    client = httpx.Client(base_url=site.server.url, timeout=10)
+def console(site: Site, last_id: int, server: Serve | None = None) -> EventReader:
+    client = httpx.Client(base_url=(server or site.server).url, timeout=10)
     login(client, SUPERVISOR, PASSWORD)
     reader = EventReader(client, {"Last-Event-ID": str(last_id)})
     assert reader.status == 200
@@ -100,3 +102,38 @@ def test_an_event_committed_after_a_later_one_reaches_a_console_that_already_has
         assert later not in [e["id"] for e in events]  # what the console had is not sent again
     finally:
         again.close()
+
+
+def test_an_event_committing_late_as_a_process_starts_listening_reaches_its_first_console(site: Site) -> None:
+    """A process's database channel starts when its first console connects. An event whose
+    transaction is still open then (its id below the latest visible one) must still reach that
+    console live once it commits, not only at the console's next reconnect."""
+    fresh = Serve(site.env, site.folder / "fresh.log", workers=1)  # no console yet: not listening
+    fresh.start()
+    try:
+        with psycopg.connect(site.database_url) as slow, psycopg.connect(site.database_url, autocommit=True) as quick:
+            row = slow.execute(INSERT, [site.calls[0]]).fetchone()  # a transaction that stays open
+            assert row is not None
+            early = int(row[0])
+            row = quick.execute(INSERT, [site.calls[1]]).fetchone()  # committed at once: the latest
+            assert row is not None
+            later = int(row[0])
+            assert later > early
+
+            first = console(site, later, fresh)  # the process's first console starts its channel
+            try:
+                # Once a newer event arrives live, the stream's catch-up is over (it read the log
+                # while `early` was still uncommitted) and the channel is polling.
+                row = quick.execute(INSERT, [site.calls[1]]).fetchone()
+                assert row is not None
+                newer = int(row[0])
+                first.wait_for(lambda events: any(e["id"] == newer for e in events))
+                assert early not in [e["id"] for e in first.events]
+                slow.commit()
+                events = first.wait_for(lambda events: any(e["id"] == early for e in events), timeout=10)
+                (event,) = [e for e in events if e["id"] == early]
+                assert event["call"] == site.calls[0]
+            finally:
+                first.close()
+    finally:
+        fresh.stop()

@@ -113,6 +113,17 @@ def test_a_catch_up_reads_again_the_seconds_before_its_last_event_on_postgresql_
     assert events.catch_up_start(last_event.pk + 1000) == last_event.pk + 1000  # no such event
 
 
+def test_the_database_channel_starts_before_the_seconds_that_may_still_commit_on_postgresql_only(cast: Cast) -> None:
+    old, near, last = (recorded(cast, ani=f"999555071{i}").call for i in range(3))
+    old_event, near_event, last_event = (PushEvent.objects.get(call=call) for call in (old, near, last))
+    PushEvent.objects.filter(pk=old_event.pk).update(created_at=last_event.created_at - timedelta(minutes=1))
+    start, committed = events.listen_start()
+    if connection.vendor == "sqlite":  # ids become visible in order there: after the latest
+        assert (start, committed) == (last_event.pk, [])
+    else:  # an id of the last seconds missing among `committed` may still commit; `old` is settled
+        assert (start, committed) == (old_event.pk, [near_event.pk, last_event.pk])
+
+
 def test_the_poller_waits_for_a_missing_id_then_takes_it_as_rolled_back() -> None:
     channel = DatabaseChannel()
     channel._advance([1, 2, 4])

@@ -95,11 +95,13 @@ class DatabaseChannel:
     async def listen(self, deliver: Deliver, ready: asyncio.Event, missed: Callable[[], None]) -> None:
         while True:
             try:
-                self.low = await read(events.latest_event_id)
+                start, committed = await read(events.listen_start)
                 break
             except Exception:  # the database is not there yet: consoles wait (and are told so)
                 logger.exception("push: reading the push log failed; retrying")
                 await asyncio.sleep(1)
+        self.low, self.seen, self.gap_since = start, set(), {}
+        self._advance(committed)  # an id missing among them may still commit: it is waited for
         ready.set()
         last_prune = 0.0
         while True:

@@ -11,7 +11,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
@@ -247,22 +247,47 @@ def catch_up_page(viewer: Viewer, last_id: int) -> tuple[list[Pushed], int | Non
 
 
 def catch_up_start(last_id: int) -> int:
-    """Where a catch-up after event `last_id` starts reading: below the first event written within
-    LATE_COMMIT before it, which may have committed after `last_id` was read (two queries, once
-    per stream; the window is seconds of the created_at index)."""
-    if connection.vendor == "sqlite":
-        # A transaction holds SQLite's one write lock from its first insert to its commit: ids
-        # become visible in order, and nothing below `last_id` can still arrive.
+    """Where a catch-up after event `last_id` starts reading: after the last event written
+    LATE_COMMIT or more before it, so that every event written within LATE_COMMIT before it, which
+    may have committed after `last_id` was read, is read again (two queries, once per stream)."""
+    if _ids_in_order():
         return last_id
     created = PushEvent.objects.filter(id=last_id).values_list("created_at", flat=True).first()
     if created is None:  # pruned, or an id the console made up: nothing to re-read
         return last_id
-    # A lower id was created before `last_id` was (its created_at is taken just before its
-    # insert); the upper bound only allows for the clocks of several nodes, and keeps the index
-    # scan to these seconds however far behind the console is. No ORDER BY/LIMIT: PostgreSQL
-    # would walk the primary key from the oldest event instead.
-    window = PushEvent.objects.filter(created_at__range=(created - LATE_COMMIT, created + LATE_COMMIT), id__lt=last_id)
-    return min(window.values_list("id", flat=True), default=last_id + 1) - 1
+    return late_commit_start(created, below=last_id)
+
+
+def listen_start() -> tuple[int, list[int]]:
+    """Where the database channel starts reading when its process's first console connects: the
+    id it reads after, and the ids after it already committed (not sent: the consoles' catch-ups,
+    which follow, read them from the log). Not after the latest id: an event written just before
+    it may still be uncommitted, and reading after the latest would skip it for good once it
+    commits; the channel waits for such a missing id as for any other."""
+    if _ids_in_order():
+        return latest_event_id(), []
+    start = late_commit_start(timezone.now())
+    committed = PushEvent.objects.filter(id__gt=start).order_by("id").values_list("id", flat=True)
+    return start, list(committed)
+
+
+def late_commit_start(written: datetime, below: int | None = None) -> int:
+    """The last event (below id `below`) written LATE_COMMIT or more before `written`, 0 if none:
+    the one place the late-commit window is drawn. An event written within LATE_COMMIT before
+    `written` has a higher id (ids come from a sequence at insert, after created_at is taken),
+    and may have committed, or still commit, after a later id was read."""
+    # Walks the primary key back from the newest (or from `below`) to the first event older than
+    # the window: a few seconds of events, however many the log holds or far back `below` is.
+    settled = PushEvent.objects.filter(created_at__lt=written - LATE_COMMIT)
+    if below is not None:
+        settled = settled.filter(id__lt=below)
+    return settled.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def _ids_in_order() -> bool:
+    """On SQLite a transaction holds the one write lock from its first insert to its commit: ids
+    become visible in order, and nothing below a visible id can still arrive."""
+    return connection.vendor == "sqlite"
 
 
 def shown_ids(viewer: Viewer, last_id: int) -> list[int]:
