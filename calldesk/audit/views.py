@@ -96,11 +96,11 @@ def audit_list(request: HttpRequest) -> HttpResponseBase:
         # page took seconds.
         page = lists.capped_page(events, request.GET.get("page"), PAGE_SIZE)
     except lists.TooDeep as deep:
-        context = {"form": form, "page": None, "too_deep": deep.number, "deep_rows": f"{lists.DEEP_ROWS:,}"}
-        return render(request, "audit/access_log.html", context)
+        deep_context = {"form": form, "page": None, "too_deep": deep.number, "deep_rows": f"{lists.DEEP_ROWS:,}"}
+        return render(request, "audit/access_log.html", deep_context)
     words = FilterWords(organization)
     rows = [(event, words.details(event.details)) for event in page.object_list]
-    context = {
+    context: dict[str, Any] = {
         "form": form,
         "page": page,
         "rows": rows,
