@@ -341,6 +341,20 @@ def chart(results: list[dict[str, Any]]) -> str:
     return "\n".join(parts) + "\n"
 
 
+def table(results: list[dict[str, Any]]) -> str:
+    """The figures as a Markdown table: one row per operation, one column per size, the fit's 10 M."""
+    head = [f"{r['reports'] / 1e6:.1f} M (load {r.get('load_after', 0):.1f})" for r in results]
+    lines = ["| operation | " + " | ".join(head) + " | 10 M, fitted | target |", "|---" * (len(head) + 3) + "|"]
+    for label in results[-1]["ops"]:
+        points = [(r["reports"], value(r["ops"][label])[0]) for r in results if label in r["ops"]]
+        _, target, unit = value(results[-1]["ops"][label])
+        fit = fitted(points)
+        cells = [shown(value(r["ops"][label])[0], unit) if label in r["ops"] else "—" for r in results]
+        at_10m = shown(fit[0] * TEN_MILLION ** fit[1], unit) if fit else "—"
+        lines.append(f"| {label} ({unit}) | " + " | ".join(cells) + f" | {at_10m} | {shown(target, unit)} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--org", default="acme")
@@ -361,6 +375,7 @@ def main() -> None:
         results = sorted([*kept, figures], key=lambda r: r["reports"])
         args.results.write_text(json.dumps(results, indent=1) + "\n")
     args.svg.write_text(chart(results))
+    print(table(results))
     print(f"{args.results} holds {len(results)} sizes; {args.svg} drawn")
 
 
