@@ -52,6 +52,8 @@ def _sample(field: models.Field) -> Any:
         return 1_000_000_007 + secrets.randbelow(1_000_000)
     if isinstance(target, models.CharField):
         return "prepared-" + secrets.token_hex(8)
+    if isinstance(target, models.GenericIPAddressField):
+        return f"2001:db8::{secrets.randbelow(0xFFFF) + 1:x}:{secrets.randbelow(0xFFFF) + 1:x}"  # documentation range
     raise TypeError(f"no sample for a parameter of type {type(target).__name__}")
 
 
