@@ -17,9 +17,12 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from openpyxl.utils.datetime import to_excel
 
+from calldesk.api.reports import _opened_values
 from calldesk.callforms.definition import FieldType
 from calldesk.lib import xlsx
+from calldesk.lib.crypto import opener, seal
 from calldesk.lib.jsonload import loads, string_or_loads
+from calldesk.lib.sealed import HASHED, SEALED, open_values
 from calldesk.reports.exports import (
     _PLAIN_NUMBER,
     FORMULA_STARTS,
@@ -235,3 +238,33 @@ def test_postgresql_writes_a_time_as_the_api_encodes_it_and_as_isoformat(moment:
 def test_times_and_numbers_stay_typed_in_xlsx_rows() -> None:
     row: list[object] = ["a", Decimal("1.5"), datetime(2026, 1, 1) + timedelta(microseconds=7), date(2026, 1, 2), None]
     assert xlsx.row_xml(row) == "".join(xlsx.cell_xml(value) for value in row)
+
+
+def _stored(value: object, sealed: bool) -> object:
+    # As PersonalValuesField stores a personal value; `hostile`: a clear value shaped like one.
+    return {SEALED: seal(json.dumps(value, ensure_ascii=False)), HASHED: "h"} if sealed else value
+
+
+STORED_VALUES = st.dictionaries(
+    TEXTS,
+    st.one_of(
+        st.builds(_stored, JSON_VALUES, st.just(True)),
+        JSON_VALUES,
+        st.builds(lambda text: {SEALED: text, HASHED: "h"}, st.sampled_from(['"plain"', "[1]", "cd1:nokey:AAAA"])),
+    ),
+    max_size=5,
+)
+
+
+@given(STORED_VALUES | st.builds(_stored, JSON_VALUES, st.just(True)) | JSON_VALUES)
+@example({"a": {SEALED: "not JSON", HASHED: "h"}})
+@example({SEALED: '"top"', HASHED: "h", "other": 1})
+def test_a_pages_values_are_opened_as_open_values_opens_them(values: object) -> None:
+    text = json.dumps(values)
+    try:
+        expected: object = open_values(loads(text), opener())
+    except Exception as error:  # whatever it is (a document that does not parse), the quick path says the same
+        with pytest.raises(type(error)):
+            _opened_values(text, opener())
+        return
+    assert _opened_values(text, opener()) == expected
