@@ -5,10 +5,11 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from django.db import connections
 from django.db.models import CharField, F, Func, Q, QuerySet, TextField
@@ -258,6 +259,7 @@ def _after(start: datetime, pk: int, newest_first: bool) -> Q:
     return Q(call_start__gte=start) & (Q(call_start__gt=start) | Q(call_start=start, id__gt=pk))
 
 
+_UTC = ZoneInfo("UTC")
 # The query string of a walk without filters: what `ReportQuery` reads besides the filter form.
 _PAGING = frozenset({"cursor", "limit", "sort"})
 # An id a prepared query can carry as it is (the ORM's lookups answer an id past a column's
@@ -287,10 +289,11 @@ def _default_query(organization: int, newest_first: bool) -> QuerySet[CallReport
     """The reports an unfiltered page reads: the organization's, as the filter form's default
     filter and the token's reader (a supervisor) see them."""
     reader = User(organization_id=organization, role=Role.SUPERVISOR, is_active=True)
-    return ReportFilter(sort="-call_start" if newest_first else "call_start").apply(visible_reports(reader), UTC)
+    # (The zone only places the days of `from` and `to`, which an unfiltered page has not.)
+    return ReportFilter(sort="-call_start" if newest_first else "call_start").apply(visible_reports(reader), _UTC)
 
 
-def _page_columns(reports: QuerySet[CallReport], limit: int) -> QuerySet[CallReport]:
+def _page_columns(reports: QuerySet[CallReport], limit: int) -> QuerySet[CallReport, tuple[Any, ...]]:
     annotations, columns = _PAGE_QUERIES[connections[reports.db].vendor == "postgresql"]
     return reports.annotate(**annotations).values_list(*columns)[: limit + 1]
 

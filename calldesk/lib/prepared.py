@@ -88,7 +88,7 @@ class _Source:
 class Prepared(Generic[M]):
     """`build(**params)` returns the queryset; `params` names each parameter's field."""
 
-    def __init__(self, build: Callable[..., QuerySet[M]], **params: models.Field) -> None:
+    def __init__(self, build: Callable[..., QuerySet[M, Any]], **params: models.Field) -> None:
         self._build = build
         self._fields = params
         self._compiled: dict[str, _Compiled] = {}
