@@ -260,6 +260,8 @@ def _after(start: datetime, pk: int, newest_first: bool) -> Q:
 
 
 _UTC = ZoneInfo("UTC")
+# The page sizes an unfiltered page's query is compiled for (ReportQuery's limit is 1 to 200).
+_LIMITS = (1, 10, 50, 100, 200)
 # The query string of a walk without filters: what `ReportQuery` reads besides the filter form.
 _PAGING = frozenset({"cursor", "limit", "sort"})
 # An id a prepared query can carry as it is (the ORM's lookups answer an id past a column's
@@ -277,12 +279,17 @@ def _unfiltered_page(request: HttpRequest, organization: int, query: ReportQuery
     """An unfiltered page's rows, read by the prepared query of its shape (no filter form to
     build, no queryset to compile); None for a cursor whose id a prepared query cannot carry."""
     newest_first = query.sort == "-call_start"
+    # SQL holds a limit as it is: a few limits are compiled, each page reads the least of them
+    # that holds its own (and the one report after it, which says there is a next page).
+    limit = next(size for size in _LIMITS if size >= query.limit)
     if not query.cursor:
-        return _default_page(newest_first, False, query.limit).rows(organization=organization)
-    start, pk = _cursor_values(query.cursor)
-    if not _BIGINT[0] <= pk <= _BIGINT[1]:
-        return None
-    return _default_page(newest_first, True, query.limit).rows(organization=organization, start=start, pk=pk)
+        rows = _default_page(newest_first, False, limit).rows(organization=organization)
+    else:
+        start, pk = _cursor_values(query.cursor)
+        if not _BIGINT[0] <= pk <= _BIGINT[1]:
+            return None
+        rows = _default_page(newest_first, True, limit).rows(organization=organization, start=start, pk=pk)
+    return rows[: query.limit + 1]
 
 
 def _default_query(organization: int, newest_first: bool) -> QuerySet[CallReport]:
@@ -300,8 +307,8 @@ def _page_columns(reports: QuerySet[CallReport], limit: int) -> QuerySet[CallRep
 
 @cache
 def _default_page(newest_first: bool, after: bool, limit: int) -> Prepared[CallReport]:
-    """An unfiltered page's query, compiled once per shape (order, first page or not, limit:
-    SQL holds the limit as it is). Compiling it (five joins, 27 columns, the cursor's bounds)
+    """An unfiltered page's query, compiled once per shape (order, first page or not, one of
+    `_LIMITS`). Compiling it (five joins, 27 columns, the cursor's bounds)
     cost a page about as much as reading its rows once decrypted."""
     organization = param(CallReport, "organization")
     if not after:
