@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.test import Client
 
+from calldesk.api import reports as api_reports
+from calldesk.configure.models import ApiToken
+from calldesk.configure.tokens import revoke_token
 from calldesk.reports.models import CallReport, Status
 from tests.apicast import bearer, other_org_token, post_json, token_for
 from tests.cast import Cast
@@ -91,6 +96,7 @@ def test_another_organizations_reports_and_calls_are_not_found(cast: Cast, token
     assert _get(f"/api/reports/{call['draft']['id']}", theirs).status_code == 404
     assert _get(f"/api/calls/{call['id']}", theirs).status_code == 404
     assert _get("/api/reports?status=any", theirs).json()["items"] == []
+    assert _get("/api/reports", theirs).json()["items"] == []  # unfiltered: the prepared page
     assert _get("/api/reports/not-a-uuid", token).status_code == 404
 
 
@@ -138,3 +144,61 @@ def test_a_listed_report_reads_as_the_report_read_alone(cast: Cast, token: str) 
     assert by_id[str(with_everything.public_id)]["phone"] == "(555) 123-4567"
     assert by_id[str(without_people.public_id)]["agent"] is None
     assert by_id[str(without_people.public_id)]["call"] is None
+
+
+def _walk(query: str, token: str) -> list[bytes]:
+    bodies: list[bytes] = []
+    cursor = ""
+    while True:
+        answer = _get(f"/api/reports?limit=2{query}{f'&cursor={cursor}' if cursor else ''}", token)
+        assert answer.status_code == 200
+        bodies.append(answer.content)
+        cursor = answer.json()["next"]
+        if not cursor:
+            return bodies
+
+
+@pytest.mark.parametrize("sort", ["", "&sort=call_start", "&sort=-call_start"])
+def test_a_walk_without_filters_reads_byte_for_byte_what_the_filter_form_reads(
+    cast: Cast, token: str, sort: str
+) -> None:
+    """Without a filter a page is read by a query prepared once per shape (calldesk.api.reports
+    `_default_page`); an empty `status` goes through the filter form to the same default filter."""
+    made = _reports(cast, token, 5)
+    made[0].values = {"summary": 'a "quote", =1+1, \\ \u2028 é \U0001f600', "caller_name": "José", "risk": None}
+    made[0].phone_raw, made[0].phone_e164 = "=cmd|' /C calc'!A0", "+15551234567"
+    made[0].save()
+    made[1].agent = None
+    made[1].call = None
+    made[1].save()
+    made[2].call_start = made[3].call_start  # two calls at one time: the id orders them
+    made[2].save()
+    CallReport.objects.filter(pk=made[4].pk).update(status=Status.DRAFT, submitted_at=None)  # drafts: not listed
+    theirs = other_org_token(cast)
+    post_json("/api/calls", {"reportVer": "9991234", "callId": "theirs"}, theirs)
+    CallReport.objects.filter(organization=cast.org_b).update(status=Status.SUBMITTED, submitted_at=datetime.now(UTC))
+    api_reports._default_page.cache_clear()
+    unfiltered = _walk(sort, token)
+    assert api_reports._default_page.cache_info().currsize == 2, "the first page's shape and the others'"
+    assert unfiltered == _walk(f"{sort}&status=", token)
+    listed = [item["id"] for body in unfiltered for item in json.loads(body)["items"]]
+    mine = CallReport.objects.filter(organization=cast.org_a).exclude(status=Status.DRAFT)
+    assert sorted(listed) == sorted(str(report.public_id) for report in mine) and len(listed) == 4
+
+
+def test_a_cursor_past_any_id_is_read_by_the_general_query(cast: Cast, token: str) -> None:
+    _reports(cast, token, 2)
+    for pk in (2**63, -(2**63) - 1):
+        cursor = base64.urlsafe_b64encode(f"2030-01-01T00:00:00+00:00|{pk}".encode()).decode()
+        assert (
+            _get(f"/api/reports?cursor={cursor}", token).content
+            == _get(f"/api/reports?status=&cursor={cursor}", token).content
+        )
+
+
+def test_a_token_revoked_between_two_pages_is_refused_at_once(cast: Cast, token: str) -> None:
+    _reports(cast, token, 3)
+    first = _get("/api/reports?limit=1", token)
+    assert first.status_code == 200
+    revoke_token(cast.admin, ApiToken.objects.get(prefix=token[:12]))
+    assert _get(f"/api/reports?limit=1&cursor={first.json()['next']}", token).status_code == 401

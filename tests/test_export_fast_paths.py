@@ -17,10 +17,23 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from openpyxl.utils.datetime import to_excel
 
+from calldesk.api.reports import _opened_values
 from calldesk.callforms.definition import FieldType
 from calldesk.lib import xlsx
+from calldesk.lib.crypto import opener, seal
 from calldesk.lib.jsonload import loads, string_or_loads
-from calldesk.reports.exports import _moment_cell, _moment_text, _xlsx_rows, _xlsx_value, csv_text, export_cell
+from calldesk.lib.sealed import HASHED, SEALED, open_values
+from calldesk.reports.exports import (
+    _PLAIN_NUMBER,
+    FORMULA_STARTS,
+    _moment_cell,
+    _moment_text,
+    _xlsx_rows,
+    _xlsx_value,
+    csv_text,
+    export_cell,
+    neutralise,
+)
 
 NY = ZoneInfo("America/New_York")
 # Texts with every character the csv module, XML and a worksheet treat specially.
@@ -81,6 +94,76 @@ def test_a_date_time_fields_text_is_the_codecs(moment: datetime) -> None:
             _moment_text(stored, NY)
         return
     assert _moment_text(stored, NY) == expected
+
+
+# Zones a whole number of hours off UTC and others: half and three quarters of an hour, a
+# half-hour daylight saving time (Lord Howe), local mean times of the 19th century.
+ZONES = [
+    NY,
+    ZoneInfo("UTC"),
+    ZoneInfo("Europe/Dublin"),
+    ZoneInfo("Asia/Kolkata"),
+    ZoneInfo("Asia/Kathmandu"),
+    ZoneInfo("America/St_Johns"),
+    ZoneInfo("Australia/Lord_Howe"),
+    ZoneInfo("Pacific/Chatham"),
+    ZoneInfo("Africa/Monrovia"),
+]
+
+
+@given(
+    st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59)),
+    st.sampled_from(ZONES),
+    st.integers(0, 3599),
+)
+@example(datetime(2026, 3, 8, 6, 59, 59), NY, 1)  # the hour before and the hour of a change of offset
+@example(datetime(2026, 11, 1, 5, 0, 0), NY, 3599)
+@example(datetime(2026, 11, 1, 6, 0, 0), NY, 0)
+@example(datetime(999, 12, 31, 23, 0, 0), ZoneInfo("UTC"), 0)
+@example(datetime(1000, 1, 1, 4, 0, 0), NY, 0)  # a local time of the year 999
+@example(datetime(9999, 12, 31, 23, 0, 0), NY, 59)
+@example(datetime(1900, 1, 1, 0, 0, 0), ZoneInfo("Africa/Monrovia"), 0)
+def test_a_date_time_fields_text_from_its_hour_kept_is_the_codecs(moment: datetime, zone: ZoneInfo, later: int) -> None:
+    hours: dict[str, str] = {}
+    same_hour = moment.replace(minute=0, second=0, microsecond=0) + timedelta(seconds=later)
+    for each in (moment, same_hour, moment):  # the hour found, then kept
+        stored = each.replace(microsecond=0, tzinfo=UTC).isoformat()
+        try:
+            expected = export_cell(FieldType.DATETIME, stored, zone, True)
+        except OverflowError:
+            with pytest.raises(OverflowError):
+                _moment_text(stored, zone, hours)
+            continue
+        assert _moment_text(stored, zone, hours) == expected
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "2026-02-30T10:00:00+00:00",
+        "2026-12-17T15:61:00+00:00",
+        "2026-12-17T15:00:60+00:00",
+        "2026-12-17T24:00:00+00:00",
+        "2026-W51-4T15:11:52+00:00",
+        "2026-12-17T15:11:52+01:00",
+        "\u0662026-12-17T15:11:52+00:00",
+    ],
+)
+def test_a_date_time_text_not_as_the_editor_stores_it_reads_as_before(stored: str) -> None:
+    hours: dict[str, str] = {}
+    for _ in range(2):
+        assert _moment_text(stored, NY, hours) == export_cell(FieldType.DATETIME, stored, NY, True)
+
+
+@given(st.text(alphabet=st.sampled_from(list("+-=@\t\r.0123456789e x\u0663\u00b2'")), max_size=8))
+@example("+")
+@example("-")
+@example("+15551234567")
+@example("+1555\u0663")
+@example("=5")
+def test_a_formula_is_neutralised_as_the_regex_alone_says(text: str) -> None:
+    expected = "'" + text if text.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(text) else text
+    assert neutralise(text) == expected
 
 
 @given(st.datetimes(timezones=st.just(UTC)) | st.datetimes())
@@ -155,3 +238,33 @@ def test_postgresql_writes_a_time_as_the_api_encodes_it_and_as_isoformat(moment:
 def test_times_and_numbers_stay_typed_in_xlsx_rows() -> None:
     row: list[object] = ["a", Decimal("1.5"), datetime(2026, 1, 1) + timedelta(microseconds=7), date(2026, 1, 2), None]
     assert xlsx.row_xml(row) == "".join(xlsx.cell_xml(value) for value in row)
+
+
+def _stored(value: object, sealed: bool) -> object:
+    # As PersonalValuesField stores a personal value; `hostile`: a clear value shaped like one.
+    return {SEALED: seal(json.dumps(value, ensure_ascii=False)), HASHED: "h"} if sealed else value
+
+
+STORED_VALUES = st.dictionaries(
+    TEXTS,
+    st.one_of(
+        st.builds(_stored, JSON_VALUES, st.just(True)),
+        JSON_VALUES,
+        st.builds(lambda text: {SEALED: text, HASHED: "h"}, st.sampled_from(['"plain"', "[1]", "cd1:nokey:AAAA"])),
+    ),
+    max_size=5,
+)
+
+
+@given(STORED_VALUES | st.builds(_stored, JSON_VALUES, st.just(True)) | JSON_VALUES)
+@example({"a": {SEALED: "not JSON", HASHED: "h"}})
+@example({SEALED: '"top"', HASHED: "h", "other": 1})
+def test_a_pages_values_are_opened_as_open_values_opens_them(values: object) -> None:
+    text = json.dumps(values)
+    try:
+        expected: object = open_values(loads(text), opener())
+    except Exception as error:  # whatever it is (a document that does not parse), the quick path says the same
+        with pytest.raises(type(error)):
+            _opened_values(text, opener())
+        return
+    assert _opened_values(text, opener()) == expected

@@ -9,12 +9,16 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.db.models import Count, Max
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from calldesk.accounts.models import User
+from calldesk.accounts import throttle
+from calldesk.accounts.models import LoginAttempt, User
 from calldesk.callforms.models import CallForm
+from calldesk.configure.models import ApiToken
+from calldesk.configure.tokens import authenticate_token, create_token, revoke_token
 from calldesk.lib.crypto import phone_hash
 from calldesk.lib.prepared import Prepared, param
 from calldesk.reports import history
@@ -167,3 +171,54 @@ def test_the_earlier_calls_box_reads_nothing_more_to_show_its_calls(cast: Cast, 
         counts.append(len(queries))
     assert "<strong>2</strong> earlier calls" in page and "Sam Specialist" in page.split('id="earlier-calls"')[1]
     assert counts[0] == counts[1], "the calls in the box come with the one query (no deferred column read)"
+
+
+def test_the_api_token_is_read_as_its_queryset_reads_it_and_a_revoked_one_is_not(cast: Cast) -> None:
+    made = create_token(cast.admin, "PBX")
+    token = authenticate_token(made.raw)
+    assert token is not None and token.pk == made.token.pk
+    assert fields_of(token) == fields_of(ApiToken.objects.get(pk=made.token.pk))
+    assert fields_of(token.organization) == fields_of(cast.org_a)
+    with CaptureQueriesContext(connection) as queries:
+        assert authenticate_token(made.raw) is not None
+    assert len(queries) == 1, "the organization comes with the token"
+    revoke_token(cast.admin, made.token)
+    assert authenticate_token(made.raw) is None
+    assert authenticate_token(made.raw + "x") is None
+
+
+@pytest.mark.parametrize("address", ["203.0.113.7", "2001:db8::7", "0.0.0.0"])
+def test_wrong_tokens_are_counted_as_the_aggregate_counts_them(cast: Cast, address: str) -> None:
+    now = timezone.now()
+    failure = LoginAttempt.Outcome.TOKEN_FAILURE
+
+    def aggregate() -> timedelta:
+        found = LoginAttempt.objects.filter(at__gte=now - throttle.WINDOW, outcome=failure, address=address).aggregate(
+            n=Count("id"), last=Max("at")
+        )
+        if found["n"] < throttle.TOKEN_FREE:
+            return timedelta(0)
+        return found["last"] + throttle._doubling(found["n"] - throttle.TOKEN_FREE) - now  # type: ignore[no-any-return]
+
+    assert throttle.token_check(address, now).wait == aggregate() == timedelta(0)
+    others = [("198.51.100.1", failure), (address, LoginAttempt.Outcome.FAILURE)]
+    LoginAttempt.objects.bulk_create(LoginAttempt(at=now, email="", address=a, outcome=o) for a, o in others * 30)
+    LoginAttempt.objects.create(
+        at=now - throttle.WINDOW - timedelta(seconds=1), email="", address=address, outcome=failure
+    )
+    for count in (1, throttle.TOKEN_FREE - 1, 1, 3, 40):
+        for i in range(count):
+            LoginAttempt.objects.create(at=now - timedelta(seconds=i), email="", address=address, outcome=failure)
+        assert throttle.token_check(address, now).wait == aggregate()
+    assert throttle.token_check(address, now).wait == throttle.WINDOW
+
+
+def test_prepared_tuples_come_from_values_list_and_models_from_querysets_of_models(cast: Cast) -> None:
+    emails = Prepared(
+        lambda email: User.objects.filter(email=email).values_list("pk", "email"), email=param(User, "email")
+    )
+    assert emails.rows(email=cast.specialist.email) == [(cast.specialist.pk, cast.specialist.email)]
+    with pytest.raises(TypeError, match="tuples from values_list"):
+        emails.first(email=cast.specialist.email)
+    with pytest.raises(TypeError, match="tuples from values_list"):
+        report_views._REPORT.rows(public_id=cast.specialist.public_id)

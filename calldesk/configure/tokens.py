@@ -13,6 +13,7 @@ from django.utils import timezone
 from calldesk.accounts.models import User
 from calldesk.configure.audit import record
 from calldesk.configure.models import ApiToken
+from calldesk.lib.prepared import Prepared, param
 
 # Sent with `token` when a token's use is recorded (at most once per LAST_USED_STEP): the access audit listens.
 token_used = Signal()
@@ -57,14 +58,21 @@ def revoke_token(user: User, token: ApiToken) -> bool:
     return True
 
 
+# Every API request reads its token (a revoked one is refused at once): compiled once.
+_ACTIVE_TOKEN = Prepared(
+    lambda token_hash: ApiToken.objects.select_related("organization").filter(
+        token_hash=token_hash, revoked_at__isnull=True
+    )[:1],
+    token_hash=param(ApiToken, "token_hash"),
+)
+
+
 def authenticate_token(raw: str) -> ApiToken | None:
     """The active token `raw` is, with its organization; None for anything else."""
     raw = raw.strip()
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
-    token = (
-        ApiToken.objects.select_related("organization").filter(token_hash=_hash(raw), revoked_at__isnull=True).first()
-    )
+    token = _ACTIVE_TOKEN.first(token_hash=_hash(raw))
     # Looked up by the hash of what was sent: timing reveals nothing about a stored token.
     if token is None:
         return None

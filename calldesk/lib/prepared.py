@@ -6,8 +6,9 @@ several times what running it costs. A `Prepared` query is still written as an o
 queryset, by a function of its parameters; it is compiled at its first use for each database
 alias, and from then on only its parameters change. Its rows become models through Django's own
 iterable, so `select_related`, `defer`, the columns' converters and the sealed fields behave as in
-any queryset. `tests/test_prepared.py` checks each query of the app against the queryset it
-stands for, on SQLite and on PostgreSQL.
+any queryset; a `values_list` queryset's rows come as its tuples, through its own iterable too
+(`rows`). `tests/test_prepared.py` checks each query of the app against the queryset it stands
+for, on SQLite and on PostgreSQL.
 
 A parameter is found in the compiled SQL by value: the query is built once with a distinctive
 sample for each parameter (made from the parameter's model field), and the positions where that
@@ -28,7 +29,7 @@ from typing import Any, Generic, TypeVar
 from uuid import uuid4
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
-from django.db.models.query import ModelIterable, QuerySet
+from django.db.models.query import ModelIterable, QuerySet, ValuesListIterable
 from django.db.models.sql.compiler import SQLCompiler
 
 M = TypeVar("M", bound=models.Model)
@@ -51,6 +52,8 @@ def _sample(field: models.Field) -> Any:
         return 1_000_000_007 + secrets.randbelow(1_000_000)
     if isinstance(target, models.CharField):
         return "prepared-" + secrets.token_hex(8)
+    if isinstance(target, models.GenericIPAddressField):
+        return f"2001:db8::{secrets.randbelow(0xFFFF) + 1:x}:{secrets.randbelow(0xFFFF) + 1:x}"  # documentation range
     raise TypeError(f"no sample for a parameter of type {type(target).__name__}")
 
 
@@ -64,6 +67,7 @@ class _Compiled:
     # costly to gather again as the query is to run. SQLite's datetime converter reads the time
     # zone of the connection that compiled, which every connection of the alias shares.
     converters: dict[int, Any]
+    iterable: type[ModelIterable] | type[ValuesListIterable]  # models, or values_list's tuples
 
 
 class _Source:
@@ -84,24 +88,31 @@ class _Source:
 class Prepared(Generic[M]):
     """`build(**params)` returns the queryset; `params` names each parameter's field."""
 
-    def __init__(self, build: Callable[..., QuerySet[M]], **params: models.Field) -> None:
+    def __init__(self, build: Callable[..., QuerySet[M, Any]], **params: models.Field) -> None:
         self._build = build
         self._fields = params
         self._compiled: dict[str, _Compiled] = {}
         self._lock = threading.Lock()
 
     def all(self, **values: Any) -> list[M]:
-        compiler = self._prepare(values)
+        compiler = self._prepare(values, ModelIterable)
         return list(ModelIterable(_Source(compiler, ALIAS, compiler.query.model)))  # type: ignore[arg-type]
 
     def first(self, **values: Any) -> M | None:
         found = self.all(**values)
         return found[0] if found else None
 
-    def _prepare(self, values: dict[str, Any]) -> SQLCompiler:
+    def rows(self, **values: Any) -> list[tuple[Any, ...]]:
+        """The rows of a `values_list` queryset (not flat, not named), as its tuples."""
+        compiler = self._prepare(values, ValuesListIterable)
+        return list(ValuesListIterable(_Source(compiler, ALIAS, compiler.query.model)))  # type: ignore[arg-type]
+
+    def _prepare(self, values: dict[str, Any], iterable: type[Any]) -> SQLCompiler:
         if values.keys() != self._fields.keys():
             raise TypeError(f"expected the parameters {sorted(self._fields)}, got {sorted(values)}")
         compiled = self._compiled.get(ALIAS) or self._compile(ALIAS)
+        if compiled.iterable is not iterable:
+            raise TypeError("models come from a queryset of models (all, first), tuples from values_list (rows)")
         connection = connections[ALIAS]
         params = list(compiled.params)
         for position, name in compiled.slots:
@@ -122,8 +133,8 @@ class Prepared(Generic[M]):
             connection = connections[alias]
             samples = {name: _sample(field) for name, field in self._fields.items()}
             queryset = self._build(**samples)
-            if queryset._iterable_class is not ModelIterable or queryset.query.combinator:
-                raise TypeError("a prepared query returns models from one SELECT")
+            if queryset._iterable_class not in (ModelIterable, ValuesListIterable) or queryset.query.combinator:
+                raise TypeError("a prepared query returns models, or tuples of values_list, from one SELECT")
             compiler = queryset.query.get_compiler(using=alias)
             sql, params = compiler.as_sql()
             slots: list[tuple[int, str]] = []
@@ -134,7 +145,7 @@ class Prepared(Generic[M]):
                     raise TypeError(f"the parameter {name!r} does not reach the SQL as its field stores it")
                 slots.extend((position, name) for position in found)
             converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
-            compiled = _Compiled(compiler, sql, tuple(params), tuple(slots), converters)
+            compiled = _Compiled(compiler, sql, tuple(params), tuple(slots), converters, queryset._iterable_class)
             self._compiled[alias] = compiled
             return compiled
 
