@@ -21,6 +21,7 @@ def test_earlier_calls_are_found_whatever_the_format_of_the_number(cast: Cast, s
     box = history_box(specialist_client, second.public_id)
     assert "<strong>1</strong> earlier call from +19991234567" in box
     assert f"/reports/{first.public_id}/" in box
+    assert " · Submitted · " in box  # its status, as a person reads it, then its agent
 
 
 def test_reports_the_user_may_not_open_are_counted_but_not_linked(cast: Cast, specialist_client: Client) -> None:
