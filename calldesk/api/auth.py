@@ -15,7 +15,7 @@ from django.http import HttpRequest
 from ninja.security import HttpBearer
 
 from calldesk.accounts import throttle
-from calldesk.accounts.models import Role, User
+from calldesk.accounts.models import Organization, Role, User
 from calldesk.api.bodies import TOKEN_FIELD, ApiError, body_fields, is_form
 from calldesk.configure.models import ApiToken
 from calldesk.configure.tokens import authenticate_token
@@ -61,7 +61,15 @@ def checked_token(request: HttpRequest, raw: str) -> ApiToken | None:
 def token_reader(token: ApiToken) -> User:
     """Whom a token reads as: its organization's reports, all of them, like a supervisor. Never
     saved; it only scopes the report list's filters and `visible_reports`."""
-    return User(organization=token.organization, role=Role.SUPERVISOR, is_active=True)
+    return organization_reader(token.organization_id, token.organization)
+
+
+def organization_reader(organization_id: int, organization: Organization | None = None) -> User:
+    """The reader every token of an organization is: a supervisor of it (see token_reader)."""
+    reader = User(organization_id=organization_id, role=Role.SUPERVISOR, is_active=True)
+    if organization is not None:
+        reader.organization = organization
+    return reader
 
 
 def token_of(request: HttpRequest) -> ApiToken:

@@ -18,8 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Query, Router
 from ninja.responses import NinjaJSONEncoder
 
-from calldesk.accounts.models import Role, User
-from calldesk.api.auth import token_of, token_reader
+from calldesk.api.auth import organization_reader, token_of, token_reader
 from calldesk.api.bodies import ApiError
 from calldesk.api.schemas import READ_ERRORS, ReportOut, ReportPageOut, ReportQuery
 from calldesk.audit.models import AccessEvent
@@ -295,7 +294,7 @@ def _unfiltered_page(request: HttpRequest, organization: int, query: ReportQuery
 def _default_query(organization: int, newest_first: bool) -> QuerySet[CallReport]:
     """The reports an unfiltered page reads: the organization's, as the filter form's default
     filter and the token's reader (a supervisor) see them."""
-    reader = User(organization_id=organization, role=Role.SUPERVISOR, is_active=True)
+    reader = organization_reader(organization)
     # (The zone only places the days of `from` and `to`, which an unfiltered page has not.)
     return ReportFilter(sort="-call_start" if newest_first else "call_start").apply(visible_reports(reader), _UTC)
 
