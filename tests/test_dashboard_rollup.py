@@ -4,6 +4,7 @@ way (the app, a bulk update, retention, plain SQL, a writer committing while the
 
 from __future__ import annotations
 
+import importlib
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -114,6 +115,34 @@ def test_writes_of_todays_calls_bump_nothing(cast: Cast) -> None:
     assert _generations() == before
     make_known(cast)
     assert _generations() != before  # its March days bumped
+
+
+def test_a_day_settles_twelve_hours_after_it_ends_and_the_triggers_see_its_writes(cast: Cast) -> None:
+    """The newest settled day is kept, and a write to its last minutes (12 hours to a day and a half
+    old: under the old cut of two days, no trigger ran for it) is counted on the next view."""
+    now = datetime.now(UTC)
+    zone = cast.org_a.zone
+    first_live = rollup.settled_before(cast.org_a, now)
+    newest = first_live - timedelta(days=1)
+    assert now - datetime.combine(first_live, datetime.min.time(), zone) >= rollup.SETTLED_AFTER
+    assert now - datetime.combine(first_live, datetime.min.time(), zone) < rollup.SETTLED_AFTER + timedelta(days=1)
+    late = make_report(
+        cast.form_a, cast.specialist, datetime.combine(first_live, datetime.min.time(), zone) - timedelta(minutes=1)
+    )
+    assert seen(cast, newest, newest)["totals"][0] == 1
+    assert DayCounts.objects.filter(organization=cast.org_a, day=newest).exists()
+    CallReport.objects.filter(pk=late.pk).update(status=Status.ABANDONED, submitted_at=None)
+    assert seen(cast, newest, newest) == counted_again(cast, start=newest, end=newest)
+    assert seen(cast, newest, newest)["totals"][1] == 0  # no longer submitted
+
+
+def test_the_triggers_cut_leaves_a_margin_before_a_day_settles() -> None:
+    """A settled day's rows are all older than SETTLED_AFTER; the triggers must see writes of rows
+    younger than that, with hours to spare for the clocks of Calldesk and its database."""
+    cut = importlib.import_module("calldesk.dashboards.migrations.0005_settle_after_twelve_hours").CUT
+    number, unit = cut.split()
+    assert unit == "hours"
+    assert rollup.SETTLED_AFTER - timedelta(hours=int(number)) >= timedelta(hours=6)
 
 
 def test_the_rollup_command_counts_the_settled_days_of_the_last_year(cast: Cast) -> None:

@@ -8,7 +8,8 @@ transaction. "Could change" is decided by each trigger's WHEN, so the writes of 
 (a draft's autosaves, today's pops) never run the trigger's body:
 
 - the row's time (a report's call start, a call's arrival) is older than two days (the rollup
-  counts only days that ended three days ago: a day's margin for clocks), or
+  counts only days that ended three days ago: a day's margin for clocks; 0005 moves these to 6
+  and 12 hours), or
 - a column that another row's counts read changed: a report's status, submit time or call (a
   call's answer reads its report) and a call's end, cause, answer or form (a report's hang-up
   reads its call). Those writes also bump the day of the row at the other end.
@@ -20,15 +21,18 @@ times before and after); SQLite stores times as UTC text that sorts.
 import django.db.models.deletion
 from django.db import migrations, models
 
-CUT_DAYS = 2
+# How old a row's time must be for its writes to bump its days (0005 moves it to 6 hours): an
+# interval as both databases spell it, written into the SQL (a fixed string, never input).
+CUT = "2 days"
 
-POSTGRESQL = [
-    # Not formatted (the SQL lint's rule), so the cut is written out: CUT_DAYS.
-    """
+
+def postgresql(cut: str) -> list[str]:
+    return [
+    f"""
     CREATE FUNCTION calldesk_dashboard_change() RETURNS trigger LANGUAGE plpgsql AS $$
     DECLARE
-        cut timestamptz := now() - interval '2 days';
-        moments timestamptz[] := '{}';
+        cut timestamptz := now() - interval '{cut}';
+        moments timestamptz[] := '{{}}';
         organization bigint;
     BEGIN
         IF TG_TABLE_NAME = 'reports_callreport' THEN
@@ -65,11 +69,11 @@ POSTGRESQL = [
     """,
     f"""
     CREATE TRIGGER calldesk_dashboard_report_insert AFTER INSERT ON reports_callreport FOR EACH ROW
-    WHEN (NEW.call_start < now() - interval '{CUT_DAYS} days') EXECUTE FUNCTION calldesk_dashboard_change()
+    WHEN (NEW.call_start < now() - interval '{cut}') EXECUTE FUNCTION calldesk_dashboard_change()
     """,
     f"""
     CREATE TRIGGER calldesk_dashboard_report_update AFTER UPDATE ON reports_callreport FOR EACH ROW
-    WHEN (LEAST(OLD.call_start, NEW.call_start) < now() - interval '{CUT_DAYS} days'
+    WHEN (LEAST(OLD.call_start, NEW.call_start) < now() - interval '{cut}'
           OR OLD.status IS DISTINCT FROM NEW.status OR OLD.submitted_at IS DISTINCT FROM NEW.submitted_at
           OR OLD.call_id IS DISTINCT FROM NEW.call_id OR OLD.call_start IS DISTINCT FROM NEW.call_start)
     EXECUTE FUNCTION calldesk_dashboard_change()
@@ -80,11 +84,11 @@ POSTGRESQL = [
     """,
     f"""
     CREATE TRIGGER calldesk_dashboard_call_insert AFTER INSERT ON telephony_call FOR EACH ROW
-    WHEN (NEW.received_at < now() - interval '{CUT_DAYS} days') EXECUTE FUNCTION calldesk_dashboard_change()
+    WHEN (NEW.received_at < now() - interval '{cut}') EXECUTE FUNCTION calldesk_dashboard_change()
     """,
     f"""
     CREATE TRIGGER calldesk_dashboard_call_update AFTER UPDATE ON telephony_call FOR EACH ROW
-    WHEN (LEAST(OLD.received_at, NEW.received_at) < now() - interval '{CUT_DAYS} days'
+    WHEN (LEAST(OLD.received_at, NEW.received_at) < now() - interval '{cut}'
           OR OLD.ended_at IS DISTINCT FROM NEW.ended_at OR OLD.end_reason IS DISTINCT FROM NEW.end_reason
           OR OLD.answered_at IS DISTINCT FROM NEW.answered_at OR OLD.form_id IS DISTINCT FROM NEW.form_id
           OR OLD.source IS DISTINCT FROM NEW.source OR OLD.received_at IS DISTINCT FROM NEW.received_at)
@@ -94,7 +98,9 @@ POSTGRESQL = [
     CREATE TRIGGER calldesk_dashboard_call_delete AFTER DELETE ON telephony_call FOR EACH ROW
     EXECUTE FUNCTION calldesk_dashboard_change()
     """,
-]
+]  # fmt: skip
+
+
 POSTGRESQL_UNDO = [
     *(f"DROP TRIGGER IF EXISTS calldesk_dashboard_{name} ON {table}" for name, table in [
         ("report_insert", "reports_callreport"), ("report_update", "reports_callreport"),
@@ -105,37 +111,38 @@ POSTGRESQL_UNDO = [
 ]  # fmt: skip
 
 # SQLite has no trigger functions: each trigger lists its rows' moments itself.
-SQLITE_CUT = f"strftime('%Y-%m-%d %H:%M:%f', 'now', '-{CUT_DAYS} days')"
 REPORT_MOMENTS = "SELECT {r}.organization_id AS o, {r}.call_start AS m UNION ALL SELECT {r}.organization_id, (SELECT received_at FROM telephony_call WHERE id = {r}.call_id)"
 CALL_MOMENTS = "SELECT {r}.organization_id AS o, {r}.received_at AS m UNION ALL SELECT {r}.organization_id, (SELECT call_start FROM reports_callreport WHERE call_id = {r}.id)"
 
 
-def sqlite_trigger(name: str, event: str, table: str, moments: str, rows: list[str], when: str) -> str:
+def sqlite_trigger(name: str, event: str, table: str, moments: str, rows: list[str], when: str, at: str) -> str:
     listed = " UNION ALL ".join(moments.format(r=r) for r in rows)
     return (
         f"CREATE TRIGGER calldesk_dashboard_{name} AFTER {event} ON {table} FOR EACH ROW {when} BEGIN "  # nosec B608 - fixed names and SQL, no input
         "INSERT INTO dashboards_daychange (organization_id, day, generation) "
-        f"SELECT DISTINCT o, date(m), 1 FROM ({listed}) WHERE m < {SQLITE_CUT} "
+        f"SELECT DISTINCT o, date(m), 1 FROM ({listed}) WHERE m < {at} "
         "ON CONFLICT (organization_id, day) DO UPDATE SET generation = generation + 1; END"
     )
 
 
-SQLITE = [
+def sqlite(cut: str) -> list[str]:
+    at = f"strftime('%Y-%m-%d %H:%M:%f', 'now', '-{cut}')"
+    return [
     sqlite_trigger("report_insert", "INSERT", "reports_callreport", REPORT_MOMENTS, ["NEW"],
-                   f"WHEN NEW.call_start < {SQLITE_CUT}"),
+                   f"WHEN NEW.call_start < {at}", at),
     sqlite_trigger("report_update", "UPDATE", "reports_callreport", REPORT_MOMENTS, ["OLD", "NEW"],
-                   f"WHEN min(OLD.call_start, NEW.call_start) < {SQLITE_CUT}"
+                   f"WHEN min(OLD.call_start, NEW.call_start) < {at}"
                    " OR OLD.status IS NOT NEW.status OR OLD.submitted_at IS NOT NEW.submitted_at"
-                   " OR OLD.call_id IS NOT NEW.call_id OR OLD.call_start IS NOT NEW.call_start"),
-    sqlite_trigger("report_delete", "DELETE", "reports_callreport", REPORT_MOMENTS, ["OLD"], ""),
+                   " OR OLD.call_id IS NOT NEW.call_id OR OLD.call_start IS NOT NEW.call_start", at),
+    sqlite_trigger("report_delete", "DELETE", "reports_callreport", REPORT_MOMENTS, ["OLD"], "", at),
     sqlite_trigger("call_insert", "INSERT", "telephony_call", CALL_MOMENTS, ["NEW"],
-                   f"WHEN NEW.received_at < {SQLITE_CUT}"),
+                   f"WHEN NEW.received_at < {at}", at),
     sqlite_trigger("call_update", "UPDATE", "telephony_call", CALL_MOMENTS, ["OLD", "NEW"],
-                   f"WHEN min(OLD.received_at, NEW.received_at) < {SQLITE_CUT}"
+                   f"WHEN min(OLD.received_at, NEW.received_at) < {at}"
                    " OR OLD.ended_at IS NOT NEW.ended_at OR OLD.end_reason IS NOT NEW.end_reason"
                    " OR OLD.answered_at IS NOT NEW.answered_at OR OLD.form_id IS NOT NEW.form_id"
-                   " OR OLD.source IS NOT NEW.source OR OLD.received_at IS NOT NEW.received_at"),
-    sqlite_trigger("call_delete", "DELETE", "telephony_call", CALL_MOMENTS, ["OLD"], ""),
+                   " OR OLD.source IS NOT NEW.source OR OLD.received_at IS NOT NEW.received_at", at),
+    sqlite_trigger("call_delete", "DELETE", "telephony_call", CALL_MOMENTS, ["OLD"], "", at),
 ]  # fmt: skip
 SQLITE_UNDO = [
     f"DROP TRIGGER IF EXISTS calldesk_dashboard_{name}"
@@ -143,11 +150,11 @@ SQLITE_UNDO = [
 ]
 
 
-def statements(vendor: str, undo: bool) -> list[str]:
+def statements(vendor: str, undo: bool, cut: str = CUT) -> list[str]:
     if vendor == "postgresql":
-        return POSTGRESQL_UNDO if undo else POSTGRESQL
+        return POSTGRESQL_UNDO if undo else postgresql(cut)
     if vendor == "sqlite":
-        return SQLITE_UNDO if undo else SQLITE
+        return SQLITE_UNDO if undo else sqlite(cut)
     raise RuntimeError(f"the dashboards' triggers are written for PostgreSQL and SQLite, not {vendor}")
 
 
