@@ -9,14 +9,16 @@ from datetime import datetime, timedelta
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from calldesk.callforms.models import FormRevision
 from calldesk.lib.crypto import new_key
+from calldesk.reports import lists
 from calldesk.reports.models import CallReport, ReportToken, Status
 from calldesk.reports.retention import run_retention
 from calldesk.reports.services import abandon_report, autosave_draft, reopen_report, submit_report
@@ -199,3 +201,30 @@ def test_any_name_is_found_by_each_word_and_start_and_by_nothing_else(
         # Letters never drawn for names (q, x, j) make a word nobody wrote.
         assert found(supervisor_client, start + "qx") == [], (text, start)
         transaction.set_rollback(True)
+
+
+def test_a_search_finds_its_matches_once_and_pages_through_them_in_order(
+    cast: Cast, supervisor_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finding the matches (grouping the index's entries of every word typed) is the costly part
+    of a search at scale: the page reads them once, counts them, and reads its rows by their ids."""
+    monkeypatch.setattr(lists, "PAGE_SIZE", 4)
+    monkeypatch.setattr(lists, "FEW", 2)  # more matches than this: read by ids all the same
+    start = datetime(2026, 3, 2, 10, 0, tzinfo=NY)
+    matching = [
+        make_report(
+            cast.form_a, cast.specialist, start + timedelta(minutes=i // 2), values={"summary": f"Manuel Ortega {i}"}
+        )
+        for i in range(10)  # pairs share a call start: the id decides
+    ]
+    make_report(cast.form_a, cast.specialist, start, values={"summary": "Manuel Perez"})
+    newest_first = [str(r.public_id) for r in sorted(matching, key=lambda r: (r.call_start, r.pk), reverse=True)]
+    pages = []
+    for number in (1, 2, 3):
+        with CaptureQueriesContext(connection) as queries:
+            response = supervisor_client.get("/reports/", {"f_summary": "manuel ortega", "page": number})
+        assert response.status_code == 200
+        assert len([q for q in queries.captured_queries if "reports_reporttoken" in q["sql"]]) == 1
+        assert 'id="report-count">10 reports match the filter<' in response.content.decode()
+        pages += LINK.findall(response.content.decode())
+    assert pages == newest_first

@@ -57,10 +57,19 @@ def page_number(raw: str | None) -> int:
 
 
 class CappedPaginator(Paginator):
-    """Counts matches up to COUNT_CAP + 1; past that the count is not the end of the list."""
+    """Counts matches up to COUNT_CAP + 1; past that the count is not the end of the list.
+    With `ids_first`, the matches' ids are read (up to as many) and counted: see capped_page."""
+
+    def __init__(self, object_list: QuerySet[Any], per_page: int, ids_first: bool = False) -> None:
+        super().__init__(object_list, per_page)
+        self.ids: list[Any] | None = None
+        if ids_first:
+            self.ids = list(object_list.order_by().values_list("pk", flat=True)[: COUNT_CAP + 1])
 
     @cached_property
     def count(self) -> int:
+        if self.ids is not None:
+            return len(self.ids)
         items = cast(QuerySet[Any], self.object_list)
         return int(items.order_by()[: COUNT_CAP + 1].count())
 
@@ -142,10 +151,17 @@ def _rows(reports: QuerySet[CallReport], sort: str, organization_id: int, bottom
     return list(reports[bottom : bottom + PAGE_SIZE])
 
 
-def list_page(reports: QuerySet[CallReport], number: str | None, sort: str, organization_id: int) -> ListPage:
-    """A page of the report list, read in the order of `sort` (see capped_page)."""
+def list_page(
+    reports: QuerySet[CallReport], number: str | None, sort: str, organization_id: int, by_words: bool = False
+) -> ListPage:
+    """A page of the report list, read in the order of `sort` (see capped_page). `by_words`: the
+    filter looks words up in the blind index (ReportFilter.by_words)."""
     return capped_page(
-        reports, number, PAGE_SIZE, lambda matching, bottom: _rows(matching, sort, organization_id, bottom)
+        reports,
+        number,
+        PAGE_SIZE,
+        lambda matching, bottom: _rows(matching, sort, organization_id, bottom),
+        ids_first=by_words,
     )
 
 
@@ -154,33 +170,40 @@ def capped_page(
     number: str | None,
     per_page: int,
     read: Callable[[QuerySet[Any], int], list[Any]] | None = None,
+    ids_first: bool = False,
 ) -> ListPage:
     """One page of a list (the reports, the access log) and its count (exact up to COUNT_CAP);
     `read` gives the page starting after that many rows (default: the query's own order).
 
     The page asked for is the page shown, however deep, up to DEEP_ROWS rows in: reading that far
     stays within a fraction of a second. Past it, TooDeep: the list asks to refine the filter. A page
-    past the end shows the last page."""
+    past the end shows the last page.
+
+    `ids_first`: finding the matches is the costly part (a search by several words groups every
+    entry of the word index for each: 176,000 entries for "Manuel Ortega" in 5,000,000 reports,
+    80 ms), so their ids are read once in place of the count, and a list of up to COUNT_CAP
+    matches reads its page by them instead of finding the matches again."""
 
     def in_order(matching: QuerySet[Any], bottom: int) -> list[Any]:
         return list(matching[bottom : bottom + per_page])
 
     read = read or in_order
-    paginator = CappedPaginator(items, per_page)
+    paginator = CappedPaginator(items, per_page, ids_first)
     wanted = page_number(number)
     if not paginator.capped:
         wanted = min(wanted, paginator.num_pages)
     bottom = (wanted - 1) * per_page
     if bottom >= DEEP_ROWS:
         raise TooDeep(wanted)
-    if not paginator.capped and paginator.count <= FEW:
+    if not paginator.capped and (paginator.count <= FEW or paginator.ids is not None):
         if not paginator.count:
             return ListPage([], 1, paginator)
         # Few matches, counted exactly just now: the page reads those rows by id. Left to plan
         # the filter with its sort and limit, PostgreSQL may expect a rare word's matches to be
         # common, walk the newest reports for the first 50, and read every report of the
         # organization to find none (a word nobody wrote in 1,000,000 reports: 1.1 s).
-        items = items.filter(pk__in=list(items.order_by().values_list("pk", flat=True)[:FEW]))
+        ids = paginator.ids if paginator.ids is not None else items.order_by().values_list("pk", flat=True)[:FEW]
+        items = _only(items, list(ids))
     rows = read(items, bottom)
     if not rows and wanted > 1:
         # Past the end of a list longer than the cap: count up to here to find its last page.
@@ -188,6 +211,14 @@ def capped_page(
         wanted = max(1, -(-total // per_page))
         rows = read(items, (wanted - 1) * per_page)
     return ListPage(rows, wanted, paginator)
+
+
+def _only(items: QuerySet[Any], ids: list[Any]) -> QuerySet[Any]:
+    """The rows of `ids` in the list's order, with what it selects along: the filter that found
+    them is not run again (a search's would group the word index's entries once more)."""
+    again = items.model._default_manager.filter(pk__in=ids).order_by(*items.query.order_by)
+    again.query.select_related = items.query.select_related
+    return again
 
 
 @login_required
@@ -231,7 +262,11 @@ def report_list(request: HttpRequest) -> HttpResponseBase:
         return exports.xlsx_response(plan, reports, record)
     try:
         page = list_page(
-            reports.select_related("form", "agent"), request.GET.get("page"), report_filter.sort, user.organization.pk
+            reports.select_related("form", "agent"),
+            request.GET.get("page"),
+            report_filter.sort,
+            user.organization.pk,
+            by_words=report_filter.by_words,
         )
     except TooDeep as deep:
         context = {"form": form, "page": None, "title": title, "too_deep": deep.number, "deep_rows": f"{DEEP_ROWS:,}"}

@@ -169,6 +169,11 @@ class ReportFilter:
             reports = reports.filter(self._value_q(self.fields[key], wanted))
         return reports.order_by(*SORTS[self.sort])
 
+    @property
+    def by_words(self) -> bool:
+        """Whether a value is looked up in the blind index (a sealed text field's words)."""
+        return any(self.fields[key].by_words for key in self.values)
+
     def _value_q(self, item: FilterField, wanted: Any) -> Q:
         """Reports of revisions where the field is personal hold it sealed: found through the
         blind index (text) or the keyed hash (anything else), never by comparing the stored
