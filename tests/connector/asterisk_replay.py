@@ -275,8 +275,14 @@ class FakeAsterisk:
             self.target = max(self.target, index)
 
     def drop_client(self) -> None:
+        """Ends the connection as Asterisk going away would: the connector reads its end (a close
+        alone leaves the session thread's recv holding it open)."""
         with self.lock:
             if self.client is not None:
+                try:
+                    self.client.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass  # already gone
                 self.client.close()
                 self.client = None
 

@@ -104,6 +104,43 @@ def test_a_connector_killed_and_restarted_mid_call_loses_nothing(
     assert got["1796502387.54"][:2] == [("call", MARIA, "2025550109", "8886201111", "helpline"), ("answer", MARIA)]
 
 
+def test_a_call_whose_first_channel_hung_up_goes_on_across_a_reconnection_while_its_caller_is_there(
+    tmp_path: Path, receiver: Receiver, asterisk: FakeAsterisk
+) -> None:
+    """Call 7's first channel (a Local channel's ;1) hangs up, with no cause, a moment before its
+    ;2, the caller's side in the queue (cause 16). A reconnection between the two lists the ;2
+    alone: the call goes on and ends with the ;2's Hangup, not as gone with the ;1's cause
+    (which read as `unknown`). Under load a first connection can fall there too."""
+    first, caller = _hangup("1796502369.18", asterisk), _hangup("1796502369.19", asterisk)
+    assert first < caller
+    expected = expected_posts("run1", "answered")
+    connector = start(tmp_path, receiver, asterisk)
+    try:
+        wait_until(lambda: asterisk.client is not None, what="the login")
+        asterisk.play_until(first + 1)
+        asterisk.wait_sent()
+        wait_until(lambda: _settled(receiver), timeout=10, what="the posts so far")
+        asterisk.drop_client()
+        wait_until(lambda: asterisk.actions.count("CoreShowChannels") >= 2, timeout=10, what="the new list")
+        wait_until(lambda: _settled(receiver), timeout=10, what="the resync's posts")
+        asterisk.play_until(len(asterisk.blocks))
+        total = sum(len(posts) for posts in expected.values())
+        wait_until(lambda: len(posted(receiver)) >= total, timeout=30, what=f"{total} posts")
+    finally:
+        connector.stop()
+    got = by_call(posted(receiver))
+    assert got["1796502369.18"] == expected["1796502369.18"]
+    assert got == expected
+
+
+def _hangup(unique: str, asterisk: FakeAsterisk) -> int:
+    return next(
+        i
+        for i, block in enumerate(asterisk.blocks)
+        if block.fields.get("Event") == "Hangup" and block.fields.get("Uniqueid") == unique
+    )
+
+
 def _settled(receiver: Receiver) -> bool:
     import time
 

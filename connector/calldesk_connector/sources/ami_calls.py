@@ -344,12 +344,22 @@ class CallTracker:
             if linked:
                 groups.setdefault(linked, []).append(channel)
         present = {linked for linked, group in groups.items() if any(c.get("Uniqueid") == linked for c in group)}
+        listed = {channel.get("Uniqueid", "") for channel in channels}
         for linked, call in list(self.calls.items()):
-            if linked not in present and not hanging_up.intersection(call.caller_side):
-                heard = call.linked in call.hung_up  # only the caller's last channel went unheard
-                if not heard:
-                    log.info("AMI: a call ended while the connector could not hear it")
-                self.ended(call, call.cause, gone_unseen=not heard)
+            if linked in present or hanging_up.intersection(call.caller_side):
+                continue
+            if listed.intersection(call.caller_side):
+                # Its first channel is gone but another of the caller's is still up (a Local
+                # channel's ;1 hangs up a moment before its ;2, which is in the queue): the call
+                # goes on, and ends with that channel's Hangup and cause.
+                if linked not in call.hung_up:
+                    call.hung_up.append(linked)
+                self.remember(call)
+                continue
+            heard = call.linked in call.hung_up  # only the caller's last channel went unheard
+            if not heard:
+                log.info("AMI: a call ended while the connector could not hear it")
+            self.ended(call, call.cause, gone_unseen=not heard)
         queued = {entry.get("Uniqueid", ""): entry for entry in entries}
         # Queue members (QueueStatus's QueueMember: Location is the interface, Name the member's
         # name), so that a phone found ringing or talking maps to its agent as AgentCalled would.
