@@ -202,3 +202,22 @@ def test_a_token_revoked_between_two_pages_is_refused_at_once(cast: Cast, token:
     assert first.status_code == 200
     revoke_token(cast.admin, ApiToken.objects.get(prefix=token[:12]))
     assert _get(f"/api/reports?limit=1&cursor={first.json()['next']}", token).status_code == 401
+
+
+def test_a_page_holding_text_that_has_no_utf8_still_reads_as_stored(cast: Cast, token: str) -> None:
+    """A page is written by pydantic's JSON writer (`jsonload.dumps`), which refuses a lone
+    surrogate (it has no UTF-8); such a page is written escaped by json.dumps instead. Other
+    text leaves as UTF-8, not as escapes."""
+    made = _reports(cast, token, 2)
+    made[0].values = {"summary": "half a pair: \udc80", "caller_name": "José"}
+    made[0].save()
+    made[1].values = {"summary": "José Ortiz \U0001f600"}
+    made[1].save()
+    whole = _get("/api/reports?limit=1", token)
+    assert whole.status_code == 200
+    assert "José Ortiz \U0001f600".encode() in whole.content
+    escaped = _get(f"/api/reports?limit=1&cursor={whole.json()['next']}", token)
+    assert escaped.status_code == 200
+    item = escaped.json()["items"][0]
+    assert item["values"] == {"summary": "half a pair: \udc80", "caller_name": "José"}
+    assert item == _get(f"/api/reports/{item['id']}", token).json()

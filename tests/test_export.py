@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -13,6 +14,7 @@ from django.test import Client
 from openpyxl import load_workbook
 
 from calldesk.callforms.models import FormRevision
+from calldesk.reports import exports
 from calldesk.reports.models import ExportRecord
 from tests.cast import Cast
 from tests.reportdata import NY, Known, make_known, make_report
@@ -149,6 +151,45 @@ def test_a_download_cut_short_records_the_rows_sent(cast: Cast, supervisor_clien
     record = ExportRecord.objects.get()
     assert record.rows == 200
     assert not record.complete
+
+
+def _readers() -> list[threading.Thread]:
+    return [thread for thread in threading.enumerate() if thread.name == "read-ahead"]
+
+
+def test_rows_read_ahead_chunk_by_chunk_come_once_each_in_order(
+    cast: Cast, supervisor_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database's next chunk is read by a thread while this one is written (lib.readahead):
+    with chunks of 7, 52 reports are 8 chunks, the last one short, on both databases."""
+    monkeypatch.setattr(exports, "CHUNK", 7)
+    start = datetime(2026, 1, 1, 9, 0, tzinfo=NY)
+    made = [make_report(cast.form_a, cast.specialist, start + timedelta(minutes=minute)) for minute in range(52)]
+    newest_first = [str(report.public_id) for report in reversed(made)]
+    text = b"".join(supervisor_client.get("/reports/?export=csv").streaming_content).decode()  # type: ignore[attr-defined]
+    assert [row[0] for row in csv.reader(io.StringIO(text[1:]))][1:] == newest_first
+    workbook = b"".join(supervisor_client.get("/reports/?export=xlsx").streaming_content)  # type: ignore[attr-defined]
+    sheet = load_workbook(io.BytesIO(workbook), read_only=True)["Reports"]
+    assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == newest_first
+    assert [record.rows for record in ExportRecord.objects.order_by("id")] == [52, 52]
+    assert not _readers()
+
+
+def test_a_download_cut_short_stops_the_reading_ahead(
+    cast: Cast, supervisor_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(exports, "CHUNK", 50)
+    start = datetime(2026, 1, 1, 9, 0, tzinfo=NY)
+    for minute in range(450):
+        make_report(cast.form_a, cast.specialist, start + timedelta(minutes=minute))
+    response = supervisor_client.get("/reports/?export=csv")
+    stream = iter(response.streaming_content)  # type: ignore[attr-defined]
+    next(stream), next(stream)  # the byte-order mark, then the header and the first 200 rows
+    assert _readers(), "the next chunks are being read"
+    response._iterator.close()  # type: ignore[attr-defined]
+    assert not _readers()
+    record = ExportRecord.objects.get()  # the connection the reader used is the request's, still fine
+    assert (record.rows, record.complete) == (200, False)
 
 
 def test_bad_requests_get_a_clear_400(supervisor_client: Client, known: Known) -> None:

@@ -1,11 +1,13 @@
-"""JSON text read quickly, for the paths that read a document per row (exports, API pages)."""
+"""JSON text read and written quickly, for the paths that handle a document per row (exports,
+API pages)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from pydantic_core import from_json
+from django.core.serializers.json import DjangoJSONEncoder
+from pydantic_core import from_json, to_json
 
 
 def loads(text: str) -> Any:
@@ -25,3 +27,14 @@ def string_or_loads(text: str) -> Any:
     if len(text) > 1 and text[0] == '"' and text[-1] == '"' and "\\" not in text:
         return text[1:-1]
     return loads(text)
+
+
+def dumps(document: Any) -> bytes:
+    """`document` as JSON in UTF-8, about three times as quick as `json.dumps` (pydantic's
+    writer): an API page is 200 reports. The document holds JSON's own types, UUIDs and no
+    datetime (that writer's form of a time is not the API's: the caller writes its times). What
+    the writer refuses (a lone surrogate, which has no UTF-8) is written by json.dumps, escaped."""
+    try:
+        return to_json(document)
+    except ValueError:  # PydanticSerializationError
+        return json.dumps(document, cls=DjangoJSONEncoder).encode()
