@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import io
+import threading
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
+import pytest
 from openpyxl import load_workbook
 
 from calldesk.lib import xlsx
@@ -51,3 +54,30 @@ def test_the_header_is_frozen_and_filterable_and_columns_have_their_widths() -> 
 def test_an_empty_export_is_a_header_alone() -> None:
     book = load_workbook(_book([]), read_only=True)
     assert [list(row) for row in book.active.iter_rows(values_only=True)] == [["Text", "Number", "When", "Day"]]  # type: ignore[union-attr]
+
+
+def _writers() -> list[threading.Thread]:
+    return [thread for thread in threading.enumerate() if thread.name == "xlsx-writer"]
+
+
+def test_thousands_of_rows_written_behind_come_back_in_order() -> None:
+    """The sheet's pieces (500 rows each) are compressed and written by a thread while the next
+    rows are made: every row comes back once, in order."""
+    rows: list[list[object]] = [[f"row {n}", n, None, None] for n in range(2_345)]
+    sheet = load_workbook(_book(rows), read_only=True)["Reports"]
+    assert [row[:2] for row in sheet.iter_rows(min_row=2, values_only=True)] == [(f"row {n}", n) for n in range(2_345)]
+    assert not _writers()
+
+
+class _FullDisk(io.BytesIO):
+    def write(self, data: Any, /) -> int:
+        if self.tell() > 20_000:
+            raise OSError(28, "No space left on device")
+        return super().write(data)
+
+
+def test_a_disk_that_fills_up_says_so_and_leaves_no_thread() -> None:
+    rows: list[list[object]] = [[f"row {n} " * 20, n, None, None] for n in range(20_000)]
+    with pytest.raises(OSError, match="No space left"):
+        xlsx.write_sheet(_FullDisk(), "Reports", ["Text", "Number", "When", "Day"], [10, 10, 20, 10], rows)
+    assert not _writers()

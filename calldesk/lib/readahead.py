@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from itertools import islice
 from typing import TypeVar
 
@@ -22,7 +22,7 @@ T = TypeVar("T")
 _HANDOVER_WAIT = 0.05
 
 
-def read_ahead(rows: Iterable[T], batch: int) -> Iterator[T]:
+def read_ahead(rows: Iterable[T], batch: int) -> Generator[T, None, None]:
     """`rows` as they are, in order, the next `batch` of them read by a thread meanwhile.
 
     The first batch is read here, by the caller's thread: that opens the cursor on the caller's
