@@ -408,8 +408,17 @@ def csv_text(headers: list[str], rows: Iterable[list[Any]], record: ExportRecord
         yield "".join(lines)
         complete = True
     finally:
+        # The rows stop first: an export's next rows are being read by a thread on the
+        # connection the record is written on (lib.readahead).
+        _close(rows)
         if record is not None:
             finish(record, count, complete)
+
+
+def _close(rows: Iterable[Any]) -> None:
+    close = getattr(rows, "close", None)
+    if close is not None:
+        close()
 
 
 def drain(buffer: io.StringIO) -> str:
@@ -432,7 +441,11 @@ def write_xlsx(plan: ExportPlan, reports: QuerySet[CallReport], target: IO[bytes
     the headers (times and ids a little wider)."""
     headers = plan.headers
     widths = [min(max(20 if header in _WIDE_COLUMNS else 10, len(header) + 2), 40) for header in headers]
-    return xlsx.write_sheet(target, "Reports", headers, widths, _xlsx_rows(plan.rows(reports)))
+    rows = plan.rows(reports)
+    try:
+        return xlsx.write_sheet(target, "Reports", headers, widths, _xlsx_rows(rows))
+    finally:
+        _close(rows)  # before the record is written: see csv_text
 
 
 def _xlsx_rows(rows: Iterable[list[Any]]) -> Iterator[list[Any]]:
