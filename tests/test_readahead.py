@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import closing
+from datetime import datetime, timedelta
 
 import pytest
+from django.db import connection
 
-from calldesk.lib.readahead import read_ahead
+from calldesk.lib.readahead import query_ahead, read_ahead
+from calldesk.reports.models import CallReport
+from tests.cast import Cast
+from tests.reportdata import NY, make_report
 
 
 def _readers() -> list[threading.Thread]:
@@ -70,3 +76,28 @@ def test_stopping_half_way_stops_the_reader_and_closes_the_rows() -> None:
     assert source.closed
     assert not _readers()
     assert len(source.threads) < 20, "the reader stops a batch or two ahead, not at the end"
+
+
+@pytest.mark.postgres
+def test_a_query_is_read_in_a_transaction_so_the_server_makes_rows_as_they_are_fetched(
+    cast: Cast, transactional_db: None
+) -> None:
+    """Outside a transaction Django declares its cursor WITH HOLD, and PostgreSQL makes the whole
+    result before the first row is sent: nothing left for the reading thread to overlap. In a
+    transaction the cursor is not holdable, and the transaction ends with the rows."""
+    start = datetime(2026, 1, 1, 9, 0, tzinfo=NY)
+    for minute in range(12):
+        make_report(cast.form_a, cast.specialist, start + timedelta(minutes=minute))
+    rows = query_ahead(CallReport.objects.order_by("id").values_list("id", flat=True), 5)
+    with closing(rows):  # (were an assertion to fail here, the reader stops all the same)
+        first = [next(rows) for _ in range(3)]
+        assert connection.in_atomic_block
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT is_holdable FROM pg_cursors WHERE name LIKE '_django_curs_%%'")
+            assert cursor.fetchall() == [(False,)]
+        assert first + list(rows) == sorted(CallReport.objects.values_list("id", flat=True))
+    assert not connection.in_atomic_block and not _readers()
+    rows = query_ahead(CallReport.objects.values_list("id", flat=True), 5)
+    next(rows)
+    rows.close()  # a download stopped half-way
+    assert not connection.in_atomic_block and not _readers()

@@ -12,8 +12,12 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Generator, Iterable
+from contextlib import nullcontext
 from itertools import islice
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from django.db import connections, transaction
+from django.db.models import QuerySet
 
 T = TypeVar("T")
 
@@ -74,3 +78,17 @@ def read_ahead(rows: Iterable[T], batch: int) -> Generator[T, None, None]:
         close = getattr(source, "close", None)
         if close is not None:
             close()
+
+
+def query_ahead(query: QuerySet[Any, T], batch: int) -> Generator[T, None, None]:
+    """The rows of a big query, `batch` at a time through a server-side cursor, read ahead.
+
+    On PostgreSQL they are read inside a transaction. Outside one (autocommit), Django declares
+    the cursor WITH HOLD, and PostgreSQL then makes every row of the result at the commit that
+    follows the declaration, before the first is fetched: a month of reports was 1.6 s of the
+    server's time with nothing to overlap. Inside one, the server makes each batch as it is
+    fetched, while this process writes the one before. The transaction only reads; it ends
+    with the rows (the generator is done or closed)."""
+    postgres = connections[query.db].vendor == "postgresql"
+    with transaction.atomic(using=query.db) if postgres else nullcontext():
+        yield from read_ahead(query.iterator(chunk_size=batch), batch)

@@ -32,7 +32,7 @@ from calldesk.callforms.models import CallForm, FormRevision
 from calldesk.lib import crypto, xlsx
 from calldesk.lib.jsonload import loads as json_loads
 from calldesk.lib.jsonload import string_or_loads
-from calldesk.lib.readahead import read_ahead
+from calldesk.lib.readahead import query_ahead
 from calldesk.lib.sealed import HASHED, SEALED
 from calldesk.reports.models import CallReport, ExportRecord, Status
 from calldesk.reports.search import FilterField, ReportFilter, report_fields
@@ -172,8 +172,7 @@ class ExportPlan:
         )
         unknown_revision: tuple[Any, dict[str, str]] = ("0", {}) if as_text else (0, {})
         # The next chunk is read from the database while this one is turned into cells.
-        table = reports.annotate(**named).values_list(*selected).iterator(chunk_size=CHUNK)
-        for row in read_ahead(table, CHUNK):
+        for row in query_ahead(reports.annotate(**named).values_list(*selected), CHUNK):
             (public_id, form_id, revision_id, call_start, agent_id, phone_raw, phone_e164, call_type) = row[:8]
             status, author_id, submitted_at = row[8:11]
             number, types = revisions.get(revision_id, unknown_revision)
