@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from calldesk.api import reports as api_reports
@@ -204,20 +205,35 @@ def test_a_token_revoked_between_two_pages_is_refused_at_once(cast: Cast, token:
     assert _get(f"/api/reports?limit=1&cursor={first.json()['next']}", token).status_code == 401
 
 
-def test_a_page_holding_text_that_has_no_utf8_still_reads_as_stored(cast: Cast, token: str) -> None:
-    """A page is written by pydantic's JSON writer (`jsonload.dumps`), which refuses a lone
-    surrogate (it has no UTF-8); such a page is written escaped by json.dumps instead. Other
-    text leaves as UTF-8, not as escapes."""
+def test_a_page_is_written_in_utf8_and_reads_as_each_report_alone(cast: Cast, token: str) -> None:
+    """A page is written by pydantic's JSON writer (`jsonload.dumps`): text leaves as UTF-8,
+    not as escapes, and reads back as the report read alone (written by ninja)."""
     made = _reports(cast, token, 2)
-    made[0].values = {"summary": "half a pair: \udc80", "caller_name": "José"}
+    made[0].values = {"summary": "José Ortiz \U0001f600 \u2028 \"quoted\" \\", "caller_name": "Zoë"}
     made[0].save()
-    made[1].values = {"summary": "José Ortiz \U0001f600"}
-    made[1].save()
-    whole = _get("/api/reports?limit=1", token)
-    assert whole.status_code == 200
-    assert "José Ortiz \U0001f600".encode() in whole.content
-    escaped = _get(f"/api/reports?limit=1&cursor={whole.json()['next']}", token)
-    assert escaped.status_code == 200
-    item = escaped.json()["items"][0]
-    assert item["values"] == {"summary": "half a pair: \udc80", "caller_name": "José"}
-    assert item == _get(f"/api/reports/{item['id']}", token).json()
+    page = _get("/api/reports?limit=2", token)
+    assert page.status_code == 200
+    assert "José Ortiz \U0001f600".encode() in page.content
+    for item in page.json()["items"]:
+        assert item == _get(f"/api/reports/{item['id']}", token).json()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_unfiltered_walk_is_planned_once_per_connection(cast: Cast, token: str) -> None:
+    """psycopg prepares the page's statement at its 5th run; PostgreSQL would still plan each run
+    for its values (`plan_cache_mode = auto` tries five custom plans first, and kept planning at
+    5 M reports: 2 ms of a page's 4). The walk's pages keep one generic plan instead, and the
+    setting does not outlive them."""
+    if not connection.settings_dict["OPTIONS"].get("server_side_binding"):
+        pytest.skip("DB_SERVER_SIDE_BINDING=false: nothing is prepared")  # a pooler in transaction mode
+    _reports(cast, token, 18)
+    assert len(_walk("", token)) == 9
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements")
+        pages = [plans for text, *plans in cursor.fetchall() if "text_public_id" in text and "LIMIT 11" in text]
+        cursor.execute("SHOW plan_cache_mode")
+        assert cursor.fetchone() == ("auto",)
+    # One statement (the pages after the first), run prepared from its 5th or 6th run, never
+    # planned for its values. (Planned as `auto` plans, its first five runs would be custom.)
+    assert len(pages) == 1 and pages[0][0] >= 2 and pages[0][1] == 0, pages

@@ -25,7 +25,7 @@ from calldesk.audit.services import record_access
 from calldesk.configure.models import ApiToken
 from calldesk.lib.crypto import opener
 from calldesk.lib.jsonload import dumps, loads, string_or_loads
-from calldesk.lib.prepared import Prepared, param
+from calldesk.lib.prepared import Prepared, generic_plan, param
 from calldesk.lib.sealed import HASHED, SEALED, open_values
 from calldesk.reports.models import CallReport
 from calldesk.reports.search import ReportFilter, ReportFilterForm
@@ -290,12 +290,14 @@ def _unfiltered_page(request: HttpRequest, organization: int, query: ReportQuery
     # that holds its own (and the one report after it, which says there is a next page).
     limit = next(size for size in _LIMITS if size >= query.limit)
     if not query.cursor:
-        rows = _default_page(newest_first, False, limit).rows(organization=organization)
+        with generic_plan():  # every page reads the call start index from its cursor: one plan
+            rows = _default_page(newest_first, False, limit).rows(organization=organization)
     else:
         start, pk = _cursor_values(query.cursor)
         if not _BIGINT[0] <= pk <= _BIGINT[1]:
             return None
-        rows = _default_page(newest_first, True, limit).rows(organization=organization, start=start, pk=pk)
+        with generic_plan():
+            rows = _default_page(newest_first, True, limit).rows(organization=organization, start=start, pk=pk)
     return rows[: query.limit + 1]
 
 
