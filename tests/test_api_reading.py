@@ -209,7 +209,7 @@ def test_a_page_is_written_in_utf8_and_reads_as_each_report_alone(cast: Cast, to
     """A page is written by pydantic's JSON writer (`jsonload.dumps`): text leaves as UTF-8,
     not as escapes, and reads back as the report read alone (written by ninja)."""
     made = _reports(cast, token, 2)
-    made[0].values = {"summary": "José Ortiz \U0001f600 \u2028 \"quoted\" \\", "caller_name": "Zoë"}
+    made[0].values = {"summary": 'José Ortiz \U0001f600 \u2028 "quoted" \\', "caller_name": "Zoë"}
     made[0].save()
     page = _get("/api/reports?limit=2", token)
     assert page.status_code == 200
