@@ -143,6 +143,7 @@ class ExportPlan:
             columns[3] = LocalTimeText("call_start", self.zone.key, micro=not as_text)
             columns[10] = LocalTimeText("submitted_at", self.zone.key, micro=not as_text)
             local = _as_is if as_text else _naive
+        times_as_stored = local is _as_is  # PostgreSQL's text, as the CSV writes it (no call)
         columns.append(Cast("values", TextField()))  # parsed below, its sealed values opened
         named = {f"c{i}": column for i, column in enumerate(columns) if not isinstance(column, str)}
         selected = [column if isinstance(column, str) else f"c{i}" for i, column in enumerate(columns)]
@@ -174,25 +175,33 @@ class ExportPlan:
         # The next chunk is read from the database while this one is turned into cells.
         for row in query_ahead(reports.annotate(**named).values_list(*selected), CHUNK):
             (public_id, form_id, revision_id, call_start, agent_id, phone_raw, phone_e164, call_type) = row[:8]
-            status, author_id, submitted_at = row[8:11]
+            status, author_id, submitted_at, values = row[8:]
             number, types = revisions.get(revision_id, unknown_revision)
-            phone_raw = opened(phone_raw) if phone_raw else ""
-            phone_e164 = opened(phone_e164) if phone_e164 else ""
+            if phone_raw:
+                phone_raw = opened(phone_raw)
+                if phone_raw[:1] in _FORMULA_FIRST:
+                    phone_raw = neutralise(phone_raw)
+            if phone_e164:
+                phone_e164 = opened(phone_e164)
+                # E.164 ("+" and ASCII digits) is left as it is, told without a call; anything else
+                # goes through neutralise (as phone_raw does).
+                if not (phone_e164[1:].isdigit() and phone_e164[0] == "+" and phone_e164.isascii()):
+                    phone_e164 = neutralise(phone_e164)
             cells: list[Any] = [
                 public_id if public_id.__class__ is str else str(public_id),
                 forms.get(form_id, ""),
                 number,
-                local(call_start),
+                (call_start or "") if times_as_stored else local(call_start),
                 people.get(agent_id, "") if agent_id else "",
-                neutralise(phone_raw) if phone_raw[:1] in _FORMULA_FIRST else phone_raw,
-                neutralise(phone_e164) if phone_e164[:1] in _FORMULA_FIRST else phone_e164,
+                phone_raw or "",
+                phone_e164 or "",
                 types.get(call_type) or neutralise(call_type),
                 statuses.get(status, status),
                 people.get(author_id, ""),
-                local(submitted_at),
+                (submitted_at or "") if times_as_stored else local(submitted_at),
+                *empties,
             ]
-            cells += empties
-            values = loads(row[11]) if row[11] else None
+            values = loads(values) if values else None
             if values.__class__ is not dict:
                 yield cells
                 continue
