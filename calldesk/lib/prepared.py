@@ -226,7 +226,8 @@ def generic_plan() -> Iterator[None]:
     whose every run takes the same path whatever its values, that is planning for nothing: the
     API's unfiltered page (six tables, the reports' 27 indexes to weigh) spent 2 ms planning
     and 2 ms running at 5 M reports. Here its plan is made once per connection, in a
-    transaction of its own that only sets this (`SET LOCAL`) and ends with the block."""
+    transaction of its own that only sets this (`SET LOCAL`) and ends with the block. (Inside
+    another transaction it is a savepoint, and the setting lasts to that transaction's end.)"""
     if connections[ALIAS].vendor != "postgresql":
         yield
         return
