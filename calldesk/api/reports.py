@@ -289,15 +289,14 @@ def _unfiltered_page(request: HttpRequest, organization: int, query: ReportQuery
     # SQL holds a limit as it is: a few limits are compiled, each page reads the least of them
     # that holds its own (and the one report after it, which says there is a next page).
     limit = next(size for size in _LIMITS if size >= query.limit)
-    if not query.cursor:
-        with generic_plan():  # every page reads the call start index from its cursor: one plan
-            rows = _default_page(newest_first, False, limit).rows(organization=organization)
-    else:
+    after: dict[str, Any] = {}
+    if query.cursor:
         start, pk = _cursor_values(query.cursor)
         if not _BIGINT[0] <= pk <= _BIGINT[1]:
             return None
-        with generic_plan():
-            rows = _default_page(newest_first, True, limit).rows(organization=organization, start=start, pk=pk)
+        after = {"start": start, "pk": pk}
+    with generic_plan():  # every page reads the call start index from its cursor: one plan
+        rows = _default_page(newest_first, bool(after), limit).rows(organization=organization, **after)
     return rows[: query.limit + 1]
 
 

@@ -143,7 +143,6 @@ class ExportPlan:
             columns[3] = LocalTimeText("call_start", self.zone.key, micro=not as_text)
             columns[10] = LocalTimeText("submitted_at", self.zone.key, micro=not as_text)
             local = _as_is if as_text else _naive
-        times_as_stored = local is _as_is  # PostgreSQL's text, as the CSV writes it (no call)
         columns.append(Cast("values", TextField()))  # parsed below, its sealed values opened
         named = {f"c{i}": column for i, column in enumerate(columns) if not isinstance(column, str)}
         selected = [column if isinstance(column, str) else f"c{i}" for i, column in enumerate(columns)]
@@ -191,14 +190,14 @@ class ExportPlan:
                 public_id if public_id.__class__ is str else str(public_id),
                 forms.get(form_id, ""),
                 number,
-                (call_start or "") if times_as_stored else local(call_start),
+                local(call_start),
                 people.get(agent_id, "") if agent_id else "",
                 phone_raw or "",
                 phone_e164 or "",
                 types.get(call_type) or neutralise(call_type),
                 statuses.get(status, status),
                 people.get(author_id, ""),
-                (submitted_at or "") if times_as_stored else local(submitted_at),
+                local(submitted_at),
                 *empties,
             ]
             values = loads(values) if values else None

@@ -350,11 +350,10 @@ class CallTracker:
                 continue
             if listed.intersection(call.caller_side):
                 # Its first channel is gone but another of the caller's is still up (a Local
-                # channel's ;1 hangs up a moment before its ;2, which is in the queue): the call
-                # goes on, and ends with that channel's Hangup and cause.
-                if linked not in call.hung_up:
-                    call.hung_up.append(linked)
-                self.remember(call)
+                # channel's ;1 hangs up a moment before its ;2, which is in the queue): that is
+                # the first channel's Hangup, unheard and with no cause; the call goes on, and
+                # ends with the other channel's Hangup and cause.
+                self.caller_hung_up(call, linked, "")
                 continue
             heard = call.linked in call.hung_up  # only the caller's last channel went unheard
             if not heard:
