@@ -23,10 +23,13 @@ TIMEOUT = 30.0  # seconds a request may take before it counts as an error
 # --- the reports API walked by cursor (in a process where Django is set up) --------------------
 
 
-def walk_reports_api(organization: Any, pages: int, limit: int) -> tuple[int, float, float, float]:
+def walk_reports_api(
+    organization: Any, pages: int, limit: int, period: dict[str, str] | None = None
+) -> tuple[int, float, float, float]:
     """`/api/reports` walked by cursor as a phone system's export job does, with an admin's
-    token: (rows read, seconds, CPU seconds of this process, the part of them spent parsing the
-    answers, which is the client's work, not the server's). The first, one-row page is not timed."""
+    token, over every report or over `period` ({"from": …, "to": …}): (rows read, seconds, CPU
+    seconds of this process, the part of them spent parsing the answers, which is the client's
+    work, not the server's). The first, one-row page is not timed."""
     import time
 
     from django.test import Client
@@ -37,11 +40,11 @@ def walk_reports_api(organization: Any, pages: int, limit: int) -> tuple[int, fl
     admin = User.objects.filter(organization=organization, role=Role.ADMIN).order_by("pk").first()
     assert admin is not None, "an admin makes the token"
     api = Client(HTTP_AUTHORIZATION=f"Bearer {create_token(admin, 'bench').raw}")
-    api.get("/api/reports", {"limit": 1})  # warm
+    api.get("/api/reports", {**(period or {}), "limit": 1})  # warm
     cursor, rows, parsing = "", 0, 0.0
     cpu, started = time.process_time(), time.perf_counter()
     for _ in range(pages):
-        answer = api.get("/api/reports", {"limit": limit, **({"cursor": cursor} if cursor else {})})
+        answer = api.get("/api/reports", {**(period or {}), "limit": limit, **({"cursor": cursor} if cursor else {})})
         assert answer.status_code == 200, answer.content[:300]
         parse_started = time.process_time()
         body = answer.json()

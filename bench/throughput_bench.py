@@ -6,7 +6,9 @@
 Measures, as the organization's supervisor through Django's test client (middleware, view,
 queries; no network): a CSV export of the newest --csv-rows reports (rows/s and the process's
 memory while it streams), an XLSX export of the newest --xlsx-rows, `/api/reports` walked by
-cursor (--api-pages pages of 200), and the dashboard for 30 and 365 days (median and p95).
+cursor (--api-pages pages of 200, every report and then the period that holds them, as an
+export job walks), the same two walks through `calldesk serve` over HTTP (`served`), and the
+dashboard for 30 and 365 days (median and p95).
 
 `--code` runs another checkout's `calldesk` package (e.g. a worktree of main) against the same
 database and keys, so "before" and "after" come from one run on one machine: run the script
@@ -18,13 +20,21 @@ queries that an index changes before migrating.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import os
+import secrets
+import signal
+import socket
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from http.client import HTTPConnection
 from pathlib import Path
+from urllib.parse import urlencode
 
 ARGS = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 ARGS.add_argument("--org", default="acme")
@@ -35,7 +45,9 @@ ARGS.add_argument("--api-pages", type=int, default=100)
 ARGS.add_argument("--runs", type=int, default=5, help="dashboard runs (median and p95 of these)")
 ARGS.add_argument("--repeat", type=int, default=2, help="exports and API paging, each this many times")
 ARGS.add_argument(
-    "--only", default="csv,xlsx,api,dashboard", help="comma-separated subset (dashboard-30: only its 30 days)"
+    "--only",
+    default="csv,xlsx,api,served,dashboard",
+    help="comma-separated subset (served: the API through `calldesk serve`; dashboard-30: only its 30 days)",
 )
 OPTIONS = ARGS.parse_args()
 
@@ -53,6 +65,7 @@ from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from calldesk.accounts.models import Organization, Role, User  # noqa: E402
+from calldesk.configure.tokens import create_token  # noqa: E402
 from calldesk.reports.models import CallReport  # noqa: E402
 
 
@@ -93,14 +106,68 @@ def export(client: Client, org: Organization, fmt: str, rows: int) -> None:
     )
 
 
-def api_paging(org: Organization, pages: int, limit: int = 200) -> None:
-    rows, elapsed, cpu, parsing = walk_reports_api(org, pages, limit)
+def api_paging(org: Organization, pages: int, limit: int = 200, period: dict[str, str] | None = None) -> None:
+    rows, elapsed, cpu, parsing = walk_reports_api(org, pages, limit, period)
+    label = f"API  paging, {'from ' + period['from'] if period else 'every report'}"
     print(
-        f"API  paging  {rows:>9,} rows ({limit} a page)  {elapsed:6.2f} s  {rows / elapsed:>9,.0f} rows/s"
+        f"{label:<30} {rows:>9,} rows ({limit} a page)  {elapsed:6.2f} s  {rows / elapsed:>9,.0f} rows/s"
         f"  ({rows / cpu:,.0f} rows per CPU second of this process;"
         f" {rows / (cpu - parsing):,.0f} without the client's parsing of the answers)",
         flush=True,
     )
+
+
+def served_paging(org: Organization, pages: int, periods: list[dict[str, str] | None], limit: int = 200) -> None:
+    """The same walks through `calldesk serve` (granian, 2 workers, the --code checkout) over one
+    HTTP/1.1 keep-alive connection, as the issue measured them: reading and parsing each answer
+    is in the wall clock, as for any client, which needs `next` before it asks again."""
+    admin = User.objects.filter(organization=org, role=Role.ADMIN).order_by("pk").first()
+    assert admin is not None, "an admin makes the token"
+    headers = {"Authorization": f"Bearer {create_token(admin, 'bench, served').raw}"}
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "PYTHONPATH": str(OPTIONS.code.resolve())}
+    env.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+    argv = [sys.executable, "-m", "calldesk.cli", "serve", "--port", str(port), "--workers", "2"]
+    server = subprocess.Popen(argv, cwd=OPTIONS.code, env=env, start_new_session=True, stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(300):
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+            time.sleep(0.2)
+        http = HTTPConnection("127.0.0.1", port, timeout=60)
+
+        def walk(period: dict[str, str] | None, count: int) -> tuple[int, float]:
+            cursor, rows, parsing = "", 0, 0.0
+            for _ in range(count):
+                query = {**(period or {}), "limit": limit, **({"cursor": cursor} if cursor else {})}
+                http.request("GET", f"/api/reports?{urlencode(query)}", headers=headers)
+                answer = http.getresponse()
+                body = answer.read()
+                assert answer.status == 200, body[:300]
+                started = time.perf_counter()
+                page = json.loads(body)
+                parsing += time.perf_counter() - started
+                rows, cursor = rows + len(page["items"]), page["next"]
+                if not cursor:
+                    break
+            return rows, parsing
+
+        for period in periods:
+            walk(period, 40)  # each of the 16 threads' connections prepares the page's statement
+            started = time.perf_counter()
+            rows, parsing = walk(period, pages)
+            elapsed = time.perf_counter() - started
+            label = f"API  served, {'from ' + period['from'] if period else 'every report'}"
+            print(
+                f"{label:<30} {rows:>9,} rows ({limit} a page)  {elapsed:6.2f} s  {rows / elapsed:>9,.0f} rows/s"
+                f"  ({parsing / elapsed:.0%} of it the client's parsing)",
+                flush=True,
+            )
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
 
 
 def timed(label: str, fetch: Callable[[], object], runs: int) -> None:
@@ -180,8 +247,13 @@ def main() -> None:
             export(client, org, "csv", OPTIONS.csv_rows)
         if "xlsx" in only:
             export(client, org, "xlsx", OPTIONS.xlsx_rows)
+        # An export job's walk: the period that holds the pages' reports.
+        period = {"from": newest_day(org, OPTIONS.api_pages * 200)}
         if "api" in only:
             api_paging(org, OPTIONS.api_pages)
+            api_paging(org, OPTIONS.api_pages, period=period)
+        if "served" in only:
+            served_paging(org, OPTIONS.api_pages, [None, period])
     if "dashboard" in only or "dashboard-30" in only:
         today = timezone.localdate(timezone=org.zone)
         year = page(client, f"/dashboards/?from={today - timedelta(days=364)}")

@@ -187,6 +187,41 @@ def test_a_walk_without_filters_reads_byte_for_byte_what_the_filter_form_reads(
     assert sorted(listed) == sorted(str(report.public_id) for report in mine) and len(listed) == 4
 
 
+@pytest.mark.parametrize("sort", ["", "&sort=call_start"])
+@pytest.mark.parametrize("period", ["&from=2026-03-03", "&to=2026-03-02", "&from=2026-03-02&to=2026-03-04"])
+def test_a_walk_over_a_period_reads_byte_for_byte_what_the_filter_form_reads(
+    cast: Cast, token: str, sort: str, period: str
+) -> None:
+    """An export job walks a period (`from`, `to`): read by the prepared query of its shape,
+    its days placed in the organization's zone (New York) as the filter form places them."""
+    made = _reports(cast, token, 6)
+    # 03:30 UTC on the 3rd is still the 2nd in New York; 04:30 UTC on the 5th is the 4th's
+    # evening there: days counted in UTC would place both on the other side of each bound.
+    made[1].call_start = datetime(2026, 3, 3, 3, 30, tzinfo=UTC)
+    made[1].save()
+    made[4].call_start = datetime(2026, 3, 5, 4, 30, 0, 250_000, tzinfo=UTC)
+    made[4].save()
+    api_reports._default_page.cache_clear()
+    prepared = _walk(f"{sort}{period}", token)
+    assert api_reports._default_page.cache_info().currsize >= 1, "read by a prepared query"
+    assert prepared == _walk(f"{sort}{period}&status=", token)
+    starts = {item["callStart"] for body in prepared for item in json.loads(body)["items"]}
+    assert ("2026-03-03T03:30:00Z" in starts) == ("from=2026-03-03" not in period)
+    assert ("2026-03-05T04:30:00.250Z" in starts) == ("to=2026-03-02" not in period)
+
+
+@pytest.mark.parametrize(
+    ("period", "field"), [("from=2026-02-30", "from"), ("to=0001-01-01", "to"), ("from=2026-03-05&to=2026-03-01", "to")]
+)
+def test_a_period_that_is_not_valid_gets_the_filter_forms_message(
+    cast: Cast, token: str, period: str, field: str
+) -> None:
+    response = _get(f"/api/reports?{period}", token)
+    assert response.status_code == 422
+    assert response.json()["errors"] == _get(f"/api/reports?{period}&status=", token).json()["errors"]
+    assert field in response.json()["errors"]
+
+
 def test_a_cursor_past_any_id_is_read_by_the_general_query(cast: Cast, token: str) -> None:
     _reports(cast, token, 2)
     for pk in (2**63, -(2**63) - 1):
@@ -220,15 +255,18 @@ def test_a_page_is_written_in_utf8_and_reads_as_each_report_alone(cast: Cast, to
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_an_unfiltered_walk_is_planned_once_per_connection(cast: Cast, token: str) -> None:
+@pytest.mark.parametrize("period", ["", "&from=2026-03-02&to=2026-12-31"])
+def test_a_walk_without_filters_or_over_a_period_is_planned_once_per_connection(
+    cast: Cast, token: str, period: str
+) -> None:
     """psycopg prepares the page's statement at its 5th run; PostgreSQL would still plan each run
     for its values (`plan_cache_mode = auto` tries five custom plans first, and kept planning at
     5 M reports: 2 ms of a page's 4). The walk's pages keep one generic plan instead, and the
     setting does not outlive them."""
     if not connection.settings_dict["OPTIONS"].get("server_side_binding"):
         pytest.skip("DB_SERVER_SIDE_BINDING=false: nothing is prepared")  # a pooler in transaction mode
-    _reports(cast, token, 18)
-    assert len(_walk("", token)) == 9
+    _reports(cast, token, 19)
+    assert len(_walk(period, token)) == (10 if not period else 9)
     with connection.cursor() as cursor:
         cursor.execute("SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements")
         pages = [plans for text, *plans in cursor.fetchall() if "text_public_id" in text and "LIMIT 11" in text]

@@ -133,6 +133,15 @@ def day_range(start: date | None, end: date | None, zone: ZoneInfo) -> tuple[dat
     return lower, upper
 
 
+def within(reports: QuerySet[CallReport], lower: datetime | None, upper: datetime | None) -> QuerySet[CallReport]:
+    """The reports whose call started in [lower, upper) (`day_range`'s bounds; None: open)."""
+    if lower:
+        reports = reports.filter(call_start__gte=lower)
+    if upper:
+        reports = reports.filter(call_start__lt=upper)
+    return reports
+
+
 @dataclass(frozen=True)
 class ReportFilter:
     start: date | None = None
@@ -148,11 +157,7 @@ class ReportFilter:
     organization_id: int = 0
 
     def apply(self, reports: QuerySet[CallReport], zone: ZoneInfo) -> QuerySet[CallReport]:
-        lower, upper = day_range(self.start, self.end, zone)
-        if lower:
-            reports = reports.filter(call_start__gte=lower)
-        if upper:
-            reports = reports.filter(call_start__lt=upper)
+        reports = within(reports, *day_range(self.start, self.end, zone))
         if self.agent:
             reports = reports.filter(agent=self.agent)
         if self.form:
@@ -232,7 +237,24 @@ class PhoneQueryField(forms.CharField):
         return e164
 
 
-class ReportFilterForm(forms.Form):
+class PeriodForm(forms.Form):
+    """The days a list is filtered to (`from`, `to`, whole days in the organization's zone: see
+    `day_range`): the filter bar's first fields, also read alone by the API's prepared pages."""
+
+    def __init__(self, data: Any = None) -> None:
+        super().__init__(data)
+        self.fields["from"] = BoundedDateField(required=False, label="From", widget=_date())
+        self.fields["to"] = BoundedDateField(required=False, label="To", widget=_date())
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("from"), data.get("to")
+        if start and end and start > end:
+            self.add_error("to", "The end date is before the start date.")
+        return data
+
+
+class ReportFilterForm(PeriodForm):
     """The list's filter bar. Field names are the query-string names (`from`, `to`, …)."""
 
     def __init__(self, user: User, data: Any = None) -> None:
@@ -240,8 +262,6 @@ class ReportFilterForm(forms.Form):
         assert user.organization is not None
         self.organization: Organization = user.organization
         forms_qs = CallForm.objects.filter(organization=self.organization).order_by("name")
-        self.fields["from"] = BoundedDateField(required=False, label="From", widget=_date())
-        self.fields["to"] = BoundedDateField(required=False, label="To", widget=_date())
         if user.is_supervisor:
             agents = User.objects.filter(organization=self.organization).order_by("name", "email")
             self.fields["agent"] = forms.ModelChoiceField(
@@ -269,13 +289,6 @@ class ReportFilterForm(forms.Form):
         self.fields["sort"] = forms.ChoiceField(
             choices=[(key, key) for key in SORTS], required=False, widget=forms.HiddenInput
         )
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        start, end = data.get("from"), data.get("to")
-        if start and end and start > end:
-            self.add_error("to", "The end date is before the start date.")
-        return data
 
     @property
     def value_fields(self) -> list[forms.BoundField]:
