@@ -224,7 +224,7 @@ def generic_plan() -> Iterator[None]:
     each run anew until the statement's generic plan looks no costlier than the plans made for
     its values (`plan_cache_mode = auto`), and for some statements it never does. For a query
     whose every run takes the same path whatever its values, that is planning for nothing: the
-    API's unfiltered page (six tables, the reports' 27 indexes to weigh) spent 2 ms planning
+    API's page of a walk (six tables, the reports' 27 indexes to weigh) spent 2 ms planning
     and 2 ms running at 5 M reports. Here its plan is made once per connection, in a
     transaction of its own that only sets this (`SET LOCAL`) and ends with the block. (Inside
     another transaction it is a savepoint, and the setting lasts to that transaction's end.)"""
