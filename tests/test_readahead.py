@@ -86,7 +86,10 @@ def test_a_query_is_read_in_a_transaction_so_the_server_makes_rows_as_they_are_f
     result before the first row is sent: nothing left for the reading thread to overlap. In a
     transaction the cursor is not holdable, and the transaction ends with the rows."""
     start = datetime(2026, 1, 1, 9, 0, tzinfo=NY)
-    for minute in range(12):
+    # More rows than the reader can hold ahead of the caller's first batch (one handed over, one
+    # waiting to be), so that the cursor is still open when it is looked at: with 12 rows the
+    # reader could read to the end, and close it, before the caller looked (CI on c46b4b9).
+    for minute in range(40):
         make_report(cast.form_a, cast.specialist, start + timedelta(minutes=minute))
     rows = query_ahead(CallReport.objects.order_by("id").values_list("id", flat=True), 5)
     with closing(rows):  # (were an assertion to fail here, the reader stops all the same)
