@@ -37,6 +37,7 @@ def test_the_description_names_every_endpoint_and_both_body_types(db: None) -> N
         "/api/calls/{call_id}/hangup",
         "/api/calls/{call_id}/answer",
         "/api/reports",
+        "/api/reports/export",
         "/api/reports/{report_id}",
         "/api/forms/{report_ver}",
         "/api/v1/cti/{token}",
@@ -52,6 +53,8 @@ def test_the_description_names_every_endpoint_and_both_body_types(db: None) -> N
     }
     body = paths["/api/calls"]["post"]["requestBody"]["content"]
     assert {"application/json", "application/x-www-form-urlencoded", "multipart/form-data"} <= set(body)
+    export = paths["/api/reports/export"]["get"]["responses"]["200"]["content"]
+    assert set(export) == {"application/x-ndjson"}, "a report a line, not one JSON document"
 
 
 # Read through the application itself (no server, no database needed for the description).

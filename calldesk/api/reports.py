@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -13,22 +13,24 @@ from zoneinfo import ZoneInfo
 from django.db import connections
 from django.db.models import CharField, F, Func, Q, QuerySet, TextField
 from django.db.models.functions import Cast
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from ninja import Query, Router
 from ninja.responses import NinjaJSONEncoder
 
-from calldesk.accounts.models import Organization
+from calldesk.accounts.models import Organization, User
 from calldesk.api.auth import organization_reader, token_of, token_reader
 from calldesk.api.bodies import ApiError
-from calldesk.api.schemas import READ_ERRORS, ReportOut, ReportPageOut, ReportQuery
+from calldesk.api.schemas import READ_ERRORS, ReportFilterQuery, ReportOut, ReportPageOut, ReportQuery
 from calldesk.audit.models import AccessEvent
 from calldesk.audit.services import record_access
 from calldesk.configure.models import ApiToken
 from calldesk.lib.crypto import opener
 from calldesk.lib.jsonload import dumps, loads, string_or_loads
 from calldesk.lib.prepared import Prepared, generic_plan, param
+from calldesk.lib.readahead import query_ahead
 from calldesk.lib.sealed import HASHED, SEALED, open_values
-from calldesk.reports.models import CallReport
+from calldesk.reports.exports import CHUNK, LINES_PER_CHUNK, finish, start_record
+from calldesk.reports.models import CallReport, ExportRecord
 from calldesk.reports.search import PeriodForm, ReportFilter, ReportFilterForm, day_range, within
 from calldesk.reports.services import visible_reports
 
@@ -45,13 +47,7 @@ def list_reports(request: HttpRequest, query: Query[ReportQuery]) -> HttpRespons
     newest_first = query.sort == "-call_start"
     rows = _prepared_page(request, reader.organization, query) if _prepared_shape(request) else None
     if rows is None:
-        form = ReportFilterForm(reader, request.GET)
-        if not form.is_valid():
-            errors = {name: str(messages[0]) for name, messages in form.errors.items()}
-            raise ApiError(422, "Some filters are not valid; see errors.", errors)
-        if form.cleaned_data.get("phone"):
-            _audit(request, token, AccessEvent.Action.PHONE_SEARCH, phone_e164=form.cleaned_data["phone"], page="api")
-        reports = form.result().apply(visible_reports(reader), reader.organization.zone)
+        reports = _filter_form(request, token, reader).result().apply(visible_reports(reader), reader.organization.zone)
         if query.cursor:
             reports = reports.filter(_after(*_cursor_values(query.cursor), newest_first))
         rows = list(_page_columns(reports, query.limit))
@@ -65,6 +61,68 @@ def list_reports(request: HttpRequest, query: Query[ReportQuery]) -> HttpRespons
     # for the OpenAPI document): read as tuples and written as ninja writes it (`_page_item`'s
     # times), a page of 200 costs a fraction of 200 model instances validated one by one.
     return HttpResponse(dumps(page), content_type="application/json; charset=utf-8")
+
+
+@router.get(
+    "/export",
+    response=READ_ERRORS,
+    summary="Every report of the filter, as JSON lines",
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "A report a line, each as an item of `GET /api/reports`.",
+                "content": {"application/x-ndjson": {"schema": {"$ref": "#/components/schemas/ReportOut"}}},
+            }
+        }
+    },
+)
+def export_reports(request: HttpRequest, query: Query[ReportFilterQuery]) -> HttpResponseBase:
+    """Every report of the filter (the list's, as for `GET /api/reports`, and `sort`) in one
+    answer, a report a line (`application/x-ndjson`), each as an item of a page. For export
+    jobs: no chain of pages, each waiting for the one before, and the database reads the next
+    rows while these are written. Recorded as an export, as the list's downloads are."""
+    token = token_of(request)
+    reader = token_reader(token)
+    assert reader.organization is not None
+    report_filter = _filter_form(request, token, reader).result()
+    reports = report_filter.apply(visible_reports(reader), reader.organization.zone)
+    record = start_record(reader.organization, ExportRecord.Format.API, report_filter, actor=_actor(token))
+    return StreamingHttpResponse(_json_lines(_columns(reports), record), content_type="application/x-ndjson")
+
+
+def _filter_form(request: HttpRequest, token: ApiToken, reader: User) -> ReportFilterForm:
+    """The report list's filter form of the query string, a search by number recorded in the
+    access log; a 422 with each field's message."""
+    form = ReportFilterForm(reader, request.GET)
+    if not form.is_valid():
+        errors = {name: str(messages[0]) for name, messages in form.errors.items()}
+        raise ApiError(422, "Some filters are not valid; see errors.", errors)
+    if form.cleaned_data.get("phone"):
+        _audit(request, token, AccessEvent.Action.PHONE_SEARCH, phone_e164=form.cleaned_data["phone"], page="api")
+    return form
+
+
+def _json_lines(rows: QuerySet[CallReport, tuple[Any, ...]], record: ExportRecord) -> Iterator[bytes]:
+    """The rows as a page's items, a line each, a few hundred lines at a time. The record gets
+    the count at the end, or the lines sent so far if the download stopped (as a CSV's)."""
+    read = query_ahead(rows, CHUNK)
+    opened = opener()
+    lines: list[bytes] = []
+    count, complete = 0, False
+    try:
+        for row in read:
+            lines.append(dumps(_page_item(row, opened)))
+            if len(lines) == LINES_PER_CHUNK:
+                count += len(lines)
+                yield b"\n".join(lines) + b"\n"
+                lines.clear()
+        if lines:
+            count += len(lines)
+            yield b"\n".join(lines) + b"\n"
+        complete = True
+    finally:
+        read.close()  # the reader stops before the record is written on its connection
+        finish(record, count, complete)
 
 
 @router.get("/{report_id}", response={200: ReportOut, **READ_ERRORS}, summary="One report")
@@ -83,9 +141,11 @@ def get_report(request: HttpRequest, report_id: str) -> ReportOut:
 
 def _audit(request: HttpRequest, token: ApiToken, action: str, **what: Any) -> None:
     """The access audit, as for the pages (calldesk.audit): the token stands for the person."""
-    record_access(
-        action, request=request, organization=token.organization_id, actor=f"API token “{token.name}”", **what
-    )
+    record_access(action, request=request, organization=token.organization_id, actor=_actor(token), **what)
+
+
+def _actor(token: ApiToken) -> str:
+    return f"API token “{token.name}”"
 
 
 # What report_out never reads: opening the call's sealed parameters and parsing the revision's
@@ -323,8 +383,13 @@ def _default_query(organization: int, newest_first: bool) -> QuerySet[CallReport
 
 
 def _page_columns(reports: QuerySet[CallReport], limit: int) -> QuerySet[CallReport, tuple[Any, ...]]:
+    return _columns(reports)[: limit + 1]
+
+
+def _columns(reports: QuerySet[CallReport]) -> QuerySet[CallReport, tuple[Any, ...]]:
+    """The rows `_page_item` reads."""
     annotations, columns = _PAGE_QUERIES[connections[reports.db].vendor == "postgresql"]
-    return reports.annotate(**annotations).values_list(*columns)[: limit + 1]
+    return reports.annotate(**annotations).values_list(*columns)
 
 
 @cache

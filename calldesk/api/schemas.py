@@ -249,7 +249,7 @@ class ReportPageOut(BaseModel):
     next: str | None = Field(description="The cursor of the next page; null on the last page.")
 
 
-class ReportQuery(BaseModel):
+class ReportFilterQuery(BaseModel):
     """The report list's filters (the same names as on the list page's address)."""
 
     model_config = ConfigDict(populate_by_name=True)
@@ -262,6 +262,11 @@ class ReportQuery(BaseModel):
     status: str | None = Field(None, description="draft, submitted, closed, abandoned, or any; default: all but drafts")
     phone: str | None = Field(None, description="The caller's number, any format.")
     sort: Literal["-call_start", "call_start"] = "-call_start"
+
+
+class ReportQuery(ReportFilterQuery):
+    """The report list's filters, a page at a time."""
+
     cursor: str | None = Field(None, description="`next` of the previous page.")
     limit: int = Field(50, ge=1, le=200)
 

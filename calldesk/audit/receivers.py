@@ -47,6 +47,7 @@ def _export_saved(sender: Any, instance: ExportRecord, update_fields: Any = None
     record_access(
         Action.REPORT_EXPORT,
         user=instance.user,
+        actor=instance.actor,
         organization=instance.organization_id,
         phone_e164=str(instance.filters.get("phone", "")),
         format=instance.format,

@@ -355,10 +355,12 @@ def _xlsx_value(value: Any, neutralised: bool = False) -> Any:
     return value
 
 
-def start_record(user: User, fmt: str, report_filter: ReportFilter) -> ExportRecord:
-    assert user.organization is not None, "exports are of an organization's reports"
+def start_record(
+    organization: Organization, fmt: str, report_filter: ReportFilter, *, user: User | None = None, actor: str = ""
+) -> ExportRecord:
+    """The record of an export begun by `user`, or by `actor` when no person did (an API token)."""
     return ExportRecord.objects.create(
-        organization=user.organization, user=user, format=fmt, filters=report_filter.describe()
+        organization=organization, user=user, actor=actor, format=fmt, filters=report_filter.describe()
     )
 
 

@@ -34,7 +34,8 @@ PAGE_SIZE = 50
 # Counting every match of a broad filter reads every matching row (a second or more across a
 # million reports); past this many the list says "more than 10,000" and the export counts.
 COUNT_CAP = 10_000
-EXPORT_FORMATS = {choice.value for choice in ExportRecord.Format}
+# The list page's downloads; the API's export (JSON lines) is `GET /api/reports/export`.
+EXPORT_FORMATS = {ExportRecord.Format.CSV, ExportRecord.Format.XLSX, ExportRecord.Format.REFERRALS}
 DEFAULT_SORT = "-call_start"
 SORTABLE = [("call_start", "Call start"), ("form", "Form"), ("agent", "Agent"), ("status", "Status")]
 # A page number past this is past the end of any list; bounding it keeps the row offset
@@ -254,7 +255,7 @@ def report_list(request: HttpRequest) -> HttpResponseBase:
         if export == ExportRecord.Format.REFERRALS and not referral_exports.has_referrals(plan):
             message = "These reports have no referrals field: there are no referrals to export."
             return HttpResponse(message, status=400, content_type="text/plain")
-        record = exports.start_record(user, export, report_filter)
+        record = exports.start_record(user.organization, export, report_filter, user=user)
         if export == ExportRecord.Format.REFERRALS:
             return referral_exports.csv_response(plan, reports, record)
         if export == ExportRecord.Format.CSV:

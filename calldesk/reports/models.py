@@ -188,9 +188,14 @@ class ExportRecord(models.Model):
         XLSX = "xlsx", "Excel (XLSX)"
         # A second CSV of the same filter: one row per referral (reports/referral_exports.py).
         REFERRALS = "referral", "Referrals (CSV)"
+        # `GET /api/reports/export`: the reports as JSON lines, for an API token (api/reports.py).
+        API = "api", "API (JSON lines)"
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="exports")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="exports")
+    # Who exported when it was no person: an API token, by name ("API token “nightly copy”"),
+    # as the access log names it.
+    actor = models.CharField(max_length=254, blank=True, default="")
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     format = models.CharField(max_length=8, choices=Format.choices)
