@@ -46,8 +46,9 @@ ARGS.add_argument("--runs", type=int, default=5, help="dashboard runs (median an
 ARGS.add_argument("--repeat", type=int, default=2, help="exports and API paging, each this many times")
 ARGS.add_argument(
     "--only",
-    default="csv,xlsx,api,served,dashboard",
-    help="comma-separated subset (served: the API through `calldesk serve`; dashboard-30: only its 30 days)",
+    default="csv,xlsx,api,api-export,served,dashboard",
+    help="comma-separated subset (served: the API through `calldesk serve`, with api-export its export too;"
+    " dashboard-30: only its 30 days)",
 )
 OPTIONS = ARGS.parse_args()
 
@@ -117,7 +118,32 @@ def api_paging(org: Organization, pages: int, limit: int = 200, period: dict[str
     )
 
 
-def served_paging(org: Organization, pages: int, periods: list[dict[str, str] | None], limit: int = 200) -> None:
+def api_export(org: Organization, rows: int) -> None:
+    """`GET /api/reports/export` of the period that holds about `rows` reports, in process, each
+    line parsed as a client would (in its wall clock, as the walks' pages are)."""
+    admin = User.objects.filter(organization=org, role=Role.ADMIN).order_by("pk").first()
+    assert admin is not None, "an admin makes the token"
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {create_token(admin, 'bench, export').raw}")
+    before = peak = rss_mb()
+    cpu, started = time.process_time(), time.perf_counter()
+    response = api.get("/api/reports/export", {"from": newest_day(org, rows)})
+    assert response.status_code == 200, response.content[:300]
+    count = 0
+    for chunk in response.streaming_content:  # type: ignore[attr-defined]
+        count += len([json.loads(line) for line in chunk.splitlines()])
+        peak = max(peak, rss_mb())
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    print(
+        f"{'API  export, JSON lines':<30} {count:>9,} rows {'':13} {elapsed:6.2f} s  {count / elapsed:>9,.0f} rows/s"
+        f"  ({count / cpu:,.0f} rows per CPU second of this process)"
+        f"  RSS {before:.0f} MB before, {peak:.0f} MB at most while sent",
+        flush=True,
+    )
+
+
+def served_paging(
+    org: Organization, pages: int, periods: list[dict[str, str] | None], export_rows: int = 0, limit: int = 200
+) -> None:
     """The same walks through `calldesk serve` (granian, 2 workers, the --code checkout) over one
     HTTP/1.1 keep-alive connection, as the issue measured them: reading and parsing each answer
     is in the wall clock, as for any client, which needs `next` before it asks again."""
@@ -154,6 +180,21 @@ def served_paging(org: Organization, pages: int, periods: list[dict[str, str] | 
                     break
             return rows, parsing
 
+        if export_rows:
+            # The export: one answer, read as it comes and each line parsed while the server
+            # writes the next ones (the client's work overlaps the server's, unlike a walk's).
+            query = urlencode({"from": newest_day(org, export_rows)})
+            started = time.perf_counter()
+            http.request("GET", f"/api/reports/export?{query}", headers=headers)
+            answer = http.getresponse()
+            assert answer.status == 200, answer.read()[:300]
+            rows, rest = 0, b""
+            while chunk := answer.read1(1 << 16):
+                *lines, rest = (rest + chunk).split(b"\n")
+                rows += len([json.loads(line) for line in lines])
+            elapsed = time.perf_counter() - started
+            label = "API  served, export"
+            print(f"{label:<30} {rows:>9,} rows {'':13} {elapsed:6.2f} s  {rows / elapsed:>9,.0f} rows/s", flush=True)
         for period in periods:
             walk(period, 40)  # each of the 16 threads' connections prepares the page's statement
             started = time.perf_counter()
@@ -252,8 +293,10 @@ def main() -> None:
         if "api" in only:
             api_paging(org, OPTIONS.api_pages)
             api_paging(org, OPTIONS.api_pages, period=period)
+        if "api-export" in only:
+            api_export(org, OPTIONS.csv_rows)
         if "served" in only:
-            served_paging(org, OPTIONS.api_pages, [None, period])
+            served_paging(org, OPTIONS.api_pages, [None, period], OPTIONS.csv_rows if "api-export" in only else 0)
     if "dashboard" in only or "dashboard-30" in only:
         today = timezone.localdate(timezone=org.zone)
         year = page(client, f"/dashboards/?from={today - timedelta(days=364)}")

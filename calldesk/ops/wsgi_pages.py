@@ -3,7 +3,11 @@
 One hop per request: the body is read on the event loop, the whole WSGI call (middleware, view,
 rendering, closing the response, which returns the database connection) runs on one pool thread,
 and the answer goes back to the loop. A streamed answer (static files, exports) is pulled in
-pieces of up to `PIECE_BYTES`. Written here instead of using a general adapter because that
+pieces of up to `PIECE_BYTES`, every piece on the thread that started the call, which keeps it
+until the answer is sent or the client has gone: Django's database connections belong to a
+thread, and an export's pieces come from a cursor in a transaction of that thread's connection
+(pulled on another thread, they ended the transaction of another connection, and left the first
+one closed under a later request). Written here instead of using a general adapter because that
 adapter's per-message thread hops cost about 0.6 ms of CPU per request (docs/serving.md).
 """
 
@@ -12,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import io
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -65,6 +70,10 @@ class _Call:
         self.headers: list[tuple[bytes, bytes]] = []
         self.result: Iterable[bytes] = ()
         self.chunks: Iterator[bytes] = iter(())
+        # A streamed answer: released by the loop when it has sent a piece (the thread then
+        # pulls the next one), or when the client has gone (`gone`: the thread closes the call).
+        self.room = threading.Semaphore(0)
+        self.gone = False
 
     def start_response(self, status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[..., None]:
         self.status = int(status.split(" ", 1)[0])
@@ -73,6 +82,23 @@ class _Call:
 
     def _write_unsupported(self, data: bytes) -> None:
         raise NotImplementedError("write() is not supported; Django never calls it")
+
+    def serve(self, deliver: Callable[[tuple[bytes, bool] | BaseException], object]) -> None:
+        """The whole call on this one thread: each piece (and whether it is the last), or what
+        the call raised, goes to `deliver`; after a piece that is not the last, the next one is
+        pulled when the loop has room for it."""
+        try:
+            piece, last = self.start()
+            deliver((piece, last))
+            while not last:
+                self.room.acquire()
+                if self.gone:
+                    self.close()
+                    return
+                piece, last = self.pull()
+                deliver((piece, last))
+        except BaseException as error:  # (start and pull have closed the call) raised again on the loop
+            deliver(error)
 
     def start(self) -> tuple[bytes, bool]:
         try:
@@ -124,13 +150,28 @@ class ThreadedWSGI:
                 break
         loop = asyncio.get_running_loop()
         call = _Call(self.app, _environ(scope, bytes(body)))
-        piece, last = await loop.run_in_executor(self.pool, call.start)
+        pieces: asyncio.Queue[tuple[bytes, bool] | BaseException] = asyncio.Queue()
+        # (Not run_in_executor: its future would wake the loop once more when the thread returns,
+        # which is only waited for when the answer was not sent whole.)
+        served = self.pool.submit(call.serve, lambda item: loop.call_soon_threadsafe(pieces.put_nowait, item))
+        sent = False
         try:
+            piece, last = _piece(await pieces.get())
             await send({"type": "http.response.start", "status": call.status, "headers": call.headers})
             while not last:
                 await send({"type": "http.response.body", "body": piece, "more_body": True})
-                piece, last = await loop.run_in_executor(self.pool, call.pull)
+                call.room.release()
+                piece, last = _piece(await pieces.get())
             await send({"type": "http.response.body", "body": piece})
+            sent = True
         finally:
-            if not last:  # the browser went away in the middle of a streamed answer
-                await loop.run_in_executor(self.pool, call.close)
+            if not sent:  # the browser went away in the middle of a streamed answer, or it failed
+                call.gone = True
+                call.room.release()
+                await asyncio.wrap_future(served)  # the thread has closed the call
+
+
+def _piece(item: tuple[bytes, bool] | BaseException) -> tuple[bytes, bool]:
+    if isinstance(item, BaseException):
+        raise item
+    return item
