@@ -111,7 +111,7 @@ class _Call:
 
     def pull(self) -> tuple[bytes, bool]:
         """The next piece of the body, and whether it was the last (then the call is closed,
-        in this same thread hop)."""
+        here, on the call's one thread)."""
         piece = bytearray()
         try:
             for chunk in self.chunks:
