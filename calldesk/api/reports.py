@@ -351,14 +351,17 @@ def _prepared_page(
     """A page's rows read by the prepared query of its shape (no filter form to build, no
     queryset to compile); None for what the general path answers: a period that is not valid
     (its errors are the filter form's) or a cursor whose id a prepared query cannot carry."""
-    period = PeriodForm(request.GET)
-    if not period.is_valid():
-        return None
+    first_day = last_day = None
+    if "from" in request.GET or "to" in request.GET:  # (a walk of every report has no form to fill)
+        period = PeriodForm(request.GET)
+        if not period.is_valid():
+            return None
+        first_day, last_day = period.cleaned_data["from"], period.cleaned_data["to"]
     newest_first = query.sort == "-call_start"
     # SQL holds a limit as it is: a few limits are compiled, each page reads the least of them
     # that holds its own (and the one report after it, which says there is a next page).
     limit = next(size for size in _LIMITS if size >= query.limit)
-    lower, upper = day_range(period.cleaned_data["from"], period.cleaned_data["to"], organization.zone)
+    lower, upper = day_range(first_day, last_day, organization.zone)
     values: dict[str, Any] = {name: bound for name, bound in (("lower", lower), ("upper", upper)) if bound}
     if query.cursor:
         start, pk = _cursor_values(query.cursor)
