@@ -319,8 +319,14 @@ def value(op: dict[str, Any]) -> tuple[float, float, str]:
     return op["p95_ms"], op["target_ms"], "ms p95"
 
 
-# Figures taken at a higher load average (other work on this 2-core machine) are drawn, not fitted.
+# Figures taken at a higher load average (other work on this 2-core machine) are drawn, not fitted,
+# and so are a size's figures whose entry in --results says "busy" (why, in words): other work
+# known to have run beside it, which a load average taken after the run need not show.
 QUIET_LOAD = 3.0
+
+
+def quiet(result: dict[str, Any]) -> bool:
+    return result.get("load_after", 0) <= QUIET_LOAD and not result.get("busy")
 
 
 def at_ten_million(results: list[dict[str, Any]], label: str) -> tuple[tuple[float, float] | None, float | None]:
@@ -328,13 +334,13 @@ def at_ten_million(results: list[dict[str, Any]], label: str) -> tuple[tuple[flo
     Times are fitted; a rate or a ratio is per row or per pop, the same work at any size, so
     its 10 M figure is the one measured at the largest quiet size (code changes between sizes
     would make a fit of them mean nothing)."""
-    quiet = [r for r in results if label in r["ops"] and r.get("load_after", 0) <= QUIET_LOAD]
-    if not quiet:
+    measured = [r for r in results if label in r["ops"] and quiet(r)]
+    if not measured:
         return None, None
-    _, _, unit = value(quiet[-1]["ops"][label])
+    _, _, unit = value(measured[-1]["ops"][label])
     if unit != "ms p95":
-        return None, value(quiet[-1]["ops"][label])[0]
-    fit = fitted([(r["reports"], value(r["ops"][label])[0]) for r in quiet])
+        return None, value(measured[-1]["ops"][label])[0]
+    fit = fitted([(r["reports"], value(r["ops"][label])[0]) for r in measured])
     return fit, (fit[0] * TEN_MILLION ** fit[1] if fit else None)
 
 
@@ -391,7 +397,7 @@ def chart(results: list[dict[str, Any]]) -> str:
             if label in r["ops"]:
                 n, t = r["reports"], value(r["ops"][label])[0]
                 cx, cy = xy(n, t).split(",")
-                fill = "#036" if r.get("load_after", 0) <= QUIET_LOAD else "none"
+                fill = "#036" if quiet(r) else "none"
                 dot = f'<circle cx="{cx}" cy="{cy}" r="3" fill="{fill}" stroke="#036">'
                 parts.append(f"{dot}<title>{n:,}: {t:,.4g}</title></circle>")
     parts.append("</svg>")
@@ -401,7 +407,10 @@ def chart(results: list[dict[str, Any]]) -> str:
 def table(results: list[dict[str, Any]]) -> str:
     """The figures as a Markdown table: one row per operation, one column per size, 10 M as
     `at_ten_million` carries it."""
-    head = [f"{r['reports'] / 1e6:.1f} M (load {r.get('load_after', 0):.1f})" for r in results]
+    head = [
+        f"{r['reports'] / 1e6:.1f} M (load {r.get('load_after', 0):.1f}{', busy' if r.get('busy') else ''})"
+        for r in results
+    ]
     lines = ["| operation | " + " | ".join(head) + " | 10 M | target |", "|---" * (len(head) + 3) + "|"]
     for label in results[-1]["ops"]:
         _, target, unit = value(results[-1]["ops"][label])
