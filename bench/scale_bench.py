@@ -391,7 +391,10 @@ def chart(results: list[dict[str, Any]]) -> str:
         t1, t2 = xy(math.exp(lo), target), xy(TEN_MILLION * 1.2, target)
         parts.append(f'<polyline points="{t1} {t2}" stroke="#c60" stroke-dasharray="4 3" fill="none"/>')
         if fit:
-            curve = " ".join(xy(n, fit[0] * n ** fit[1]) for n in [min(p[0] for p in points) * 0.9, TEN_MILLION])
+            # The sizes are on a log scale and the times are not: the power law is a curve there.
+            first = min(p[0] for p in points) * 0.9
+            sizes = [first * (TEN_MILLION / first) ** (i / 24) for i in range(25)]
+            curve = " ".join(xy(n, fit[0] * n ** fit[1]) for n in sizes)
             parts.append(f'<polyline points="{curve}" stroke="#36c" fill="none"/>')
         for r in results:
             if label in r["ops"]:
