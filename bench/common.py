@@ -24,6 +24,16 @@ TIMEOUT = 30.0  # seconds a request may take before it counts as an error
 # --- the reports API walked by cursor (in a process where Django is set up) --------------------
 
 
+def admin_token(organization: Any, name: str) -> str:
+    """A new API token of the organization, made by its first admin: the raw text to send."""
+    from calldesk.accounts.models import Role, User
+    from calldesk.configure.tokens import create_token
+
+    admin = User.objects.filter(organization=organization, role=Role.ADMIN).order_by("pk").first()
+    assert admin is not None, "an admin makes the token"
+    return create_token(admin, name).raw
+
+
 def walk_reports_api(
     organization: Any, pages: int, limit: int, period: dict[str, str] | None = None
 ) -> tuple[int, float, float, float]:
@@ -35,12 +45,7 @@ def walk_reports_api(
 
     from django.test import Client
 
-    from calldesk.accounts.models import Role, User
-    from calldesk.configure.tokens import create_token
-
-    admin = User.objects.filter(organization=organization, role=Role.ADMIN).order_by("pk").first()
-    assert admin is not None, "an admin makes the token"
-    api = Client(HTTP_AUTHORIZATION=f"Bearer {create_token(admin, 'bench').raw}")
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {admin_token(organization, 'bench')}")
     api.get("/api/reports", {**(period or {}), "limit": 1})  # warm
     cursor, rows, parsing = "", 0, 0.0
     cpu, started = time.process_time(), time.perf_counter()
@@ -68,12 +73,7 @@ def export_reports_api(
 
     from django.test import Client
 
-    from calldesk.accounts.models import Role, User
-    from calldesk.configure.tokens import create_token
-
-    admin = User.objects.filter(organization=organization, role=Role.ADMIN).order_by("pk").first()
-    assert admin is not None, "an admin makes the token"
-    api = Client(HTTP_AUTHORIZATION=f"Bearer {create_token(admin, 'bench, export').raw}")
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {admin_token(organization, 'bench, export')}")
     rows, parsing = 0, 0.0
     cpu, started = time.process_time(), time.perf_counter()
     response = api.get("/api/reports/export", period)

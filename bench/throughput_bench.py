@@ -60,13 +60,12 @@ import django  # noqa: E402
 
 django.setup()
 
-from common import export_reports_api, walk_reports_api  # noqa: E402  (bench/, the script's own folder)
+from common import admin_token, export_reports_api, walk_reports_api  # noqa: E402  (bench/, the script's own folder)
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from calldesk.accounts.models import Organization, Role, User  # noqa: E402
-from calldesk.configure.tokens import create_token  # noqa: E402
 from calldesk.reports.models import CallReport  # noqa: E402
 
 
@@ -151,9 +150,7 @@ def served_paging(
     """The same walks through `calldesk serve` (granian, 2 workers, the --code checkout) over one
     HTTP/1.1 keep-alive connection, as the issue measured them: reading and parsing each answer
     is in the wall clock, as for any client, which needs `next` before it asks again."""
-    admin = User.objects.filter(organization=org, role=Role.ADMIN).order_by("pk").first()
-    assert admin is not None, "an admin makes the token"
-    headers = {"Authorization": f"Bearer {create_token(admin, 'bench, served').raw}"}
+    headers = {"Authorization": f"Bearer {admin_token(org, 'bench, served')}"}
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
